@@ -1,0 +1,38 @@
+# Thin wrapper over meson for the two quick-start commands. Everything real is in meson.
+#   make demo           install missing packages, build, run the main job
+#   make test           install missing packages, build, run the default test suites
+#   make test-sanitize  the same suites in build-sanitize/ with address+undefined sanitizers
+# MESON_OPTS are passed to `meson setup` (CI passes -Dwerror=true).
+
+BUILD          ?= build
+SANITIZE_BUILD ?= build-sanitize
+MESON_OPTS     ?=
+TEST_OPTS      ?= --print-errorlogs
+
+.PHONY: demo test test-sanitize deps build clean
+
+deps:
+	@./tools/setup-deps.sh
+
+$(BUILD)/build.ninja: | deps
+	meson setup $(BUILD) $(MESON_OPTS)
+
+$(SANITIZE_BUILD)/build.ninja: | deps
+	meson setup $(SANITIZE_BUILD) -Db_sanitize=address,undefined -Db_lundef=false $(MESON_OPTS)
+
+build: deps $(BUILD)/build.ninja
+	meson compile -C $(BUILD)
+
+demo: build
+	./$(BUILD)/tools/brownout flash-demo
+
+test: build
+	meson test -C $(BUILD) $(TEST_OPTS)
+
+test-sanitize: deps $(SANITIZE_BUILD)/build.ninja
+	meson compile -C $(SANITIZE_BUILD)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C $(SANITIZE_BUILD) $(TEST_OPTS)
+
+clean:
+	rm -rf $(BUILD) $(SANITIZE_BUILD)
