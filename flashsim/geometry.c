@@ -1,1 +1,83 @@
-/* in progress */
+/* Geometry checks and sizes. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "flashsim/internal.h"
+
+void fsim_set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (!err || !errlen)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static bool is_pow2(uint32_t x)
+{
+	return x && !(x & (x - 1));
+}
+
+int fsim_geometry_check(const struct fsim_geometry *g, char *err, size_t errlen)
+{
+	if (!g) {
+		fsim_set_err(err, errlen, "no geometry");
+		return FSIM_ERR_INVALID;
+	}
+	if (!is_pow2(g->write_unit)) {
+		fsim_set_err(err, errlen, "write unit %u is not a power of two", g->write_unit);
+		return FSIM_ERR_INVALID;
+	}
+	if (g->erase_value != 0xff && g->erase_value != 0x00) {
+		fsim_set_err(err, errlen, "erase value 0x%02x is neither 0xff nor 0x00", g->erase_value);
+		return FSIM_ERR_INVALID;
+	}
+	if (g->region_count == 0 || g->region_count > FSIM_MAX_REGIONS) {
+		fsim_set_err(err, errlen, "sector region count %u is not in 1..%d", g->region_count,
+			     FSIM_MAX_REGIONS);
+		return FSIM_ERR_INVALID;
+	}
+	uint64_t total = 0;
+	for (uint32_t i = 0; i < g->region_count; i++) {
+		const struct fsim_region *r = &g->regions[i];
+		if (r->count == 0 || r->sector_size == 0) {
+			fsim_set_err(err, errlen, "sector region %u has zero %s", i,
+				     r->count == 0 ? "sectors" : "sector size");
+			return FSIM_ERR_INVALID;
+		}
+		if (r->sector_size % g->write_unit) {
+			fsim_set_err(err, errlen,
+				     "sector size %u of region %u is not a multiple of the write unit %u",
+				     r->sector_size, i, g->write_unit);
+			return FSIM_ERR_INVALID;
+		}
+		total += (uint64_t)r->count * r->sector_size;
+	}
+	if (total > UINT32_MAX) {
+		fsim_set_err(err, errlen, "device size %llu exceeds 4 GiB", (unsigned long long)total);
+		return FSIM_ERR_INVALID;
+	}
+	if (g->program_chunk && g->program_chunk % g->write_unit) {
+		fsim_set_err(err, errlen, "program chunk %u is not a multiple of the write unit %u",
+			     g->program_chunk, g->write_unit);
+		return FSIM_ERR_INVALID;
+	}
+	return FSIM_OK;
+}
+
+uint32_t fsim_geometry_size(const struct fsim_geometry *g)
+{
+	uint64_t total = 0;
+	for (uint32_t i = 0; i < g->region_count && i < FSIM_MAX_REGIONS; i++)
+		total += (uint64_t)g->regions[i].count * g->regions[i].sector_size;
+	return total > UINT32_MAX ? 0 : (uint32_t)total;
+}
+
+uint32_t fsim_geometry_sectors(const struct fsim_geometry *g)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < g->region_count && i < FSIM_MAX_REGIONS; i++)
+		n += g->regions[i].count;
+	return n;
+}

@@ -1,0 +1,105 @@
+/* flashsim internals shared by its source files. Not part of the API. */
+#ifndef FLASHSIM_INTERNAL_H
+#define FLASHSIM_INTERNAL_H
+
+#include <stdatomic.h>
+
+#include "flashsim/flashsim.h"
+
+/* A sector's content. Shared copy-on-write between devices and snapshots; the reference
+ * count is atomic because snapshots are restored by several sweep threads at once. A
+ * buffer with refs == 1 is owned by exactly one device and may be written in place. */
+struct fsim_buf {
+	atomic_uint refs;
+	uint8_t data[];
+};
+
+struct fsim_sector {
+	struct fsim_buf *buf; /* NULL: erased (every byte is the erase value) */
+	uint64_t hash;        /* this sector's share of the content hash; 0 when erased */
+	uint32_t erases;
+};
+
+/* Geometry derived once and shared, read-only, by a device, its forks and snapshots. */
+struct fsim_layout {
+	atomic_uint refs;
+	struct fsim_geometry geo;
+	uint32_t size;
+	uint32_t nsectors;
+	uint32_t *start;  /* nsectors + 1 entries: start[i] is sector i's offset, start[n] = size */
+	uint8_t *region;  /* region index of each sector */
+};
+
+/* Cells a metastable cut left weak: reads return random values in the mask's bits. */
+struct fsim_weak_range {
+	uint32_t off;
+	uint32_t len;
+	uint32_t sector;
+	uint64_t seed;
+	uint8_t *mask; /* len bytes: 1 bits are unstable */
+};
+
+#define FSIM_WEAK_RANGES 8
+
+struct fsim_device {
+	struct fsim_layout *layout;
+	struct fsim_sector *sec;
+	struct fsim_partition parts[FSIM_MAX_PARTITIONS];
+	size_t nparts;
+
+	uint64_t hash;
+	struct fsim_stats stats;
+	struct fsim_violation viol[FSIM_VIOLATIONS_KEPT];
+	size_t nviol;
+
+	struct fsim_weak_range weak[FSIM_WEAK_RANGES];
+	size_t nweak;
+	uint64_t weak_reads; /* advances the metastable noise on every read */
+
+	bool armed;
+	struct fsim_cut cut;
+	fsim_power_loss_fn on_loss;
+	void *loss_ctx;
+	fsim_trace_fn trace;
+	void *trace_ctx;
+};
+
+/* device.c */
+struct fsim_layout *fsim_layout_ref(struct fsim_layout *l);
+void fsim_layout_unref(struct fsim_layout *l);
+void fsim_buf_unref(struct fsim_buf *b);
+uint32_t fsim_sector_index(const struct fsim_layout *l, uint32_t off);
+struct fsim_device *fsim_device_alloc(struct fsim_layout *l);
+/* A writable buffer for sector i: allocates an erased one or copies a shared one. */
+uint8_t *fsim_sector_writable(struct fsim_device *dev, uint32_t i);
+/* Stored bytes of [off, off+len) (no noise), any sectors. */
+void fsim_copy_out(const struct fsim_device *dev, uint32_t off, uint8_t *out, uint32_t len);
+/* Store bytes and keep the content hash current. The range may span sectors. */
+void fsim_store(struct fsim_device *dev, uint32_t off, const uint8_t *src, uint32_t len);
+/* Set sector i to erased (drops its buffer and hash, clears weak cells inside it). */
+void fsim_store_erased(struct fsim_device *dev, uint32_t i);
+void fsim_record_violation(struct fsim_device *dev, uint64_t op, enum fsim_violation_kind k,
+			   uint32_t addr);
+void fsim_weak_clear(struct fsim_device *dev);
+void fsim_weak_copy(struct fsim_weak_range *dst, size_t *ndst, const struct fsim_weak_range *src,
+		    size_t nsrc);
+
+/* hash.c-like helpers in device.c */
+uint64_t fsim_mix64(uint64_t x);
+
+/* cut.c: apply the armed cut to the op being issued, then call the handler. Never returns. */
+_Noreturn void fsim_fire_program_cut(struct fsim_device *dev, uint32_t off, const uint8_t *data,
+				     uint32_t len, bool valid);
+_Noreturn void fsim_fire_erase_cut(struct fsim_device *dev, uint32_t sector, bool valid);
+/* Noise over a read of [off, off+len) into buf from weak cells. */
+void fsim_weak_apply(struct fsim_device *dev, uint32_t off, uint8_t *buf, uint32_t len);
+void fsim_weak_drop_sector(struct fsim_device *dev, uint32_t sector);
+
+/* ops.c */
+void fsim_emit_trace(struct fsim_device *dev, enum fsim_op_kind kind, uint64_t op, uint32_t off,
+		     uint32_t len, int result, bool cut);
+
+void fsim_set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif
