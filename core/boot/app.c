@@ -1,0 +1,50 @@
+/* The application-facing API: what the running firmware calls into core/boot for. */
+#include "core/boot/boot_internal.h"
+
+int bo_app_request_upgrade(struct bo_boot *b, const struct bo_boot_cfg *cfg, bool permanent)
+{
+	const char *why;
+	int err;
+	if (bo_meta_layout(b, cfg, &why))
+		return BO_BOOT_E_CONFIG;
+	/* A stale or half-written request must go first: flags are written once each. */
+	if (!bo_meta_is_erased(b, &cfg->upgrade, b->meta_upgrade, &err) &&
+	    (err || bo_meta_erase(b, &cfg->upgrade, b->meta_upgrade)))
+		return BO_BOOT_E_FLASH;
+	if (permanent && bo_field_write_flag(b, &cfg->upgrade, b->tl_upgrade.image_ok_off))
+		return BO_BOOT_E_FLASH;
+	/* The magic last: it is what makes the request exist. */
+	return bo_field_write_magic(b, &cfg->upgrade, &b->tl_upgrade) ? BO_BOOT_E_FLASH : 0;
+}
+
+int bo_app_confirm(struct bo_boot *b, const struct bo_boot_cfg *cfg)
+{
+	const char *why;
+	struct bo_flash_state st;
+	if (bo_meta_layout(b, cfg, &why))
+		return BO_BOOT_E_CONFIG;
+	if (bo_read_state(b, &st))
+		return BO_BOOT_E_FLASH;
+	if (!st.started || st.primary.image_ok == BO_FLAG_SET)
+		return 0; /* nothing on trial, or already confirmed */
+	if (st.primary.image_ok == BO_FLAG_BAD)
+		return BO_BOOT_E_FLASH; /* a torn earlier confirm: the unit cannot be written */
+	return bo_field_write_flag(b, &cfg->primary, b->tl_primary.image_ok_off) ? BO_BOOT_E_FLASH
+										   : 0;
+}
+
+int bo_app_state(struct bo_boot *b, const struct bo_boot_cfg *cfg, struct bo_app_state *out)
+{
+	const char *why;
+	struct bo_flash_state st;
+	if (bo_meta_layout(b, cfg, &why))
+		return BO_BOOT_E_CONFIG;
+	if (bo_read_state(b, &st))
+		return BO_BOOT_E_FLASH;
+	uint32_t limit = bo_trial_limit(cfg, &st);
+	out->trial = limit > 0;
+	out->confirmed = limit == 0;
+	out->attempts_left = (uint8_t)(limit > st.attempts_used ? limit - st.attempts_used : 0);
+	out->upgrade_pending = st.upgrade.magic == BO_MAGIC_GOOD;
+	return 0;
+}

@@ -1,0 +1,280 @@
+/*
+ * The boot decision: resume an interrupted operation, else act on a request in the
+ * upgrade slot, else apply the trial rules; then verify and pick the image to run.
+ * The decision table is documented in core/boot/README.md.
+ */
+#include <string.h>
+
+#include "core/boot/boot_internal.h"
+
+int bo_read_state(struct bo_boot *b, struct bo_flash_state *st)
+{
+	const struct bo_boot_cfg *cfg = b->cfg;
+	uint32_t a = bo_align(cfg);
+	memset(st, 0, sizeof *st);
+	if (bo_log_read(b, &st->log) || bo_trailer_read_state(&cfg->primary, a, &st->primary) ||
+	    bo_trailer_read_state(&cfg->upgrade, a, &st->upgrade))
+		return BO_BOOT_E_FLASH;
+	st->started = st->log.count >= 1;
+	if (!st->started)
+		return BO_BOOT_OK;
+	/* Type and size were written before entry 0; if they read as unusable anyway, take
+	 * the safe reading: a test (revertable) operation over the whole slot. */
+	const struct bo_swap_info *si = &st->primary.swap_info;
+	st->type = si->set && (si->swap_type == BO_SWAP_PERM || si->swap_type == BO_SWAP_REVERT)
+			   ? si->swap_type
+			   : BO_SWAP_TEST;
+	st->swap_size = st->primary.swap_size_set && st->primary.swap_size <= b->data_limit
+				? st->primary.swap_size
+				: b->data_limit;
+	st->steps = bo_op_steps(b, st->swap_size);
+	st->complete = st->log.count >= st->steps + 2;
+	st->attempts_used = st->complete ? st->log.count - (st->steps + 2) : 0;
+	return BO_BOOT_OK;
+}
+
+static uint8_t attempts_cfg(const struct bo_boot_cfg *cfg)
+{
+	return cfg->attempts ? cfg->attempts : 3;
+}
+
+uint32_t bo_trial_limit(const struct bo_boot_cfg *cfg, const struct bo_flash_state *st)
+{
+	if (!st->started || !st->complete || st->primary.image_ok == BO_FLAG_SET)
+		return 0;
+	switch (cfg->strategy) {
+	case BO_STRATEGY_SWAP_SCRATCH:
+	case BO_STRATEGY_SWAP_MOVE:
+		return st->type == BO_SWAP_TEST ? 1 : 0; /* one trial, then revert */
+	case BO_STRATEGY_SWAP_SCRATCH_RECOVERY:
+		return st->type == BO_SWAP_TEST     ? 1
+		       : st->type == BO_SWAP_REVERT ? attempts_cfg(cfg)
+						    : 0;
+	case BO_STRATEGY_RECOVERY:
+		return st->type == BO_SWAP_TEST ? attempts_cfg(cfg) : 0;
+	default:
+		return 0; /* overwrite: no revert, no trial */
+	}
+}
+
+/* Run the remaining steps of the started operation, then close it. */
+static int run_op(struct bo_boot *b, const struct bo_flash_state *st)
+{
+	const struct bo_boot_cfg *cfg = b->cfg;
+	struct bo_step step;
+	for (uint32_t k = st->log.count; k <= st->steps; k++) {
+		if (bo_op_step(b, st->swap_size, k, &step) || bo_step_run(b, &step) ||
+		    bo_log_append(b, k))
+			return BO_BOOT_E_FLASH;
+	}
+	/* The request is consumed before the end entry: a cut between the two finishes the
+	 * close again, and an end entry with a request present always means a new request. */
+	if (bo_meta_erase(b, &cfg->upgrade, b->meta_upgrade) || bo_log_append(b, st->steps + 1))
+		return BO_BOOT_E_FLASH;
+	return BO_BOOT_OK;
+}
+
+static int start_op(struct bo_boot *b, uint8_t type, uint32_t swap_size)
+{
+	const struct bo_boot_cfg *cfg = b->cfg;
+	if (bo_meta_erase(b, &cfg->primary, b->meta_primary) ||
+	    bo_field_write_swap_size(b, &cfg->primary, &b->tl_primary, swap_size) ||
+	    bo_field_write_swap_info(b, &cfg->primary, &b->tl_primary, type) || bo_log_append(b, 0))
+		return BO_BOOT_E_FLASH;
+	return BO_BOOT_OK;
+}
+
+static void refuse(struct bo_boot_result *res, enum bo_image_err why, enum bo_boot_slot slot,
+		   bool upgrade)
+{
+	res->refused = why;
+	res->refused_slot = slot;
+	res->refused_upgrade = upgrade;
+}
+
+/* Erase a refused upgrade (its header sector and its meta sector) so it is not retried. */
+static int discard_upgrade(struct bo_boot *b)
+{
+	const struct bo_boot_cfg *cfg = b->cfg;
+	uint32_t start, size;
+	if (bo_area_sector(&cfg->upgrade, 0, &start, &size) || bo_area_erase(&cfg->upgrade, 0, size) ||
+	    bo_meta_erase(b, &cfg->upgrade, b->meta_upgrade))
+		return BO_BOOT_E_FLASH;
+	return BO_BOOT_OK;
+}
+
+/* The upgrade slot asks for an operation: validate it and carry it out. */
+static int handle_request(struct bo_boot *b, const struct bo_flash_state *st,
+			  struct bo_boot_result *res)
+{
+	const struct bo_boot_cfg *cfg = b->cfg;
+	const struct bo_swap_state *up = &st->upgrade;
+	uint8_t type;
+	if (up->swap_info.set && up->swap_info.swap_type == BO_SWAP_REVERT)
+		type = BO_SWAP_REVERT;
+	else
+		/* MCUboot reads a torn image_ok as no request at all; a test upgrade is the safe
+		 * reading that does not drop the user's request. */
+		type = up->image_ok == BO_FLAG_SET ? BO_SWAP_PERM : BO_SWAP_TEST;
+	if (type == BO_SWAP_REVERT && !bo_is_swap(cfg->strategy))
+		type = BO_SWAP_PERM;
+
+	struct bo_image_info new_img, cur_img;
+	enum bo_image_err err = bo_image_verify(&cfg->upgrade, b->data_limit, cfg->crypto, cfg->keys,
+						&new_img);
+	if (err == BO_IMG_OK && type != BO_SWAP_REVERT && !cfg->allow_downgrade &&
+	    bo_image_verify(&cfg->primary, b->data_limit, cfg->crypto, cfg->keys, &cur_img) ==
+		    BO_IMG_OK)
+		err = bo_image_check_downgrade(&new_img.hdr.version, &cur_img.hdr.version);
+	if (err != BO_IMG_OK) {
+		refuse(res, err, BO_SLOT_PRIMARY, true);
+		res->action = BO_ACT_DISCARDED;
+		return discard_upgrade(b);
+	}
+
+	/* A swap moves whichever of the two images is longer. */
+	uint32_t swap_size = new_img.total_size;
+	if (bo_is_swap(cfg->strategy) &&
+	    bo_image_parse(&cfg->primary, b->data_limit, &cur_img) == BO_IMG_OK &&
+	    cur_img.total_size > swap_size)
+		swap_size = cur_img.total_size;
+	if (start_op(b, type, swap_size))
+		return BO_BOOT_E_FLASH;
+	struct bo_flash_state now;
+	if (bo_read_state(b, &now) || run_op(b, &now))
+		return BO_BOOT_E_FLASH;
+	res->action = type == BO_SWAP_REVERT ? BO_ACT_REVERTED : BO_ACT_INSTALLED;
+	return BO_BOOT_OK;
+}
+
+/* Ask for the image in the upgrade slot (the previous one) to be swapped back. */
+static int request_revert(struct bo_boot *b)
+{
+	const struct bo_boot_cfg *cfg = b->cfg;
+	if (bo_meta_erase(b, &cfg->upgrade, b->meta_upgrade) ||
+	    bo_field_write_swap_info(b, &cfg->upgrade, &b->tl_upgrade, BO_SWAP_REVERT) ||
+	    bo_field_write_magic(b, &cfg->upgrade, &b->tl_upgrade))
+		return BO_BOOT_E_FLASH;
+	return BO_BOOT_OK;
+}
+
+static bool boot_image(struct bo_boot *b, const struct bo_flash_area *slot, uint32_t limit,
+		       enum bo_boot_slot which, struct bo_boot_result *res)
+{
+	enum bo_image_err err = bo_image_verify(slot, limit, b->cfg->crypto, b->cfg->keys,
+						&res->image);
+	if (err != BO_IMG_OK) {
+		refuse(res, err, which, false);
+		return false;
+	}
+	res->slot = which;
+	return true;
+}
+
+int bo_boot_check_config(struct bo_boot *b, const struct bo_boot_cfg *cfg, const char **why)
+{
+	return bo_meta_layout(b, cfg, why);
+}
+
+static int finish(struct bo_boot_result *res, int err)
+{
+	res->error = err;
+	if (err)
+		res->slot = BO_SLOT_NONE;
+	return err;
+}
+
+int bo_boot(struct bo_boot *b, const struct bo_boot_cfg *cfg, struct bo_boot_result *res)
+{
+	memset(res, 0, sizeof *res);
+	if (bo_meta_layout(b, cfg, &res->config_error))
+		return finish(res, BO_BOOT_E_CONFIG);
+
+	struct bo_flash_state st;
+	bool use_recovery = false;
+	/* At most: resume, then a request (or a revert), then the trial rules. */
+	for (int round = 0; round < 4; round++) {
+		if (bo_read_state(b, &st))
+			return finish(res, BO_BOOT_E_FLASH);
+		if (st.started && !st.complete) {
+			if (run_op(b, &st))
+				return finish(res, BO_BOOT_E_FLASH);
+			res->action = BO_ACT_RESUMED;
+			continue;
+		}
+		if (st.upgrade.magic == BO_MAGIC_GOOD) {
+			if (handle_request(b, &st, res))
+				return finish(res, BO_BOOT_E_FLASH);
+			continue;
+		}
+		uint32_t limit = bo_trial_limit(cfg, &st);
+		if (limit == 0)
+			break;
+		if (st.attempts_used < limit && st.log.count < b->log_capacity) {
+			if (bo_log_append(b, st.log.count))
+				return finish(res, BO_BOOT_E_FLASH);
+			res->trial = true;
+			res->attempts_left = (uint8_t)(limit - st.attempts_used - 1);
+			break;
+		}
+		/* Trial boots used up without a confirm. */
+		if (st.type == BO_SWAP_TEST && bo_is_swap(cfg->strategy)) {
+			struct bo_image_info prev;
+			enum bo_image_err err = bo_image_verify(&cfg->upgrade, b->data_limit,
+								cfg->crypto, cfg->keys, &prev);
+			if (err == BO_IMG_OK) {
+				if (request_revert(b))
+					return finish(res, BO_BOOT_E_FLASH);
+				continue;
+			}
+			refuse(res, err, BO_SLOT_PRIMARY, true); /* nothing to revert to */
+		}
+		use_recovery = bo_has_recovery(cfg->strategy);
+		break;
+	}
+
+	if (!use_recovery && boot_image(b, &cfg->primary, b->data_limit, BO_SLOT_PRIMARY, res))
+		return finish(res, BO_BOOT_OK);
+	if (bo_has_recovery(cfg->strategy) &&
+	    boot_image(b, &cfg->recovery, cfg->recovery.size, BO_SLOT_RECOVERY, res)) {
+		res->trial = false;
+		res->attempts_left = 0;
+		return finish(res, BO_BOOT_OK);
+	}
+	res->slot = BO_SLOT_NONE;
+	return finish(res, BO_BOOT_OK);
+}
+
+const char *bo_strategy_name(enum bo_strategy s)
+{
+	switch (s) {
+	case BO_STRATEGY_OVERWRITE:
+		return "overwrite";
+	case BO_STRATEGY_SWAP_SCRATCH:
+		return "swap-scratch";
+	case BO_STRATEGY_SWAP_MOVE:
+		return "swap-move";
+	case BO_STRATEGY_RECOVERY:
+		return "recovery";
+	case BO_STRATEGY_SWAP_SCRATCH_RECOVERY:
+		return "swap-scratch+recovery";
+	}
+	return "unknown";
+}
+
+const char *bo_boot_action_name(enum bo_boot_action a)
+{
+	switch (a) {
+	case BO_ACT_NONE:
+		return "none";
+	case BO_ACT_INSTALLED:
+		return "installed";
+	case BO_ACT_REVERTED:
+		return "reverted";
+	case BO_ACT_RESUMED:
+		return "resumed";
+	case BO_ACT_DISCARDED:
+		return "discarded";
+	}
+	return "unknown";
+}

@@ -1,0 +1,86 @@
+/* core/boot internals shared by the bootloader's source files. */
+#ifndef BO_BOOT_INTERNAL_H
+#define BO_BOOT_INTERNAL_H
+
+#include "core/boot/boot.h"
+
+/* ---- meta.c: the slot meta sector (MCUboot trailer fields + progress log) ---------- */
+
+/* The primary's progress log: which entries are written. */
+struct bo_log {
+	uint32_t count; /* leading written entries (an entry is written once, in order) */
+};
+
+int bo_meta_layout(struct bo_boot *b, const struct bo_boot_cfg *cfg, const char **why);
+int bo_log_read(struct bo_boot *b, struct bo_log *log);
+int bo_log_append(struct bo_boot *b, uint32_t index);
+/* Erase the meta sector of a slot (primary or upgrade). */
+int bo_meta_erase(struct bo_boot *b, const struct bo_flash_area *slot, uint32_t meta_off);
+int bo_field_write_swap_info(struct bo_boot *b, const struct bo_flash_area *slot,
+			     const struct bo_trailer_layout *tl, uint8_t type);
+int bo_field_write_swap_size(struct bo_boot *b, const struct bo_flash_area *slot,
+			     const struct bo_trailer_layout *tl, uint32_t size);
+int bo_field_write_flag(struct bo_boot *b, const struct bo_flash_area *slot, uint32_t off);
+int bo_field_write_magic(struct bo_boot *b, const struct bo_flash_area *slot,
+			 const struct bo_trailer_layout *tl);
+bool bo_meta_is_erased(struct bo_boot *b, const struct bo_flash_area *slot, uint32_t meta_off,
+		       int *err);
+
+/* ---- steps.c: an operation as a numbered list of steps ------------------------------- */
+
+/* One step: erase the destination range, then copy the source range into it. */
+struct bo_step {
+	const struct bo_flash_area *src;
+	uint32_t src_off;
+	const struct bo_flash_area *dst;
+	uint32_t dst_off;
+	uint32_t len;
+};
+
+/* Number of steps of an operation moving swap_size bytes with the configured strategy. */
+uint32_t bo_op_steps(struct bo_boot *b, uint32_t swap_size);
+/* Step k (1-based). Returns 0, or -1 if k is out of range. */
+int bo_op_step(struct bo_boot *b, uint32_t swap_size, uint32_t k, struct bo_step *out);
+int bo_step_run(struct bo_boot *b, const struct bo_step *s);
+
+/* Largest common sector boundary of both slots at or below limit; chunk after off. */
+int bo_next_common_boundary(const struct bo_boot *b, uint32_t off, uint32_t *next);
+
+static inline bool bo_is_swap(enum bo_strategy s)
+{
+	return s == BO_STRATEGY_SWAP_SCRATCH || s == BO_STRATEGY_SWAP_MOVE ||
+	       s == BO_STRATEGY_SWAP_SCRATCH_RECOVERY;
+}
+
+static inline bool bo_has_recovery(enum bo_strategy s)
+{
+	return s == BO_STRATEGY_RECOVERY || s == BO_STRATEGY_SWAP_SCRATCH_RECOVERY;
+}
+
+static inline uint32_t bo_align(const struct bo_boot_cfg *cfg)
+{
+	uint32_t a = cfg->max_align ? cfg->max_align : BO_TRAILER_DEFAULT_MAX_ALIGN;
+	uint32_t wu = cfg->primary.flash->write_unit;
+	return a < wu ? wu : a;
+}
+
+/* ---- boot.c: the state flash describes ------------------------------------------- */
+
+/* Everything flash says, read once per decision. */
+struct bo_flash_state {
+	struct bo_log log;
+	struct bo_swap_state primary;
+	struct bo_swap_state upgrade;
+	bool started;        /* log entry 0: an operation began (its type and size are set) */
+	bool complete;       /* its end entry is written */
+	uint8_t type;        /* BO_SWAP_TEST, _PERM or _REVERT */
+	uint32_t swap_size;
+	uint32_t steps;
+	uint32_t attempts_used;
+};
+
+int bo_read_state(struct bo_boot *b, struct bo_flash_state *st);
+/* Trial boots the primary gets after a completed operation; 0: it is not on trial. */
+uint32_t bo_trial_limit(const struct bo_boot_cfg *cfg, const struct bo_flash_state *st);
+
+#endif

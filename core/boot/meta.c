@@ -1,0 +1,264 @@
+/*
+ * The slot meta sector: the last sector of the primary and of the upgrade slot holds the
+ * MCUboot trailer fields at its end and, in the primary, the progress log below them.
+ * Images never extend into it, so swaps never move it: progress survives every step.
+ */
+#include <string.h>
+
+#include "core/boot/boot_internal.h"
+
+static uint32_t last_sector_start(const struct bo_flash_area *a)
+{
+	uint32_t start, size;
+	if (a->size == 0 || bo_area_sector(a, a->size - 1, &start, &size) != 0)
+		return 0;
+	return start;
+}
+
+int bo_next_common_boundary(const struct bo_boot *b, uint32_t off, uint32_t *next)
+{
+	const struct bo_flash_area *p = &b->cfg->primary, *s = &b->cfg->upgrade;
+	uint32_t ps, pz, ss, sz;
+	if (bo_area_sector(p, off, &ps, &pz) || bo_area_sector(s, off, &ss, &sz))
+		return -1;
+	uint32_t pe = ps + pz, se = ss + sz;
+	while (pe != se) {
+		if (pe < se) {
+			if (bo_area_sector(p, pe, &ps, &pz))
+				return -1;
+			pe = ps + pz;
+		} else {
+			if (bo_area_sector(s, se, &ss, &sz))
+				return -1;
+			se = ss + sz;
+		}
+	}
+	*next = pe;
+	return 0;
+}
+
+/* Chunks of a scratch swap: between common boundaries, each must fit the scratch. */
+static int scratch_limit(struct bo_boot *b, uint32_t meta_min, const char **why)
+{
+	uint32_t off = 0, next;
+	b->data_limit = 0;
+	while (off < meta_min && bo_next_common_boundary(b, off, &next) == 0 && next <= meta_min) {
+		if (next - off > b->cfg->scratch.size) {
+			*why = "a swap chunk (sectors common to both slots) is larger than the scratch "
+			       "partition";
+			return BO_BOOT_E_CONFIG;
+		}
+		off = next;
+		b->data_limit = off;
+	}
+	return BO_BOOT_OK;
+}
+
+/* Swap-move needs equal sectors everywhere in both slots and one spare primary sector. */
+static int move_limit(struct bo_boot *b, uint32_t meta_min, const char **why)
+{
+	uint32_t start, sz, s2, z2;
+	if (bo_area_sector(&b->cfg->primary, 0, &start, &sz)) {
+		*why = "primary slot has no sectors";
+		return BO_BOOT_E_CONFIG;
+	}
+	for (uint32_t off = 0; off < b->cfg->primary.size; off += sz) {
+		if (bo_area_sector(&b->cfg->primary, off, &s2, &z2) || z2 != sz ||
+		    off >= b->cfg->upgrade.size || bo_area_sector(&b->cfg->upgrade, off, &s2, &z2) ||
+		    z2 != sz || s2 != off) {
+			*why = "swap-move needs both slots made of equal sectors";
+			return BO_BOOT_E_CONFIG;
+		}
+	}
+	if (meta_min < 2 * sz) {
+		*why = "slots too small for swap-move";
+		return BO_BOOT_E_CONFIG;
+	}
+	b->data_limit = meta_min - sz; /* one primary sector stays free for the move */
+	return BO_BOOT_OK;
+}
+
+/* Overwrite copies whole primary sectors: the limit is a primary sector boundary. */
+static void overwrite_limit(struct bo_boot *b, uint32_t meta_min)
+{
+	uint32_t off = 0, start, size;
+	b->data_limit = 0;
+	while (off < meta_min && bo_area_sector(&b->cfg->primary, off, &start, &size) == 0 &&
+	       start + size <= meta_min) {
+		off = start + size;
+		b->data_limit = off;
+	}
+}
+
+int bo_meta_layout(struct bo_boot *b, const struct bo_boot_cfg *cfg, const char **why)
+{
+	b->cfg = cfg;
+	*why = NULL;
+	if (!cfg->primary.flash || !cfg->upgrade.flash || !cfg->crypto) {
+		*why = "primary, upgrade and crypto are required";
+		return BO_BOOT_E_CONFIG;
+	}
+	uint32_t wu = cfg->primary.flash->write_unit, a = bo_align(cfg);
+	if (wu == 0 || BO_COPY_BUF % wu) {
+		*why = "write unit does not divide the copy buffer";
+		return BO_BOOT_E_CONFIG;
+	}
+	if (bo_trailer_layout(cfg->primary.size, a, &b->tl_primary) ||
+	    bo_trailer_layout(cfg->upgrade.size, a, &b->tl_upgrade)) {
+		*why = "slot too small for an MCUboot trailer, or size not a multiple of the alignment";
+		return BO_BOOT_E_CONFIG;
+	}
+	b->meta_primary = last_sector_start(&cfg->primary);
+	b->meta_upgrade = last_sector_start(&cfg->upgrade);
+	if (b->tl_primary.fixed_start < b->meta_primary + wu ||
+	    b->tl_upgrade.fixed_start < b->meta_upgrade) {
+		*why = "the trailer does not fit in the last sector of the slot";
+		return BO_BOOT_E_CONFIG;
+	}
+	b->log_capacity = (b->tl_primary.fixed_start - b->meta_primary) / wu;
+
+	uint32_t meta_min = b->meta_primary < b->meta_upgrade ? b->meta_primary : b->meta_upgrade;
+	int rc;
+	switch (cfg->strategy) {
+	case BO_STRATEGY_SWAP_SCRATCH:
+	case BO_STRATEGY_SWAP_SCRATCH_RECOVERY:
+		if (cfg->scratch.size == 0 || !cfg->scratch.flash) {
+			*why = "swap-scratch needs a scratch partition";
+			return BO_BOOT_E_CONFIG;
+		}
+		rc = scratch_limit(b, meta_min, why);
+		break;
+	case BO_STRATEGY_SWAP_MOVE:
+		rc = move_limit(b, meta_min, why);
+		break;
+	case BO_STRATEGY_OVERWRITE:
+	case BO_STRATEGY_RECOVERY:
+		overwrite_limit(b, meta_min);
+		rc = BO_BOOT_OK;
+		break;
+	default:
+		*why = "unknown strategy";
+		return BO_BOOT_E_CONFIG;
+	}
+	if (rc)
+		return rc;
+	if (b->data_limit == 0) {
+		*why = "no room for an image before the trailer sector";
+		return BO_BOOT_E_CONFIG;
+	}
+	if (bo_has_recovery(cfg->strategy) && (cfg->recovery.size == 0 || !cfg->recovery.flash)) {
+		*why = "this strategy needs a recovery partition";
+		return BO_BOOT_E_CONFIG;
+	}
+	/* The log must hold a whole operation of the largest image, its start and end marks,
+	 * and the trial attempts. */
+	uint32_t attempts = cfg->attempts ? cfg->attempts : 3;
+	if (bo_op_steps(b, b->data_limit) + 2 + attempts > b->log_capacity) {
+		*why = "the primary's last sector is too small for the progress log of a full-size "
+		       "upgrade";
+		return BO_BOOT_E_CONFIG;
+	}
+	return BO_BOOT_OK;
+}
+
+/* ---- Progress log ------------------------------------------------------------------ */
+
+int bo_log_read(struct bo_boot *b, struct bo_log *log)
+{
+	const struct bo_flash_area *p = &b->cfg->primary;
+	uint32_t wu = p->flash->write_unit;
+	uint8_t ev = p->flash->erase_value;
+	uint32_t total = b->log_capacity * wu;
+	log->count = 0;
+	for (uint32_t off = 0; off < total; off += BO_COPY_BUF) {
+		uint32_t n = total - off < BO_COPY_BUF ? total - off : BO_COPY_BUF;
+		if (bo_area_read(p, b->meta_primary + off, b->buf, n))
+			return BO_BOOT_E_FLASH;
+		for (uint32_t e = 0; e < n; e += wu) {
+			bool erased = true;
+			for (uint32_t k = 0; k < wu; k++)
+				erased &= b->buf[e + k] == ev;
+			if (erased)
+				return BO_BOOT_OK;
+			log->count++;
+		}
+	}
+	return BO_BOOT_OK;
+}
+
+int bo_log_append(struct bo_boot *b, uint32_t index)
+{
+	const struct bo_flash_area *p = &b->cfg->primary;
+	uint32_t wu = p->flash->write_unit;
+	if (index >= b->log_capacity)
+		return BO_BOOT_E_FLASH;
+	/* Any programmed bit marks the entry written, so a torn entry still counts. */
+	memset(b->buf, (uint8_t)~p->flash->erase_value, wu);
+	return bo_area_program(p, b->meta_primary + index * wu, b->buf, wu) ? BO_BOOT_E_FLASH
+									     : BO_BOOT_OK;
+}
+
+/* ---- Trailer fields ---------------------------------------------------------------- */
+
+int bo_meta_erase(struct bo_boot *b, const struct bo_flash_area *slot, uint32_t meta_off)
+{
+	(void)b;
+	return bo_area_erase(slot, meta_off, slot->size - meta_off) ? BO_BOOT_E_FLASH : BO_BOOT_OK;
+}
+
+bool bo_meta_is_erased(struct bo_boot *b, const struct bo_flash_area *slot, uint32_t meta_off,
+		       int *err)
+{
+	uint8_t ev = slot->flash->erase_value;
+	*err = 0;
+	for (uint32_t off = meta_off; off < slot->size; off += BO_COPY_BUF) {
+		uint32_t n = slot->size - off < BO_COPY_BUF ? slot->size - off : BO_COPY_BUF;
+		if (bo_area_read(slot, off, b->buf, n)) {
+			*err = BO_BOOT_E_FLASH;
+			return false;
+		}
+		for (uint32_t k = 0; k < n; k++)
+			if (b->buf[k] != ev)
+				return false;
+	}
+	return true;
+}
+
+static int program_buf(struct bo_boot *b, const struct bo_flash_area *slot, uint32_t off,
+		       size_t n)
+{
+	if (n == 0)
+		return BO_BOOT_E_FLASH;
+	return bo_area_program(slot, off, b->buf, (uint32_t)n) ? BO_BOOT_E_FLASH : BO_BOOT_OK;
+}
+
+int bo_field_write_swap_info(struct bo_boot *b, const struct bo_flash_area *slot,
+			     const struct bo_trailer_layout *tl, uint8_t type)
+{
+	size_t n = bo_trailer_encode_swap_info(b->buf, sizeof b->buf, slot->flash->write_unit,
+					       slot->flash->erase_value, type, 0);
+	return program_buf(b, slot, tl->swap_info_off, n);
+}
+
+int bo_field_write_swap_size(struct bo_boot *b, const struct bo_flash_area *slot,
+			     const struct bo_trailer_layout *tl, uint32_t size)
+{
+	size_t n = bo_trailer_encode_swap_size(b->buf, sizeof b->buf, slot->flash->write_unit,
+					       slot->flash->erase_value, size);
+	return program_buf(b, slot, tl->swap_size_off, n);
+}
+
+int bo_field_write_flag(struct bo_boot *b, const struct bo_flash_area *slot, uint32_t off)
+{
+	size_t n = bo_trailer_encode_flag(b->buf, sizeof b->buf, slot->flash->write_unit,
+					  slot->flash->erase_value);
+	return program_buf(b, slot, off, n);
+}
+
+int bo_field_write_magic(struct bo_boot *b, const struct bo_flash_area *slot,
+			 const struct bo_trailer_layout *tl)
+{
+	size_t n = bo_trailer_build_magic(b->buf, sizeof b->buf, tl->max_align,
+					  slot->flash->erase_value);
+	return program_buf(b, slot, tl->magic_block_off, n);
+}
