@@ -66,36 +66,47 @@ static void weak_free(struct fsim_weak_range *w)
 	w->mask = NULL;
 }
 
-void fsim_weak_clear(struct fsim_device *dev)
+void fsim_weak_clear(struct fsim_weak_set *set)
 {
-	for (size_t i = 0; i < dev->nweak; i++)
-		weak_free(&dev->weak[i]);
-	dev->nweak = 0;
+	for (size_t i = 0; i < set->n; i++)
+		weak_free(&set->v[i]);
+	free(set->v);
+	set->v = NULL;
+	set->n = 0;
 }
 
 void fsim_weak_drop_sector(struct fsim_device *dev, uint32_t sector)
 {
+	struct fsim_weak_set *set = &dev->weak;
 	size_t k = 0;
-	for (size_t i = 0; i < dev->nweak; i++) {
-		if (dev->weak[i].sector == sector)
-			weak_free(&dev->weak[i]);
+	for (size_t i = 0; i < set->n; i++) {
+		if (set->v[i].sector == sector)
+			weak_free(&set->v[i]);
 		else
-			dev->weak[k++] = dev->weak[i];
+			set->v[k++] = set->v[i];
 	}
-	dev->nweak = k;
+	set->n = k;
 }
 
-void fsim_weak_copy(struct fsim_weak_range *dst, size_t *ndst, const struct fsim_weak_range *src,
-		    size_t nsrc)
+static struct fsim_weak_range *weak_push(struct fsim_weak_set *set)
 {
-	*ndst = 0;
-	for (size_t i = 0; i < nsrc; i++) {
-		dst[i] = src[i];
-		dst[i].mask = malloc(src[i].len);
-		if (!dst[i].mask)
+	struct fsim_weak_range *v = realloc(set->v, (set->n + 1) * sizeof *v);
+	if (!v)
+		abort();
+	set->v = v;
+	return &set->v[set->n++];
+}
+
+void fsim_weak_copy(struct fsim_weak_set *dst, const struct fsim_weak_set *src)
+{
+	fsim_weak_clear(dst);
+	for (size_t i = 0; i < src->n; i++) {
+		struct fsim_weak_range *w = weak_push(dst);
+		*w = src->v[i];
+		w->mask = malloc(w->len);
+		if (!w->mask)
 			abort();
-		memcpy(dst[i].mask, src[i].mask, src[i].len);
-		*ndst = i + 1;
+		memcpy(w->mask, src->v[i].mask, w->len);
 	}
 }
 
@@ -109,12 +120,7 @@ static void weak_add(struct fsim_device *dev, uint32_t off, const uint8_t *mask,
 		uint32_t n = l->start[i + 1] - off;
 		if (n > len)
 			n = len;
-		if (dev->nweak == FSIM_WEAK_RANGES) { /* keep the newest: drop the oldest */
-			weak_free(&dev->weak[0]);
-			memmove(&dev->weak[0], &dev->weak[1], (FSIM_WEAK_RANGES - 1) * sizeof dev->weak[0]);
-			dev->nweak--;
-		}
-		struct fsim_weak_range *w = &dev->weak[dev->nweak++];
+		struct fsim_weak_range *w = weak_push(&dev->weak);
 		w->off = off;
 		w->len = n;
 		w->sector = i;
@@ -132,8 +138,8 @@ static void weak_add(struct fsim_device *dev, uint32_t off, const uint8_t *mask,
 void fsim_weak_apply(struct fsim_device *dev, uint32_t off, uint8_t *buf, uint32_t len)
 {
 	uint64_t read_no = dev->weak_reads++;
-	for (size_t i = 0; i < dev->nweak; i++) {
-		const struct fsim_weak_range *w = &dev->weak[i];
+	for (size_t i = 0; i < dev->weak.n; i++) {
+		const struct fsim_weak_range *w = &dev->weak.v[i];
 		uint32_t a = off > w->off ? off : w->off;
 		uint32_t b = off + len < w->off + w->len ? off + len : w->off + w->len;
 		for (uint32_t addr = a; addr < b; addr++) {
@@ -226,13 +232,21 @@ static _Noreturn void power_lost(struct fsim_device *dev)
 	abort();
 }
 
+_Noreturn void fsim_fire_refused_cut(struct fsim_device *dev, enum fsim_op_kind kind,
+				     uint32_t off, uint32_t len)
+{
+	dev->armed = false;
+	fsim_emit_trace(dev, kind, dev->cut.op_index, off, len, FSIM_OK, true);
+	power_lost(dev);
+}
+
 _Noreturn void fsim_fire_program_cut(struct fsim_device *dev, uint32_t off, const uint8_t *data,
-				     uint32_t len, bool valid)
+				     uint32_t len)
 {
 	struct fsim_cut c = dev->cut;
 	const struct fsim_geometry *g = &dev->layout->geo;
 	dev->armed = false;
-	if (c.mode == FSIM_CUT_TORN && valid && len) {
+	if (c.mode == FSIM_CUT_TORN && len) {
 		uint8_t *old = malloc(len), *out = malloc(len);
 		if (!old || !out)
 			abort();
@@ -329,13 +343,13 @@ static void tear_erase(uint32_t variant, struct rng *r, uint8_t ev, const uint8_
 	}
 }
 
-_Noreturn void fsim_fire_erase_cut(struct fsim_device *dev, uint32_t sector, bool valid)
+_Noreturn void fsim_fire_erase_cut(struct fsim_device *dev, uint32_t sector)
 {
 	struct fsim_cut c = dev->cut;
 	const struct fsim_layout *l = dev->layout;
 	dev->armed = false;
 	uint32_t off = l->start[sector], len = l->start[sector + 1] - off;
-	if (c.mode == FSIM_CUT_TORN && valid) {
+	if (c.mode == FSIM_CUT_TORN) {
 		uint8_t *old = malloc(len), *out = malloc(len);
 		if (!old || !out)
 			abort();
@@ -355,6 +369,6 @@ _Noreturn void fsim_fire_erase_cut(struct fsim_device *dev, uint32_t sector, boo
 		free(old);
 		free(out);
 	}
-	fsim_emit_trace(dev, FSIM_OP_ERASE, c.op_index, off, valid ? len : 0, FSIM_OK, true);
+	fsim_emit_trace(dev, FSIM_OP_ERASE, c.op_index, off, len, FSIM_OK, true);
 	power_lost(dev);
 }

@@ -236,7 +236,7 @@ void fsim_destroy(struct fsim_device *dev)
 		return;
 	for (uint32_t i = 0; i < dev->layout->nsectors; i++)
 		fsim_buf_unref(dev->sec[i].buf);
-	fsim_weak_clear(dev);
+	fsim_weak_clear(&dev->weak);
 	free(dev->sec);
 	fsim_layout_unref(dev->layout);
 	free(dev);

@@ -17,7 +17,9 @@
  *   applies the cut (nothing for FSIM_CUT_BETWEEN, a partial effect for FSIM_CUT_TORN),
  *   disarms, and calls the power-loss handler, which must not return (it longjmps to the
  *   owner's power-on path). If no handler is registered, flashsim abort()s: a cut with
- *   nobody to catch it is a harness bug, not something to continue past.
+ *   nobody to catch it is a harness bug, not something to continue past. A cut landing on
+ *   an op that breaks a NOR rule fires before it, whatever the mode: the op has no effect
+ *   and records no violation.
  */
 #ifndef FLASHSIM_H
 #define FLASHSIM_H

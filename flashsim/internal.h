@@ -39,7 +39,11 @@ struct fsim_weak_range {
 	uint8_t *mask; /* len bytes: 1 bits are unstable */
 };
 
-#define FSIM_WEAK_RANGES 8
+/* Every weak range of a device, oldest first; grows as cuts add ranges. */
+struct fsim_weak_set {
+	struct fsim_weak_range *v;
+	size_t n;
+};
 
 struct fsim_device {
 	struct fsim_layout *layout;
@@ -52,8 +56,7 @@ struct fsim_device {
 	struct fsim_violation viol[FSIM_VIOLATIONS_KEPT];
 	size_t nviol;
 
-	struct fsim_weak_range weak[FSIM_WEAK_RANGES];
-	size_t nweak;
+	struct fsim_weak_set weak;
 	uint64_t weak_reads; /* advances the metastable noise on every read */
 
 	bool armed;
@@ -80,17 +83,21 @@ void fsim_store(struct fsim_device *dev, uint32_t off, const uint8_t *src, uint3
 void fsim_store_erased(struct fsim_device *dev, uint32_t i);
 void fsim_record_violation(struct fsim_device *dev, uint64_t op, enum fsim_violation_kind k,
 			   uint32_t addr);
-void fsim_weak_clear(struct fsim_device *dev);
-void fsim_weak_copy(struct fsim_weak_range *dst, size_t *ndst, const struct fsim_weak_range *src,
-		    size_t nsrc);
+void fsim_weak_clear(struct fsim_weak_set *set);
+/* dst := a deep copy of src (dst's old ranges are freed). */
+void fsim_weak_copy(struct fsim_weak_set *dst, const struct fsim_weak_set *src);
 
 /* hash.c-like helpers in device.c */
 uint64_t fsim_mix64(uint64_t x);
 
 /* cut.c: apply the armed cut to the op being issued, then call the handler. Never returns. */
 _Noreturn void fsim_fire_program_cut(struct fsim_device *dev, uint32_t off, const uint8_t *data,
-				     uint32_t len, bool valid);
-_Noreturn void fsim_fire_erase_cut(struct fsim_device *dev, uint32_t sector, bool valid);
+				     uint32_t len);
+_Noreturn void fsim_fire_erase_cut(struct fsim_device *dev, uint32_t sector);
+/* A cut on an op that would have been refused: power is lost before it, so it has no
+ * effect whatever the mode, and no violation is recorded. */
+_Noreturn void fsim_fire_refused_cut(struct fsim_device *dev, enum fsim_op_kind kind,
+				     uint32_t off, uint32_t len);
 /* Noise over a read of [off, off+len) into buf from weak cells. */
 void fsim_weak_apply(struct fsim_device *dev, uint32_t off, uint8_t *buf, uint32_t len);
 void fsim_weak_drop_sector(struct fsim_device *dev, uint32_t sector);

@@ -42,7 +42,7 @@ int fsim_read(struct fsim_device *dev, uint32_t off, void *buf, uint32_t len)
 		return FSIM_ERR_VIOLATION;
 	}
 	fsim_copy_out(dev, off, buf, len);
-	if (dev->nweak)
+	if (dev->weak.n)
 		fsim_weak_apply(dev, off, buf, len);
 	dev->stats.bytes_read += len;
 	fsim_emit_trace(dev, FSIM_OP_READ, dev->stats.mutating_ops, off, len, FSIM_OK, false);
@@ -116,8 +116,11 @@ int fsim_program(struct fsim_device *dev, uint32_t off, const void *buf, uint32_
 	else if (!units_erased(dev, off, len, &addr))
 		kind = FSIM_V_NOT_ERASED;
 
-	if (dev->armed && dev->cut.op_index == op)
-		fsim_fire_program_cut(dev, off, buf, len, kind == 0);
+	if (dev->armed && dev->cut.op_index == op) {
+		if (kind)
+			fsim_fire_refused_cut(dev, FSIM_OP_PROGRAM, off, len);
+		fsim_fire_program_cut(dev, off, buf, len);
+	}
 
 	if (kind) {
 		fsim_record_violation(dev, op, kind, addr);
@@ -149,7 +152,7 @@ int fsim_erase(struct fsim_device *dev, uint32_t off, uint32_t len)
 		uint64_t op = dev->stats.mutating_ops++;
 		dev->stats.erase_ops++;
 		if (dev->armed && dev->cut.op_index == op)
-			fsim_fire_erase_cut(dev, 0, false);
+			fsim_fire_refused_cut(dev, FSIM_OP_ERASE, off, len);
 		fsim_record_violation(dev, op, kind, addr);
 		fsim_emit_trace(dev, FSIM_OP_ERASE, op, off, len, FSIM_ERR_VIOLATION, false);
 		return FSIM_ERR_VIOLATION;
@@ -160,7 +163,7 @@ int fsim_erase(struct fsim_device *dev, uint32_t off, uint32_t len)
 		uint64_t op = dev->stats.mutating_ops++;
 		dev->stats.erase_ops++;
 		if (dev->armed && dev->cut.op_index == op)
-			fsim_fire_erase_cut(dev, i, true);
+			fsim_fire_erase_cut(dev, i);
 		fsim_store_erased(dev, i);
 		dev->sec[i].erases++;
 		dev->stats.busy_ns += (uint64_t)l->geo.regions[l->region[i]].erase_us * 1000;

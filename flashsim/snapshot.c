@@ -13,8 +13,7 @@ struct fsim_snapshot {
 	struct fsim_stats stats;
 	struct fsim_violation viol[FSIM_VIOLATIONS_KEPT];
 	size_t nviol;
-	struct fsim_weak_range weak[FSIM_WEAK_RANGES];
-	size_t nweak;
+	struct fsim_weak_set weak;
 	uint64_t weak_reads;
 };
 
@@ -46,7 +45,7 @@ struct fsim_snapshot *fsim_snapshot_take(const struct fsim_device *dev)
 	s->stats = dev->stats;
 	memcpy(s->viol, dev->viol, sizeof s->viol);
 	s->nviol = dev->nviol;
-	fsim_weak_copy(s->weak, &s->nweak, dev->weak, dev->nweak);
+	fsim_weak_copy(&s->weak, &dev->weak);
 	s->weak_reads = dev->weak_reads;
 	return s;
 }
@@ -57,8 +56,7 @@ void fsim_snapshot_free(struct fsim_snapshot *s)
 		return;
 	for (uint32_t i = 0; i < s->layout->nsectors; i++)
 		fsim_buf_unref(s->sec[i].buf);
-	for (size_t i = 0; i < s->nweak; i++)
-		free(s->weak[i].mask);
+	fsim_weak_clear(&s->weak);
 	free(s->sec);
 	fsim_layout_unref(s->layout);
 	free(s);
@@ -100,8 +98,7 @@ int fsim_snapshot_restore(struct fsim_device *dev, const struct fsim_snapshot *s
 	dev->stats = s->stats;
 	memcpy(dev->viol, s->viol, sizeof dev->viol);
 	dev->nviol = s->nviol;
-	fsim_weak_clear(dev);
-	fsim_weak_copy(dev->weak, &dev->nweak, s->weak, s->nweak);
+	fsim_weak_copy(&dev->weak, &s->weak);
 	dev->weak_reads = s->weak_reads;
 	return FSIM_OK;
 }
@@ -128,7 +125,7 @@ struct fsim_device *fsim_fork(const struct fsim_device *dev)
 	f->stats = dev->stats;
 	memcpy(f->viol, dev->viol, sizeof f->viol);
 	f->nviol = dev->nviol;
-	fsim_weak_copy(f->weak, &f->nweak, dev->weak, dev->nweak);
+	fsim_weak_copy(&f->weak, &dev->weak);
 	f->weak_reads = dev->weak_reads;
 	return f;
 }
