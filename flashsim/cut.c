@@ -236,7 +236,7 @@ _Noreturn void fsim_fire_refused_cut(struct fsim_device *dev, enum fsim_op_kind 
 				     uint32_t off, uint32_t len)
 {
 	dev->armed = false;
-	fsim_emit_trace(dev, kind, dev->cut.op_index, off, len, FSIM_OK, true);
+	fsim_emit_trace(dev, kind, dev->cut.op_index, off, len, FSIM_OK, true, NULL);
 	power_lost(dev);
 }
 
@@ -266,7 +266,7 @@ _Noreturn void fsim_fire_program_cut(struct fsim_device *dev, uint32_t off, cons
 		free(old);
 		free(out);
 	}
-	fsim_emit_trace(dev, FSIM_OP_PROGRAM, c.op_index, off, len, FSIM_OK, true);
+	fsim_emit_trace(dev, FSIM_OP_PROGRAM, c.op_index, off, len, FSIM_OK, true, data);
 	power_lost(dev);
 }
 
@@ -369,6 +369,6 @@ _Noreturn void fsim_fire_erase_cut(struct fsim_device *dev, uint32_t sector)
 		free(old);
 		free(out);
 	}
-	fsim_emit_trace(dev, FSIM_OP_ERASE, c.op_index, off, len, FSIM_OK, true);
+	fsim_emit_trace(dev, FSIM_OP_ERASE, c.op_index, off, len, FSIM_OK, true, NULL);
 	power_lost(dev);
 }

@@ -220,6 +220,7 @@ struct fsim_trace_event {
 	uint32_t len;
 	int result;         /* FSIM_OK or FSIM_ERR_VIOLATION */
 	bool cut;           /* this op is where the armed cut fired */
+	const void *data;   /* programs: the bytes the caller asked to program; else NULL */
 };
 typedef void (*fsim_trace_fn)(void *ctx, const struct fsim_trace_event *ev);
 /* Called after every operation (before the power-loss handler for a cut op). NULL stops. */

@@ -104,7 +104,7 @@ void fsim_weak_drop_sector(struct fsim_device *dev, uint32_t sector);
 
 /* ops.c */
 void fsim_emit_trace(struct fsim_device *dev, enum fsim_op_kind kind, uint64_t op, uint32_t off,
-		     uint32_t len, int result, bool cut);
+		     uint32_t len, int result, bool cut, const void *data);
 
 void fsim_set_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -4,11 +4,11 @@
 #include "flashsim/internal.h"
 
 void fsim_emit_trace(struct fsim_device *dev, enum fsim_op_kind kind, uint64_t op, uint32_t off,
-		     uint32_t len, int result, bool cut)
+		     uint32_t len, int result, bool cut, const void *data)
 {
 	if (!dev->trace)
 		return;
-	struct fsim_trace_event ev = {kind, op, off, len, result, cut};
+	struct fsim_trace_event ev = {kind, op, off, len, result, cut, data};
 	dev->trace(dev->trace_ctx, &ev);
 }
 
@@ -38,14 +38,14 @@ int fsim_read(struct fsim_device *dev, uint32_t off, void *buf, uint32_t len)
 	dev->stats.read_ops++;
 	if (!in_range(dev, off, len)) {
 		fsim_emit_trace(dev, FSIM_OP_READ, dev->stats.mutating_ops, off, len,
-				FSIM_ERR_VIOLATION, false);
+				FSIM_ERR_VIOLATION, false, NULL);
 		return FSIM_ERR_VIOLATION;
 	}
 	fsim_copy_out(dev, off, buf, len);
 	if (dev->weak.n)
 		fsim_weak_apply(dev, off, buf, len);
 	dev->stats.bytes_read += len;
-	fsim_emit_trace(dev, FSIM_OP_READ, dev->stats.mutating_ops, off, len, FSIM_OK, false);
+	fsim_emit_trace(dev, FSIM_OP_READ, dev->stats.mutating_ops, off, len, FSIM_OK, false, NULL);
 	return FSIM_OK;
 }
 
@@ -124,13 +124,13 @@ int fsim_program(struct fsim_device *dev, uint32_t off, const void *buf, uint32_
 
 	if (kind) {
 		fsim_record_violation(dev, op, kind, addr);
-		fsim_emit_trace(dev, FSIM_OP_PROGRAM, op, off, len, FSIM_ERR_VIOLATION, false);
+		fsim_emit_trace(dev, FSIM_OP_PROGRAM, op, off, len, FSIM_ERR_VIOLATION, false, buf);
 		return FSIM_ERR_VIOLATION;
 	}
 	fsim_store(dev, off, buf, len);
 	dev->stats.bytes_programmed += len;
 	dev->stats.busy_ns += program_time_ns(g, len);
-	fsim_emit_trace(dev, FSIM_OP_PROGRAM, op, off, len, FSIM_OK, false);
+	fsim_emit_trace(dev, FSIM_OP_PROGRAM, op, off, len, FSIM_OK, false, buf);
 	return FSIM_OK;
 }
 
@@ -154,7 +154,7 @@ int fsim_erase(struct fsim_device *dev, uint32_t off, uint32_t len)
 		if (dev->armed && dev->cut.op_index == op)
 			fsim_fire_refused_cut(dev, FSIM_OP_ERASE, off, len);
 		fsim_record_violation(dev, op, kind, addr);
-		fsim_emit_trace(dev, FSIM_OP_ERASE, op, off, len, FSIM_ERR_VIOLATION, false);
+		fsim_emit_trace(dev, FSIM_OP_ERASE, op, off, len, FSIM_ERR_VIOLATION, false, NULL);
 		return FSIM_ERR_VIOLATION;
 	}
 
@@ -168,7 +168,7 @@ int fsim_erase(struct fsim_device *dev, uint32_t off, uint32_t len)
 		dev->sec[i].erases++;
 		dev->stats.busy_ns += (uint64_t)l->geo.regions[l->region[i]].erase_us * 1000;
 		fsim_emit_trace(dev, FSIM_OP_ERASE, op, l->start[i], l->start[i + 1] - l->start[i],
-				FSIM_OK, false);
+				FSIM_OK, false, NULL);
 	}
 	return FSIM_OK;
 }
