@@ -25,10 +25,10 @@ int bo_app_confirm(struct bo_boot *b, const struct bo_boot_cfg *cfg)
 		return BO_BOOT_E_CONFIG;
 	if (bo_read_state(b, &st))
 		return BO_BOOT_E_FLASH;
-	if (!st.started || st.primary.image_ok == BO_FLAG_SET)
-		return 0; /* nothing on trial, or already confirmed */
+	if (bo_trial_limit(cfg, &st) == 0)
+		return 0; /* nothing on trial: already confirmed, or a strategy without trials */
 	if (st.primary.image_ok == BO_FLAG_BAD)
-		return BO_BOOT_E_FLASH; /* a torn earlier confirm: the unit cannot be written */
+		return 1; /* a torn earlier confirm: the unit cannot be written again */
 	return bo_field_write_flag(b, &cfg->primary, b->tl_primary.image_ok_off) ? BO_BOOT_E_FLASH
 										   : 0;
 }

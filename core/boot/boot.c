@@ -69,17 +69,32 @@ static int run_op(struct bo_boot *b, const struct bo_flash_state *st)
 	}
 	/* The request is consumed before the end entry: a cut between the two finishes the
 	 * close again, and an end entry with a request present always means a new request. */
-	if (bo_meta_erase(b, &cfg->upgrade, b->meta_upgrade) || bo_log_append(b, st->steps + 1))
+	if (bo_meta_erase(b, &cfg->upgrade, b->meta_upgrade))
+		return BO_BOOT_E_FLASH;
+	if (st->log.count <= st->steps + 1 && bo_log_append(b, st->steps + 1))
 		return BO_BOOT_E_FLASH;
 	return BO_BOOT_OK;
 }
 
-static int start_op(struct bo_boot *b, uint8_t type, uint32_t swap_size)
+/*
+ * Start an operation. The primary's meta sector must be erased first, and an erase cut
+ * short can leave anything there, even most of the previous operation's record. So the
+ * request's own meta sector (which stays put until the operation ends) brackets the
+ * erase: "intent" (its swap_size field) before it, "started" (its copy_done field) once
+ * the new record is complete. Intent without started means: redo the start. Both fields
+ * count as written when any bit is programmed, so a torn write errs to the safe side.
+ */
+static int start_op(struct bo_boot *b, const struct bo_flash_state *st, uint8_t type,
+		    uint32_t swap_size)
 {
 	const struct bo_boot_cfg *cfg = b->cfg;
+	if (!st->upgrade.swap_size_set &&
+	    bo_field_write_swap_size(b, &cfg->upgrade, &b->tl_upgrade, 0))
+		return BO_BOOT_E_FLASH;
 	if (bo_meta_erase(b, &cfg->primary, b->meta_primary) ||
 	    bo_field_write_swap_size(b, &cfg->primary, &b->tl_primary, swap_size) ||
-	    bo_field_write_swap_info(b, &cfg->primary, &b->tl_primary, type) || bo_log_append(b, 0))
+	    bo_field_write_swap_info(b, &cfg->primary, &b->tl_primary, type) || bo_log_append(b, 0) ||
+	    bo_field_write_flag(b, &cfg->upgrade, b->tl_upgrade.copy_done_off))
 		return BO_BOOT_E_FLASH;
 	return BO_BOOT_OK;
 }
@@ -138,7 +153,7 @@ static int handle_request(struct bo_boot *b, const struct bo_flash_state *st,
 	    bo_image_parse(&cfg->primary, b->data_limit, &cur_img) == BO_IMG_OK &&
 	    cur_img.total_size > swap_size)
 		swap_size = cur_img.total_size;
-	if (start_op(b, type, swap_size))
+	if (start_op(b, st, type, swap_size))
 		return BO_BOOT_E_FLASH;
 	struct bo_flash_state now;
 	if (bo_read_state(b, &now) || run_op(b, &now))
@@ -196,13 +211,23 @@ int bo_boot(struct bo_boot *b, const struct bo_boot_cfg *cfg, struct bo_boot_res
 	for (int round = 0; round < 4; round++) {
 		if (bo_read_state(b, &st))
 			return finish(res, BO_BOOT_E_FLASH);
-		if (st.started && !st.complete) {
+		bool request = st.upgrade.magic == BO_MAGIC_GOOD;
+		bool op_started = st.upgrade.copy_done != BO_FLAG_UNSET; /* see start_op() */
+		if (st.started && !st.complete && (!request || op_started)) {
+			/* Resume: mid-operation, or closing it (the request already consumed). */
 			if (run_op(b, &st))
 				return finish(res, BO_BOOT_E_FLASH);
 			res->action = BO_ACT_RESUMED;
 			continue;
 		}
-		if (st.upgrade.magic == BO_MAGIC_GOOD) {
+		if (request && op_started && st.complete) {
+			/* Ended but the request survived (a torn erase of it): consume it. */
+			if (bo_meta_erase(b, &cfg->upgrade, b->meta_upgrade))
+				return finish(res, BO_BOOT_E_FLASH);
+			continue;
+		}
+		if (request) {
+			/* A new request, or a start that was cut short: (re)validate and start. */
 			if (handle_request(b, &st, res))
 				return finish(res, BO_BOOT_E_FLASH);
 			continue;
