@@ -1,0 +1,717 @@
+/* Exhaustive power-cut sweeps: record, cut, resume, check invariants. See sweep_engine.h. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sim/sweep_engine.h"
+
+const char *sweep_invariant_name(enum sweep_invariant i)
+{
+	switch (i) {
+	case SWEEP_OK:
+		return "ok";
+	case SWEEP_I1_BRICKED:
+		return "I1 never bricked";
+	case SWEEP_I2_HYBRID:
+		return "I2 no hybrid";
+	case SWEEP_I3_CONVERGE:
+		return "I3 converges";
+	case SWEEP_I4_FLASH:
+		return "I4 flash discipline";
+	case SWEEP_I5_WEAR:
+		return "I5 wear";
+	case SWEEP_BASELINE:
+		return "baseline";
+	case SWEEP_INVARIANTS:
+		break;
+	}
+	return "?";
+}
+
+/* ---- Recording an uncut run ----------------------------------------------------------- */
+
+struct op_rec {
+	uint64_t index;
+	bool erase;
+	bool refused; /* the op broke a NOR rule: a torn cut has nothing to tear */
+	uint32_t off, len;
+	int step;
+	size_t data_off;
+};
+
+struct recording {
+	struct op_rec *ops;
+	size_t nops, cap;
+	struct fsim_snapshot **snap; /* snap[i]: state before ops[i]; snap[nops]: after the last */
+	uint8_t *data;
+	size_t data_len, data_cap;
+	struct sweep_obs obs;
+	struct sweep_node *node;
+};
+
+static void *grow(void *p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return p;
+	size_t c = *cap ? *cap : 64;
+	while (c < need)
+		c *= 2;
+	p = realloc(p, c * elem);
+	if (!p)
+		abort();
+	*cap = c;
+	return p;
+}
+
+static void record_op(void *ctx, const struct fsim_trace_event *ev)
+{
+	struct recording *r = ctx;
+	if (ev->kind == FSIM_OP_READ)
+		return;
+	size_t snap_cap = r->cap;
+	r->ops = grow(r->ops, &r->cap, r->nops + 1, sizeof *r->ops);
+	if (r->cap != snap_cap || !r->snap) {
+		r->snap = realloc(r->snap, (r->cap + 1) * sizeof *r->snap);
+		if (!r->snap)
+			abort();
+	}
+	struct op_rec *o = &r->ops[r->nops];
+	*o = (struct op_rec){ev->op_index, ev->kind == FSIM_OP_ERASE, ev->result != FSIM_OK,
+			     ev->off, ev->len, r->node->step, r->data_len};
+	if (ev->kind == FSIM_OP_PROGRAM && ev->data) {
+		r->data = grow(r->data, &r->data_cap, r->data_len + ev->len, 1);
+		memcpy(r->data + r->data_len, ev->data, ev->len);
+		r->data_len += ev->len;
+	}
+	r->nops++;
+	r->snap[r->nops] = fsim_snapshot_take(r->node->dev);
+}
+
+static void recording_free(struct recording *r)
+{
+	for (size_t i = 0; r->snap && i <= r->nops; i++)
+		fsim_snapshot_free(r->snap[i]);
+	free(r->snap);
+	free(r->ops);
+	free(r->data);
+	memset(r, 0, sizeof *r);
+}
+
+static void reset_obs(struct sweep_node *n)
+{
+	memset(&n->obs, 0, sizeof n->obs);
+	n->obs.running = n->obs.primary = n->obs.upgrade = -1;
+}
+
+/* Run from the node's current flash, recording every mutating op. after_cut: resume the
+ * interrupted step `step` (power on first); else run steps from `step` as they are. */
+static void record_run(struct sweep_node *n, int step, bool after_cut, struct recording *r)
+{
+	memset(r, 0, sizeof *r);
+	r->node = n;
+	r->snap = malloc(sizeof *r->snap);
+	if (!r->snap)
+		abort();
+	r->snap[0] = fsim_snapshot_take(n->dev);
+	reset_obs(n);
+	fsim_set_trace(n->dev, record_op, r);
+	if (after_cut)
+		sweep_node_resume(n, step);
+	else
+		sweep_node_run(n, step);
+	fsim_set_trace(n->dev, NULL, NULL);
+	r->obs = n->obs;
+}
+
+/* ---- Cut points -------------------------------------------------------------------- */
+
+struct cut {
+	uint32_t op;      /* index into the recording; == nops: after the last op */
+	bool torn;
+	uint8_t variant;
+};
+
+static size_t enumerate_cuts(const struct recording *r, const struct sweep_options *o,
+			     struct cut **out)
+{
+	size_t n = 0, cap = 0;
+	struct cut *v = NULL;
+	for (uint32_t i = 0; i <= r->nops; i++) {
+		if (o->between) {
+			v = grow(v, &cap, n + 1, sizeof *v);
+			v[n++] = (struct cut){i, false, 0};
+		}
+		if (o->torn && i < r->nops && !r->ops[i].refused) {
+			uint32_t variants = fsim_torn_variants(r->ops[i].erase);
+			for (uint32_t k = 0; k < variants; k++) {
+				v = grow(v, &cap, n + 1, sizeof *v);
+				v[n++] = (struct cut){i, true, (uint8_t)k};
+			}
+		}
+	}
+	*out = v;
+	return n;
+}
+
+static void cut_id(const struct recording *r, const struct cut *c, char *buf, size_t len)
+{
+	uint64_t op = c->op < r->nops ? r->ops[c->op].index
+				      : (r->nops ? r->ops[r->nops - 1].index + 1 : 0);
+	if (c->torn)
+		snprintf(buf, len, "t%llu.%u", (unsigned long long)op, c->variant);
+	else
+		snprintf(buf, len, "b%llu", (unsigned long long)op);
+}
+
+static uint64_t torn_seed(const struct sweep_options *o, uint64_t op, uint32_t variant)
+{
+	uint64_t x = o->seed ^ (op * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)variant << 56);
+	x ^= x >> 31;
+	x *= 0xbf58476d1ce4e5b9ull;
+	return x ^ (x >> 29);
+}
+
+/* Put the node's flash in the state the cut leaves; returns the step it interrupted. */
+static int apply_cut(struct sweep_node *n, const struct recording *r, const struct cut *c,
+		     const struct sweep_options *o)
+{
+	fsim_snapshot_restore(n->dev, r->snap[c->op]);
+	if (c->op == r->nops)
+		return r->nops ? r->ops[r->nops - 1].step : 0;
+	const struct op_rec *op = &r->ops[c->op];
+	if (c->torn) {
+		struct fsim_cut cut = {op->index, FSIM_CUT_TORN, c->variant,
+				       torn_seed(o, op->index, c->variant), o->metastable};
+		fsim_arm_cut(n->dev, &cut);
+		if (setjmp(n->power_on) == 0) {
+			if (op->erase)
+				fsim_erase(n->dev, op->off, op->len);
+			else
+				fsim_program(n->dev, op->off, r->data + op->data_off, op->len);
+			fsim_disarm_cut(n->dev); /* not reached: the cut fires on this op */
+		}
+	}
+	sweep_node_poison(n);
+	return op->step;
+}
+
+/* ---- A set of 64-bit keys (open addressing) ---------------------------------------- */
+
+struct keyset {
+	uint64_t *slot; /* 0 = empty; keys are stored +1-mixed so 0 never occurs */
+	size_t cap, n;
+};
+
+static uint64_t key_of(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	return k | 1; /* never 0 */
+}
+
+/* Insert; returns true when the key was already there. */
+static bool keyset_add(struct keyset *s, uint64_t key)
+{
+	if (2 * (s->n + 1) > s->cap) {
+		struct keyset big = {calloc(s->cap ? 2 * s->cap : 64, sizeof(uint64_t)),
+				     s->cap ? 2 * s->cap : 64, 0};
+		if (!big.slot)
+			abort();
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->slot[i]) {
+				size_t j = s->slot[i] & (big.cap - 1);
+				while (big.slot[j])
+					j = (j + 1) & (big.cap - 1);
+				big.slot[j] = s->slot[i];
+				big.n++;
+			}
+		free(s->slot);
+		*s = big;
+	}
+	uint64_t k = key_of(key);
+	size_t j = k & (s->cap - 1);
+	while (s->slot[j]) {
+		if (s->slot[j] == k)
+			return true;
+		j = (j + 1) & (s->cap - 1);
+	}
+	s->slot[j] = k;
+	s->n++;
+	return false;
+}
+
+static uint64_t state_key(struct sweep_node *n, int step)
+{
+	return fsim_content_hash(n->dev) * 0x100000001b3ull + (uint64_t)(uint32_t)step;
+}
+
+/* ---- Invariants ---------------------------------------------------------------------- */
+
+struct verdict {
+	enum sweep_invariant inv;
+	bool false_positive;
+	char detail[160];
+};
+
+static bool strategy_can_fall_back(enum bo_strategy s)
+{
+	return s != BO_STRATEGY_OVERWRITE;
+}
+
+static const char *image_name(const struct sweep_workload *w, int i)
+{
+	return i >= 0 && i < w->nimages ? w->images[i].name : "(none)";
+}
+
+static void judge(const struct sweep_workload *w, struct sweep_node *n, size_t violations_before,
+		  uint32_t wear_bound, int cut_step, struct verdict *v)
+{
+	const struct sweep_obs *ob = &n->obs;
+	memset(v, 0, sizeof *v);
+	size_t nv = fsim_violation_count(n->dev);
+	struct fsim_stats st;
+	fsim_get_stats(n->dev, &st);
+	if (nv > violations_before) {
+		const struct fsim_violation *x = fsim_violation_at(n->dev, violations_before);
+		v->inv = SWEEP_I4_FLASH;
+		if (x)
+			snprintf(v->detail, sizeof v->detail, "%s at 0x%x (op %llu)",
+				 fsim_violation_name(x->kind), x->addr, (unsigned long long)x->op_index);
+		else
+			snprintf(v->detail, sizeof v->detail, "%zu violations", nv - violations_before);
+	} else if (ob->bricked) {
+		v->inv = SWEEP_I1_BRICKED;
+		snprintf(v->detail, sizeof v->detail, "boot %u found no bootable image (last refusal: %s)",
+			 ob->boots, bo_image_strerror(ob->last.refused));
+	} else if (ob->hybrid) {
+		v->inv = SWEEP_I2_HYBRID;
+		snprintf(v->detail, sizeof v->detail, "boot %d ran an image that is none of the workload's",
+			 ob->hybrid_boot);
+	} else if (st.max_sector_erases > wear_bound) {
+		v->inv = SWEEP_I5_WEAR;
+		snprintf(v->detail, sizeof v->detail, "a sector was erased %u times (bound %u)",
+			 st.max_sector_erases, wear_bound);
+	} else if (ob->app_error) {
+		v->inv = SWEEP_I3_CONVERGE;
+		snprintf(v->detail, sizeof v->detail, "an application flash operation failed");
+	} else if (!sweep_expect_met(w, ob)) {
+		/* A cut during a boot (before the new image could confirm itself) may make a
+		 * revert or recovery strategy fall back although the image was good: the seed's
+		 * "primary risk". Reported, not failed. */
+		bool boot_cut = cut_step >= w->nsteps || w->steps[cut_step].kind == SWEEP_STEP_POWER_ON;
+		bool fell_back = (ob->running == w->initial_primary && ob->confirmed) ||
+				 ob->last.slot == BO_SLOT_RECOVERY;
+		if (boot_cut && fell_back && strategy_can_fall_back(w->strategy) && !ob->stuck) {
+			v->false_positive = true;
+			return;
+		}
+		v->inv = SWEEP_I3_CONVERGE;
+		snprintf(v->detail, sizeof v->detail,
+			 "ended %s %s%s (primary %s, upgrade %s) after %u boots",
+			 ob->stuck ? "stuck in a crash loop, last" : "running",
+			 ob->last.slot == BO_SLOT_RECOVERY ? "recovery " : "",
+			 image_name(w, ob->running), image_name(w, ob->primary),
+			 image_name(w, ob->upgrade), ob->boots);
+		size_t l = strlen(v->detail);
+		snprintf(v->detail + l, sizeof v->detail - l, ", %sconfirmed",
+			 ob->confirmed ? "" : "not ");
+	}
+}
+
+/* ---- Sweeping a level ------------------------------------------------------------------- */
+
+struct tally {
+	struct verdict top;  /* the verdict of the top-level cut this tally is for */
+	uint64_t cut_points, distinct;
+	uint64_t failures[SWEEP_INVARIANTS];
+	uint64_t false_positives;
+	struct sweep_failure *kept;
+	size_t nkept, cap, keep_max;
+};
+
+static void tally_failure(struct tally *t, const char *repro, const struct verdict *v,
+			  uint64_t weight)
+{
+	t->failures[v->inv] += weight;
+	if (t->nkept < t->keep_max) {
+		t->kept = grow(t->kept, &t->cap, t->nkept + 1, sizeof *t->kept);
+		struct sweep_failure *f = &t->kept[t->nkept++];
+		snprintf(f->repro, sizeof f->repro, "%s", repro);
+		f->inv = v->inv;
+		snprintf(f->detail, sizeof f->detail, "%s", v->detail);
+	}
+}
+
+static void tally_merge(struct tally *into, const struct tally *from)
+{
+	into->cut_points += from->cut_points;
+	into->distinct += from->distinct;
+	into->false_positives += from->false_positives;
+	for (int i = 0; i < SWEEP_INVARIANTS; i++)
+		into->failures[i] += from->failures[i];
+	for (size_t i = 0; i < from->nkept && into->nkept < into->keep_max; i++) {
+		into->kept = grow(into->kept, &into->cap, into->nkept + 1, sizeof *into->kept);
+		into->kept[into->nkept++] = from->kept[i];
+	}
+}
+
+struct sweep_ctx {
+	const struct sweep_workload *w;
+	const struct sweep_options *o;
+	uint32_t wear_bound;
+};
+
+/* Check one cut of recording r: continuation, invariants, and nested cuts below it. */
+static void sweep_cut(const struct sweep_ctx *cx, struct sweep_node *n, const struct recording *r,
+		      const struct cut *c, const char *prefix, uint32_t depth_left, struct tally *t);
+
+/* Every cut of recording r, sequentially, with dedupe on (content, step). */
+static void sweep_level(const struct sweep_ctx *cx, struct sweep_node *n, const struct recording *r,
+			const char *prefix, uint32_t depth_left, struct tally *t)
+{
+	struct cut *cuts;
+	size_t nc = enumerate_cuts(r, cx->o, &cuts);
+	struct keyset seen = {0};
+	for (size_t i = 0; i < nc; i++) {
+		int step = apply_cut(n, r, &cuts[i], cx->o);
+		t->cut_points++;
+		if (keyset_add(&seen, state_key(n, step)))
+			continue; /* same flash and step as an earlier cut: same future */
+		sweep_cut(cx, n, r, &cuts[i], prefix, depth_left, t);
+	}
+	free(seen.slot);
+	free(cuts);
+}
+
+static void sweep_cut(const struct sweep_ctx *cx, struct sweep_node *n, const struct recording *r,
+		      const struct cut *c, const char *prefix, uint32_t depth_left, struct tally *t)
+{
+	char id[96];
+	char here[32];
+	cut_id(r, c, here, sizeof here);
+	snprintf(id, sizeof id, "%s%s%s", prefix, *prefix ? "/" : "", here);
+	int step = apply_cut(n, r, c, cx->o);
+	size_t violations_before = fsim_violation_count(n->dev);
+	t->distinct++;
+
+	struct recording sub;
+	bool nested = depth_left > 1;
+	if (nested) {
+		record_run(n, step, true, &sub);
+	} else {
+		reset_obs(n);
+		sweep_node_resume(n, step);
+	}
+	struct verdict v;
+	judge(cx->w, n, violations_before, cx->wear_bound, step, &v);
+	if (!*prefix)
+		t->top = v;
+	if (v.false_positive)
+		t->false_positives++;
+	if (v.inv != SWEEP_OK)
+		tally_failure(t, id, &v, 1);
+	if (nested) {
+		if (v.inv == SWEEP_OK)
+			sweep_level(cx, n, &sub, id, depth_left - 1, t);
+		recording_free(&sub);
+	}
+}
+
+/* ---- Top level: threads ------------------------------------------------------------ */
+
+struct top {
+	const struct sweep_ctx *cx;
+	const struct recording *base;
+	const struct cut *cuts;
+	const size_t *owners;   /* indices into cuts that run (first of each distinct state) */
+	size_t nowners;
+	struct tally *results;  /* one per owner */
+	atomic_size_t next;
+	char err[160];
+	atomic_int failed;
+};
+
+static void *worker(void *arg)
+{
+	struct top *tp = arg;
+	struct sweep_node node;
+	char err[160];
+	if (sweep_node_init(&node, tp->cx->w, err, sizeof err)) {
+		atomic_store(&tp->failed, 1);
+		return NULL;
+	}
+	for (;;) {
+		size_t i = atomic_fetch_add(&tp->next, 1);
+		if (i >= tp->nowners)
+			break;
+		struct tally *t = &tp->results[i];
+		t->keep_max = tp->cx->o->max_failures_kept ? tp->cx->o->max_failures_kept : 50;
+		t->cut_points = 1; /* the owner; nested cuts add theirs */
+		sweep_cut(tp->cx, &node, tp->base, &tp->cuts[tp->owners[i]], "", tp->cx->o->depth, t);
+	}
+	sweep_node_free(&node);
+	return NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* wall time of the tool, not of the simulation */
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int baseline(const struct sweep_workload *w, struct sweep_node *n, struct recording *rec,
+		    struct sweep_result *r, struct tally *t)
+{
+	record_run(n, 0, false, rec);
+	struct fsim_stats st;
+	fsim_get_stats(n->dev, &st);
+	r->workload_ops = rec->nops;
+	r->baseline_max_erases = st.max_sector_erases;
+	r->baseline_busy_ns = st.busy_ns;
+	r->wear_bound = 2 * st.max_sector_erases + 2;
+	struct verdict v;
+	judge(w, n, 0, r->wear_bound, 0, &v);
+	if (v.inv != SWEEP_OK || v.false_positive) {
+		if (v.inv == SWEEP_OK)
+			snprintf(v.detail, sizeof v.detail, "the uncut run does not reach `expect`");
+		v.inv = SWEEP_BASELINE;
+		tally_failure(t, "uncut", &v, 1);
+		return -1;
+	}
+	return 0;
+}
+
+int sweep_run(const struct sweep_workload *w, const struct sweep_options *o,
+	      struct sweep_result *r, char *err, size_t errlen)
+{
+	double t0 = now_s();
+	memset(r, 0, sizeof *r);
+	struct sweep_node main_node;
+	if (sweep_node_init(&main_node, w, err, errlen))
+		return -1;
+	struct tally total = {.keep_max = o->max_failures_kept ? o->max_failures_kept : 50};
+	struct recording base;
+	if (baseline(w, &main_node, &base, r, &total) == 0) {
+		struct sweep_ctx cx = {w, o, r->wear_bound};
+		struct cut *cuts;
+		size_t nc = enumerate_cuts(&base, o, &cuts);
+		/* Distinct states first, sequentially and in canonical order, so the set of
+		 * continuations that run does not depend on the number of threads. */
+		size_t *owners = malloc((nc + 1) * sizeof *owners), nowners = 0;
+		size_t *owner_of = malloc((nc + 1) * sizeof *owner_of);
+		struct { uint64_t key; size_t owner; } *first = NULL;
+		size_t nfirst = 0, first_cap = 0;
+		struct keyset seen = {0};
+		for (size_t i = 0; i < nc; i++) {
+			owner_of[i] = SIZE_MAX;
+			if (o->shard_n && i % o->shard_n != o->shard_k)
+				continue;
+			int step = apply_cut(&main_node, &base, &cuts[i], o);
+			uint64_t key = state_key(&main_node, step);
+			if (keyset_add(&seen, key)) {
+				/* a duplicate: find its owner (rare, so a scan is fine) */
+				for (size_t k = 0; k < nfirst; k++)
+					if (first[k].key == key)
+						owner_of[i] = first[k].owner;
+				continue;
+			}
+			first = grow(first, &first_cap, nfirst + 1, sizeof *first);
+			first[nfirst].key = key;
+			first[nfirst++].owner = nowners;
+			owner_of[i] = nowners;
+			owners[nowners++] = i;
+		}
+		free(seen.slot);
+		free(first);
+		struct top tp = {.cx = &cx, .base = &base, .cuts = cuts, .owners = owners,
+				 .nowners = nowners};
+		tp.results = calloc(nowners + 1, sizeof *tp.results);
+		atomic_init(&tp.next, 0);
+		atomic_init(&tp.failed, 0);
+		unsigned jobs = o->jobs ? o->jobs : 1;
+		pthread_t *th = calloc(jobs, sizeof *th);
+		for (unsigned j = 0; j < jobs; j++)
+			pthread_create(&th[j], NULL, worker, &tp);
+		for (unsigned j = 0; j < jobs; j++)
+			pthread_join(th[j], NULL);
+		free(th);
+		/* Merge in canonical order; a duplicate state counts as a cut point with its
+		 * owner's verdict. */
+		uint64_t *weight = calloc(nowners + 1, sizeof *weight);
+		for (size_t i = 0; i < nc; i++)
+			if (owner_of[i] != SIZE_MAX)
+				weight[owner_of[i]]++;
+		for (size_t k = 0; k < nowners; k++) {
+			struct tally *t = &tp.results[k];
+			/* The owner itself is in t->cut_points; its duplicates share its top-level
+			 * verdict (their nested cuts would repeat the owner's, so they do not run). */
+			uint64_t dups = weight[k] - 1;
+			t->cut_points += dups;
+			if (t->top.inv != SWEEP_OK)
+				t->failures[t->top.inv] += dups;
+			if (t->top.false_positive)
+				t->false_positives += dups;
+			tally_merge(&total, t);
+			free(t->kept);
+		}
+		free(weight);
+		free(tp.results);
+		free(owners);
+		free(owner_of);
+		free(cuts);
+		if (atomic_load(&tp.failed))
+			snprintf(err, errlen, "a sweep thread could not start its device");
+	}
+	recording_free(&base);
+	sweep_node_free(&main_node);
+	r->cut_points = total.cut_points;
+	r->distinct_states = total.distinct;
+	memcpy(r->failures, total.failures, sizeof r->failures);
+	r->false_positives = total.false_positives;
+	r->kept = total.kept;
+	r->nkept = total.nkept;
+	r->wall_s = now_s() - t0;
+	return 0;
+}
+
+void sweep_result_free(struct sweep_result *r)
+{
+	free(r->kept);
+	r->kept = NULL;
+	r->nkept = 0;
+}
+
+uint64_t sweep_total_failures(const struct sweep_result *r)
+{
+	uint64_t n = 0;
+	for (int i = 1; i < SWEEP_INVARIANTS; i++)
+		n += r->failures[i];
+	return n;
+}
+
+/* ---- Replay ------------------------------------------------------------------------ */
+
+static void print_op(void *ctx, const struct fsim_trace_event *ev)
+{
+	(void)ctx;
+	if (ev->kind == FSIM_OP_READ)
+		return;
+	printf("   op %llu: %s 0x%06x +0x%x%s%s\n", (unsigned long long)ev->op_index,
+	       ev->kind == FSIM_OP_ERASE ? "erase  " : "program", ev->off, ev->len,
+	       ev->result ? " REFUSED" : "", ev->cut ? "  <- POWER CUT" : "");
+}
+
+/* Parse "t812.1" or "b40". */
+static int parse_cut(const char *s, uint64_t *op, bool *torn, uint8_t *variant)
+{
+	char *end;
+	if (*s != 't' && *s != 'b')
+		return -1;
+	*torn = *s == 't';
+	*op = strtoull(s + 1, &end, 10);
+	if (end == s + 1)
+		return -1;
+	*variant = 0;
+	if (*torn) {
+		if (*end != '.')
+			return -1;
+		const char *v = end + 1;
+		unsigned long x = strtoul(v, &end, 10);
+		if (end == v || x > 255)
+			return -1;
+		*variant = (uint8_t)x;
+	}
+	return *end == '\0' || *end == '/' ? 0 : -1;
+}
+
+int sweep_replay(const struct sweep_workload *w, const struct sweep_options *o, const char *id,
+		 bool trace, struct sweep_result *r, char *err, size_t errlen)
+{
+	memset(r, 0, sizeof *r);
+	struct sweep_node n;
+	if (sweep_node_init(&n, w, err, errlen))
+		return -1;
+	struct tally t = {.keep_max = 1};
+	struct recording rec;
+	int rc = 0;
+	if (baseline(w, &n, &rec, r, &t) != 0) {
+		snprintf(err, errlen, "the uncut workload already fails; run the sweep without --repro");
+		rc = -1;
+	}
+	const char *p = id;
+	int depth = 0;
+	while (rc == 0 && *p) {
+		uint64_t op;
+		struct cut c = {0};
+		if (parse_cut(p, &op, &c.torn, &c.variant)) {
+			snprintf(err, errlen, "malformed repro ID '%s'", id);
+			rc = -1;
+			break;
+		}
+		uint64_t after_last = rec.nops ? rec.ops[rec.nops - 1].index + 1 : 0;
+		c.op = UINT32_MAX;
+		for (uint32_t i = 0; i < rec.nops && c.op == UINT32_MAX; i++)
+			if (rec.ops[i].index == op)
+				c.op = i;
+		if (c.op == UINT32_MAX && op == after_last && !c.torn)
+			c.op = (uint32_t)rec.nops;
+		if (c.op == UINT32_MAX || (c.torn && c.variant >= fsim_torn_variants(rec.ops[c.op].erase))) {
+			snprintf(err, errlen, "repro ID '%s': no such cut in this workload (is it the same "
+				 "sweep file?)", id);
+			rc = -1;
+			break;
+		}
+		const char *slash = strchr(p, '/');
+		p = slash ? slash + 1 : p + strlen(p);
+		depth++;
+		if (trace) {
+			printf("cut %d: %s %s op %llu", depth, c.torn ? "torn" : "between",
+			       c.op < rec.nops ? (rec.ops[c.op].erase ? "erase" : "program") : "after the last",
+			       (unsigned long long)op);
+			if (c.op < rec.nops)
+				printf(" (0x%06x +0x%x) during step %d", rec.ops[c.op].off, rec.ops[c.op].len,
+				       rec.ops[c.op].step);
+			printf("\n");
+		}
+		int step = apply_cut(&n, &rec, &c, o);
+		size_t vb = fsim_violation_count(n.dev);
+		struct recording next;
+		n.trace = false;
+		record_run(&n, step, true, &next);
+		recording_free(&rec);
+		rec = next;
+		if (*p)
+			continue;
+		/* The last cut: run its continuation again from the post-cut state, visibly. */
+		fsim_snapshot_restore(n.dev, rec.snap[0]);
+		if (trace) {
+			printf("continuation after the cut (step %d):\n", step);
+			fsim_set_trace(n.dev, print_op, NULL);
+		}
+		n.trace = trace;
+		reset_obs(&n);
+		sweep_node_resume(&n, step);
+		fsim_set_trace(n.dev, NULL, NULL);
+		struct verdict v;
+		judge(w, &n, vb, r->wear_bound, step, &v);
+		t.cut_points = t.distinct = 1;
+		if (v.false_positive)
+			t.false_positives++;
+		if (v.inv != SWEEP_OK)
+			tally_failure(&t, id, &v, 1);
+	}
+	recording_free(&rec);
+	sweep_node_free(&n);
+	r->cut_points = t.cut_points;
+	r->distinct_states = t.distinct;
+	memcpy(r->failures, t.failures, sizeof r->failures);
+	r->false_positives = t.false_positives;
+	r->kept = t.kept;
+	r->nkept = t.nkept;
+	return rc;
+}

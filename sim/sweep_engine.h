@@ -1,0 +1,83 @@
+/*
+ * sim/sweep_engine.h: exhaustive power-cut sweeps over an update workload.
+ *
+ * 1. Run the workload once uncut, recording a copy-on-write snapshot before every mutating
+ *    flash operation, the operation itself (offset, length, data) and the workload step it
+ *    belonged to. That gives the cut points.
+ * 2. For each cut point and mode: restore the snapshot (O(sectors)); for a torn cut, re-issue
+ *    the recorded operation with the cut armed so flashsim tears it. Nothing before the cut
+ *    is re-executed: the device's future depends only on its flash and on the workload step
+ *    the cut interrupted, which is the whole point of keeping every piece of progress in
+ *    flash.
+ * 3. Power on and continue: the interrupted step is repeated (a boot, or the application
+ *    restarting its download), the rest of the workload runs, then up to K extra reboots.
+ * 4. Depth > 1: the continuation is itself recorded and cut, recursively.
+ * 5. States are deduplicated on (flash content hash, interrupted step) and checked once.
+ * 6. Cut points run on `jobs` threads; results are merged in a canonical order, so they are
+ *    identical for any number of jobs.
+ */
+#ifndef SIM_SWEEP_ENGINE_H
+#define SIM_SWEEP_ENGINE_H
+
+#include "sim/sweep_runner.h"
+
+enum sweep_invariant {
+	SWEEP_OK = 0,
+	SWEEP_I1_BRICKED,   /* a boot found nothing it may boot */
+	SWEEP_I2_HYBRID,    /* a boot ran bytes that are none of the workload's images */
+	SWEEP_I3_CONVERGE,  /* the expected end state was not reached within K reboots */
+	SWEEP_I4_FLASH,     /* a flashsim violation: double program, unaligned, write-protect */
+	SWEEP_I5_WEAR,      /* a sector was erased more often than the bound */
+	SWEEP_BASELINE,     /* the uncut workload itself fails (a wrong sweep file, or a bug) */
+	SWEEP_INVARIANTS
+};
+
+const char *sweep_invariant_name(enum sweep_invariant i);
+
+struct sweep_options {
+	bool between;        /* cut between operations */
+	bool torn;           /* cut inside operations, every torn variant */
+	bool metastable;     /* torn cells read unstably */
+	uint32_t depth;      /* nested cuts: 1 = one cut per run */
+	unsigned jobs;       /* threads; 0 = 1 */
+	uint64_t seed;       /* picks the bits of torn variants */
+	unsigned shard_k, shard_n; /* run only top-level cut points i with i % n == k; n = 0: all */
+	size_t max_failures_kept;  /* repro IDs kept (all are counted); 0 = 50 */
+};
+
+struct sweep_failure {
+	char repro[96];
+	enum sweep_invariant inv;
+	char detail[160];
+};
+
+struct sweep_result {
+	uint64_t workload_ops;    /* mutating operations of the uncut workload */
+	uint64_t cut_points;      /* cut points run (all depths) */
+	uint64_t distinct_states; /* distinct (flash, step) states whose continuation ran */
+	uint64_t failures[SWEEP_INVARIANTS];
+	uint64_t false_positives; /* I6: reverted or fell to recovery although the new image was
+				     good, because the cut hit a boot */
+	uint32_t wear_bound;      /* I5's bound: 2 x the uncut worst sector + 2 */
+	uint32_t baseline_max_erases;
+	uint64_t baseline_busy_ns;
+	struct sweep_failure *kept; /* the first failures, canonical order */
+	size_t nkept;
+	double wall_s;
+};
+
+/* Run a sweep. Returns 0 when it ran (whatever it found), -1 with err set when it could not. */
+int sweep_run(const struct sweep_workload *w, const struct sweep_options *o,
+	      struct sweep_result *r, char *err, size_t errlen);
+void sweep_result_free(struct sweep_result *r);
+uint64_t sweep_total_failures(const struct sweep_result *r);
+
+/*
+ * Replay one case by its repro ID ("t812.1" = torn variant 1 at op 812; "b40" = between at
+ * op 40; nested cuts joined by '/'), printing each flash operation and boot decision when
+ * trace is set. Fills r with that single case. -1 with err on a malformed or stale ID.
+ */
+int sweep_replay(const struct sweep_workload *w, const struct sweep_options *o, const char *id,
+		 bool trace, struct sweep_result *r, char *err, size_t errlen);
+
+#endif
