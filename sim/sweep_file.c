@@ -1,0 +1,807 @@
+/* sim/sweep_file.c: load and check a sweep file (format in sim/sweep_file.h). */
+#include "sim/sweep_file.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flashsim/flashsim.h"
+#include "sim/yaml_util.h"
+
+#define KIB 1024u
+
+/* Image header bytes in front of the payload (imgtool's default -H 32). */
+#define HEADER_SIZE 32u
+
+static const char *const strategy_names[] = {"overwrite", "swap-scratch", "swap-move", "recovery",
+					     "swap-scratch+recovery", NULL};
+static const char *const part_names[] = {"boot",     "primary",  "upgrade",
+					 "scratch",  "recovery", "storage", NULL};
+static const char *const behaviour_names[] = {"good", "no-confirm", "crash-on-boot", "no-dfu",
+					      NULL};
+static const char *const key_names[] = {"trusted", "untrusted", NULL};
+
+const char *bo_sweep_strategy_name(enum bo_sweep_strategy s)
+{
+	return (unsigned)s < 5 ? strategy_names[s] : "?";
+}
+
+const char *bo_sweep_part_name(enum bo_sweep_part p)
+{
+	return (unsigned)p < BO_SWEEP_PART_COUNT ? part_names[p] : "?";
+}
+
+const char *bo_sweep_behaviour_name(enum bo_sweep_behaviour b)
+{
+	return (unsigned)b < 4 ? behaviour_names[b] : "?";
+}
+
+int bo_sweep_find_image(const struct bo_sweep *s, const char *name)
+{
+	for (size_t i = 0; i < s->image_count; i++)
+		if (!strcmp(s->images[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/* ---- Default layouts --------------------------------------------------------------- */
+
+struct layout_entry {
+	uint32_t off, size;
+};
+
+struct default_layout {
+	const char *preset;
+	struct layout_entry parts[BO_SWEEP_PART_COUNT]; /* size 0: absent */
+};
+
+static const struct default_layout default_layouts[] = {
+	{"nrf52840",
+	 {{0x00000, 48 * KIB}, {0x0C000, 432 * KIB}, {0x78000, 432 * KIB}, {0xE4000, 16 * KIB},
+	  {0xE8000, 64 * KIB}, {0xF8000, 32 * KIB}}},
+	{"stm32l4",
+	 {{0x00000, 48 * KIB}, {0x0C000, 432 * KIB}, {0x78000, 432 * KIB}, {0xE4000, 16 * KIB},
+	  {0xE8000, 64 * KIB}, {0xF8000, 32 * KIB}}},
+	{"k64f",
+	 {{0x00000, 48 * KIB}, {0x0C000, 432 * KIB}, {0x78000, 432 * KIB}, {0xE4000, 4 * KIB},
+	  {0xE8000, 64 * KIB}, {0xF8000, 32 * KIB}}},
+	{"stm32f4",
+	 {{0x00000, 64 * KIB}, {0x20000, 384 * KIB}, {0x80000, 384 * KIB}, {0xE0000, 128 * KIB},
+	  {0x10000, 64 * KIB}, {0, 0}}},
+	{"stm32h7",
+	 {{0x000000, 128 * KIB}, {0x020000, 768 * KIB}, {0x0E0000, 768 * KIB},
+	  {0x1A0000, 128 * KIB}, {0x1C0000, 256 * KIB}, {0, 0}}},
+};
+
+int bo_sweep_default_layout(const char *preset, struct bo_sweep_area parts[BO_SWEEP_PART_COUNT])
+{
+	for (size_t i = 0; i < sizeof default_layouts / sizeof default_layouts[0]; i++) {
+		if (strcmp(default_layouts[i].preset, preset))
+			continue;
+		for (int p = 0; p < BO_SWEEP_PART_COUNT; p++) {
+			parts[p].off = default_layouts[i].parts[p].off;
+			parts[p].size = default_layouts[i].parts[p].size;
+			parts[p].present = parts[p].size != 0;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+/* ---- Geometry helpers -------------------------------------------------------------- */
+
+static bool sector_boundary(const struct fsim_geometry *g, uint32_t off)
+{
+	uint64_t pos = 0;
+	if (off == 0)
+		return true;
+	for (uint32_t r = 0; r < g->region_count; r++) {
+		uint64_t end = pos + (uint64_t)g->regions[r].count * g->regions[r].sector_size;
+		if (off <= end) {
+			return (off - pos) % g->regions[r].sector_size == 0;
+		}
+		pos = end;
+	}
+	return false;
+}
+
+/* Size of the sector holding off (off inside the device). */
+static uint32_t sector_size_at(const struct fsim_geometry *g, uint32_t off)
+{
+	uint64_t pos = 0;
+	for (uint32_t r = 0; r < g->region_count; r++) {
+		uint64_t end = pos + (uint64_t)g->regions[r].count * g->regions[r].sector_size;
+		if (off < end)
+			return g->regions[r].sector_size;
+		pos = end;
+	}
+	return 0;
+}
+
+/* ---- Loader ------------------------------------------------------------------------ */
+
+struct loader {
+	struct bo_yaml y;
+	struct bo_sweep *s;
+	yaml_node_t *part_nodes[BO_SWEEP_PART_COUNT]; /* explicit layout entries */
+	yaml_node_t *layout_node;                     /* value of device.layout, or device */
+	yaml_node_t *image_nodes[BO_SWEEP_MAX_IMAGES];
+};
+
+static bool name_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n >= max)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* MAJ[.MIN[.REV[+BUILD]]], each a decimal number within MCUboot's field ranges. */
+static int parse_version(const char *s, struct bo_sweep_version *v)
+{
+	unsigned long long f[4] = {0, 0, 0, 0};
+	static const unsigned long long max[4] = {255, 255, 65535, 4294967295ull};
+	const char *p = s;
+	for (int i = 0; i < 4; i++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		unsigned long long x = 0;
+		int digits = 0;
+		while (*p >= '0' && *p <= '9') {
+			x = x * 10 + (unsigned)(*p++ - '0');
+			if (++digits > 10)
+				return -1;
+		}
+		if (x > max[i])
+			return -1;
+		f[i] = x;
+		if (*p == '\0')
+			break;
+		if (i < 2 && *p == '.')
+			p++;
+		else if (i == 2 && *p == '+')
+			p++;
+		else
+			return -1;
+		if (*p == '\0')
+			return -1;
+	}
+	if (*p)
+		return -1;
+	v->major = (uint8_t)f[0];
+	v->minor = (uint8_t)f[1];
+	v->revision = (uint16_t)f[2];
+	v->build = (uint32_t)f[3];
+	return 0;
+}
+
+/* FNV-1a of the name: the default payload seed. */
+static uint64_t name_seed(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* A reference to an image by name; allow_none accepts `none` (BO_SWEEP_NO_IMAGE). */
+static int image_ref(struct loader *L, yaml_node_t *node, const char *path, bool allow_none,
+		     int *out)
+{
+	const char *name;
+	if (bo_yaml_str(&L->y, node, path, &name))
+		return -1;
+	if (allow_none && !strcmp(name, "none")) {
+		*out = BO_SWEEP_NO_IMAGE;
+		return 0;
+	}
+	int i = bo_sweep_find_image(L->s, name);
+	if (i < 0)
+		return bo_yaml_error(&L->y, node, path, "unknown image '%s'%s", name,
+				     allow_none ? " (define it under images:, or use none)"
+						: " (define it under images:)");
+	*out = i;
+	return 0;
+}
+
+static int load_name(struct loader *L, yaml_node_t *root)
+{
+	yaml_node_t *n = bo_yaml_map_need(&L->y, root, "", "sweep");
+	const char *name;
+	if (!n || bo_yaml_str(&L->y, n, "sweep", &name))
+		return -1;
+	if (!name_ok(name, BO_SWEEP_NAME_MAX))
+		return bo_yaml_error(&L->y, n, "sweep",
+				     "the name must be 1 to %d characters of A-Z a-z 0-9 . _ -",
+				     BO_SWEEP_NAME_MAX - 1);
+	snprintf(L->s->name, sizeof L->s->name, "%s", name);
+	return 0;
+}
+
+static int load_layout(struct loader *L, yaml_node_t *layout)
+{
+	static const char *const keys[] = {"boot",     "primary",  "upgrade", "scratch",
+					   "recovery", "storage", NULL};
+	if (bo_yaml_map_check(&L->y, layout, "device.layout", keys))
+		return -1;
+	for (int p = 0; p < BO_SWEEP_PART_COUNT; p++) {
+		char path[BO_YAML_PATH_MAX];
+		bo_yaml_path_key(path, sizeof path, "device.layout", part_names[p]);
+		yaml_node_t *v = (p <= BO_SWEEP_PART_UPGRADE)
+					 ? bo_yaml_map_need(&L->y, layout, "device.layout",
+							    part_names[p])
+					 : bo_yaml_map_get(&L->y, layout, part_names[p]);
+		if (!v) {
+			if (p <= BO_SWEEP_PART_UPGRADE)
+				return -1;
+			continue;
+		}
+		if (v->type != YAML_SEQUENCE_NODE || bo_yaml_seq_len(v) != 2)
+			return bo_yaml_error(&L->y, v, path,
+					     "expected [OFFSET, SIZE], found %s%s", bo_yaml_kind(v),
+					     v->type == YAML_SEQUENCE_NODE ? " of another length"
+									   : "");
+		char ip[BO_YAML_PATH_MAX];
+		bo_yaml_path_index(ip, sizeof ip, path, 0);
+		if (bo_yaml_size(&L->y, bo_yaml_seq_at(&L->y, v, 0), ip, &L->s->parts[p].off))
+			return -1;
+		bo_yaml_path_index(ip, sizeof ip, path, 1);
+		if (bo_yaml_size(&L->y, bo_yaml_seq_at(&L->y, v, 1), ip, &L->s->parts[p].size))
+			return -1;
+		if (L->s->parts[p].size == 0)
+			return bo_yaml_error(&L->y, bo_yaml_seq_at(&L->y, v, 1), ip,
+					     "a partition cannot be empty");
+		L->s->parts[p].present = true;
+		L->part_nodes[p] = v;
+	}
+	return 0;
+}
+
+static int load_device(struct loader *L, yaml_node_t *root)
+{
+	static const char *const keys[] = {"preset", "layout", NULL};
+	yaml_node_t *dev = bo_yaml_map_need(&L->y, root, "", "device");
+	if (!dev || bo_yaml_map_check(&L->y, dev, "device", keys))
+		return -1;
+	yaml_node_t *pn = bo_yaml_map_need(&L->y, dev, "device", "preset");
+	const char *preset;
+	if (!pn || bo_yaml_str(&L->y, pn, "device.preset", &preset))
+		return -1;
+	struct fsim_geometry g;
+	if (fsim_preset(preset, &g)) {
+		char list[128] = "";
+		size_t used = 0;
+		for (const char *const *n = fsim_preset_names(); *n; n++) {
+			int m = snprintf(list + used, sizeof list - used, "%s%s",
+					 used ? ", " : "", *n);
+			if (m < 0 || (size_t)m >= sizeof list - used)
+				break;
+			used += (size_t)m;
+		}
+		return bo_yaml_error(&L->y, pn, "device.preset", "unknown preset '%s' (valid: %s)",
+				     preset, list);
+	}
+	snprintf(L->s->preset, sizeof L->s->preset, "%s", preset);
+
+	yaml_node_t *layout = bo_yaml_map_get(&L->y, dev, "layout");
+	L->layout_node = layout ? layout : dev;
+	if (!layout || (layout->type == YAML_SCALAR_NODE && !bo_yaml_is_null(layout))) {
+		if (layout) {
+			const char *v = (const char *)layout->data.scalar.value;
+			if (strcmp(v, "default"))
+				return bo_yaml_error(&L->y, layout, "device.layout",
+						     "expected 'default' or a mapping of partitions "
+						     "{boot: [OFFSET, SIZE], ...}, found '%s'",
+						     v);
+		}
+		L->s->default_layout = true;
+		if (bo_sweep_default_layout(preset, L->s->parts))
+			return bo_yaml_error(&L->y, L->layout_node, "device.layout",
+					     "preset '%s' has no default layout: give one "
+					     "({boot: [OFFSET, SIZE], primary: ..., upgrade: ...})",
+					     preset);
+		return 0;
+	}
+	if (layout->type != YAML_MAPPING_NODE)
+		return bo_yaml_error(&L->y, layout, "device.layout",
+				     "expected 'default' or a mapping of partitions, found %s",
+				     bo_yaml_kind(layout));
+	return load_layout(L, layout);
+}
+
+/* Partitions inside the device, on sector boundaries, not overlapping. */
+static int check_layout(struct loader *L)
+{
+	struct fsim_geometry g;
+	fsim_preset(L->s->preset, &g);
+	uint32_t dev_size = fsim_geometry_size(&g);
+	for (int p = 0; p < BO_SWEEP_PART_COUNT; p++) {
+		const struct bo_sweep_area *a = &L->s->parts[p];
+		if (!a->present)
+			continue;
+		char path[BO_YAML_PATH_MAX];
+		bo_yaml_path_key(path, sizeof path, "device.layout", part_names[p]);
+		yaml_node_t *at = L->part_nodes[p] ? L->part_nodes[p] : L->layout_node;
+		uint64_t end = (uint64_t)a->off + a->size;
+		if (end > dev_size)
+			return bo_yaml_error(&L->y, at, path,
+					     "partition 0x%x..0x%llx ends outside the device (%s: "
+					     "0x%x bytes)",
+					     a->off, (unsigned long long)end, L->s->preset, dev_size);
+		if (!sector_boundary(&g, a->off))
+			return bo_yaml_error(&L->y, at, path,
+					     "offset 0x%x is not on a sector boundary of %s", a->off,
+					     L->s->preset);
+		if (!sector_boundary(&g, (uint32_t)end))
+			return bo_yaml_error(&L->y, at, path,
+					     "end 0x%llx is not on a sector boundary of %s",
+					     (unsigned long long)end, L->s->preset);
+		for (int q = 0; q < p; q++) {
+			const struct bo_sweep_area *b = &L->s->parts[q];
+			if (b->present && a->off < b->off + b->size && b->off < end)
+				return bo_yaml_error(&L->y, at, path,
+						     "partition 0x%x..0x%llx overlaps %s "
+						     "(0x%x..0x%x)",
+						     a->off, (unsigned long long)end, part_names[q],
+						     b->off, b->off + b->size);
+		}
+	}
+	return 0;
+}
+
+static int load_strategy(struct loader *L, yaml_node_t *root)
+{
+	yaml_node_t *n = bo_yaml_map_need(&L->y, root, "", "strategy");
+	int v;
+	if (!n || bo_yaml_enum(&L->y, n, "strategy", strategy_names, &v))
+		return -1;
+	L->s->strategy = (enum bo_sweep_strategy)v;
+	bool need_scratch = v == BO_SWEEP_SWAP_SCRATCH || v == BO_SWEEP_SWAP_SCRATCH_RECOVERY;
+	bool need_recovery = v == BO_SWEEP_RECOVERY || v == BO_SWEEP_SWAP_SCRATCH_RECOVERY;
+	if (need_scratch && !L->s->parts[BO_SWEEP_PART_SCRATCH].present)
+		return bo_yaml_error(&L->y, n, "strategy",
+				     "%s needs a scratch partition (device.layout.scratch)",
+				     strategy_names[v]);
+	if (need_recovery && !L->s->parts[BO_SWEEP_PART_RECOVERY].present)
+		return bo_yaml_error(&L->y, n, "strategy",
+				     "%s needs a recovery partition (device.layout.recovery)",
+				     strategy_names[v]);
+
+	L->s->attempts = 3;
+	yaml_node_t *a = bo_yaml_map_get(&L->y, root, "attempts");
+	uint64_t x;
+	if (a) {
+		if (bo_yaml_uint(&L->y, a, "attempts", 1, 255, &x))
+			return -1;
+		L->s->attempts = (unsigned)x;
+	}
+	yaml_node_t *d = bo_yaml_map_get(&L->y, root, "allow_downgrade");
+	if (d && bo_yaml_bool(&L->y, d, "allow_downgrade", &L->s->allow_downgrade))
+		return -1;
+	return 0;
+}
+
+static int load_image(struct loader *L, yaml_node_t *key, yaml_node_t *val,
+		      struct bo_sweep_image *img)
+{
+	static const char *const keys[] = {"version", "size", "behaviour", "key",
+					   "corrupt", "seed", NULL};
+	const char *name = (const char *)key->data.scalar.value;
+	char path[BO_YAML_PATH_MAX], kp[BO_YAML_PATH_MAX];
+	bo_yaml_path_key(path, sizeof path, "images", name);
+	if (!name_ok(name, BO_SWEEP_IMAGE_NAME_MAX))
+		return bo_yaml_error(&L->y, key, path,
+				     "an image name must be 1 to %d characters of A-Z a-z 0-9 . _ -",
+				     BO_SWEEP_IMAGE_NAME_MAX - 1);
+	if (!strcmp(name, "none"))
+		return bo_yaml_error(&L->y, key, path,
+				     "'none' is reserved (expect: {upgrade: none}); rename the image");
+	snprintf(img->name, sizeof img->name, "%s", name);
+	if (bo_yaml_map_check(&L->y, val, path, keys))
+		return -1;
+
+	yaml_node_t *v = bo_yaml_map_need(&L->y, val, path, "version");
+	const char *vs;
+	bo_yaml_path_key(kp, sizeof kp, path, "version");
+	if (!v || bo_yaml_str(&L->y, v, kp, &vs))
+		return -1;
+	if (parse_version(vs, &img->version))
+		return bo_yaml_error(&L->y, v, kp,
+				     "expected MAJ.MIN.REV[+BUILD] (at most 255.255.65535+4294967295), "
+				     "found '%s'",
+				     vs);
+
+	bo_yaml_path_key(kp, sizeof kp, path, "size");
+	yaml_node_t *sz = bo_yaml_map_need(&L->y, val, path, "size");
+	if (!sz || bo_yaml_size(&L->y, sz, kp, &img->size))
+		return -1;
+	if (img->size == 0)
+		return bo_yaml_error(&L->y, sz, kp, "an image needs at least one payload byte");
+
+	int e;
+	yaml_node_t *b = bo_yaml_map_get(&L->y, val, "behaviour");
+	bo_yaml_path_key(kp, sizeof kp, path, "behaviour");
+	img->behaviour = BO_SWEEP_GOOD;
+	if (b) {
+		if (bo_yaml_enum(&L->y, b, kp, behaviour_names, &e))
+			return -1;
+		img->behaviour = (enum bo_sweep_behaviour)e;
+	}
+	yaml_node_t *k = bo_yaml_map_get(&L->y, val, "key");
+	bo_yaml_path_key(kp, sizeof kp, path, "key");
+	img->key = BO_SWEEP_KEY_TRUSTED;
+	if (k) {
+		if (bo_yaml_enum(&L->y, k, kp, key_names, &e))
+			return -1;
+		img->key = (enum bo_sweep_key)e;
+	}
+	yaml_node_t *c = bo_yaml_map_get(&L->y, val, "corrupt");
+	bo_yaml_path_key(kp, sizeof kp, path, "corrupt");
+	if (c && bo_yaml_bool(&L->y, c, kp, &img->corrupt))
+		return -1;
+	yaml_node_t *sd = bo_yaml_map_get(&L->y, val, "seed");
+	bo_yaml_path_key(kp, sizeof kp, path, "seed");
+	img->seed = name_seed(name);
+	if (sd && bo_yaml_uint(&L->y, sd, kp, 0, UINT64_MAX, &img->seed))
+		return -1;
+	return 0;
+}
+
+static int load_images(struct loader *L, yaml_node_t *root)
+{
+	yaml_node_t *imgs = bo_yaml_map_need(&L->y, root, "", "images");
+	if (!imgs || bo_yaml_map_check(&L->y, imgs, "images", NULL))
+		return -1;
+	size_t n = bo_yaml_map_len(imgs);
+	if (n == 0)
+		return bo_yaml_error(&L->y, imgs, "images", "define at least one image");
+	if (n > BO_SWEEP_MAX_IMAGES)
+		return bo_yaml_error(&L->y, imgs, "images", "at most %d images, found %zu",
+				     BO_SWEEP_MAX_IMAGES, n);
+	for (size_t i = 0; i < n; i++) {
+		if (load_image(L, bo_yaml_map_key_at(&L->y, imgs, i),
+			       bo_yaml_map_value_at(&L->y, imgs, i), &L->s->images[i]))
+			return -1;
+		L->image_nodes[i] = bo_yaml_map_key_at(&L->y, imgs, i);
+		L->s->image_count = i + 1;
+	}
+	return 0;
+}
+
+static int load_initial(struct loader *L, yaml_node_t *root)
+{
+	static const char *const keys[] = {"primary", "upgrade", "recovery", NULL};
+	for (int p = 0; p < BO_SWEEP_PART_COUNT; p++)
+		L->s->initial[p] = BO_SWEEP_UNSET;
+	yaml_node_t *init = bo_yaml_map_get(&L->y, root, "initial");
+	if (init) {
+		if (bo_yaml_map_check(&L->y, init, "initial", keys))
+			return -1;
+		static const enum bo_sweep_part parts[] = {BO_SWEEP_PART_PRIMARY,
+							   BO_SWEEP_PART_UPGRADE,
+							   BO_SWEEP_PART_RECOVERY};
+		for (size_t i = 0; i < 3; i++) {
+			enum bo_sweep_part p = parts[i];
+			yaml_node_t *v = bo_yaml_map_get(&L->y, init, part_names[p]);
+			if (!v)
+				continue;
+			char path[BO_YAML_PATH_MAX];
+			bo_yaml_path_key(path, sizeof path, "initial", part_names[p]);
+			if (image_ref(L, v, path, false, &L->s->initial[p]))
+				return -1;
+			if (!L->s->parts[p].present)
+				return bo_yaml_error(&L->y, v, path,
+						     "the layout has no %s partition",
+						     part_names[p]);
+		}
+	}
+	enum bo_sweep_strategy st = L->s->strategy;
+	if ((st == BO_SWEEP_RECOVERY || st == BO_SWEEP_SWAP_SCRATCH_RECOVERY) &&
+	    L->s->initial[BO_SWEEP_PART_RECOVERY] == BO_SWEEP_UNSET)
+		return bo_yaml_error(&L->y, init ? init : root, init ? "initial" : "",
+				     "strategy %s needs a recovery image: initial: {recovery: "
+				     "IMAGE}",
+				     strategy_names[st]);
+	return 0;
+}
+
+static int load_step(struct loader *L, yaml_node_t *n, const char *path,
+		     struct bo_sweep_step *st)
+{
+	static const char *const keys[] = {"download", "request", NULL};
+	static const char *const request_names[] = {"test", "perm", NULL};
+	st->line = bo_yaml_line(n);
+	st->image = -1;
+	if (n->type == YAML_SCALAR_NODE && !bo_yaml_is_null(n)) {
+		const char *s = (const char *)n->data.scalar.value;
+		if (!strcmp(s, "reboot")) {
+			st->kind = BO_STEP_REBOOT;
+			return 0;
+		}
+		if (!strcmp(s, "confirm")) {
+			st->kind = BO_STEP_CONFIRM;
+			return 0;
+		}
+		if (!strcmp(s, "download") || !strcmp(s, "request"))
+			return bo_yaml_error(&L->y, n, path, "'%s' needs a value: '- %s: %s'", s, s,
+					     !strcmp(s, "download") ? "IMAGE" : "test|perm");
+		return bo_yaml_error(&L->y, n, path,
+				     "unknown step '%s' (valid: download: IMAGE, request: "
+				     "test|perm, reboot, confirm)",
+				     s);
+	}
+	if (n->type != YAML_MAPPING_NODE)
+		return bo_yaml_error(&L->y, n, path,
+				     "expected a step (download: IMAGE, request: test|perm, "
+				     "reboot, confirm), found %s",
+				     bo_yaml_kind(n));
+	if (bo_yaml_map_check(&L->y, n, path, keys))
+		return -1;
+	if (bo_yaml_map_len(n) != 1)
+		return bo_yaml_error(&L->y, n, path,
+				     "a step has exactly one action; put each on its own '- ' line");
+	yaml_node_t *v;
+	char kp[BO_YAML_PATH_MAX];
+	if ((v = bo_yaml_map_get(&L->y, n, "download"))) {
+		bo_yaml_path_key(kp, sizeof kp, path, "download");
+		st->kind = BO_STEP_DOWNLOAD;
+		return image_ref(L, v, kp, false, &st->image);
+	}
+	v = bo_yaml_map_get(&L->y, n, "request");
+	bo_yaml_path_key(kp, sizeof kp, path, "request");
+	int e;
+	if (bo_yaml_enum(&L->y, v, kp, request_names, &e))
+		return -1;
+	st->kind = BO_STEP_REQUEST;
+	st->permanent = e == 1;
+	return 0;
+}
+
+static int load_steps(struct loader *L, yaml_node_t *root)
+{
+	yaml_node_t *steps = bo_yaml_map_need(&L->y, root, "", "steps");
+	if (!steps || bo_yaml_seq_check(&L->y, steps, "steps", 1, BO_SWEEP_MAX_STEPS))
+		return -1;
+	size_t n = bo_yaml_seq_len(steps);
+	L->s->steps = calloc(n, sizeof L->s->steps[0]);
+	if (!L->s->steps)
+		return bo_yaml_error(&L->y, NULL, NULL, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		char path[BO_YAML_PATH_MAX];
+		bo_yaml_path_index(path, sizeof path, "steps", i);
+		if (load_step(L, bo_yaml_seq_at(&L->y, steps, i), path, &L->s->steps[i]))
+			return -1;
+		L->s->step_count = i + 1;
+	}
+	return 0;
+}
+
+static int load_expect(struct loader *L, yaml_node_t *root)
+{
+	static const char *const keys[] = {"running", "confirmed", "primary", "upgrade", NULL};
+	struct bo_sweep_expect *e = &L->s->expect;
+	e->running = e->primary = e->upgrade = BO_SWEEP_UNSET;
+	yaml_node_t *ex = bo_yaml_map_need(&L->y, root, "", "expect");
+	if (!ex || bo_yaml_map_check(&L->y, ex, "expect", keys))
+		return -1;
+	yaml_node_t *v = bo_yaml_map_need(&L->y, ex, "expect", "running");
+	if (!v || image_ref(L, v, "expect.running", false, &e->running))
+		return -1;
+	if ((v = bo_yaml_map_get(&L->y, ex, "confirmed"))) {
+		if (bo_yaml_bool(&L->y, v, "expect.confirmed", &e->confirmed))
+			return -1;
+		e->has_confirmed = true;
+	}
+	if ((v = bo_yaml_map_get(&L->y, ex, "primary")) &&
+	    image_ref(L, v, "expect.primary", true, &e->primary))
+		return -1;
+	if ((v = bo_yaml_map_get(&L->y, ex, "upgrade")) &&
+	    image_ref(L, v, "expect.upgrade", true, &e->upgrade))
+		return -1;
+	return 0;
+}
+
+static int load_cuts(struct loader *L, yaml_node_t *root)
+{
+	static const char *const keys[] = {"modes", "depth", "metastable", NULL};
+	static const char *const mode_names[] = {"between", "torn", NULL};
+	struct bo_sweep_cuts *c = &L->s->cuts;
+	c->between = c->torn = true;
+	c->depth = 1;
+	c->metastable = false;
+	yaml_node_t *cuts = bo_yaml_map_get(&L->y, root, "cuts");
+	if (!cuts)
+		return 0;
+	if (bo_yaml_map_check(&L->y, cuts, "cuts", keys))
+		return -1;
+	yaml_node_t *m = bo_yaml_map_get(&L->y, cuts, "modes");
+	if (m) {
+		if (bo_yaml_seq_check(&L->y, m, "cuts.modes", 1, 2))
+			return -1;
+		c->between = c->torn = false;
+		for (size_t i = 0; i < bo_yaml_seq_len(m); i++) {
+			char path[BO_YAML_PATH_MAX];
+			bo_yaml_path_index(path, sizeof path, "cuts.modes", i);
+			yaml_node_t *item = bo_yaml_seq_at(&L->y, m, i);
+			int e;
+			if (bo_yaml_enum(&L->y, item, path, mode_names, &e))
+				return -1;
+			bool *flag = e == 0 ? &c->between : &c->torn;
+			if (*flag)
+				return bo_yaml_error(&L->y, item, path, "mode '%s' given twice",
+						     mode_names[e]);
+			*flag = true;
+		}
+	}
+	yaml_node_t *d = bo_yaml_map_get(&L->y, cuts, "depth");
+	uint64_t x;
+	if (d) {
+		if (bo_yaml_uint(&L->y, d, "cuts.depth", 1, BO_SWEEP_MAX_DEPTH, &x))
+			return -1;
+		c->depth = (unsigned)x;
+	}
+	yaml_node_t *ms = bo_yaml_map_get(&L->y, cuts, "metastable");
+	if (ms && bo_yaml_bool(&L->y, ms, "cuts.metastable", &c->metastable))
+		return -1;
+	if (c->metastable && !c->torn)
+		return bo_yaml_error(&L->y, ms, "cuts.metastable",
+				     "metastable cells come from torn cuts: add torn to cuts.modes");
+	return 0;
+}
+
+/* Room for an image in a partition: the whole partition for recovery, the slot before its
+ * last sector (the trailer and progress log) for primary and upgrade. */
+static uint32_t image_room(const struct bo_sweep *s, enum bo_sweep_part p)
+{
+	const struct bo_sweep_area *a = &s->parts[p];
+	if (p == BO_SWEEP_PART_RECOVERY)
+		return a->size;
+	struct fsim_geometry g;
+	fsim_preset(s->preset, &g);
+	uint32_t last = sector_size_at(&g, a->off + a->size - 1);
+	return a->size > last ? a->size - last : 0;
+}
+
+static int check_fit(struct loader *L, int img, enum bo_sweep_part p, yaml_node_t *at,
+		     const char *path)
+{
+	const struct bo_sweep_image *im = &L->s->images[img];
+	uint32_t room = image_room(L->s, p);
+	if ((uint64_t)im->size + HEADER_SIZE > room)
+		return bo_yaml_error(&L->y, at, path,
+				     "image '%s' (%u bytes + %u-byte header) does not fit in %s "
+				     "(%u bytes before the trailer sector)",
+				     im->name, im->size, HEADER_SIZE, part_names[p], room);
+	return 0;
+}
+
+/* Images must fit where the workload puts them. */
+static int check_sizes(struct loader *L, yaml_node_t *root)
+{
+	struct bo_sweep *s = L->s;
+	yaml_node_t *init = bo_yaml_map_get(&L->y, root, "initial");
+	static const enum bo_sweep_part parts[] = {BO_SWEEP_PART_PRIMARY, BO_SWEEP_PART_UPGRADE,
+						   BO_SWEEP_PART_RECOVERY};
+	for (size_t i = 0; i < 3; i++) {
+		enum bo_sweep_part p = parts[i];
+		if (s->initial[p] < 0)
+			continue;
+		char path[BO_YAML_PATH_MAX];
+		bo_yaml_path_key(path, sizeof path, "initial", part_names[p]);
+		yaml_node_t *at = bo_yaml_map_get(&L->y, init, part_names[p]);
+		if (check_fit(L, s->initial[p], p, at, path))
+			return -1;
+		/* Slot images move between primary and upgrade. */
+		if (p != BO_SWEEP_PART_RECOVERY &&
+		    check_fit(L, s->initial[p],
+			      p == BO_SWEEP_PART_PRIMARY ? BO_SWEEP_PART_UPGRADE
+							 : BO_SWEEP_PART_PRIMARY,
+			      at, path))
+			return -1;
+	}
+	yaml_node_t *steps = bo_yaml_map_get(&L->y, root, "steps");
+	for (size_t i = 0; i < s->step_count; i++) {
+		if (s->steps[i].kind != BO_STEP_DOWNLOAD)
+			continue;
+		char path[BO_YAML_PATH_MAX], kp[BO_YAML_PATH_MAX];
+		bo_yaml_path_index(path, sizeof path, "steps", i);
+		bo_yaml_path_key(kp, sizeof kp, path, "download");
+		yaml_node_t *at = bo_yaml_map_get(&L->y, bo_yaml_seq_at(&L->y, steps, i),
+						  "download");
+		if (check_fit(L, s->steps[i].image, BO_SWEEP_PART_UPGRADE, at, kp) ||
+		    check_fit(L, s->steps[i].image, BO_SWEEP_PART_PRIMARY, at, kp))
+			return -1;
+	}
+	return 0;
+}
+
+static int load_root(struct loader *L)
+{
+	static const char *const keys[] = {"sweep",  "device",  "strategy", "attempts",
+					   "allow_downgrade", "images", "initial", "steps",
+					   "expect", "cuts", NULL};
+	yaml_node_t *root = bo_yaml_root(&L->y);
+	if (root && root->type == YAML_MAPPING_NODE && !bo_yaml_map_get(&L->y, root, "sweep") &&
+	    bo_yaml_map_get(&L->y, root, "scenario"))
+		return bo_yaml_error(&L->y, root, NULL,
+				     "this is a scenario file (scenario:), not a sweep file");
+	if (bo_yaml_map_check(&L->y, root, "", keys))
+		return -1;
+	if (load_name(L, root) || load_device(L, root) || check_layout(L) ||
+	    load_strategy(L, root) || load_images(L, root) || load_initial(L, root) ||
+	    load_steps(L, root) || load_expect(L, root) || load_cuts(L, root) ||
+	    check_sizes(L, root))
+		return -1;
+	return 0;
+}
+
+static int finish(struct loader *L, int rc, struct bo_sweep **out)
+{
+	bo_yaml_free(&L->y);
+	if (rc) {
+		bo_sweep_free(L->s);
+		*out = NULL;
+		return BO_SWEEP_E_INVALID;
+	}
+	*out = L->s;
+	return BO_SWEEP_OK;
+}
+
+static struct bo_sweep *new_sweep(const char *file)
+{
+	struct bo_sweep *s = calloc(1, sizeof *s);
+	if (s)
+		snprintf(s->file, sizeof s->file, "%s", file ? file : "<input>");
+	return s;
+}
+
+int bo_sweep_load_file(const char *path, struct bo_sweep **out, char *err, size_t errlen)
+{
+	struct loader L;
+	memset(&L, 0, sizeof L);
+	*out = NULL;
+	L.s = new_sweep(path);
+	if (!L.s) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: out of memory", path);
+		return BO_SWEEP_E_NOMEM;
+	}
+	int rc = bo_yaml_load_file(&L.y, path, err, errlen);
+	if (rc == 0)
+		rc = load_root(&L);
+	return finish(&L, rc, out);
+}
+
+int bo_sweep_load_buffer(const char *name, const void *buf, size_t len, struct bo_sweep **out,
+			 char *err, size_t errlen)
+{
+	struct loader L;
+	memset(&L, 0, sizeof L);
+	*out = NULL;
+	L.s = new_sweep(name);
+	if (!L.s) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: out of memory", name ? name : "<input>");
+		return BO_SWEEP_E_NOMEM;
+	}
+	int rc = bo_yaml_load_buffer(&L.y, name, buf, len, err, errlen);
+	if (rc == 0)
+		rc = load_root(&L);
+	return finish(&L, rc, out);
+}
+
+void bo_sweep_free(struct bo_sweep *s)
+{
+	if (!s)
+		return;
+	free(s->steps);
+	free(s);
+}
