@@ -71,6 +71,14 @@ int sweep_node_init(struct sweep_node *n, const struct sweep_workload *w, char *
 		sweep_node_free(n);
 		return -1;
 	}
+	if (w->firmware) {
+		n->ram = malloc(w->firmware->ram_size);
+		if (!n->ram) {
+			snprintf(err, errlen, "out of memory");
+			sweep_node_free(n);
+			return -1;
+		}
+	}
 	const char *why;
 	if (bo_boot_check_config(&n->boot, &n->cfg, &why)) {
 		snprintf(err, errlen, "%s cannot run on this layout: %s", bo_strategy_name(w->strategy),
@@ -87,12 +95,41 @@ void sweep_node_free(struct sweep_node *n)
 	if (n->dev)
 		fsim_destroy(n->dev);
 	bo_crypto_mbedtls_free(&n->crypto_state);
+	free(n->ram);
+	n->ram = NULL;
 	n->dev = NULL;
 }
 
 void sweep_node_poison(struct sweep_node *n)
 {
 	memset(&n->boot, POISON, sizeof n->boot);
+	if (n->ram)
+		memset(n->ram, POISON, n->w->firmware->ram_size);
+}
+
+/* core/boot, or the workload's substitute firmware. */
+static int fw_boot(struct sweep_node *n, struct bo_boot_result *res)
+{
+	return n->w->firmware ? n->w->firmware->boot(n, res) : bo_boot(&n->boot, &n->cfg, res);
+}
+
+static int fw_request(struct sweep_node *n, bool permanent)
+{
+	return n->w->firmware ? n->w->firmware->request(n, permanent)
+			      : bo_app_request_upgrade(&n->boot, &n->cfg, permanent);
+}
+
+static int fw_confirm(struct sweep_node *n)
+{
+	return n->w->firmware ? n->w->firmware->confirm(n) : bo_app_confirm(&n->boot, &n->cfg);
+}
+
+static int fw_state(struct sweep_node *n, struct bo_app_state *st)
+{
+	if (n->w->firmware)
+		return n->w->firmware->state(n, st);
+	struct bo_boot scratch;
+	return bo_app_state(&scratch, &n->cfg, st);
 }
 
 int sweep_identify(const struct sweep_node *n, const struct bo_flash_area *a)
@@ -145,7 +182,7 @@ static void power_on(struct sweep_node *n)
 	for (uint32_t crashes = 0;; crashes++) {
 		sweep_node_poison(n);
 		struct bo_boot_result res;
-		bo_boot(&n->boot, &n->cfg, &res);
+		fw_boot(n, &res);
 		const struct bo_flash_area *slot = res.slot == BO_SLOT_PRIMARY    ? &n->cfg.primary
 						   : res.slot == BO_SLOT_RECOVERY ? &n->cfg.recovery
 										  : NULL;
@@ -174,7 +211,7 @@ static void power_on(struct sweep_node *n)
 			continue; /* it resets before doing anything */
 		}
 		if (res.slot == BO_SLOT_PRIMARY && (how == BO_APP_GOOD || how == BO_APP_NO_DFU))
-			if (bo_app_confirm(&n->boot, &n->cfg) < 0)
+			if (fw_confirm(n) < 0)
 				n->obs.app_error = true;
 		return;
 	}
@@ -240,11 +277,11 @@ static void exec_step(struct sweep_node *n, int s)
 	case SWEEP_STEP_REQUEST_TEST:
 	case SWEEP_STEP_REQUEST_PERM:
 		if (running_can_update(n) &&
-		    bo_app_request_upgrade(&n->boot, &n->cfg, st->kind == SWEEP_STEP_REQUEST_PERM))
+		    fw_request(n, st->kind == SWEEP_STEP_REQUEST_PERM))
 			n->obs.app_error = true;
 		break;
 	case SWEEP_STEP_CONFIRM:
-		if (n->obs.last.slot == BO_SLOT_PRIMARY && bo_app_confirm(&n->boot, &n->cfg) < 0)
+		if (n->obs.last.slot == BO_SLOT_PRIMARY && fw_confirm(n) < 0)
 			n->obs.app_error = true;
 		break;
 	}
@@ -262,8 +299,7 @@ void sweep_node_end_state(struct sweep_node *n)
 		o->confirmed = true; /* a plain reboot boots the recovery image again */
 	} else if (o->last.slot == BO_SLOT_PRIMARY) {
 		struct bo_app_state st;
-		struct bo_boot scratch;
-		if (bo_app_state(&scratch, &n->cfg, &st) == 0)
+		if (fw_state(n, &st) == 0)
 			o->confirmed = st.confirmed;
 	}
 }

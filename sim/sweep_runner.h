@@ -51,6 +51,22 @@ struct sweep_expect {
 	int upgrade;             /* image index the upgrade slot holds */
 };
 
+struct sweep_node;
+
+/*
+ * The firmware under test. NULL in a workload means core/boot; tests substitute
+ * deliberately broken miniature bootloaders to prove the sweeps catch their bugs. Each
+ * function works on the node's flash (n->cfg areas) and keeps RAM only in n->ram, which
+ * a power cut poisons.
+ */
+struct sweep_firmware {
+	size_t ram_size;
+	int (*boot)(struct sweep_node *n, struct bo_boot_result *res);
+	int (*request)(struct sweep_node *n, bool permanent);
+	int (*confirm)(struct sweep_node *n);
+	int (*state)(struct sweep_node *n, struct bo_app_state *out);
+};
+
 /* Everything that defines a sweep's device and workload. Step 0 is always a power-on. */
 struct sweep_workload {
 	char name[64];
@@ -67,6 +83,7 @@ struct sweep_workload {
 	uint32_t extra_reboots;             /* K: uncut reboots allowed to converge */
 	int initial_primary;                /* image index in the primary before the workload */
 	int initial_recovery;               /* image index in the recovery partition, or -1 */
+	const struct sweep_firmware *firmware; /* NULL: core/boot */
 };
 
 /* What one boot did. */
@@ -106,6 +123,7 @@ struct sweep_node {
 	struct bo_crypto_mbedtls crypto_state;
 	struct bo_crypto crypto;
 	struct bo_boot boot;     /* bootloader and application RAM: poisoned at power loss */
+	void *ram;               /* a substitute firmware's RAM (w->firmware), poisoned too */
 	jmp_buf power_on;        /* where a power cut lands */
 	bool jump_armed;
 	int step;                /* workload step in progress */

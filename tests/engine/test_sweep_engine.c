@@ -5,6 +5,7 @@
 
 #include <cmocka.h>
 
+#include "tests/engine/broken_boot.h"
 #include "tests/engine/engine_fixture.h"
 
 static void print_result(const char *what, const struct sweep_result *r)
@@ -81,6 +82,76 @@ static void results_do_not_depend_on_jobs(void **state)
 	fixture_free(&f);
 }
 
+/* A perm upgrade run by one of the broken miniature bootloaders. */
+static void build_broken(struct engine_fixture *f, enum broken_kind k)
+{
+	assert_int_equal(fixture_init(f, BO_STRATEGY_OVERWRITE), 0);
+	int v1 = fixture_image(f, "v1", "1.0.0", 9000, BO_APP_GOOD, 1);
+	int v2 = fixture_image(f, "v2", "1.1.0", 11000, BO_APP_GOOD, 2);
+	fixture_place(f, "primary", v1);
+	fixture_step(f, SWEEP_STEP_POWER_ON, -1);
+	fixture_step(f, SWEEP_STEP_DOWNLOAD, v2);
+	fixture_step(f, SWEEP_STEP_REQUEST_PERM, -1);
+	fixture_step(f, SWEEP_STEP_POWER_ON, -1);
+	f->w.expect.running = v2;
+	f->w.firmware = &broken_firmware[k];
+}
+
+static struct sweep_result sweep_broken(enum broken_kind k, bool between, bool torn)
+{
+	struct engine_fixture f;
+	build_broken(&f, k);
+	struct sweep_options o = {.between = between, .torn = torn, .depth = 1, .jobs = 2, .seed = 7};
+	struct sweep_result r;
+	char err[160];
+	assert_int_equal(sweep_run(&f.w, &o, &r, err, sizeof err), 0);
+	fixture_free(&f);
+	return r;
+}
+
+/* The right invariants for an interrupted install gone wrong: the device ends with nothing
+ * bootable (I1) or runs a mix of two images (I2), while the uncut workload is fine. */
+static bool bricked_or_hybrid(const struct sweep_result *r)
+{
+	return r->failures[SWEEP_I1_BRICKED] + r->failures[SWEEP_I2_HYBRID] > 0 &&
+	       r->failures[SWEEP_BASELINE] == 0;
+}
+
+/* The torn-record bug hides from clean cuts and shows under torn ones, as a hybrid boot. */
+static void finds_torn_record_bug(void **state)
+{
+	(void)state;
+	struct sweep_result clean = sweep_broken(BROKEN_TORN_RECORD, true, false);
+	print_result("torn-record, between", &clean);
+	assert_int_equal(sweep_total_failures(&clean), 0);
+	struct sweep_result torn = sweep_broken(BROKEN_TORN_RECORD, true, true);
+	print_result("torn-record, torn", &torn);
+	assert_true(bricked_or_hybrid(&torn));
+	assert_true(torn.nkept > 0 && torn.kept[0].repro[0] == 't');
+	sweep_result_free(&clean);
+	sweep_result_free(&torn);
+}
+
+/* Progress kept in RAM: a simulator that wiped nothing would pass it; poisoned RAM does not. */
+static void finds_ram_progress_bug(void **state)
+{
+	(void)state;
+	struct sweep_result r = sweep_broken(BROKEN_RAM_PROGRESS, true, false);
+	print_result("ram-progress, between", &r);
+	assert_true(bricked_or_hybrid(&r));
+	sweep_result_free(&r);
+}
+
+/* Erasing the only durable copy of a sector: clean cuts are enough to lose it. */
+static void finds_erase_first_bug(void **state)
+{
+	(void)state;
+	struct sweep_result r = sweep_broken(BROKEN_ERASE_FIRST, true, false);
+	print_result("erase-first, between", &r);
+	assert_true(bricked_or_hybrid(&r));
+	sweep_result_free(&r);
+}
+
 int main(void)
 {
 	/* SWEEP_REPRO=ID replays one case of the revert workload with a trace (debugging aid). */
@@ -100,6 +171,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sweep_clean),
 		cmocka_unit_test(results_do_not_depend_on_jobs),
+		cmocka_unit_test(finds_torn_record_bug),
+		cmocka_unit_test(finds_ram_progress_bug),
+		cmocka_unit_test(finds_erase_first_bug),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
