@@ -733,6 +733,9 @@ static int load_root(struct loader *L)
 	    bo_yaml_map_get(&L->y, root, "scenario"))
 		return bo_yaml_error(&L->y, root, NULL,
 				     "this is a scenario file (scenario:), not a sweep file");
+	/* A file without sweep: is probably not a sweep file at all: say that first. */
+	if (root && root->type == YAML_MAPPING_NODE && !bo_yaml_map_get(&L->y, root, "sweep"))
+		return bo_yaml_map_need(&L->y, root, "", "sweep") ? 0 : -1;
 	if (bo_yaml_map_check(&L->y, root, "", keys))
 		return -1;
 	if (load_name(L, root) || load_device(L, root) || check_layout(L) ||

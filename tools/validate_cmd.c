@@ -1,0 +1,115 @@
+/*
+ * tools/validate_cmd.c: `brownout validate FILE.yaml...`, a schema check only.
+ *
+ * The file's kind comes from its top-level key: `sweep:` (sim/sweep_file.h) or
+ * `scenario:` (not supported yet). Exit codes: 0 every file is valid, 2 a file is invalid
+ * (its message, "FILE:LINE:COL: key 'K': ...", on stderr) or bad usage.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/sweep_file.h"
+#include "sim/yaml_util.h"
+#include "tools/commands.h"
+
+static const char validate_help[] =
+	"usage: brownout validate FILE.yaml...\n"
+	"\n"
+	"Check sweep files (top-level key sweep:) against their schema without running them:\n"
+	"every key, type, image reference and partition. Scenario files (scenario:) are not\n"
+	"supported yet. Errors name FILE:LINE:COLUMN and the key.\n"
+	"\n"
+	"options:\n"
+	"  -h, --help   this help\n"
+	"\n"
+	"exit codes: 0 all files valid, 2 a file is invalid or bad usage\n";
+
+/* Is this a scenario file (top-level scenario: and no sweep:)? A YAML error is reported
+ * as the file's error. Anything else goes to the sweep loader, whose messages say what a
+ * sweep file lacks. */
+static int scenario_file(const char *path, bool *scenario, char *err, size_t errlen)
+{
+	struct bo_yaml y;
+	*scenario = false;
+	if (bo_yaml_load_file(&y, path, err, errlen)) {
+		bo_yaml_free(&y);
+		return -1;
+	}
+	yaml_node_t *root = bo_yaml_root(&y);
+	if (root && root->type == YAML_MAPPING_NODE && !bo_yaml_map_get(&y, root, "sweep") &&
+	    bo_yaml_map_get(&y, root, "scenario")) {
+		*scenario = true;
+		bo_yaml_error(&y, root, NULL, "scenario files are not supported yet");
+	}
+	bo_yaml_free(&y);
+	return *scenario ? -1 : 0;
+}
+
+static int validate_one(const char *path)
+{
+	char err[BO_SWEEP_ERRLEN];
+	bool scenario;
+	if (scenario_file(path, &scenario, err, sizeof err)) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_USAGE;
+	}
+	struct bo_sweep *s;
+	if (bo_sweep_load_file(path, &s, err, sizeof err)) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_USAGE;
+	}
+	printf("%s: valid sweep '%s' (%s on %s, %zu image%s, %zu step%s)\n", path, s->name,
+	       bo_sweep_strategy_name(s->strategy), s->preset, s->image_count,
+	       s->image_count == 1 ? "" : "s", s->step_count, s->step_count == 1 ? "" : "s");
+	bo_sweep_free(s);
+	return EXIT_OK;
+}
+
+/* Walk the arguments: options before "--", files anywhere else. With check set, only
+ * options are acted on and files counted; otherwise each file is validated. */
+static int walk(int argc, char **argv, bool check, int *nfiles)
+{
+	bool options = true;
+	int rc = EXIT_OK;
+	*nfiles = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (options && !strcmp(a, "--")) {
+			options = false;
+		} else if (options && (!strcmp(a, "--help") || !strcmp(a, "-h"))) {
+			if (check) {
+				fputs(validate_help, stdout);
+				return -1;
+			}
+		} else if (options && a[0] == '-' && a[1]) {
+			if (check) {
+				fprintf(stderr, "brownout validate: unknown option '%s'\n"
+						"(see brownout validate --help)\n",
+					a);
+				return EXIT_USAGE;
+			}
+		} else {
+			(*nfiles)++;
+			if (!check && validate_one(a) != EXIT_OK)
+				rc = EXIT_USAGE;
+		}
+	}
+	return rc;
+}
+
+int cmd_validate(int argc, char **argv)
+{
+	int nfiles;
+	int rc = walk(argc, argv, true, &nfiles);
+	if (rc < 0)
+		return EXIT_OK; /* --help */
+	if (rc)
+		return rc;
+	if (nfiles == 0) {
+		fprintf(stderr, "brownout validate: give a file to check\n"
+				"(see brownout validate --help)\n");
+		return EXIT_USAGE;
+	}
+	return walk(argc, argv, false, &nfiles);
+}
