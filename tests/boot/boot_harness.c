@@ -90,22 +90,21 @@ const struct fsim_partition *bh_part(struct bh *h, const char *name)
 	return p;
 }
 
-static struct bo_boot *workspace(void)
+/* The RAM workspace of one bootloader call: poisoned every time, so nothing can survive in
+ * it from a previous call. Owned by h (not malloc'd per call: a power cut longjmps out of
+ * the call, and a per-call buffer would leak). */
+static struct bo_boot *workspace(struct bh *h)
 {
-	struct bo_boot *b = malloc(sizeof *b);
-	if (!b)
-		die("out of memory", NULL);
-	memset(b, 0xA5, sizeof *b);
-	return b;
+	memset(h->ws, 0xA5, sizeof *h->ws);
+	return h->ws;
 }
 
 int bh_reconfig(struct bh *h)
 {
-	struct bo_boot *b = workspace();
+	struct bo_boot *b = workspace(h);
 	h->config_error = NULL;
 	int rc = bo_boot_check_config(b, &h->cfg, &h->config_error);
 	h->data_limit = rc == 0 ? b->data_limit : 0;
-	free(b);
 	return rc;
 }
 
@@ -115,6 +114,9 @@ int bh_setup(struct bh *h, const struct bh_layout *l, enum bo_strategy s)
 	struct fsim_geometry g;
 	memset(h, 0, sizeof *h);
 	h->layout = l;
+	h->ws = malloc(sizeof *h->ws);
+	if (!h->ws)
+		die("out of memory", NULL);
 	if (fsim_preset(l->preset, &g))
 		die("unknown preset", l->preset);
 	h->dev = fsim_create(&g, err, sizeof err);
@@ -149,7 +151,73 @@ void bh_teardown(struct bh *h)
 	bo_signkey_free(h->trusted);
 	bo_signkey_free(h->rogue);
 	bo_crypto_mbedtls_free(&h->cst);
+	free(h->ws);
 	memset(h, 0, sizeof *h);
+}
+
+static int memo_ecdsa(void *ctx, const uint8_t *spki, size_t spki_len,
+		      const uint8_t digest[BO_SHA256_LEN], const uint8_t *sig, size_t sig_len)
+{
+	struct bh *h = ctx;
+	if (spki_len > BO_P256_SPKI_LEN || sig_len > BO_P256_SIG_MAX)
+		return h->real.ecdsa_p256_verify(h->real.ctx, spki, spki_len, digest, sig, sig_len);
+	for (uint32_t i = 0; i < BH_MEMO; i++) {
+		struct bh_memo_entry *e = &h->memo[i];
+		if (e->used && e->spki_len == spki_len && e->sig_len == sig_len &&
+		    !memcmp(e->spki, spki, spki_len) && !memcmp(e->digest, digest, BO_SHA256_LEN) &&
+		    !memcmp(e->sig, sig, sig_len)) {
+			h->memo_hits++;
+			return e->rc;
+		}
+	}
+	h->memo_misses++;
+	struct bh_memo_entry *e = &h->memo[h->memo_next++ % BH_MEMO];
+	e->rc = h->real.ecdsa_p256_verify(h->real.ctx, spki, spki_len, digest, sig, sig_len);
+	e->used = true;
+	e->spki_len = spki_len;
+	e->sig_len = sig_len;
+	memcpy(e->spki, spki, spki_len);
+	memcpy(e->digest, digest, BO_SHA256_LEN);
+	memcpy(e->sig, sig, sig_len);
+	return e->rc;
+}
+
+static void memo_sha_start(void *ctx)
+{
+	struct bh *h = ctx;
+	h->real.sha256_start(h->real.ctx);
+}
+
+static void memo_sha_update(void *ctx, const void *data, size_t len)
+{
+	struct bh *h = ctx;
+	h->real.sha256_update(h->real.ctx, data, len);
+}
+
+static void memo_sha_finish(void *ctx, uint8_t digest[BO_SHA256_LEN])
+{
+	struct bh *h = ctx;
+	h->real.sha256_finish(h->real.ctx, digest);
+}
+
+static int memo_cmac(void *ctx, const uint8_t key[16], const void *msg, size_t len,
+		     uint8_t mac[16])
+{
+	struct bh *h = ctx;
+	return h->real.aes_cmac(h->real.ctx, key, msg, len, mac);
+}
+
+void bh_memo_verify(struct bh *h)
+{
+	h->real = h->crypto;
+	h->crypto = (struct bo_crypto){
+		.ctx = h,
+		.sha256_start = memo_sha_start,
+		.sha256_update = memo_sha_update,
+		.sha256_finish = memo_sha_finish,
+		.ecdsa_p256_verify = memo_ecdsa,
+		.aes_cmac = memo_cmac,
+	};
 }
 
 /* ---- Images ------------------------------------------------------------------------ */
@@ -243,36 +311,32 @@ int bh_download(struct bh *h, const struct bh_img *img)
 
 int bh_request(struct bh *h, bool permanent)
 {
-	struct bo_boot *b = workspace();
+	struct bo_boot *b = workspace(h);
 	int rc = bo_app_request_upgrade(b, &h->cfg, permanent);
-	free(b);
 	return rc;
 }
 
 int bh_boot(struct bh *h)
 {
-	struct bo_boot *b = workspace();
+	struct bo_boot *b = workspace(h);
 	memset(&h->res, 0xA5, sizeof h->res);
 	int rc = bo_boot(b, &h->cfg, &h->res);
-	free(b);
 	h->boots++;
 	return rc;
 }
 
 int bh_confirm(struct bh *h)
 {
-	struct bo_boot *b = workspace();
+	struct bo_boot *b = workspace(h);
 	int rc = bo_app_confirm(b, &h->cfg);
-	free(b);
 	return rc;
 }
 
 int bh_state(struct bh *h, struct bo_app_state *st)
 {
-	struct bo_boot *b = workspace();
+	struct bo_boot *b = workspace(h);
 	memset(st, 0xA5, sizeof *st);
 	int rc = bo_app_state(b, &h->cfg, st);
-	free(b);
 	return rc;
 }
 

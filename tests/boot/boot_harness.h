@@ -51,6 +51,17 @@ struct bh_img {
 	int behaviour; /* -1: no behaviour TLV (good) */
 };
 
+/* A memo of ECDSA verifications (see bh_memo_verify). */
+#define BH_MEMO 16
+struct bh_memo_entry {
+	bool used;
+	int rc;
+	size_t spki_len, sig_len;
+	uint8_t spki[BO_P256_SPKI_LEN];
+	uint8_t digest[BO_SHA256_LEN];
+	uint8_t sig[BO_P256_SIG_MAX];
+};
+
 struct bh {
 	const struct bh_layout *layout;
 	struct fsim_device *dev;
@@ -67,6 +78,11 @@ struct bh {
 	struct bo_boot_result res; /* of the last bh_boot() */
 	jmp_buf *on_power_loss;    /* set by a test that arms cuts */
 	uint32_t boots;            /* bh_boot() calls that returned */
+	struct bo_boot *ws;        /* the bootloader's RAM, poisoned before every call */
+	struct bh_memo_entry memo[BH_MEMO];
+	uint32_t memo_next;
+	uint64_t memo_hits, memo_misses;
+	struct bo_crypto real;     /* the backend behind the memo */
 };
 
 /* Create the device and the configuration; returns bo_boot_check_config()'s result. The
@@ -113,6 +129,11 @@ bool bh_holds(struct bh *h, const char *part, const struct bh_img *img);
 /* The booted image is img: slot PRIMARY (or RECOVERY) and the bytes match. */
 bool bh_running(struct bh *h, const struct bh_img *img);
 const struct fsim_partition *bh_part(struct bh *h, const char *name);
+
+/* Memoize the crypto port's ECDSA verification on its exact inputs (public key, digest,
+ * signature): the same inputs always give the same answer, and the power-cut tests verify
+ * the same two or three images thousands of times. Hashing still runs in full. */
+void bh_memo_verify(struct bh *h);
 
 /* The power-loss handler used by bh_setup: longjmp(*h->on_power_loss, 1). */
 void bh_power_loss(void *ctx);
