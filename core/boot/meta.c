@@ -51,6 +51,11 @@ static int scratch_limit(struct bo_boot *b, uint32_t meta_min, const char **why)
 		off = next;
 		b->data_limit = off;
 	}
+	if (b->data_limit == 0) {
+		*why = "the slots share no sector boundary below their last sectors: a scratch swap "
+		       "has no chunk it can move";
+		return BO_BOOT_E_CONFIG;
+	}
 	return BO_BOOT_OK;
 }
 
