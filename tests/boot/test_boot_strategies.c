@@ -507,6 +507,12 @@ static void t_config_refused(void **state)
 	struct bh h;
 	assert_int_equal(bh_setup(&h, c->layout, c->strategy), BO_BOOT_E_CONFIG);
 	assert_non_null(h.config_error);
+	/* The reason names the actual problem. */
+	if (c->strategy == BO_STRATEGY_SWAP_MOVE)
+		assert_non_null(strstr(h.config_error, "equal sectors"));
+	else if (c->strategy == BO_STRATEGY_SWAP_SCRATCH ||
+		 c->strategy == BO_STRATEGY_SWAP_SCRATCH_RECOVERY)
+		assert_non_null(strstr(h.config_error, "sector boundary"));
 	print_message("    %s on %s refused: %s\n", bo_strategy_name(c->strategy), c->layout->name,
 		      h.config_error);
 	uint64_t hash = fsim_content_hash(h.dev);
