@@ -69,6 +69,10 @@
  *   nrf52840, stm32l4 (1 MiB; 4 KiB / 2 KiB sectors), from shared/reference/flash.md:
  *     boot 0x00000 48K (write-protected), primary 0x0C000 432K, upgrade 0x78000 432K,
  *     scratch 0xE4000 16K, recovery 0xE8000 64K, storage 0xF8000 32K
+ *     On stm32l4 this layout suits overwrite and recovery only: core/boot keeps a swap's
+ *     progress log in the primary's last sector, and one 2 KiB sector holds the log of
+ *     slots up to 160 KiB, so swap strategies there need an explicit layout (the device
+ *     build and `brownout validate` say so).
  *   k64f (1 MiB, 4 KiB sectors): as nrf52840 but a one-sector scratch:
  *     scratch 0xE4000 4K (0xE5000..0xE8000 unused)
  *   stm32f4 (4 x 16K, 1 x 64K, 7 x 128K):

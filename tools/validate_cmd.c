@@ -1,14 +1,17 @@
 /*
- * tools/validate_cmd.c: `brownout validate FILE.yaml...`, a schema check only.
+ * tools/validate_cmd.c: `brownout validate FILE.yaml...`, check files without running them.
  *
  * The file's kind comes from its top-level key: `sweep:` (sim/sweep_file.h) or
- * `scenario:` (not supported yet). Exit codes: 0 every file is valid, 2 a file is invalid
+ * `scenario:` (not supported yet). A sweep file that loads is also built
+ * (sim/sweep_device.h), so layouts core/boot refuses and images too large once signed
+ * are reported too. Exit codes: 0 every file is valid, 2 a file is invalid
  * (its message, "FILE:LINE:COL: key 'K': ...", on stderr) or bad usage.
  */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "sim/sweep_device.h"
 #include "sim/sweep_file.h"
 #include "sim/yaml_util.h"
 #include "tools/commands.h"
@@ -17,8 +20,10 @@ static const char validate_help[] =
 	"usage: brownout validate FILE.yaml...\n"
 	"\n"
 	"Check sweep files (top-level key sweep:) against their schema without running them:\n"
-	"every key, type, image reference and partition. Scenario files (scenario:) are not\n"
-	"supported yet. Errors name FILE:LINE:COLUMN and the key.\n"
+	"every key, type, image reference and partition; then build the device to check that\n"
+	"the bootloader accepts the layout for the strategy and that the signed images fit.\n"
+	"Scenario files (scenario:) are not supported yet. Errors name FILE:LINE:COLUMN and\n"
+	"the key (device build errors: FILE only).\n"
 	"\n"
 	"options:\n"
 	"  -h, --help   this help\n"
@@ -59,6 +64,14 @@ static int validate_one(const char *path)
 		fprintf(stderr, "%s\n", err);
 		return EXIT_USAGE;
 	}
+	/* Beyond the schema: the bootloader accepts the layout and the signed images fit. */
+	struct bo_sweep_device *d;
+	if (bo_sweep_device_build(s, &d, err, sizeof err)) {
+		fprintf(stderr, "%s\n", err);
+		bo_sweep_free(s);
+		return EXIT_USAGE;
+	}
+	bo_sweep_device_free(d);
 	printf("%s: valid sweep '%s' (%s on %s, %zu image%s, %zu step%s)\n", path, s->name,
 	       bo_sweep_strategy_name(s->strategy), s->preset, s->image_count,
 	       s->image_count == 1 ? "" : "s", s->step_count, s->step_count == 1 ? "" : "s");
