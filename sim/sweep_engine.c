@@ -283,6 +283,10 @@ static void judge(const struct sweep_workload *w, struct sweep_node *n, size_t v
 				 fsim_violation_name(x->kind), x->addr, (unsigned long long)x->op_index);
 		else
 			snprintf(v->detail, sizeof v->detail, "%zu violations", nv - violations_before);
+	} else if (ob->ran_unbootable) {
+		v->inv = SWEEP_I1_BRICKED;
+		snprintf(v->detail, sizeof v->detail, "booted '%s', an image that must never run",
+			 image_name(w, ob->unbootable_image));
 	} else if (ob->bricked) {
 		v->inv = SWEEP_I1_BRICKED;
 		snprintf(v->detail, sizeof v->detail, "boot %u found no bootable image (last refusal: %s)",

@@ -19,8 +19,8 @@
 #include "core/port/mbedtls/crypto_mbedtls.h"
 #include "flashsim/flashsim.h"
 
-#define SWEEP_MAX_IMAGES 16
-#define SWEEP_MAX_STEPS 32
+#define SWEEP_MAX_IMAGES 32
+#define SWEEP_MAX_STEPS 258 /* a power-on, then up to 256 file steps */
 #define SWEEP_NAME_MAX 32
 
 struct sweep_image {
@@ -28,6 +28,7 @@ struct sweep_image {
 	uint8_t *bytes;          /* the signed image, as downloaded (no trailer) */
 	uint32_t len;
 	enum bo_app_behaviour behaviour;
+	bool bootable;           /* signed by a trusted key and intact: the only kind that may run */
 };
 
 enum sweep_step_kind {
@@ -43,7 +44,10 @@ struct sweep_step {
 	int image;               /* DOWNLOAD: index into images */
 };
 
-/* Optional end-state expectations; -1 means "not checked". */
+/* Optional end-state expectations: an image index, SWEEP_EXPECT_UNSET (not checked) or
+ * SWEEP_EXPECT_NONE (the slot holds none of the workload's images). */
+#define SWEEP_EXPECT_UNSET (-1)
+#define SWEEP_EXPECT_NONE (-2)
 struct sweep_expect {
 	int running;             /* image index running at the end */
 	int confirmed;           /* 0 or 1 */
@@ -105,6 +109,8 @@ struct sweep_obs {
 	bool bricked;            /* a boot found nothing it may boot */
 	bool hybrid;             /* a boot ran bytes that are none of the workload's images */
 	int hybrid_boot;
+	bool ran_unbootable;     /* a boot ran a rogue or corrupt image */
+	int unbootable_image;
 	bool stuck;              /* a crash loop did not settle */
 	bool app_error;          /* an application step failed (e.g. flash error) */
 	/* End state */
@@ -112,6 +118,17 @@ struct sweep_obs {
 	bool confirmed;
 	int primary;
 	int upgrade;
+};
+
+/* Memo of ECDSA verifications: verifying is a pure function of (key, digest, signature),
+ * and a sweep verifies the same few images thousands of times. Host-side, like a crypto
+ * accelerator: the firmware sees the same answers, only sooner. */
+#define SWEEP_VERIFY_MEMO 16
+struct sweep_verify_memo {
+	uint8_t digest[32];
+	uint64_t sig_hash; /* of the signature and the key */
+	int result;
+	bool used;
 };
 
 /* A device: flash, ports, and the RAM of its firmware. */
@@ -122,6 +139,10 @@ struct sweep_node {
 	struct bo_boot_cfg cfg;
 	struct bo_crypto_mbedtls crypto_state;
 	struct bo_crypto crypto;
+	struct sweep_verify_memo memo[SWEEP_VERIFY_MEMO];
+	unsigned memo_next;      /* round-robin replacement */
+	int (*verify)(void *ctx, const uint8_t *spki_der, size_t spki_len, const uint8_t *digest,
+		      const uint8_t *sig_der, size_t sig_len); /* the backend's own */
 	struct bo_boot boot;     /* bootloader and application RAM: poisoned at power loss */
 	void *ram;               /* a substitute firmware's RAM (w->firmware), poisoned too */
 	jmp_buf power_on;        /* where a power cut lands */

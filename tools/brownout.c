@@ -13,6 +13,7 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{"flash-demo", cmd_flash_demo, "cut power during an update-like write pattern, show the flash"},
 	{"image", cmd_image, "keygen | sign | verify | dump MCUboot images"},
+	{"sweep", cmd_sweep, "power-cut sweep of an update workload (scenarios/sweeps/*.yaml)"},
 	{"validate", cmd_validate, "check sweep files against their schema (no run)"},
 };
 

@@ -45,6 +45,7 @@ static inline int fixture_image(struct engine_fixture *f, const char *name, cons
 	snprintf(im->name, sizeof im->name, "%s", name);
 	im->len = (uint32_t)len;
 	im->behaviour = how;
+	im->bootable = true;
 	return f->w.nimages++;
 }
 

@@ -1,0 +1,250 @@
+/*
+ * `brownout sweep SWEEP.yaml [--db FILE] [--depth N] [--jobs N] [--repro ID [--trace]]
+ *                            [--shard K/N] [--no-db]`
+ *
+ * Runs the file's workload under every power cut its `cuts:` ask for, prints a summary
+ * line and a repro ID for each failure, and records the sweep in the outcome database.
+ * Exit codes: 0 every invariant held, 1 a failure, 2 bad input.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <mbedtls/sha256.h>
+
+#include "reports/db.h"
+#include "sim/sweep_build.h"
+#include "tools/commands.h"
+
+#ifndef BROWNOUT_VERSION
+#define BROWNOUT_VERSION "dev"
+#endif
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: brownout sweep SWEEP.yaml [options]\n\n"
+		"Cut power at every flash operation of the file's update workload (and inside\n"
+		"each one: torn writes, interrupted erases), reboot, and check that the device\n"
+		"never bricks, never runs a hybrid image, converges, keeps NOR discipline and\n"
+		"wear bounds.\n\n"
+		"options:\n"
+		"  --db FILE      outcome database (default brownout.db)\n"
+		"  --no-db        do not record the sweep\n"
+		"  --depth N      nested cuts (overrides the file's cuts.depth)\n"
+		"  --jobs N       threads (default: 1; results are identical for any N)\n"
+		"  --shard K/N    run only the K-th of N slices of the cut points (0 <= K < N)\n"
+		"  --repro ID     replay one failing case (the ID a failure printed)\n"
+		"  --trace        with --repro: print every flash operation and boot decision\n\n"
+		"exit codes: 0 all invariants held, 1 a failure, 2 bad input or usage\n");
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int file_sha256(const char *path, char hex[65])
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	mbedtls_sha256_context ctx;
+	mbedtls_sha256_init(&ctx);
+	mbedtls_sha256_starts_ret(&ctx, 0);
+	unsigned char buf[4096], digest[32];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		mbedtls_sha256_update_ret(&ctx, buf, n);
+	mbedtls_sha256_finish_ret(&ctx, digest);
+	mbedtls_sha256_free(&ctx);
+	fclose(f);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	return 0;
+}
+
+static void print_summary(const struct bo_sweep *s, const struct sweep_options *o,
+			  const struct sweep_result *r)
+{
+	uint64_t failed = sweep_total_failures(r);
+	printf("sweep %s: %s on %s, depth %u, %s%s%s: %llu ops, %llu cut points, %llu distinct "
+	       "states, %llu failures",
+	       s->name, bo_sweep_strategy_name(s->strategy), s->preset, o->depth,
+	       o->between ? "between" : "", o->between && o->torn ? "+" : "", o->torn ? "torn" : "",
+	       (unsigned long long)r->workload_ops, (unsigned long long)r->cut_points,
+	       (unsigned long long)r->distinct_states, (unsigned long long)failed);
+	if (failed) {
+		printf(" (");
+		const char *sep = "";
+		for (int i = 1; i < SWEEP_INVARIANTS; i++) {
+			if (r->failures[i]) {
+				printf("%s%s: %llu", sep, sweep_invariant_name(i),
+				       (unsigned long long)r->failures[i]);
+				sep = ", ";
+			}
+		}
+		printf(")");
+	}
+	printf(", %llu false positives (I6), %.1f s\n", (unsigned long long)r->false_positives,
+	       r->wall_s);
+	for (size_t i = 0; i < r->nkept; i++)
+		printf("  FAIL %s  %s: %s\n    replay: brownout sweep %s --repro %s --trace\n",
+		       r->kept[i].repro, sweep_invariant_name(r->kept[i].inv), r->kept[i].detail,
+		       s->file, r->kept[i].repro);
+	if (failed > r->nkept)
+		printf("  ... and %llu more\n", (unsigned long long)(failed - r->nkept));
+}
+
+static int record(const char *db_path, const struct bo_sweep *s, const struct sweep_options *o,
+		  const struct sweep_result *r, const char *shard)
+{
+	char err[300], hash[65] = "";
+	if (file_sha256(s->file, hash))
+		snprintf(hash, sizeof hash, "unreadable");
+	sqlite3 *db = bo_db_open(db_path, err, sizeof err);
+	if (!db) {
+		fprintf(stderr, "brownout sweep: %s\n", err);
+		return -1;
+	}
+	struct bo_db_sweep row = {
+		.name = s->name, .file = s->file, .file_hash = hash,
+		.strategy = bo_sweep_strategy_name(s->strategy), .preset = s->preset,
+		.modes = o->between && o->torn ? "between,torn" : o->torn ? "torn" : "between",
+		.shard = shard, .tool_version = BROWNOUT_VERSION, .depth = (int)o->depth,
+		.metastable = o->metastable, .wall_s = r->wall_s,
+		.baseline_busy_ms = r->baseline_busy_ns / 1e6,
+		.workload_ops = (int64_t)r->workload_ops, .cut_points = (int64_t)r->cut_points,
+		.distinct_states = (int64_t)r->distinct_states,
+		.failures = (int64_t)sweep_total_failures(r),
+		.i1 = (int64_t)r->failures[SWEEP_I1_BRICKED], .i2 = (int64_t)r->failures[SWEEP_I2_HYBRID],
+		.i3 = (int64_t)r->failures[SWEEP_I3_CONVERGE], .i4 = (int64_t)r->failures[SWEEP_I4_FLASH],
+		.i5 = (int64_t)r->failures[SWEEP_I5_WEAR],
+		.baseline_failed = (int64_t)r->failures[SWEEP_BASELINE],
+		.i6 = (int64_t)r->false_positives, .wear_bound = r->wear_bound,
+	};
+	struct bo_db_failure *f = calloc(r->nkept + 1, sizeof *f);
+	for (size_t i = 0; i < r->nkept; i++)
+		f[i] = (struct bo_db_failure){r->kept[i].repro, sweep_invariant_name(r->kept[i].inv),
+					      r->kept[i].detail};
+	int64_t id = bo_db_add_sweep(db, &row, f, r->nkept, err, sizeof err);
+	free(f);
+	bo_db_close(db);
+	if (id < 0) {
+		fprintf(stderr, "brownout sweep: %s: %s\n", db_path, err);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+	const char *file = NULL, *db_path = "brownout.db", *repro = NULL, *shard = NULL;
+	bool trace = false, no_db = false;
+	unsigned long depth = 0, jobs = 1, shard_k = 0, shard_n = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool has_value = i + 1 < argc;
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			return EXIT_OK;
+		} else if (!strcmp(a, "--db") && has_value) {
+			db_path = argv[++i];
+		} else if (!strcmp(a, "--no-db")) {
+			no_db = true;
+		} else if (!strcmp(a, "--depth") && has_value) {
+			if (parse_uint(argv[++i], 4, &depth) || depth == 0) {
+				fprintf(stderr, "brownout sweep: --depth takes 1 to 4\n");
+				return EXIT_USAGE;
+			}
+		} else if (!strcmp(a, "--jobs") && has_value) {
+			if (parse_uint(argv[++i], 256, &jobs) || jobs == 0) {
+				fprintf(stderr, "brownout sweep: --jobs takes 1 to 256\n");
+				return EXIT_USAGE;
+			}
+		} else if (!strcmp(a, "--shard") && has_value) {
+			shard = argv[++i];
+			char k[16], n[16];
+			if (sscanf(shard, "%15[0-9]/%15[0-9]", k, n) != 2 || parse_uint(k, 1u << 20, &shard_k) ||
+			    parse_uint(n, 1u << 20, &shard_n) || shard_n == 0 || shard_k >= shard_n) {
+				fprintf(stderr, "brownout sweep: --shard takes K/N with 0 <= K < N\n");
+				return EXIT_USAGE;
+			}
+		} else if (!strcmp(a, "--repro") && has_value) {
+			repro = argv[++i];
+		} else if (!strcmp(a, "--trace")) {
+			trace = true;
+		} else if (a[0] == '-' || file) {
+			fprintf(stderr, "brownout sweep: unexpected argument '%s'\n", a);
+			usage(stderr);
+			return EXIT_USAGE;
+		} else {
+			file = a;
+		}
+	}
+	if (!file) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (trace && !repro) {
+		fprintf(stderr, "brownout sweep: --trace goes with --repro ID\n");
+		return EXIT_USAGE;
+	}
+
+	char err[BO_SWEEP_ERRLEN];
+	struct bo_sweep *s;
+	if (bo_sweep_load_file(file, &s, err, sizeof err)) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_USAGE;
+	}
+	struct sweep_build b;
+	if (sweep_build(s, &b, err, sizeof err)) {
+		fprintf(stderr, "brownout sweep: %s\n", err);
+		bo_sweep_free(s);
+		return EXIT_USAGE;
+	}
+	struct sweep_options o;
+	sweep_build_options(s, &o);
+	if (depth)
+		o.depth = (uint32_t)depth;
+	o.jobs = (unsigned)jobs;
+	o.shard_k = (unsigned)shard_k;
+	o.shard_n = (unsigned)shard_n;
+
+	struct sweep_result r;
+	int rc;
+	if (repro) {
+		if (sweep_replay(&b.w, &o, repro, trace, &r, err, sizeof err)) {
+			fprintf(stderr, "brownout sweep: %s\n", err);
+			rc = EXIT_USAGE;
+		} else {
+			uint64_t failed = sweep_total_failures(&r);
+			printf("repro %s: %s%s%s%s\n", repro, failed ? "FAIL " : "ok",
+			       failed && r.nkept ? sweep_invariant_name(r.kept[0].inv) : "",
+			       failed && r.nkept ? ": " : "", failed && r.nkept ? r.kept[0].detail : "");
+			if (r.false_positives)
+				printf("  (a fall-back the strategy allows: counted as an I6 false positive)\n");
+			rc = failed ? EXIT_FAILED : EXIT_OK;
+		}
+	} else if (sweep_run(&b.w, &o, &r, err, sizeof err)) {
+		fprintf(stderr, "brownout sweep: %s\n", err);
+		rc = EXIT_USAGE;
+	} else {
+		print_summary(s, &o, &r);
+		rc = sweep_total_failures(&r) ? EXIT_FAILED : EXIT_OK;
+		if (!no_db && record(db_path, s, &o, &r, shard))
+			rc = EXIT_USAGE;
+	}
+	sweep_result_free(&r);
+	sweep_build_free(&b);
+	bo_sweep_free(s);
+	return rc;
+}
