@@ -473,6 +473,24 @@ static int load_images(struct loader *L, yaml_node_t *root)
 		L->image_nodes[i] = bo_yaml_map_key_at(&L->y, imgs, i);
 		L->s->image_count = i + 1;
 	}
+	/* Two images with the same inputs would be the same bytes: the sweep could not tell
+	 * which one runs. */
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < i; j++) {
+			const struct bo_sweep_image *a = &L->s->images[j], *b = &L->s->images[i];
+			if (a->size == b->size && a->seed == b->seed &&
+			    a->behaviour == b->behaviour && a->key == b->key &&
+			    a->corrupt == b->corrupt && !memcmp(&a->version, &b->version,
+								sizeof a->version)) {
+				char path[BO_YAML_PATH_MAX];
+				bo_yaml_path_key(path, sizeof path, "images", b->name);
+				return bo_yaml_error(&L->y, L->image_nodes[i], path,
+						     "same bytes as image '%s' (same version, size, "
+						     "behaviour, key and seed)",
+						     a->name);
+			}
+		}
+	}
 	return 0;
 }
 
