@@ -1,25 +1,19 @@
 /*
- * sim/sweep_build.h: turn a loaded sweep file (sim/sweep_file.h) into a runnable workload
- * (sim/sweep_runner.h): the flashsim device with its partitions and initial images, the
- * images built and signed in memory (deterministic: same file, same bytes), the keyring.
+ * sim/sweep_build.h: a loaded sweep file (sim/sweep_file.h) as a runnable workload
+ * (sim/sweep_runner.h). The device, its partitions, initial content, keys and signed
+ * images come from sim/sweep_device.h; this adds the workload: steps (after an initial
+ * power-on), expectations and the cut options.
  */
 #ifndef SIM_SWEEP_BUILD_H
 #define SIM_SWEEP_BUILD_H
 
-#include "sim/imagegen.h"
+#include "sim/sweep_device.h"
 #include "sim/sweep_engine.h"
 #include "sim/sweep_file.h"
 
 struct sweep_build {
 	struct sweep_workload w;
-	struct fsim_device *dev;
-	struct bo_signkey *trusted;
-	struct bo_signkey *untrusted;
-	uint8_t spki[BO_P256_SPKI_LEN];
-	struct bo_key key;
-	struct bo_keyring ring;
-	struct bo_crypto_mbedtls crypto_state;
-	struct bo_crypto crypto;
+	struct bo_sweep_device *device; /* owns the flash, keys and image bytes */
 };
 
 /* Build; -1 with err set when the file describes something that cannot be built. */
