@@ -19,7 +19,11 @@
  * ECDSA verifications are memoized on their exact inputs (bh_memo_verify); hashing runs.
  * BOOT_PC_SEEDS=k tries k seeds per torn cut; BOOT_PC_ALL=1 also runs every strategy on
  * nrf52840, k64f and the mixed-sector stm32f4 layout (recovery strategies may end in the
- * recovery image, and after a torn confirm of a good image).
+ * recovery image, and after a torn confirm of a good image); BOOT_PC_METASTABLE=1 makes
+ * the cells a torn cut touched read unstably until erased (exploratory, not a contract of
+ * the bootloader yet: it currently fails there, on a weak image_ok after a torn confirm and
+ * on weak 1-byte log entries / copy_done marks on stm32f4, which read erased and get
+ * programmed again).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -51,6 +55,9 @@ struct pc {
 	uint64_t base;                 /* op index of the snapshot */
 	uint64_t nops;                 /* mutating ops of the uncut workload */
 	bool is_erase[MAX_OPS];        /* kind of each op of the uncut workload */
+	uint32_t op_off[MAX_OPS];      /* and its offset */
+	bool confirm_cut;              /* this run's cut is a torn write of the primary image_ok */
+	unsigned failures;
 	jmp_buf jb;
 };
 
@@ -60,8 +67,10 @@ static void record(void *ctx, const struct fsim_trace_event *ev)
 	if (ev->kind == FSIM_OP_READ)
 		return;
 	uint64_t i = ev->op_index - p->base;
-	if (i < MAX_OPS)
+	if (i < MAX_OPS) {
 		p->is_erase[i] = ev->kind == FSIM_OP_ERASE;
+		p->op_off[i] = ev->off;
+	}
 }
 
 /* The workload; a power cut longjmps out of it. */
@@ -89,31 +98,46 @@ static int settle(struct pc *p)
 	return -1;
 }
 
-static const char *describe(const struct fsim_cut *c, bool is_erase)
+/* "op 52 torn erase variant 0 seed 7 (primary+0x6b000)" */
+static const char *describe(struct pc *p, const struct fsim_cut *c, bool is_erase)
 {
-	static char buf[96];
+	static char buf[160];
+	char where[48] = "";
+	uint64_t n = c->op_index - p->base;
+	for (size_t i = 0; n < p->nops && i < fsim_partition_count(p->h.dev); i++) {
+		const struct fsim_partition *pt = fsim_partition_at(p->h.dev, i);
+		uint32_t off = p->op_off[n];
+		if (off >= pt->off && off - pt->off < pt->size)
+			snprintf(where, sizeof where, " (%s+0x%x)", pt->name, off - pt->off);
+	}
 	if (c->mode == FSIM_CUT_BETWEEN)
-		snprintf(buf, sizeof buf, "op %llu between", (unsigned long long)c->op_index);
+		snprintf(buf, sizeof buf, "op %llu between%s", (unsigned long long)c->op_index, where);
 	else
-		snprintf(buf, sizeof buf, "op %llu torn %s variant %u seed %llu",
+		snprintf(buf, sizeof buf, "op %llu torn %s variant %u seed %llu%s",
 			 (unsigned long long)c->op_index, is_erase ? "erase" : "program", c->variant,
-			 (unsigned long long)c->seed);
+			 (unsigned long long)c->seed, where);
 	return buf;
 }
 
-/* One cut: restore, arm, run, settle, check. */
-/* The primary's image_ok reads neither set nor erased: a confirm was torn. Such an image
- * can never be confirmed (the unit is written once), so it ends its trial boots unconfirmed,
- * as in MCUboot. */
-static bool torn_confirm(struct pc *p)
+/* The primary's image_ok offset on the device. */
+static uint32_t image_ok_addr(struct pc *p)
 {
 	const struct fsim_partition *pr = bh_part(&p->h, "primary");
 	uint32_t wu = fsim_geometry(p->h.dev)->write_unit;
 	struct bo_trailer_layout tl;
-	uint8_t v;
 	assert_int_equal(bo_trailer_layout(pr->size, wu > 8 ? wu : 8, &tl), 0);
-	assert_int_equal(fsim_peek(p->h.dev, pr->off + tl.image_ok_off, &v, 1), 0);
-	return v != 0x01 && v != 0xff;
+	return pr->off + tl.image_ok_off;
+}
+
+/* A confirm was torn: image_ok reads neither set nor erased, or (metastable cells) the cut
+ * was a torn write of it. Such an image can never be confirmed reliably (the unit is
+ * written once, weak cells read at random until erased), so it ends its trial boots
+ * unconfirmed, as in MCUboot. */
+static bool torn_confirm(struct pc *p)
+{
+	uint8_t v;
+	assert_int_equal(fsim_peek(p->h.dev, image_ok_addr(p), &v, 1), 0);
+	return p->confirm_cut || (v != 0x01 && v != 0xff);
 }
 
 /* Which images may run at the end. Swaps: v1 or v2, and only v1 if v2 never confirms.
@@ -136,9 +160,22 @@ static bool acceptable(struct pc *p, bool v1, bool v2, bool rec)
 	return v1 || v2;
 }
 
+/* A failed cut run: print the first few, count all. */
+static void report(struct pc *p, const struct fsim_cut *cut, bool is_erase, const char *what)
+{
+	if (p->failures++ < 20)
+		print_error("%s %s %s: %s: %s\n", p->w->layout->name, bo_strategy_name(p->w->strategy),
+			    p->w->revert ? "no-confirm" : "confirm", describe(p, cut, is_erase), what);
+}
+
+/* One cut: restore, arm, run, settle, check. */
 static void one_cut(struct pc *p, const struct fsim_cut *cut, bool is_erase, unsigned *fired)
 {
 	struct bh *h = &p->h;
+	char what[256];
+	uint64_t n = cut->op_index - p->base;
+	p->confirm_cut = cut->mode == FSIM_CUT_TORN && n < p->nops && !p->is_erase[n] &&
+			 p->op_off[n] == image_ok_addr(p);
 	assert_int_equal(fsim_snapshot_restore(h->dev, p->snap), 0);
 	fsim_arm_cut(h->dev, cut);
 	h->on_power_loss = &p->jb;
@@ -155,22 +192,27 @@ static void one_cut(struct pc *p, const struct fsim_cut *cut, bool is_erase, uns
 	size_t viol = fsim_violation_count(h->dev);
 	if (extra < 0 || !acceptable(p, v1, v2, rec) || viol) {
 		const struct fsim_violation *v = fsim_violation_at(h->dev, 0);
-		fail_msg("%s: after %d extra boots: slot %d action %s trial %d running %s, "
+		snprintf(what, sizeof what,
+			 "after %d extra boots: error %d slot %d action %s trial %d running %s, "
 			 "refused %s; %zu violations%s%s",
-			 describe(cut, is_erase), extra, h->res.slot,
-			 bo_boot_action_name(h->res.action), h->res.trial,
-			 v1 ? "v1" : v2 ? "v2" : rec ? "recovery" : "none", bo_image_errname(h->res.refused), viol,
-			 v ? ", first: " : "", v ? fsim_violation_name(v->kind) : "");
+			 extra, h->res.error, h->res.slot, bo_boot_action_name(h->res.action),
+			 h->res.trial, v1 ? "v1" : v2 ? "v2" : rec ? "recovery" : "none",
+			 bo_image_errname(h->res.refused), viol, v ? ", first: " : "",
+			 v ? fsim_violation_name(v->kind) : "");
+		report(p, cut, is_erase, what);
+		return;
 	}
 	/* Stable means stable: one more boot changes nothing. */
 	const struct bh_img *img = v1 ? &p->v1 : v2 ? &p->v2 : &p->rec;
-	assert_int_equal(bh_boot(h), 0);
-	if (h->res.action != BO_ACT_NONE || !bh_running(h, img))
-		fail_msg("%s: not stable: action %s", describe(cut, is_erase),
+	if (bh_boot(h) || h->res.action != BO_ACT_NONE || !bh_running(h, img)) {
+		snprintf(what, sizeof what, "not stable: error %d action %s", h->res.error,
 			 bo_boot_action_name(h->res.action));
+		report(p, cut, is_erase, what);
+	}
 }
 
-static void sweep(const struct wl *w)
+/* Returns the number of failed cut runs (each printed). */
+static unsigned sweep(const struct wl *w)
 {
 	struct pc *p = calloc(1, sizeof *p);
 	assert_non_null(p);
@@ -214,6 +256,7 @@ static void sweep(const struct wl *w)
 	/* BOOT_PC_SEEDS=k tries k seeds per torn cut (default 1). */
 	const char *env = getenv("BOOT_PC_SEEDS");
 	uint64_t seeds = env && atoi(env) > 0 ? (uint64_t)atoi(env) : 1;
+	bool meta = getenv("BOOT_PC_METASTABLE") != NULL; /* torn cells then read unstably */
 	for (uint64_t n = 0; n <= p->nops; n++) {
 		bool er = n < p->nops && p->is_erase[n];
 		struct fsim_cut cut = {.op_index = p->base + n, .mode = FSIM_CUT_BETWEEN};
@@ -226,7 +269,8 @@ static void sweep(const struct wl *w)
 				cut = (struct fsim_cut){.op_index = p->base + n,
 							.mode = FSIM_CUT_TORN,
 							.variant = v,
-							.seed = (n * 31 + v + 1) ^ (k << 32)};
+							.seed = (n * 31 + v + 1) ^ (k << 32),
+							.metastable = meta};
 				one_cut(p, &cut, er, &fired);
 				runs++;
 			}
@@ -238,6 +282,9 @@ static void sweep(const struct wl *w)
 		      (unsigned long long)p->nops, runs, fired,
 		      (unsigned long long)h->memo_hits, (unsigned long long)h->memo_misses);
 	assert_int_equal(fired, runs - 1); /* every cut but the one past the end */
+	unsigned failures = p->failures;
+	if (failures)
+		print_error("%u of %u cut runs failed\n", failures, runs);
 
 	fsim_snapshot_free(p->snap);
 	bh_img_free(&p->v1);
@@ -245,6 +292,7 @@ static void sweep(const struct wl *w)
 	bh_img_free(&p->rec);
 	bh_teardown(h);
 	free(p);
+	return failures;
 }
 
 static const struct wl wl_confirm = {&bh_nrf52840, BO_STRATEGY_SWAP_SCRATCH, false};
@@ -253,13 +301,13 @@ static const struct wl wl_revert = {&bh_nrf52840, BO_STRATEGY_SWAP_SCRATCH, true
 static void test_confirm(void **state)
 {
 	(void)state;
-	sweep(&wl_confirm);
+	assert_int_equal(sweep(&wl_confirm), 0);
 }
 
 static void test_revert(void **state)
 {
 	(void)state;
-	sweep(&wl_revert);
+	assert_int_equal(sweep(&wl_revert), 0);
 }
 
 /* BOOT_PC_ALL=1: every strategy on nrf52840, k64f and the mixed stm32f4 layouts, both
@@ -268,6 +316,7 @@ static void test_all(void **state)
 {
 	(void)state;
 	const struct bh_layout *layouts[] = {&bh_nrf52840, &bh_k64f, &bh_stm32f4_mixed_swap};
+	unsigned failures = 0;
 	if (!getenv("BOOT_PC_ALL"))
 		skip();
 	for (size_t l = 0; l < sizeof layouts / sizeof layouts[0]; l++)
@@ -276,8 +325,9 @@ static void test_all(void **state)
 				struct wl w = {layouts[l], (enum bo_strategy)s, r != 0};
 				if (s == BO_STRATEGY_SWAP_MOVE && !layouts[l]->uniform)
 					continue;
-				sweep(&w);
+				failures += sweep(&w);
 			}
+	assert_int_equal(failures, 0);
 }
 
 int main(void)
