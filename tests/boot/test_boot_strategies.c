@@ -343,6 +343,37 @@ static void t_revert_then_recovery(void **state)
 	fix_free(&f);
 }
 
+/* The number of trial boots is the configured one (0 means 3): a crashing test image on
+ * the recovery strategy, a reverted image that never confirms on swap + recovery. */
+static void t_attempts(void **state)
+{
+	static const uint8_t counts[] = {0, 1, 5};
+	for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+		struct fix f;
+		fix_init(&f, state, BO_APP_NO_CONFIRM, BO_APP_CRASH_ON_BOOT);
+		f.h.cfg.attempts = counts[i];
+		assert_int_equal(bh_reconfig(&f.h), BO_BOOT_OK);
+		uint8_t n = counts[i] ? counts[i] : 3;
+		const struct bh_img *trial_img = &f.v2;
+		enum bo_boot_action first = BO_ACT_INSTALLED;
+		assert_int_equal(bh_download_request(&f.h, &f.v2, false), 0);
+		if (f.h.cfg.strategy == BO_STRATEGY_SWAP_SCRATCH_RECOVERY) {
+			expect_boot(&f.h, BO_ACT_INSTALLED, BO_SLOT_PRIMARY, &f.v2, true, 0);
+			trial_img = &f.v1;
+			first = BO_ACT_REVERTED;
+		}
+		for (uint8_t k = 0; k < n; k++) {
+			expect_boot(&f.h, k ? BO_ACT_NONE : first, BO_SLOT_PRIMARY, trial_img, true,
+				    (uint8_t)(n - 1 - k));
+			expect_state(&f.h, false, true, (uint8_t)(n - 1 - k), false);
+			(void)bh_run_app(&f.h);
+		}
+		expect_boot(&f.h, BO_ACT_NONE, BO_SLOT_RECOVERY, &f.rec, false, 0);
+		expect_boot(&f.h, BO_ACT_NONE, BO_SLOT_RECOVERY, &f.rec, false, 0);
+		fix_free(&f);
+	}
+}
+
 static void t_rogue(void **state)
 {
 	struct fix f;
@@ -537,6 +568,7 @@ struct scenario {
 	const char *name;
 	CMUnitTestFunction fn;
 	bool swap_only;
+	bool recovery_only;
 };
 
 static const struct scenario scenarios[] = {
@@ -545,7 +577,8 @@ static const struct scenario scenarios[] = {
 	{"test-confirm", t_test_confirm},
 	{"test-revert", t_test_revert},
 	{"crash", t_crash},
-	{"revert-then-recovery", t_revert_then_recovery, true},
+	{"revert-then-recovery", t_revert_then_recovery, true, false},
+	{"attempts", t_attempts, false, true},
 	{"rogue", t_rogue},
 	{"corrupt", t_corrupt},
 	{"downgrade", t_downgrade},
@@ -595,6 +628,9 @@ int main(int argc, char **argv)
 		}
 		for (size_t k = 0; k < sizeof scenarios / sizeof scenarios[0]; k++) {
 			if (scenarios[k].swap_only && !is_swap((enum bo_strategy)s))
+				continue;
+			if (scenarios[k].recovery_only && s != BO_STRATEGY_RECOVERY &&
+			    s != BO_STRATEGY_SWAP_SCRATCH_RECOVERY)
 				continue;
 			snprintf(names[n], sizeof names[n], "%s/%s",
 				 bo_strategy_name((enum bo_strategy)s), scenarios[k].name);
