@@ -708,7 +708,7 @@ static void seg_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p)
 		return;
 	size_t ri;
 	for (ri = 0; ri < n->nrx; ri++)
-		if (n->rx[ri].src == p->src)
+		if (n->rx[ri].src == p->src && n->rx[ri].dst == p->dst)
 			break;
 	if (ri == n->nrx) {
 		if (n->nrx == n->caprx) {
@@ -721,6 +721,7 @@ static void seg_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p)
 		}
 		memset(&n->rx[ri], 0, sizeof(n->rx[ri]));
 		n->rx[ri].src = p->src;
+		n->rx[ri].dst = p->dst;
 		n->nrx++;
 	} else if (p->seq_auth < n->rx[ri].seq_auth) {
 		return; /* an older message */
@@ -739,7 +740,6 @@ static void seg_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p)
 		rx->state = RX_BUSY;
 		rx->seq_auth = p->seq_auth;
 		rx->seg_n = p->seg_n;
-		rx->dst = p->dst;
 		rx->got = 0;
 		rx->last_len = 0;
 	}

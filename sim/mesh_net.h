@@ -58,8 +58,8 @@
  * - Group: all segments, then multicast_retrans_count (2) more rounds of all segments
  *   multicast_retrans_interval (250 ms) after the previous round; no acknowledgements.
  *   Completion is reported (ok) after the last round.
- * - Receivers keep one reassembly per source: a segment with a newer SeqAuth abandons an
- *   unfinished older message, older SeqAuths are ignored. An unfinished message is
+ * - Receivers keep one reassembly per (source, destination), as Zephyr does: a segment
+ *   with a newer SeqAuth abandons an unfinished older message, older SeqAuths are ignored. An unfinished message is
  *   discarded discard_timeout (10 s) after its last new segment.
  * - Like Zephyr: at most tx_seg_max segmented sends in progress per node and one per
  *   destination (else -EBUSY). No loopback: a node cannot send to itself.

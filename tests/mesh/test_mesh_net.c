@@ -389,6 +389,28 @@ static void test_group_segmented(void **state)
 	tc_free(&t);
 }
 
+/* One source, two segmented messages in flight to the same receiver (unicast and group). */
+static void test_concurrent_same_source(void **state)
+{
+	(void)state;
+	struct tc t;
+	tc_init_line(&t, NULL, 2, 0.0, 8);
+	assert_int_equal(mesh_node_subscribe(t.net, 1, 0xc777), 0);
+	uint8_t a[200], b[100];
+	fill(a, sizeof(a), 7);
+	fill(b, sizeof(b), 8);
+	assert_int_equal(mesh_send(t.net, 0, 0xc777, MESH_TTL_DEFAULT, a, sizeof(a), 1), 0);
+	assert_int_equal(mesh_send(t.net, 0, mesh_node_addr(1), MESH_TTL_DEFAULT, b, sizeof(b), 2),
+			 0);
+	sim_run(&t.loop);
+	assert_int_equal(t.done_ok, 2);
+	assert_int_equal(t.delivered[1], 2);
+	assert_int_equal(mesh_node_stats(t.net, 1)->rx_discarded, 0);
+	assert_int_equal(t.len[1], 200); /* the group message, with its extra rounds, ends last */
+	assert_memory_equal(t.data[1], a, sizeof(a));
+	tc_free(&t);
+}
+
 static void test_offline_and_reset(void **state)
 {
 	(void)state;
@@ -656,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_segmented_unicast_two_hops),
 		cmocka_unit_test(test_sar_retransmits_on_loss),
 		cmocka_unit_test(test_group_segmented),
+		cmocka_unit_test(test_concurrent_same_source),
 		cmocka_unit_test(test_offline_and_reset),
 		cmocka_unit_test(test_collisions_and_buffers),
 		cmocka_unit_test(test_determinism),
