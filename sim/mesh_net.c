@@ -90,8 +90,18 @@ struct sar_rx {
 
 struct nbr {
 	uint32_t node;
-	double p;
+	uint64_t pass;  /* delivered when a uniform u64 draw is below this; UINT64_MAX: always */
 };
+
+/* Delivery probability as a threshold on a 64-bit draw (p = 1: no draw at all). */
+static uint64_t pass_threshold(double p)
+{
+	if (p >= 1.0)
+		return UINT64_MAX;
+	if (!(p > 0.0))
+		return 0;
+	return (uint64_t)(p * 18446744073709551616.0); /* p * 2^64, < 2^64 since p < 1 */
+}
 
 struct node {
 	uint16_t addr;
@@ -330,7 +340,7 @@ static void ev_tx_start(struct sim_loop *loop, void *ctx, void *payload)
 }
 
 static void deliver(struct mesh_net *net, uint32_t ri, const struct pdu *p, uint64_t tx_id,
-		    double prob)
+		    uint64_t pass)
 {
 	struct node *r = node_at(net, ri);
 	if (!r->online)
@@ -339,7 +349,7 @@ static void deliver(struct mesh_net *net, uint32_t ri, const struct pdu *p, uint
 		r->st.collisions++;
 		return;
 	}
-	if (!sim_rng_bernoulli(&r->rng_link, prob)) {
+	if (pass != UINT64_MAX && sim_rng_u64(&r->rng_link) >= pass) {
 		r->st.lost++;
 		return;
 	}
@@ -364,7 +374,7 @@ static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload)
 		net->st.transmissions++;
 		for (uint32_t i = 0; i < n->nbr_cnt; i++) {
 			const struct nbr *b = &net->nbr[n->nbr_off + i];
-			deliver(net, b->node, &p, n->tx_id, b->p);
+			deliver(net, b->node, &p, n->tx_id, b->pass);
 			if (n->epoch != e->epoch)
 				return; /* a callback reset this node */
 		}
@@ -907,7 +917,7 @@ struct mesh_net *mesh_net_create(struct sim_loop *loop, const struct mesh_config
 		if (n->nbr_cnt == 0)
 			n->nbr_off = (uint32_t)m;
 		n->nbr_cnt++;
-		net->nbr[m++] = (struct nbr){.node = edges[i].to, .p = edges[i].p};
+		net->nbr[m++] = (struct nbr){.node = edges[i].to, .pass = pass_threshold(edges[i].p)};
 	}
 	free(edges);
 	edges = NULL;

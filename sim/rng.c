@@ -33,25 +33,6 @@ void sim_rng_derive(struct sim_rng *r, uint64_t root_seed, uint32_t node, uint32
 	sim_rng_seed(r, h);
 }
 
-static inline uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-uint64_t sim_rng_u64(struct sim_rng *r)
-{
-	uint64_t *s = r->s;
-	uint64_t result = rotl(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return result;
-}
-
 uint32_t sim_rng_u32(struct sim_rng *r)
 {
 	return (uint32_t)(sim_rng_u64(r) >> 32);

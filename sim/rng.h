@@ -29,8 +29,21 @@ void sim_rng_seed(struct sim_rng *r, uint64_t seed);
  */
 void sim_rng_derive(struct sim_rng *r, uint64_t root_seed, uint32_t node, uint32_t purpose);
 
-/* Uniform 64 bits. */
-uint64_t sim_rng_u64(struct sim_rng *r);
+/* Uniform 64 bits (xoshiro256**; inline: it is on the simulators' hot path). */
+static inline uint64_t sim_rng_u64(struct sim_rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t x = s[1] * 5;
+	uint64_t result = ((x << 7) | (x >> 57)) * 9;
+	uint64_t t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = (s[3] << 45) | (s[3] >> 19);
+	return result;
+}
 /* Uniform 32 bits. */
 uint32_t sim_rng_u32(struct sim_rng *r);
 /* Uniform in [0, n), unbiased; 0 when n is 0. */
