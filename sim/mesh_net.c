@@ -47,7 +47,8 @@ struct adv_entry {
 
 struct rx_active {  /* a transmission arriving at a receiver (collision model) */
 	uint64_t id;
-	uint64_t end;
+	uint64_t until;     /* another transmission starting before this collides with it */
+	uint64_t end;       /* end of the airtime event: forget the entry after it */
 	bool collided;
 };
 
@@ -155,6 +156,7 @@ void mesh_config_default(struct mesh_config *cfg)
 		.relay_delay_min_us = 10000,
 		.relay_delay_max_us = 30000,
 		.collisions = false,
+		.collision_model = MESH_COLLIDE_CHANNEL,
 		.cache_size = 32,
 		.adv_buffers = 6,
 		.relay_buffers = 32,
@@ -177,7 +179,9 @@ void mesh_config_default(struct mesh_config *cfg)
 
 static bool config_valid(const struct mesh_config *c)
 {
-	return c->adv_channels >= 1 && c->cache_size >= 1 && c->adv_buffers >= 1 &&
+	return c->adv_channels >= 1 && c->cache_size >= 1 &&
+	       (c->collision_model == MESH_COLLIDE_CHANNEL ||
+		c->collision_model == MESH_COLLIDE_EVENT) && c->adv_buffers >= 1 &&
 	       c->relay_delay_min_us <= c->relay_delay_max_us && c->default_ttl <= 127 &&
 	       c->unseg_max >= 1 && c->unseg_max + c->trans_mic <= 15 &&
 	       c->seg_max_len > c->unseg_max && c->seg_max_len + c->trans_mic <= MESH_MAX_MSG &&
@@ -284,17 +288,23 @@ static int originate(struct mesh_net *net, uint32_t ni, struct pdu *p)
 	return 0;
 }
 
-static void act_register(struct node *r, uint64_t id, uint64_t t, uint64_t end)
+static void act_register(struct node *r, uint64_t id, uint64_t t, uint64_t until, uint64_t end)
 {
-	/* Forget receptions that ended; anything left overlaps the new one. */
+	/* Forget receptions whose event ended before now (an event ending right now is still
+	   to be taken by its own end event); the new transmission collides with those still
+	   within their collision span. */
 	size_t k = 0;
-	for (size_t i = 0; i < r->nact; i++)
-		if (r->act[i].end > t)
-			r->act[k++] = r->act[i];
+	bool collided = false;
+	for (size_t i = 0; i < r->nact; i++) {
+		if (r->act[i].end < t)
+			continue;
+		if (r->act[i].until > t) {
+			r->act[i].collided = true;
+			collided = true;
+		}
+		r->act[k++] = r->act[i];
+	}
 	r->nact = k;
-	bool collided = r->nact > 0;
-	for (size_t i = 0; i < r->nact; i++)
-		r->act[i].collided = true;
 	if (r->nact == r->capact) {
 		size_t cap = r->capact ? r->capact * 2 : 4;
 		struct rx_active *a = realloc(r->act, cap * sizeof(*a));
@@ -303,7 +313,8 @@ static void act_register(struct node *r, uint64_t id, uint64_t t, uint64_t end)
 		r->act = a;
 		r->capact = cap;
 	}
-	r->act[r->nact++] = (struct rx_active){.id = id, .end = end, .collided = collided};
+	r->act[r->nact++] =
+		(struct rx_active){.id = id, .until = until, .end = end, .collided = collided};
 }
 
 /* Remove the reception `id` at r; returns whether it collided. */
@@ -330,10 +341,14 @@ static void ev_tx_start(struct sim_loop *loop, void *ctx, void *payload)
 	n->tx_id = ++net->next_tx_id;
 	uint64_t end = n->tx_start + airtime(net);
 	if (net->cfg.collisions && n->online) {
+		/* The span another transmission must start within to collide with this one. */
+		uint64_t until = n->tx_start + (net->cfg.collision_model == MESH_COLLIDE_EVENT
+							 ? airtime(net)
+							 : net->cfg.adv_airtime_us);
 		for (uint32_t i = 0; i < n->nbr_cnt; i++) {
 			struct node *r = node_at(net, net->nbr[n->nbr_off + i].node);
 			if (r->online)
-				act_register(r, n->tx_id, n->tx_start, end);
+				act_register(r, n->tx_id, n->tx_start, until, end);
 		}
 	}
 	n->adv_ev = sim_schedule_at(loop, end, ev_tx_end, net, e, sizeof(*e));

@@ -19,10 +19,15 @@
  * one ends. Own PDUs use network transmit count/interval, relayed ones relay retransmit
  * count/interval.
  *
- * Collisions (optional, off by default). Two transmissions whose airtime events overlap at
- * a receiver linked to both transmitters are both lost at that receiver. Pessimistic by
- * design: channels are not told apart, and there is no capture effect. A node does not
- * hear itself; half-duplex (a transmitting node missing a reception) is not modelled.
+ * Collisions (optional, off by default). Two transmissions that overlap at a receiver
+ * linked to both transmitters are both lost at that receiver (no capture effect). What
+ * "overlap" means is collision_model: MESH_COLLIDE_CHANNEL (the default) tells channels
+ * apart: every advertiser sends its three packets back to back on channels 37, 38, 39 in
+ * that order, so two transmissions meet on the same channel exactly when they start less
+ * than one packet airtime (376 us) apart; MESH_COLLIDE_EVENT lumps the channels together
+ * and counts any overlap of the two 1128 us events (three times as many collisions; the
+ * pessimistic bound). A node does not hear itself; half-duplex (a transmitting node
+ * missing a reception) is not modelled.
  *
  * Network layer. A received PDU whose (source, sequence number) is in the node's network
  * message cache (FIFO, cache_size entries) is a duplicate and dropped; otherwise it goes
@@ -101,6 +106,11 @@ enum {
 	MESH_RNG_LINK = 3,  /* link loss, drawn by the receiver */
 };
 
+enum {
+	MESH_COLLIDE_CHANNEL = 0, /* packets on the same channel overlap (start < 376 us apart) */
+	MESH_COLLIDE_EVENT = 1,   /* the 3-channel events overlap (start < 1128 us apart) */
+};
+
 struct mesh_config {
 	/* Advertising bearer */
 	uint32_t adv_airtime_us;          /* one advertising packet on air: 376 */
@@ -113,6 +123,7 @@ struct mesh_config {
 	uint32_t relay_delay_min_us;      /* random delay before relaying: 10000 */
 	uint32_t relay_delay_max_us;      /* 30000 */
 	bool collisions;                  /* overlapping transmissions lost: false */
+	int collision_model;              /* MESH_COLLIDE_CHANNEL (default) or _EVENT */
 	/* Network layer */
 	uint32_t cache_size;              /* network message cache entries: 32 */
 	uint32_t adv_buffers;             /* own PDUs queued or on air: 6 */

@@ -485,6 +485,37 @@ static void test_collisions_and_buffers(void **state)
 	assert_int_equal(t.delivered[1], 0);
 	assert_int_equal(mesh_node_stats(t.net, 1)->collisions, 2 * (c.net_transmit_count + 1));
 	tc_free(&t);
+	/* Starts 500 us apart: different channels at any instant with the per-channel model,
+	   an overlap of the 1128 us events with the event model. */
+	for (int model = 0; model < 2; model++) {
+		c.collision_model = model ? MESH_COLLIDE_EVENT : MESH_COLLIDE_CHANNEL;
+		tc_init_links(&t, &c, 3, links, 2, 1);
+		assert_int_equal(mesh_send(t.net, 0, mesh_node_addr(1), 0, msg, 2, 0), 0);
+		sim_run_until(&t.loop, 500);
+		assert_int_equal(mesh_send(t.net, 2, mesh_node_addr(1), 0, msg, 2, 0), 0);
+		sim_run(&t.loop);
+		assert_int_equal(t.delivered[1], model ? 0 : 2);
+		assert_int_equal(mesh_node_stats(t.net, 1)->collisions, model ? 6 : 0);
+		tc_free(&t);
+	}
+	/* A third transmitter hitting only the second one's packet: the first is received. */
+	struct mesh_link l4[] = {{0, 1, 1.0}, {2, 1, 1.0}, {3, 1, 1.0}};
+	c.collision_model = MESH_COLLIDE_CHANNEL;
+	c.net_transmit_count = 0;
+	tc_init_links(&t, &c, 4, l4, 3, 1);
+	assert_int_equal(mesh_send(t.net, 0, mesh_node_addr(1), 0, msg, 2, 0), 0);
+	sim_run_until(&t.loop, 500);
+	assert_int_equal(mesh_send(t.net, 2, mesh_node_addr(1), 0, msg, 2, 0), 0);
+	sim_run_until(&t.loop, 700);
+	assert_int_equal(mesh_send(t.net, 3, mesh_node_addr(1), 0, msg, 2, 0), 0);
+	sim_run(&t.loop);
+	assert_int_equal(t.delivered[1], 1);
+	assert_int_equal(t.src[1], mesh_node_addr(0));
+	assert_int_equal(mesh_node_stats(t.net, 1)->collisions, 2);
+	tc_free(&t);
+	mesh_config_default(&c);
+	c.collisions = true;
+	c.adv_delay_max_us = 0;
 	/* Without collisions both arrive. */
 	c.collisions = false;
 	tc_init_links(&t, &c, 3, links, 2, 1);
