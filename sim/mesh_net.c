@@ -1175,3 +1175,18 @@ const struct mesh_net_stats *mesh_net_stats(const struct mesh_net *net)
 {
 	return &net->st;
 }
+
+void mesh_net_totals(const struct mesh_net *net, struct mesh_node_stats *sum)
+{
+	/* The struct is all uint64_t counters: add them as an array. */
+	enum { FIELDS = sizeof(struct mesh_node_stats) / sizeof(uint64_t) };
+	_Static_assert(sizeof(struct mesh_node_stats) % sizeof(uint64_t) == 0, "counters only");
+	uint64_t acc[FIELDS] = {0};
+	for (uint32_t i = 0; i < net->count; i++) {
+		uint64_t v[FIELDS];
+		memcpy(v, &net->nodes[i].st, sizeof(v));
+		for (size_t f = 0; f < FIELDS; f++)
+			acc[f] += v[f];
+	}
+	memcpy(sum, acc, sizeof(*sum));
+}

@@ -261,5 +261,7 @@ uint64_t mesh_unicast_retrans_interval(const struct mesh_net *net, uint8_t ttl);
 
 const struct mesh_node_stats *mesh_node_stats(const struct mesh_net *net, uint32_t node);
 const struct mesh_net_stats *mesh_net_stats(const struct mesh_net *net);
+/* Every node's counters summed field by field. */
+void mesh_net_totals(const struct mesh_net *net, struct mesh_node_stats *sum);
 
 #endif

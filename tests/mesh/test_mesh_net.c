@@ -258,6 +258,12 @@ static void test_cache_dense_cluster(void **state)
 	}
 	assert_true(TOTAL(&t, pdus_relayed) <= n - 1);
 	assert_true(TOTAL(&t, duplicates) > 0);
+	struct mesh_node_stats sum;
+	mesh_net_totals(t.net, &sum);
+	assert_int_equal(sum.pdus_relayed, TOTAL(&t, pdus_relayed));
+	assert_int_equal(sum.duplicates, TOTAL(&t, duplicates));
+	assert_int_equal(sum.msgs_delivered, n - 1);
+	assert_int_equal(sum.msgs_sent, 1);
 	tc_free(&t);
 }
 
