@@ -550,6 +550,13 @@ static void handle_block_start(struct bo_blob_srv *srv, const struct bo_mesh_rx 
 		srv->block_size = bsize;
 		srv->chunk_count = (uint16_t)bo_blob_chunk_count(bsize, m->chunk_size);
 		memset(srv->missing, 0, sizeof(srv->missing));
+		if (srv->phase == BO_BLOB_PHASE_SUSPENDED) {
+			/* the client is back (Zephyr stays suspended here, and its client then
+			 * loses us on the next Block Get) */
+			srv->phase = BO_BLOB_PHASE_WAITING_FOR_BLOCK;
+			if (srv->cfg.cb.resumed)
+				srv->cfg.cb.resumed(srv->cfg.cb.ctx, srv);
+		}
 		goto rsp;
 	}
 	was_suspended = srv->phase == BO_BLOB_PHASE_SUSPENDED;

@@ -35,6 +35,10 @@
  * which blocks are still missing. COMPLETE is declared only when every block was received
  * and programmed.
  *
+ * Resume: a suspended server resumes on a matching Transfer Start, and (as in Zephyr) on a
+ * Block Start; unlike Zephyr also on a Block Start of a block it already stored, so a client
+ * that retries a step after the server timed out does not lose it.
+ *
  * Limits (compile time): BO_BLOB_SRV_BLOCKS_MAX blocks per BLOB, BO_BLOB_SRV_CHUNKS_MAX
  * chunks per block, chunks of at most BO_BLOB_CHUNK_DATA_MAX bytes.
  */

@@ -1,0 +1,176 @@
+/*
+ * core/dfu/blob_cli.h: BLOB Transfer Client (MshMBT 1.0), push mode, many targets at once,
+ * event-driven (message in, timer fired), in the manner of Zephyr's blob_cli.c.
+ *
+ * Use
+ *   struct bo_blob_cli cli;                  // caller-owned
+ *   bo_blob_cli_init(&cli, &cfg);            // mesh port, timer ids, BLOB source, callbacks
+ *   bo_blob_cli_send(&cli, &xfer, addrs, n); // start a transfer to n targets
+ *   bo_blob_cli_handle(&cli, &rx, opcode, payload, len);  // every access message
+ *   bo_blob_cli_timer(&cli, timer_id);                     // every timer expiry
+ *   bo_blob_cli_resume(&cli) / bo_blob_cli_cancel(&cli)
+ *
+ * Procedure: Information Get to every target (capabilities: the block size is the preferred
+ * one clamped to what every target accepts, the chunk size the largest every target and the
+ * MTU allow, rounded down to a multiple of the largest power of two (<= 64) dividing every
+ * target's max chunk size, so that it is a multiple of each target's flash write unit) ->
+ * Transfer Start -> per block: Block Start -> the chunks, paced one message every
+ * chunk_interval_us (to the group, or unicast to each target still missing chunks) ->
+ * Block Get (the OR of the targets' missing bitmaps is resent, then Block Get again) ->
+ * next block -> Transfer Get (expect COMPLETE). Blocks no target misses (Transfer Status
+ * blocks-not-received bitmaps) are skipped, so a resumed transfer continues from the
+ * current block, not block 0.
+ *
+ * Acknowledged steps (Information Get, Transfer Start, Block Start, Block Get, Transfer Get,
+ * Transfer Cancel) go to the group first when one is set, then unicast to the targets that
+ * have not answered, every client timeout / BO_BLOB_CLI_BLOCK_RETRIES (timeouts.h); a target
+ * silent after the retries, or answering with an error status, is lost. Exception: a target
+ * that answers Block Get with INFO_UNAVAILABLE (it suspended: its receive timeout, or it
+ * lost power and restored its state) gets the Block Start again, which resumes it. When every target
+ * is lost the transfer is SUSPENDED (callback); bo_blob_cli_resume() re-activates the lost
+ * targets and restarts with Transfer Start, continuing from the blocks they still miss.
+ *
+ * Limits (compile time): BO_BLOB_CLI_TARGETS_MAX targets, BO_BLOB_CLI_CHUNKS_MAX chunks per
+ * block, BO_BLOB_CLI_BLOCKS_MAX blocks.
+ */
+#ifndef BO_DFU_BLOB_CLI_H
+#define BO_DFU_BLOB_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/dfu/blob_msg.h"
+#include "core/port/flash.h"
+#include "core/port/mesh.h"
+
+#define BO_BLOB_CLI_TARGETS_MAX 32u
+#define BO_BLOB_CLI_CHUNKS_MAX 256u
+#define BO_BLOB_CLI_BLOCKS_MAX 512u
+#define BO_BLOB_CLI_CHUNK_INTERVAL_US 50000u /* default pacing: one chunk message per 50 ms */
+#define BO_BLOB_CLI_ROUNDS_MAX 20u   /* Block Get rounds per block before the laggards are lost */
+#define BO_BLOB_CLI_PASSES_MAX 3u    /* Transfer Get passes that find blocks still missing */
+#define BO_BLOB_CLI_MTU_DEFAULT 380u
+
+/* Timer ids: cfg.timer_base + these. */
+#define BO_BLOB_CLI_TIMER_RETRY 0u
+#define BO_BLOB_CLI_TIMER_TX 1u
+#define BO_BLOB_CLI_TIMERS 2u
+
+enum bo_blob_cli_target_state {
+	BO_BLOB_TARGET_ACTIVE = 0,
+	BO_BLOB_TARGET_LOST = 1,
+	BO_BLOB_TARGET_DONE = 2, /* reported COMPLETE */
+};
+
+struct bo_blob_cli_target {
+	uint16_t addr;
+	uint8_t state;  /* enum bo_blob_cli_target_state */
+	uint8_t status; /* last status it sent (enum bo_blob_status); INTERNAL when it went silent */
+	uint8_t phase;  /* last phase it reported (enum bo_blob_phase) */
+	uint8_t acked;  /* answered the current step */
+	uint8_t needs;  /* misses chunks of the current block (unicast resends) */
+};
+
+enum bo_blob_cli_state {
+	BO_BLOB_CLI_IDLE = 0,
+	BO_BLOB_CLI_CAPS,        /* Information Get */
+	BO_BLOB_CLI_START,       /* Transfer Start */
+	BO_BLOB_CLI_BLOCK_START, /* Block Start */
+	BO_BLOB_CLI_CHUNKS,      /* sending chunks (paced) */
+	BO_BLOB_CLI_BLOCK_GET,   /* Block Get */
+	BO_BLOB_CLI_CONFIRM,     /* Transfer Get */
+	BO_BLOB_CLI_CANCEL,      /* Transfer Cancel */
+	BO_BLOB_CLI_SUSPENDED,
+	BO_BLOB_CLI_DONE,
+};
+
+/* What to send and how. 0 fields take the defaults noted. */
+struct bo_blob_cli_xfer {
+	uint64_t id;
+	uint32_t size;
+	uint8_t block_size_log;     /* preferred; default 12 */
+	uint16_t chunk_size;        /* largest wanted; default BO_BLOB_CHUNK_DATA_MAX */
+	uint16_t mtu;               /* our MTU in Transfer Start; default 380 */
+	uint16_t group;             /* group address, or BO_MESH_ADDR_UNASSIGNED for unicast */
+	uint16_t app_idx;
+	uint8_t ttl;                /* default BO_MESH_TTL_DEFAULT; 0xff: 7 in the timeout */
+	uint16_t timeout_base;
+	uint32_t chunk_interval_us; /* default BO_BLOB_CLI_CHUNK_INTERVAL_US */
+};
+
+struct bo_blob_cli;
+
+struct bo_blob_cli_cb {
+	void *ctx;
+	/* The BLOB's bytes [off, off + len): 0 or negative. NULL: read cfg.source. */
+	int (*read)(void *ctx, uint32_t off, uint8_t *buf, uint32_t len);
+	/* A target was lost (t->status says why: its error, or INTERNAL when silent). */
+	void (*lost)(void *ctx, struct bo_blob_cli *cli, const struct bo_blob_cli_target *t);
+	/* Every target lost: SUSPENDED (bo_blob_cli_resume() continues). */
+	void (*suspended)(void *ctx, struct bo_blob_cli *cli);
+	/* Finished (DONE): success when at least one target has the whole BLOB and the
+	 * transfer was not cancelled; per-target results in cli->targets. */
+	void (*done)(void *ctx, struct bo_blob_cli *cli, bool success);
+};
+
+struct bo_blob_cli_config {
+	const struct bo_mesh_port *mesh;
+	uint32_t timer_base;
+	struct bo_flash_area source; /* the BLOB at area offset 0 (unless cb.read) */
+	struct bo_blob_cli_cb cb;
+};
+
+struct bo_blob_cli {
+	struct bo_blob_cli_config cfg;
+	struct bo_blob_cli_xfer x;
+	struct bo_blob_cli_target targets[BO_BLOB_CLI_TARGETS_MAX];
+	uint8_t ntargets;
+	uint8_t state;      /* enum bo_blob_cli_state */
+	uint8_t retries;
+	uint8_t rounds;
+	uint8_t passes;
+	uint8_t cancelled;
+	uint8_t restart;    /* a target answered Block Get suspended: Block Start again */
+	/* negotiated */
+	uint8_t block_size_log;
+	uint16_t chunk_size;
+	uint32_t block_count;
+	/* aggregated capabilities */
+	uint8_t cap_min_log, cap_max_log;
+	uint16_t cap_max_chunks, cap_max_chunk, cap_mtu, cap_align;
+	/* progress */
+	uint16_t block;
+	uint16_t chunk_count;
+	uint32_t block_size;
+	uint8_t needed[BO_BLOB_CLI_BLOCKS_MAX / 8]; /* blocks some target still misses */
+	uint8_t missing[BO_BLOB_CLI_CHUNKS_MAX / 8]; /* chunks to send this round */
+	uint16_t tx_chunk;  /* pacing iterator: chunk, then target (unicast) */
+	uint8_t tx_target;
+	uint32_t blocks_sent; /* Block Start steps begun (statistics) */
+	uint8_t txbuf[2 + BO_BLOB_CHUNK_DATA_MAX];
+};
+
+void bo_blob_cli_init(struct bo_blob_cli *cli, const struct bo_blob_cli_config *cfg);
+/* Start a transfer. -1 when busy, or for no / too many targets, a zero size or too many
+ * blocks. */
+int bo_blob_cli_send(struct bo_blob_cli *cli, const struct bo_blob_cli_xfer *x,
+		     const uint16_t *addrs, size_t n);
+/* From SUSPENDED: lost targets become active again; Transfer Start, then the blocks they
+ * still miss. -1 when not suspended. */
+int bo_blob_cli_resume(struct bo_blob_cli *cli);
+/* Cancel: Transfer Cancel to every target not lost, then done(success = false). -1 when
+ * idle or done. */
+int bo_blob_cli_cancel(struct bo_blob_cli *cli);
+/* 1: a BLOB client message (a status), handled; 0: not ours. */
+int bo_blob_cli_handle(struct bo_blob_cli *cli, const struct bo_mesh_rx *rx, uint32_t opcode,
+		       const uint8_t *payload, size_t len);
+/* 1: our timer; 0: not ours. */
+int bo_blob_cli_timer(struct bo_blob_cli *cli, uint32_t timer_id);
+
+static inline enum bo_blob_cli_state bo_blob_cli_state(const struct bo_blob_cli *cli)
+{
+	return (enum bo_blob_cli_state)cli->state;
+}
+
+#endif
