@@ -2,6 +2,7 @@
  * tests/mesh/test_mesh_net.c: the mesh network model (sim/mesh_net.h).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -633,6 +634,84 @@ static void test_determinism(void **state)
 	assert_true(da > 0);
 }
 
+/* Thread-safe (no cmocka asserts inside): a lossy 8x8 grid run, its counters summed. */
+struct par_job {
+	uint64_t seed;
+	struct mesh_node_stats sum;
+	uint64_t end, deliveries;
+	int ok;
+};
+
+static void par_rx(void *user, struct mesh_net *net, uint32_t node, uint16_t src, uint16_t dst,
+		   uint8_t ttl, const uint8_t *data, size_t len)
+{
+	(void)net, (void)node, (void)src, (void)dst, (void)ttl, (void)data, (void)len;
+	((struct par_job *)user)->deliveries++;
+}
+
+static void *par_run(void *arg)
+{
+	struct par_job *j = arg;
+	struct sim_loop loop;
+	sim_loop_init(&loop);
+	struct mesh_pos pos[64];
+	for (uint32_t i = 0; i < 64; i++)
+		pos[i] = (struct mesh_pos){.x = 10.0 * (i % 8), .y = 10.0 * (i / 8)};
+	struct mesh_link *links;
+	long nl = mesh_links_from_range(pos, 64, 15.0, 0.1, &links);
+	struct mesh_config c;
+	mesh_config_default(&c);
+	c.collisions = true;
+	struct mesh_net *net = nl > 0 ? mesh_net_create(&loop, &c, 64, links, (size_t)nl, j->seed)
+				       : NULL;
+	free(links);
+	if (!net)
+		return NULL;
+	mesh_net_set_callbacks(net, par_rx, NULL, j);
+	for (uint32_t i = 0; i < 64; i++)
+		mesh_node_subscribe(net, i, 0xc00b);
+	uint8_t msg[200] = {1, 2, 3};
+	for (uint32_t i = 0; i < 64; i += 9)
+		mesh_send(net, i, mesh_node_addr(63 - i), MESH_TTL_DEFAULT, msg, 6, 0);
+	mesh_send(net, 27, 0xc00b, MESH_TTL_DEFAULT, msg, 200, 0);
+	mesh_send(net, 0, mesh_node_addr(63), MESH_TTL_DEFAULT, msg, 100, 0);
+	sim_run(&loop);
+	mesh_net_totals(net, &j->sum);
+	j->end = sim_now(&loop);
+	j->ok = 1;
+	mesh_net_destroy(net);
+	sim_loop_free(&loop);
+	return NULL;
+}
+
+/* Networks share nothing: the same seeds on 8 threads give the serial results. */
+static void test_parallel_networks(void **state)
+{
+	(void)state;
+	enum { JOBS = 8 };
+	struct par_job serial[JOBS], par[JOBS];
+	memset(serial, 0, sizeof(serial));
+	memset(par, 0, sizeof(par));
+	for (int i = 0; i < JOBS; i++) {
+		serial[i].seed = par[i].seed = 100 + (uint64_t)(i % 4); /* seeds repeat on purpose */
+		par_run(&serial[i]);
+		assert_true(serial[i].ok);
+	}
+	pthread_t th[JOBS];
+	for (int i = 0; i < JOBS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, par_run, &par[i]), 0);
+	for (int i = 0; i < JOBS; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	for (int i = 0; i < JOBS; i++) {
+		assert_true(par[i].ok);
+		assert_memory_equal(&par[i].sum, &serial[i].sum, sizeof(par[i].sum));
+		assert_int_equal(par[i].end, serial[i].end);
+		assert_int_equal(par[i].deliveries, serial[i].deliveries);
+		assert_true(par[i].deliveries > 0);
+	}
+	assert_true(memcmp(&serial[0].sum, &serial[1].sum, sizeof(serial[0].sum)) != 0);
+}
+
 /* Model sanity: the figures for the README. */
 static void test_model_figures(void **state)
 {
@@ -719,6 +798,7 @@ int main(void)
 		cmocka_unit_test(test_offline_and_reset),
 		cmocka_unit_test(test_collisions_and_buffers),
 		cmocka_unit_test(test_determinism),
+		cmocka_unit_test(test_parallel_networks),
 		cmocka_unit_test(test_model_figures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
