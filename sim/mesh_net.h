@@ -66,8 +66,10 @@
  * - Receivers keep one reassembly per (source, destination), as Zephyr does: a segment
  *   with a newer SeqAuth abandons an unfinished older message, older SeqAuths are ignored. An unfinished message is
  *   discarded discard_timeout (10 s) after its last new segment.
- * - Like Zephyr: at most tx_seg_max segmented sends in progress per node and one per
- *   destination (else -EBUSY). No loopback: a node cannot send to itself.
+ * - Like Zephyr: at most tx_seg_max segmented sends in progress per node (Zephyr's
+ *   CONFIG_BT_MESH_TX_SEG_MSG_COUNT; our default 4 lets a Distributor talk to a few Targets
+ *   while a group transfer runs) and one per destination (else -EBUSY). Concurrent sends
+ *   share the node's one advertiser. No loopback: a node cannot send to itself.
  *
  * Faults. An offline node neither sends nor receives (its timers keep running, so its SAR
  * sends time out); mesh_node_reset() is power loss: it drops everything in RAM (queued
