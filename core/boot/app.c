@@ -25,8 +25,12 @@ int bo_app_confirm(struct bo_boot *b, const struct bo_boot_cfg *cfg)
 		return BO_BOOT_E_CONFIG;
 	if (bo_read_state(b, &st))
 		return BO_BOOT_E_FLASH;
-	if (bo_trial_limit(cfg, &st) == 0)
+	uint32_t limit = bo_trial_limit(cfg, &st);
+	if (limit == 0)
 		return 0; /* nothing on trial: already confirmed, or a strategy without trials */
+	if (st.attempts_used > limit)
+		return 1; /* the trials ran out and the recovery image runs: it cannot confirm the
+			     primary it replaced */
 	if (st.primary.image_ok == BO_FLAG_BAD)
 		return 1; /* a torn earlier confirm: the unit cannot be written again */
 	return bo_field_write_flag(b, &cfg->primary, b->tl_primary.image_ok_off) ? BO_BOOT_E_FLASH

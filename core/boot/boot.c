@@ -255,6 +255,12 @@ int bo_boot(struct bo_boot *b, const struct bo_boot_cfg *cfg, struct bo_boot_res
 			refuse(res, err, BO_SLOT_PRIMARY, true); /* nothing to revert to */
 		}
 		use_recovery = bo_has_recovery(cfg->strategy);
+		/* Mark the fall to recovery once (one entry past the trial boots), so that flash
+		 * tells the last trial boot of the primary from a recovery boot: the recovery
+		 * image's confirm must not confirm the failed primary. */
+		if (use_recovery && st.attempts_used == limit && st.log.count < b->log_capacity &&
+		    bo_log_append(b, st.log.count))
+			return finish(res, BO_BOOT_E_FLASH);
 		break;
 	}
 

@@ -110,9 +110,10 @@ int bo_boot_check_config(struct bo_boot *b, const struct bo_boot_cfg *cfg, const
 int bo_app_request_upgrade(struct bo_boot *b, const struct bo_boot_cfg *cfg, bool permanent);
 
 /* Confirm the running primary image ("I work"): writes image_ok in the primary trailer.
- * 0 on success or when nothing is on trial; 1 when an earlier confirm was torn (image_ok
- * reads neither set nor erased and cannot be written again: the image stays unconfirmed
- * and will revert or count attempts); negative on a flash error. */
+ * 0 on success or when nothing is on trial; 1 when it cannot: an earlier confirm was torn
+ * (image_ok reads neither set nor erased and cannot be written again: the image stays
+ * unconfirmed and will revert or count attempts), or the caller is the recovery image
+ * after the primary's trial boots ran out; negative on a flash error. */
 int bo_app_confirm(struct bo_boot *b, const struct bo_boot_cfg *cfg);
 
 struct bo_app_state {

@@ -281,6 +281,10 @@ static void t_crash(void **state)
 			assert_int_equal(bh_run_app(&f.h), BO_APP_CRASH_ON_BOOT);
 		}
 		expect_boot(&f.h, BO_ACT_NONE, BO_SLOT_RECOVERY, &f.rec, false, 0);
+		/* A recovery image that confirms itself like any application must not confirm
+		 * the failed primary: the next boot is the recovery image again. */
+		assert_int_equal(bh_confirm(&f.h), 1);
+		expect_boot(&f.h, BO_ACT_NONE, BO_SLOT_RECOVERY, &f.rec, false, 0);
 		/* The recovery firmware fetches a fixed image (3.0) and installs it on test. */
 		bh_image(&f.h, &v3, 33, 3, 0, f.h.data_limit / 4, -1, false);
 		assert_int_equal(bh_download_request(&f.h, &v3, false), 0);
