@@ -112,7 +112,8 @@ struct node {
 	uint32_t nbr_off, nbr_cnt;
 	uint16_t *groups;
 	size_t ngroups, cap_groups;
-	uint64_t *cache;
+	uint64_t *cache;    /* FIFO of cached keys, oldest at cache_pos once full */
+	uint64_t *ctab;     /* the same keys in an open-addressing hash table */
 	uint32_t cache_len, cache_pos;
 	struct adv_entry *q;
 	uint32_t q_head, q_len, q_cap;
@@ -140,6 +141,7 @@ struct mesh_net {
 	mesh_tx_done_fn tx_done;
 	void *user;
 	uint64_t next_tx_id;
+	uint32_t ctab_bits;  /* hash table of 2^bits >= 2 x cache_size slots */
 	struct mesh_net_stats st;
 };
 
@@ -179,7 +181,7 @@ void mesh_config_default(struct mesh_config *cfg)
 
 static bool config_valid(const struct mesh_config *c)
 {
-	return c->adv_channels >= 1 && c->cache_size >= 1 &&
+	return c->adv_channels >= 1 && c->cache_size >= 1 && c->cache_size <= (1u << 20) &&
 	       (c->collision_model == MESH_COLLIDE_CHANNEL ||
 		c->collision_model == MESH_COLLIDE_EVENT) && c->adv_buffers >= 1 &&
 	       c->relay_delay_min_us <= c->relay_delay_max_us && c->default_ttl <= 127 &&
@@ -224,22 +226,68 @@ static inline uint64_t cache_key(uint16_t src, uint32_t seq)
 	return ((uint64_t)src << 32) | seq;
 }
 
-static bool cache_has(const struct node *n, uint64_t key)
+#define CTAB_EMPTY UINT64_MAX /* never a key: sources are unicast (< 0x8000) */
+
+static inline uint32_t ctab_slot(const struct mesh_net *net, uint64_t key)
 {
-	for (uint32_t i = 0; i < n->cache_len; i++)
-		if (n->cache[i] == key)
+	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - net->ctab_bits));
+}
+
+static bool cache_has(const struct mesh_net *net, const struct node *n, uint64_t key)
+{
+	uint32_t mask = (1u << net->ctab_bits) - 1u;
+	for (uint32_t i = ctab_slot(net, key);; i = (i + 1) & mask) {
+		if (n->ctab[i] == key)
 			return true;
-	return false;
+		if (n->ctab[i] == CTAB_EMPTY)
+			return false;
+	}
+}
+
+/* Remove a key from the hash table (backward-shift deletion keeps probes short). */
+static void ctab_remove(const struct mesh_net *net, struct node *n, uint64_t key)
+{
+	uint32_t mask = (1u << net->ctab_bits) - 1u;
+	uint32_t i = ctab_slot(net, key);
+	while (n->ctab[i] != key) {
+		if (n->ctab[i] == CTAB_EMPTY)
+			return;
+		i = (i + 1) & mask;
+	}
+	for (uint32_t j = (i + 1) & mask; n->ctab[j] != CTAB_EMPTY; j = (j + 1) & mask) {
+		uint32_t home = ctab_slot(net, n->ctab[j]);
+		/* Move the entry at j into the hole at i unless its home lies in (i, j]. */
+		bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+		if (!stays) {
+			n->ctab[i] = n->ctab[j];
+			i = j;
+		}
+	}
+	n->ctab[i] = CTAB_EMPTY;
 }
 
 static void cache_add(struct mesh_net *net, struct node *n, uint64_t key)
 {
+	if (cache_has(net, n, key))
+		return;
 	if (n->cache_len < net->cfg.cache_size) {
 		n->cache[n->cache_len++] = key;
-		return;
+	} else { /* FIFO: replace the oldest */
+		ctab_remove(net, n, n->cache[n->cache_pos]);
+		n->cache[n->cache_pos] = key;
+		n->cache_pos = (n->cache_pos + 1) % net->cfg.cache_size;
 	}
-	n->cache[n->cache_pos] = key; /* FIFO: overwrite the oldest */
-	n->cache_pos = (n->cache_pos + 1) % net->cfg.cache_size;
+	uint32_t mask = (1u << net->ctab_bits) - 1u;
+	uint32_t i = ctab_slot(net, key);
+	while (n->ctab[i] != CTAB_EMPTY)
+		i = (i + 1) & mask;
+	n->ctab[i] = key;
+}
+
+static void cache_clear(const struct mesh_net *net, struct node *n)
+{
+	n->cache_len = n->cache_pos = 0;
+	memset(n->ctab, 0xff, sizeof(*n->ctab) << net->ctab_bits);
 }
 
 /* --- advertising bearer ----------------------------------------------------------------- */
@@ -442,7 +490,7 @@ static void net_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p)
 	if (p->src == n->addr)
 		return;
 	uint64_t key = cache_key(p->src, p->seq);
-	if (cache_has(n, key)) {
+	if (cache_has(net, n, key)) {
 		n->st.duplicates++;
 		return;
 	}
@@ -911,6 +959,9 @@ struct mesh_net *mesh_net_create(struct sim_loop *loop, const struct mesh_config
 	}
 	net->loop = loop;
 	net->cfg = c;
+	net->ctab_bits = 1;
+	while (((uint64_t)1 << net->ctab_bits) < 2ull * c.cache_size)
+		net->ctab_bits++;
 	net->count = count;
 	net->nodes = calloc(count, sizeof(*net->nodes));
 	net->nbr = nlinks ? calloc(2 * nlinks, sizeof(*net->nbr)) : NULL;
@@ -946,11 +997,13 @@ struct mesh_net *mesh_net_create(struct sim_loop *loop, const struct mesh_config
 		sim_rng_derive(&n->rng_relay, seed, i, MESH_RNG_RELAY);
 		sim_rng_derive(&n->rng_link, seed, i, MESH_RNG_LINK);
 		n->cache = calloc(c.cache_size, sizeof(*n->cache));
+		n->ctab = calloc((size_t)1 << net->ctab_bits, sizeof(*n->ctab));
 		n->q_cap = c.adv_buffers + c.relay_buffers;
 		n->q = calloc(n->q_cap, sizeof(*n->q));
 		n->tx = calloc(c.tx_seg_max, sizeof(*n->tx));
-		if (!n->cache || !n->q || !n->tx)
+		if (!n->cache || !n->ctab || !n->q || !n->tx)
 			goto fail;
+		cache_clear(net, n);
 	}
 	return net;
 fail:
@@ -972,6 +1025,7 @@ void mesh_net_destroy(struct mesh_net *net)
 			free(n->act);
 			free(n->groups);
 			free(n->cache);
+			free(n->ctab);
 			free(n->q);
 			free(n->tx);
 		}
@@ -1088,7 +1142,7 @@ void mesh_node_reset(struct mesh_net *net, uint32_t node)
 	for (size_t r = 0; r < n->nrx; r++)
 		rx_forget(net, &n->rx[r]);
 	n->nrx = 0;
-	n->cache_len = n->cache_pos = 0;
+	cache_clear(net, n);
 	n->nact = 0;
 	n->st.resets++;
 	/* Kept, as a real node keeps them in flash: address, subscriptions, relay, SEQ. */

@@ -268,6 +268,40 @@ static void test_cache_dense_cluster(void **state)
 	tc_free(&t);
 }
 
+/* Many messages through a line: the cache evicts and re-hashes thousands of entries, and
+   every message is still delivered once and relayed once per relay. */
+static void send_ev(struct sim_loop *loop, void *ctx, void *payload)
+{
+	(void)loop;
+	struct tc *t = ctx;
+	uint32_t k;
+	memcpy(&k, payload, sizeof(k));
+	uint8_t msg[4] = {(uint8_t)k, (uint8_t)(k >> 8), 0, 0};
+	assert_int_equal(mesh_send(t->net, k % 2 ? 0 : 4, mesh_node_addr(k % 2 ? 4 : 0),
+				   MESH_TTL_DEFAULT, msg, 4, 0),
+			 0);
+}
+
+static void test_cache_many_messages(void **state)
+{
+	(void)state;
+	struct tc t;
+	tc_init_line(&t, NULL, 5, 0.0, 2);
+	const uint32_t msgs = 400;
+	for (uint32_t k = 0; k < msgs; k++)
+		sim_schedule_at(&t.loop, (uint64_t)k * SIM_MS(150), send_ev, &t, &k, sizeof(k));
+	sim_run(&t.loop);
+	assert_int_equal(t.delivered[4], msgs / 2);
+	assert_int_equal(t.delivered[0], msgs / 2);
+	for (uint32_t i = 1; i < 4; i++) {
+		assert_int_equal(t.delivered[i], 0);
+		assert_int_equal(mesh_node_stats(t.net, i)->pdus_relayed, msgs);
+		assert_true(mesh_node_stats(t.net, i)->duplicates > 0);
+	}
+	assert_int_equal(TOTAL(&t, dropped), 0);
+	tc_free(&t);
+}
+
 static void fill(uint8_t *buf, size_t len, uint8_t k)
 {
 	for (size_t i = 0; i < len; i++)
@@ -791,6 +825,7 @@ int main(void)
 		cmocka_unit_test(test_line_unsegmented),
 		cmocka_unit_test(test_ttl_expiry),
 		cmocka_unit_test(test_cache_dense_cluster),
+		cmocka_unit_test(test_cache_many_messages),
 		cmocka_unit_test(test_segmented_unicast_two_hops),
 		cmocka_unit_test(test_sar_retransmits_on_loss),
 		cmocka_unit_test(test_group_segmented),
