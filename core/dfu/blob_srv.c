@@ -336,7 +336,8 @@ static void blocks_in(const struct bo_blob_srv *srv, uint32_t s, uint32_t len, u
 }
 
 /*
- * Make block b's bytes erased (see blob_srv.h, Storage). 0 or -1 on a flash error.
+ * Make block b ready to receive (see blob_srv.h, Storage): erase every sector it overlaps
+ * that holds no stored block and is not blank. 0, or -1 on a flash error.
  */
 static int prepare_block(struct bo_blob_srv *srv, uint32_t b, uint32_t size)
 {
@@ -345,8 +346,6 @@ static int prepare_block(struct bo_blob_srv *srv, uint32_t b, uint32_t size)
 
 	while (off < be) {
 		uint32_t ss, sz, first, last, stored = 0;
-		uint32_t ovs, ove;
-		int blank;
 
 		if (bo_area_sector(&srv->area, off, &ss, &sz) != 0)
 			return -1;
@@ -354,46 +353,90 @@ static int prepare_block(struct bo_blob_srv *srv, uint32_t b, uint32_t size)
 		for (uint32_t i = first; i < last; i++)
 			if (i != b && !bo_blob_bitmap_test(srv->x.blocks, sizeof(srv->x.blocks), i))
 				stored++;
-		ovs = ss > bs ? ss : bs;
-		ove = ss + sz < be ? ss + sz : be;
-		if (stored) {
-			/* erased when its first block started: our part must still be blank */
-			blank = region_blank(srv, ovs, ove - ovs);
-			if (blank < 0)
-				return -1;
-			if (!blank) {
-				/* give up the stored blocks of this sector, persisted first */
-				for (uint32_t i = first; i < last; i++)
-					(void)bo_blob_bitmap_set(srv->x.blocks,
-								 sizeof(srv->x.blocks), i, true);
-				persist(srv, REC_ACTIVE);
-				if (bo_area_erase(&srv->area, ss, sz) != 0)
-					return -1;
-			}
-		} else {
-			blank = region_blank(srv, ss, sz);
+		if (!stored) {
+			int blank = region_blank(srv, ss, sz);
+
 			if (blank < 0)
 				return -1;
 			if (!blank && bo_area_erase(&srv->area, ss, sz) != 0)
 				return -1;
 		}
+		/* else: erased when its first block started; chunks are checked as they come */
 		off = ss + sz;
 	}
 	return 0;
 }
 
-/* Program one chunk; the chunk starts on a write unit. */
+/*
+ * The sector holding area offset off has bytes that are neither erased nor what we would
+ * write there (a program torn by a power cut): give up every block in it (persisted first),
+ * erase it, and expect every chunk of the current block again (those still in flash are
+ * recognised and not programmed twice).
+ */
+static int give_up_sector(struct bo_blob_srv *srv, uint32_t off)
+{
+	uint32_t ss, sz, first, last;
+
+	if (bo_area_sector(&srv->area, off, &ss, &sz) != 0)
+		return -1;
+	blocks_in(srv, ss, sz, &first, &last);
+	for (uint32_t i = first; i < last; i++)
+		(void)bo_blob_bitmap_set(srv->x.blocks, sizeof(srv->x.blocks), i, true);
+	persist(srv, REC_ACTIVE);
+	if (bo_area_erase(&srv->area, ss, sz) != 0)
+		return -1;
+	bo_blob_bitmap_fill(srv->missing, sizeof(srv->missing), srv->chunk_count);
+	return 0;
+}
+
+/* What flash holds where a chunk goes ([off, off + span), the chunk padded with the erase
+ * value): 0 erased, 1 the chunk already, 2 something else, -1 read error. */
+static int chunk_dest(const struct bo_blob_srv *srv, uint32_t off, const uint8_t *data,
+		      size_t len, uint32_t span)
+{
+	uint8_t buf[BLANK_CHUNK];
+	uint8_t ev = srv->area.flash->erase_value;
+	bool blank = true, equal = true;
+
+	for (uint32_t pos = 0; pos < span && (blank || equal);) {
+		uint32_t n = span - pos < BLANK_CHUNK ? span - pos : BLANK_CHUNK;
+
+		if (bo_area_read(&srv->area, off + pos, buf, n) != 0)
+			return -1;
+		for (uint32_t i = 0; i < n; i++, pos++) {
+			uint8_t want = pos < len ? data[pos] : ev;
+
+			blank &= buf[i] == ev;
+			equal &= buf[i] == want;
+		}
+	}
+	return equal ? 1 : blank ? 0 : 2;
+}
+
+/*
+ * Store one chunk (it starts on a write unit): program it, unless flash holds it already
+ * (programmed before a power cut). 0, or -1 on a flash error.
+ */
 static int store_chunk(struct bo_blob_srv *srv, uint32_t off, const uint8_t *data, size_t len)
 {
 	uint32_t wu = write_unit(srv);
 	uint32_t full = (uint32_t)len / wu * wu;
+	uint32_t span = full + (full < len ? wu : 0);
 	uint8_t pad[64];
+	int st;
 
+	if (wu > sizeof(pad))
+		return -1;
+	st = chunk_dest(srv, off, data, len, span);
+	if (st < 0)
+		return -1;
+	if (st == 1)
+		return 0;
+	if (st == 2 && give_up_sector(srv, off) != 0)
+		return -1;
 	if (full && bo_area_program(&srv->area, off, data, full) != 0)
 		return -1;
 	if (full < len) {
-		if (wu > sizeof(pad))
-			return -1;
 		memset(pad, srv->area.flash->erase_value, wu);
 		memcpy(pad, data + full, len - full);
 		if (bo_area_program(&srv->area, off + full, pad, wu) != 0)

@@ -12,13 +12,15 @@
  *   bo_blob_srv_timer(&srv, timer_id);                        // every timer expiry
  *
  * Storage. The BLOB is written at area offset 0 of the storage area. Blocks are 2^k bytes.
- * When a block starts, every sector it overlaps is erased, unless a block already stored
- * (completed-blocks bitmap, persisted) shares the sector: the sector was then erased when
- * that first block started, and the server checks that the new block's bytes are still blank
- * (a power cut may have left a half-programmed block there); if they are not, the stored
- * blocks of that sector are given up (marked not received, persisted first) and the sector
- * is erased again. A sector that is already blank is not erased. Chunks are programmed as
- * they arrive; a chunk already received (missing bitmap) is never programmed again.
+ * When a block starts, every sector it overlaps is erased (unless already blank), except a
+ * sector that holds a block already stored (completed-blocks bitmap, persisted): such a
+ * sector was erased when the first of its blocks started, and is never erased under a stored
+ * block. Before a chunk is programmed, its destination is read: erased -> programmed; equal
+ * to the chunk -> kept as is (it was programmed before a power cut; never programmed twice);
+ * anything else (a program torn by a power cut, in a sector shared with stored blocks) -> the
+ * blocks of that sector are given up (marked not received, persisted first), the sector is
+ * erased, and the current block's chunks are expected again. A chunk received twice in one
+ * session is dropped by the missing bitmap.
  *
  * Chunk size: must be a multiple of the flash write unit (a Block Start with another chunk
  * size gets INVALID_CHUNK_SIZE), so every chunk starts on a write unit and no unit is
