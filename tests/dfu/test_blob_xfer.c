@@ -34,6 +34,9 @@
  * leave metastable cells. */
 static uint32_t g_node_sector = SECTOR;
 static bool g_metastable;
+static bool g_read_cb;
+
+static int read_blob(void *ctx, uint32_t off, uint8_t *buf, uint32_t len);
 /* server timeout 30 s: longer than the client's 20.7 s to give up on a silent target */
 #define SRV_TIMEOUT_BASE 2
 #define HOUR (3600ull * BO_USEC_PER_SEC)
@@ -165,6 +168,16 @@ static void observe(void *ctx, const struct pump_event *ev)
 	}
 }
 
+static int read_blob(void *ctx, uint32_t off, uint8_t *buf, uint32_t len)
+{
+	struct fx *f = ctx;
+
+	if (off > f->size || len > f->size - off)
+		return -1;
+	memcpy(buf, f->blob + off, len);
+	return 0;
+}
+
 static void node_boot(struct node *n)
 {
 	bo_blob_srv_init(&n->srv, &n->cfg);
@@ -202,8 +215,11 @@ static struct fx *fx_new(uint64_t seed, uint32_t loss_permille, uint32_t size)
 		.mesh = &f->cn->port,
 		.timer_base = CLI_TIMER_BASE,
 		.source = f->cfl.blob,
-		.cb = {.ctx = f, .lost = cb_lost, .suspended = cb_suspended, .done = cb_done},
+		.cb = {.ctx = f, .lost = cb_lost, .suspended = cb_suspended, .done = cb_done,
+		       .read = g_read_cb ? read_blob : NULL},
 	};
+	if (g_read_cb)
+		f->ccfg.source = (struct bo_flash_area){0};
 	bo_blob_cli_init(&f->cli, &f->ccfg);
 	for (int i = 0; i < NSRV; i++) {
 		struct node *n = &f->n[i];
@@ -310,7 +326,9 @@ static void test_lossless_group(void **state)
 static void test_lossless_unicast(void **state)
 {
 	(void)state;
+	g_read_cb = true; /* the BLOB from a read callback instead of a flash area */
 	run_transfer(2, 0, BO_MESH_ADDR_UNASSIGNED);
+	g_read_cb = false;
 }
 
 static void test_lossy_group(void **state)
