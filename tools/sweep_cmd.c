@@ -34,6 +34,7 @@ static void usage(FILE *out)
 		"  --db FILE      outcome database (default brownout.db)\n"
 		"  --no-db        do not record the sweep\n"
 		"  --depth N      nested cuts (overrides the file's cuts.depth)\n"
+		"  --metastable   torn cells read unstably until erased (overrides the file)\n"
 		"  --jobs N       threads (default: 1; results are identical for any N)\n"
 		"  --shard K/N    run only the K-th of N slices of the cut points (0 <= K < N)\n"
 		"  --repro ID     replay one failing case (the ID a failure printed)\n"
@@ -148,7 +149,7 @@ static int record(const char *db_path, const struct bo_sweep *s, const struct sw
 int cmd_sweep(int argc, char **argv)
 {
 	const char *file = NULL, *db_path = "brownout.db", *repro = NULL, *shard = NULL;
-	bool trace = false, no_db = false;
+	bool trace = false, no_db = false, metastable = false;
 	unsigned long depth = 0, jobs = 1, shard_k = 0, shard_n = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -158,6 +159,8 @@ int cmd_sweep(int argc, char **argv)
 			return EXIT_OK;
 		} else if (!strcmp(a, "--db") && has_value) {
 			db_path = argv[++i];
+		} else if (!strcmp(a, "--metastable")) {
+			metastable = true;
 		} else if (!strcmp(a, "--no-db")) {
 			no_db = true;
 		} else if (!strcmp(a, "--depth") && has_value) {
@@ -215,6 +218,8 @@ int cmd_sweep(int argc, char **argv)
 	sweep_build_options(s, &o);
 	if (depth)
 		o.depth = (uint32_t)depth;
+	if (metastable)
+		o.metastable = true;
 	o.jobs = (unsigned)jobs;
 	o.shard_k = (unsigned)shard_k;
 	o.shard_n = (unsigned)shard_n;
