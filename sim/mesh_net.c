@@ -159,6 +159,7 @@ void mesh_config_default(struct mesh_config *cfg)
 		.relay_delay_max_us = 30000,
 		.collisions = false,
 		.collision_model = MESH_COLLIDE_CHANNEL,
+		.half_duplex = false,
 		.cache_size = 32,
 		.adv_buffers = 6,
 		.relay_buffers = 32,
@@ -408,7 +409,16 @@ static void deliver(struct mesh_net *net, uint32_t ri, const struct pdu *p, uint
 	struct node *r = node_at(net, ri);
 	if (!r->online)
 		return;
-	if (net->cfg.collisions && act_take(r, tx_id)) {
+	bool collided = net->cfg.collisions && act_take(r, tx_id);
+	if (net->cfg.half_duplex) {
+		/* Was r on air itself at some point of this transmission [t - airtime, t)? */
+		uint64_t t = now(net), air = airtime(net);
+		if (r->tx_start < t && r->tx_start + air > t - air) {
+			r->st.deaf++;
+			return;
+		}
+	}
+	if (collided) {
 		r->st.collisions++;
 		return;
 	}
@@ -991,6 +1001,7 @@ struct mesh_net *mesh_net_create(struct sim_loop *loop, const struct mesh_config
 	for (uint32_t i = 0; i < count; i++) {
 		struct node *n = &net->nodes[i];
 		n->addr = mesh_node_addr(i);
+		n->tx_start = UINT64_MAX; /* never transmitted */
 		n->relay = c.relay_default;
 		n->online = true;
 		sim_rng_derive(&n->rng_adv, seed, i, MESH_RNG_ADV);

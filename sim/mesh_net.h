@@ -26,8 +26,10 @@
  * that order, so two transmissions meet on the same channel exactly when they start less
  * than one packet airtime (376 us) apart; MESH_COLLIDE_EVENT lumps the channels together
  * and counts any overlap of the two 1128 us events (three times as many collisions; the
- * pessimistic bound). A node does not hear itself; half-duplex (a transmitting node
- * missing a reception) is not modelled.
+ * pessimistic bound). A node does not hear itself.
+ *
+ * Half-duplex (optional, off by default): a node misses every transmission that arrives
+ * while it is on air itself (its scanner is off while it advertises).
  *
  * Network layer. A received PDU whose (source, sequence number) is in the node's network
  * message cache (FIFO, cache_size entries) is a duplicate and dropped; otherwise it goes
@@ -126,6 +128,7 @@ struct mesh_config {
 	uint32_t relay_delay_max_us;      /* 30000 */
 	bool collisions;                  /* overlapping transmissions lost: false */
 	int collision_model;              /* MESH_COLLIDE_CHANNEL (default) or _EVENT */
+	bool half_duplex;                 /* deaf while transmitting: false */
 	/* Network layer */
 	uint32_t cache_size;              /* network message cache entries: 32 */
 	uint32_t adv_buffers;             /* own PDUs queued or on air: 6 */
@@ -170,6 +173,7 @@ struct mesh_node_stats {
 	uint64_t dropped;          /* PDUs dropped because an adv or relay buffer was full */
 	uint64_t lost;             /* transmissions lost on a link (delivery probability) */
 	uint64_t collisions;       /* transmissions lost here in a collision */
+	uint64_t deaf;             /* transmissions missed while transmitting (half_duplex) */
 	uint64_t ttl_expired;      /* PDUs not relayed because their TTL was < 2 */
 	uint64_t seg_retransmitted; /* segments resent by SAR (unicast retries, group rounds) */
 	uint64_t sar_ok;           /* segmented sends completed (unicast: acknowledged) */

@@ -566,6 +566,31 @@ static void test_collisions_and_buffers(void **state)
 	assert_int_equal(t.delivered[1], 2);
 	tc_free(&t);
 
+	/* Half-duplex: two neighbours sending at once do not hear each other. */
+	mesh_config_default(&c);
+	c.adv_delay_max_us = 0;
+	for (int hd = 0; hd < 2; hd++) {
+		c.half_duplex = hd;
+		struct mesh_link one = {0, 1, 1.0};
+		tc_init_links(&t, &c, 2, &one, 1, 1);
+		assert_int_equal(mesh_send(t.net, 0, mesh_node_addr(1), 0, msg, 2, 0), 0);
+		assert_int_equal(mesh_send(t.net, 1, mesh_node_addr(0), 0, msg, 2, 0), 0);
+		sim_run(&t.loop);
+		assert_int_equal(t.delivered[0] + t.delivered[1], hd ? 0 : 2);
+		assert_int_equal(mesh_node_stats(t.net, 0)->deaf, hd ? 3 : 0);
+		tc_free(&t);
+	}
+	/* ... but one after the other they do. */
+	c.half_duplex = true;
+	struct mesh_link one = {0, 1, 1.0};
+	tc_init_links(&t, &c, 2, &one, 1, 1);
+	assert_int_equal(mesh_send(t.net, 0, mesh_node_addr(1), 0, msg, 2, 0), 0);
+	sim_run_until(&t.loop, SIM_MS(5));
+	assert_int_equal(mesh_send(t.net, 1, mesh_node_addr(0), 0, msg, 2, 0), 0);
+	sim_run(&t.loop);
+	assert_int_equal(t.delivered[0] + t.delivered[1], 2);
+	tc_free(&t);
+
 	/* Advertising buffers: the 7th unsegmented message queued at once is dropped. */
 	tc_init_line(&t, NULL, 2, 0.0, 1);
 	for (int i = 0; i < 6; i++)
