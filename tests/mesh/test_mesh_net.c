@@ -840,6 +840,42 @@ static void test_model_figures(void **state)
 		      t->done_fail);
 	assert_true(secs > 30.0 && secs < 7200.0);
 	tc_free(t);
+
+	/* The same to a group (no acknowledgements, 2 extra rounds per message). */
+	link.delivery = 1.0;
+	tc_init_links(t, NULL, 2, &link, 1, 1);
+	mesh_node_subscribe(t->net, 1, 0xc000);
+	t->bulk_left = msgs;
+	t->bulk_from = 0;
+	t->bulk_dst = 0xc000;
+	t->bulk_len = msg_len;
+	bulk_next(t);
+	sim_run(&t->loop);
+	assert_int_equal(t->bulk_left, 0);
+	assert_int_equal(t->delivered[1], msgs);
+	secs = (double)t->done_at / 1e6;
+	print_message("MODEL 100 KiB single hop to a group (multicast SAR, 3 rounds): %.1f s "
+		      "(%.1f min)\n", secs, secs / 60.0);
+	assert_true(secs > 30.0 && secs < 7200.0);
+	tc_free(t);
+
+	/* Unicast again with half-duplex radios (acks can meet the sender on air). */
+	c.half_duplex = true;
+	tc_init_links(t, &c, 2, &link, 1, 1);
+	t->bulk_left = msgs;
+	t->bulk_from = 0;
+	t->bulk_dst = mesh_node_addr(1);
+	t->bulk_len = msg_len;
+	bulk_next(t);
+	sim_run(&t->loop);
+	assert_int_equal(t->bulk_left, 0);
+	secs = (double)t->done_at / 1e6;
+	print_message("MODEL 100 KiB single hop, unicast, half-duplex radios: %.1f s (%.1f min), "
+		      "%llu transmissions missed while on air\n", secs, secs / 60.0,
+		      (unsigned long long)(mesh_node_stats(t->net, 0)->deaf +
+					   mesh_node_stats(t->net, 1)->deaf));
+	assert_true(secs > 30.0 && secs < 7200.0);
+	tc_free(t);
 	free(t);
 }
 
