@@ -75,6 +75,7 @@ static void finish(struct bo_blob_cli *cli)
 
 	timer_cancel(cli, BO_BLOB_CLI_TIMER_RETRY);
 	timer_cancel(cli, BO_BLOB_CLI_TIMER_TX);
+	cli->tx_running = 0;
 	cli->state = BO_BLOB_CLI_DONE;
 	if (cli->cfg.cb.done)
 		cli->cfg.cb.done(cli->cfg.cb.ctx, cli, ok);
@@ -84,6 +85,7 @@ static void suspend(struct bo_blob_cli *cli)
 {
 	timer_cancel(cli, BO_BLOB_CLI_TIMER_RETRY);
 	timer_cancel(cli, BO_BLOB_CLI_TIMER_TX);
+	cli->tx_running = 0;
 	cli->state = BO_BLOB_CLI_SUSPENDED;
 	if (cli->cfg.cb.suspended)
 		cli->cfg.cb.suspended(cli->cfg.cb.ctx, cli);
@@ -100,7 +102,7 @@ static int step_msg(struct bo_blob_cli *cli, uint32_t *op, uint8_t *buf, size_t 
 		return 0;
 	case BO_BLOB_CLI_START: {
 		struct bo_blob_xfer_start m = {
-			.mode = BO_BLOB_MODE_PUSH,
+			.mode = cli->x.mode,
 			.id = cli->x.id,
 			.size = cli->x.size,
 			.block_size_log = cli->block_size_log,
@@ -257,6 +259,43 @@ static void begin_chunks(struct bo_blob_cli *cli, bool all)
 	timer_arm(cli, BO_BLOB_CLI_TIMER_TX, 0);
 }
 
+static bool pull_pending(const struct bo_blob_cli *cli)
+{
+	for (unsigned i = 0; i < cli->ntargets; i++)
+		if (cli->targets[i].state == BO_BLOB_TARGET_ACTIVE && cli->targets[i].needs)
+			return true;
+	return false;
+}
+
+static void block_finished(struct bo_blob_cli *cli)
+{
+	timer_cancel(cli, BO_BLOB_CLI_TIMER_RETRY);
+	(void)bo_blob_bitmap_set(cli->needed, sizeof(cli->needed), cli->block, false);
+	next_block(cli);
+}
+
+static void pull_kick(struct bo_blob_cli *cli)
+{
+	if (!cli->tx_running) {
+		cli->tx_running = 1;
+		timer_arm(cli, BO_BLOB_CLI_TIMER_TX, 0);
+	}
+}
+
+/* Pull: wait for requests; a silent client timeout sends Block Get. */
+static void begin_pull(struct bo_blob_cli *cli)
+{
+	uint8_t ttl = cli->x.ttl == BO_MESH_TTL_DEFAULT ? 7 : cli->x.ttl;
+
+	cli->state = BO_BLOB_CLI_PULL;
+	if (!pull_pending(cli)) {
+		block_finished(cli);
+		return;
+	}
+	timer_arm(cli, BO_BLOB_CLI_TIMER_RETRY, bo_blob_cli_timeout_us(cli->x.timeout_base, ttl));
+	pull_kick(cli);
+}
+
 static void step_done(struct bo_blob_cli *cli)
 {
 	unsigned active = count_state(cli, BO_BLOB_TARGET_ACTIVE);
@@ -283,7 +322,10 @@ static void step_done(struct bo_blob_cli *cli)
 		next_block(cli);
 		break;
 	case BO_BLOB_CLI_BLOCK_START:
-		begin_chunks(cli, true);
+		if (cli->x.mode == BO_BLOB_MODE_PULL)
+			begin_pull(cli);
+		else
+			begin_chunks(cli, true);
 		break;
 	case BO_BLOB_CLI_BLOCK_GET:
 		if (cli->restart && ++cli->rounds < BO_BLOB_CLI_ROUNDS_MAX) {
@@ -292,6 +334,19 @@ static void step_done(struct bo_blob_cli *cli)
 			break;
 		}
 		cli->restart = 0;
+		if (cli->x.mode == BO_BLOB_MODE_PULL) {
+			if (pull_pending(cli) && ++cli->rounds >= BO_BLOB_CLI_ROUNDS_MAX) {
+				for (unsigned i = 0; i < cli->ntargets; i++)
+					if (cli->targets[i].needs)
+						lose(cli, &cli->targets[i], BO_BLOB_ERR_INTERNAL);
+				if (!count_state(cli, BO_BLOB_TARGET_ACTIVE)) {
+					step_done(cli);
+					break;
+				}
+			}
+			begin_pull(cli);
+			break;
+		}
 		if (bo_blob_bitmap_count(cli->missing, sizeof(cli->missing), cli->chunk_count)) {
 			if (++cli->rounds < BO_BLOB_CLI_ROUNDS_MAX) {
 				begin_chunks(cli, false);
@@ -335,6 +390,9 @@ static void next_block(struct bo_blob_cli *cli)
 	cli->block_size = bo_blob_block_size(cli->x.size, cli->block_size_log, b);
 	cli->chunk_count = (uint16_t)bo_blob_chunk_count(cli->block_size, cli->chunk_size);
 	memset(cli->missing, 0, sizeof(cli->missing));
+	memset(cli->req, 0, sizeof(cli->req));
+	for (unsigned i = 0; i < cli->ntargets; i++)
+		cli->targets[i].needs = 0;
 	cli->rounds = 0;
 	cli->restart = 0;
 	cli->blocks_sent++;
@@ -384,8 +442,49 @@ static bool tx_one(struct bo_blob_cli *cli)
 	return true;
 }
 
+/* Pull: send the next requested chunk (unicast); false when nothing is asked for. */
+static bool tx_pull_one(struct bo_blob_cli *cli)
+{
+	uint32_t n = cli->chunk_count;
+
+	for (unsigned k = 0; k < cli->ntargets; k++) {
+		unsigned ti = (cli->tx_target + k) % cli->ntargets;
+		struct bo_blob_cli_target *t = &cli->targets[ti];
+		uint32_t c, len, off;
+		int rc;
+
+		if (t->state != BO_BLOB_TARGET_ACTIVE)
+			continue;
+		c = bo_blob_bitmap_next(cli->req[ti], sizeof(cli->req[ti]), n, 0);
+		if (c >= n)
+			continue;
+		(void)bo_blob_bitmap_set(cli->req[ti], sizeof(cli->req[ti]), c, false);
+		len = bo_blob_chunk_len(cli->block_size, cli->chunk_size, c);
+		off = ((uint32_t)cli->block << cli->block_size_log) + c * cli->chunk_size;
+		cli->txbuf[0] = (uint8_t)c;
+		cli->txbuf[1] = (uint8_t)(c >> 8);
+		if (cli->cfg.cb.read)
+			rc = cli->cfg.cb.read(cli->cfg.cb.ctx, off, cli->txbuf + 2, len);
+		else
+			rc = bo_area_read(&cli->cfg.source, off, cli->txbuf + 2, len);
+		if (rc == 0)
+			send(cli, t->addr, BO_OP_BLOB_CHUNK, cli->txbuf, 2 + len);
+		cli->tx_target = (uint8_t)((ti + 1) % cli->ntargets);
+		return true;
+	}
+	return false;
+}
+
 static void tx_tick(struct bo_blob_cli *cli)
 {
+	if (cli->state == BO_BLOB_CLI_PULL) {
+		if (tx_pull_one(cli))
+			timer_arm(cli, BO_BLOB_CLI_TIMER_TX, cli->x.chunk_interval_us);
+		else
+			cli->tx_running = 0;
+		return;
+	}
+	cli->tx_running = 0;
 	if (cli->state != BO_BLOB_CLI_CHUNKS)
 		return;
 	if (tx_one(cli)) {
@@ -408,10 +507,10 @@ static void on_info_status(struct bo_blob_cli *cli, struct bo_blob_cli_target *t
 
 	if (cli->state != BO_BLOB_CLI_CAPS)
 		return;
-	if (!(m->modes & BO_BLOB_MODE_PUSH) || m->max_size < cli->x.size) {
+	if (!(m->modes & cli->x.mode) || m->max_size < cli->x.size) {
 		t->acked = 1;
-		lose(cli, t, !(m->modes & BO_BLOB_MODE_PUSH) ? BO_BLOB_ERR_UNSUPPORTED_MODE
-							     : BO_BLOB_ERR_BLOB_TOO_LARGE);
+		lose(cli, t, !(m->modes & cli->x.mode) ? BO_BLOB_ERR_UNSUPPORTED_MODE
+						       : BO_BLOB_ERR_BLOB_TOO_LARGE);
 		return;
 	}
 	if (low > 64)
@@ -462,6 +561,48 @@ static void on_xfer_status(struct bo_blob_cli *cli, struct bo_blob_cli_target *t
 		cli->needed[i] |= m->blocks[i];
 }
 
+/* Pull: what a target asks for (Block Status format, or a Partial Block Report as ENCODED). */
+static void pull_request(struct bo_blob_cli *cli, struct bo_blob_cli_target *t, uint8_t format,
+			 const uint8_t *list, size_t len)
+{
+	unsigned ti = (unsigned)(t - cli->targets);
+	uint8_t *req = cli->req[ti];
+
+	if (format == BO_BLOB_MISSING_NONE || (format == BO_BLOB_MISSING_ENCODED && len == 0)) {
+		t->needs = 0;
+		memset(req, 0, sizeof(cli->req[ti]));
+		return;
+	}
+	if (format == BO_BLOB_MISSING_ENCODED &&
+	    bo_blob_enc_list_to_bitmap(list, len, cli->chunk_count, req, sizeof(cli->req[ti])) == 0) {
+		t->needs = 1;
+		return;
+	}
+	if (format == BO_BLOB_MISSING_SOME &&
+	    bo_blob_bitmap_valid(list, len, cli->chunk_count)) {
+		for (size_t i = 0; i < len; i++)
+			req[i] |= list[i];
+		t->needs = 1;
+		return;
+	}
+	bo_blob_bitmap_fill(req, sizeof(cli->req[ti]), cli->chunk_count);
+	t->needs = 1;
+}
+
+static void on_block_report(struct bo_blob_cli *cli, struct bo_blob_cli_target *t,
+			    const struct bo_blob_block_report *m)
+{
+	uint8_t ttl = cli->x.ttl == BO_MESH_TTL_DEFAULT ? 7 : cli->x.ttl;
+
+	pull_request(cli, t, BO_BLOB_MISSING_ENCODED, m->list, m->len);
+	if (!pull_pending(cli)) {
+		block_finished(cli);
+		return;
+	}
+	timer_arm(cli, BO_BLOB_CLI_TIMER_RETRY, bo_blob_cli_timeout_us(cli->x.timeout_base, ttl));
+	pull_kick(cli);
+}
+
 static void on_block_status(struct bo_blob_cli *cli, struct bo_blob_cli_target *t,
 			    const struct bo_blob_block_status *m)
 {
@@ -481,6 +622,10 @@ static void on_block_status(struct bo_blob_cli *cli, struct bo_blob_cli_target *
 	}
 	if (m->status != BO_BLOB_SUCCESS) {
 		lose(cli, t, m->status);
+		return;
+	}
+	if (cli->x.mode == BO_BLOB_MODE_PULL) {
+		pull_request(cli, t, m->format, m->missing, m->missing_len);
 		return;
 	}
 	if (cli->state != BO_BLOB_CLI_BLOCK_GET)
@@ -526,7 +671,11 @@ int bo_blob_cli_send(struct bo_blob_cli *cli, const struct bo_blob_cli_xfer *x,
 	if (!x || !addrs || n == 0 || n > BO_BLOB_CLI_TARGETS_MAX || x->size == 0 ||
 	    bo_blob_block_count(x->size, BO_BLOB_BLOCK_SIZE_LOG_MAX - 1) > BO_BLOB_CLI_BLOCKS_MAX)
 		return -1;
+	if (x && x->mode != 0 && x->mode != BO_BLOB_MODE_PUSH && x->mode != BO_BLOB_MODE_PULL)
+		return -1;
 	cli->x = *x;
+	if (!cli->x.mode)
+		cli->x.mode = BO_BLOB_MODE_PUSH;
 	if (!cli->x.mtu)
 		cli->x.mtu = BO_BLOB_CLI_MTU_DEFAULT;
 	if (!cli->x.ttl)
@@ -568,6 +717,7 @@ int bo_blob_cli_cancel(struct bo_blob_cli *cli)
 		return -1;
 	cli->cancelled = 1;
 	timer_cancel(cli, BO_BLOB_CLI_TIMER_TX);
+	cli->tx_running = 0;
 	if (!count_state(cli, BO_BLOB_TARGET_ACTIVE) && !count_state(cli, BO_BLOB_TARGET_DONE)) {
 		finish(cli);
 		return 0;
@@ -586,6 +736,14 @@ int bo_blob_cli_handle(struct bo_blob_cli *cli, const struct bo_mesh_rx *rx, uin
 	    opcode != BO_OP_BLOB_BLOCK_STATUS && opcode != BO_OP_BLOB_BLOCK_REPORT)
 		return 0;
 	t = find(cli, rx->src);
+	if (opcode == BO_OP_BLOB_BLOCK_REPORT) {
+		struct bo_blob_block_report m;
+
+		if (t && t->state == BO_BLOB_TARGET_ACTIVE && state == BO_BLOB_CLI_PULL &&
+		    bo_blob_block_report_decode(payload, len, &m) == 0)
+			on_block_report(cli, t, &m);
+		return 1;
+	}
 	if (!t || !in_step(t, state) || t->acked)
 		return 1;
 	switch (opcode) {
@@ -613,8 +771,9 @@ int bo_blob_cli_handle(struct bo_blob_cli *cli, const struct bo_mesh_rx *rx, uin
 	default:
 		return 1; /* Partial Block Report: pull mode, not supported */
 	}
-	if (cli->state == state && state != BO_BLOB_CLI_CHUNKS && state != BO_BLOB_CLI_IDLE &&
-	    state != BO_BLOB_CLI_SUSPENDED && state != BO_BLOB_CLI_DONE)
+	if (cli->state == state && state != BO_BLOB_CLI_CHUNKS && state != BO_BLOB_CLI_PULL &&
+	    state != BO_BLOB_CLI_IDLE && state != BO_BLOB_CLI_SUSPENDED &&
+	    state != BO_BLOB_CLI_DONE)
 		check_step(cli);
 	return 1;
 }
@@ -630,6 +789,14 @@ int bo_blob_cli_timer(struct bo_blob_cli *cli, uint32_t timer_id)
 		case BO_BLOB_CLI_CONFIRM:
 		case BO_BLOB_CLI_CANCEL:
 			retry(cli);
+			break;
+		case BO_BLOB_CLI_PULL:
+			/* no request for a client timeout: ask */
+			for (unsigned i = 0; i < cli->ntargets; i++) {
+				cli->targets[i].needs = 0;
+				memset(cli->req[i], 0, sizeof(cli->req[i]));
+			}
+			step_begin(cli, BO_BLOB_CLI_BLOCK_GET);
 			break;
 		default:
 			break;

@@ -21,6 +21,12 @@
  * blocks-not-received bitmaps) are skipped, so a resumed transfer continues from the
  * current block, not block 0.
  *
+ * Pull mode (xfer.mode = BO_BLOB_MODE_PULL): after Block Start each target asks for chunks
+ * (the encoded list in its Block Status, then Partial Block Reports); the client sends each
+ * target the chunks it asked for, unicast, paced as above; an empty list means the target
+ * has the block. Without a report for a client timeout, Block Get asks again. The block is
+ * done when every active target has it.
+ *
  * Acknowledged steps (Information Get, Transfer Start, Block Start, Block Get, Transfer Get,
  * Transfer Cancel) go to the group first when one is set, then unicast to the targets that
  * have not answered, every client timeout / BO_BLOB_CLI_BLOCK_RETRIES (timeouts.h); a target
@@ -77,7 +83,8 @@ enum bo_blob_cli_state {
 	BO_BLOB_CLI_CAPS,        /* Information Get */
 	BO_BLOB_CLI_START,       /* Transfer Start */
 	BO_BLOB_CLI_BLOCK_START, /* Block Start */
-	BO_BLOB_CLI_CHUNKS,      /* sending chunks (paced) */
+	BO_BLOB_CLI_CHUNKS,      /* push: sending chunks (paced) */
+	BO_BLOB_CLI_PULL,        /* pull: sending the chunks the targets ask for */
 	BO_BLOB_CLI_BLOCK_GET,   /* Block Get */
 	BO_BLOB_CLI_CONFIRM,     /* Transfer Get */
 	BO_BLOB_CLI_CANCEL,      /* Transfer Cancel */
@@ -89,6 +96,7 @@ enum bo_blob_cli_state {
 struct bo_blob_cli_xfer {
 	uint64_t id;
 	uint32_t size;
+	uint8_t mode;               /* BO_BLOB_MODE_PUSH (default) or BO_BLOB_MODE_PULL */
 	uint8_t block_size_log;     /* preferred; default 12 */
 	uint16_t chunk_size;        /* largest wanted; default BO_BLOB_CHUNK_DATA_MAX */
 	uint16_t mtu;               /* our MTU in Transfer Start; default 380 */
@@ -132,6 +140,7 @@ struct bo_blob_cli {
 	uint8_t passes;
 	uint8_t cancelled;
 	uint8_t restart;    /* a target answered Block Get suspended: Block Start again */
+	uint8_t tx_running; /* pull: the pacing timer is armed */
 	/* negotiated */
 	uint8_t block_size_log;
 	uint16_t chunk_size;
@@ -145,6 +154,8 @@ struct bo_blob_cli {
 	uint32_t block_size;
 	uint8_t needed[BO_BLOB_CLI_BLOCKS_MAX / 8]; /* blocks some target still misses */
 	uint8_t missing[BO_BLOB_CLI_CHUNKS_MAX / 8]; /* chunks to send this round */
+	/* pull: chunks each target asked for and has not been sent yet */
+	uint8_t req[BO_BLOB_CLI_TARGETS_MAX][BO_BLOB_CLI_CHUNKS_MAX / 8];
 	uint16_t tx_chunk;  /* pacing iterator: chunk, then target (unicast) */
 	uint8_t tx_target;
 	uint32_t blocks_sent; /* Block Start steps begun (statistics) */

@@ -169,6 +169,7 @@ static void clear_block(struct bo_blob_srv *srv)
 	srv->chunk_count = 0;
 	srv->block_size = 0;
 	memset(srv->missing, 0, sizeof(srv->missing));
+	memset(srv->requested, 0, sizeof(srv->requested));
 }
 
 static void go_inactive(struct bo_blob_srv *srv)
@@ -219,6 +220,21 @@ static bool pull_complete(const struct bo_blob_srv *srv)
 
 /* ---- responses -------------------------------------------------------------------- */
 
+/* Pull mode: encode the next chunks to ask for (the first pull_req_count missing ones) and
+ * remember them, so the next report goes out as soon as they have all arrived. */
+static int pull_request(struct bo_blob_srv *srv, uint8_t *list, size_t cap)
+{
+	uint32_t n = srv->chunk_count, k = 0;
+
+	memset(srv->requested, 0, sizeof(srv->requested));
+	for (uint32_t i = bo_blob_bitmap_next(srv->missing, sizeof(srv->missing), n, 0);
+	     i < n && k < srv->cfg.caps.pull_req_count;
+	     i = bo_blob_bitmap_next(srv->missing, sizeof(srv->missing), n, i + 1), k++)
+		(void)bo_blob_bitmap_set(srv->requested, sizeof(srv->requested), i, true);
+	return bo_blob_enc_list_from_bitmap(srv->requested, sizeof(srv->requested), n,
+					    srv->cfg.caps.pull_req_count, list, cap);
+}
+
 static void xfer_status_rsp(struct bo_blob_srv *srv, uint16_t dst, uint16_t app_idx,
 			    uint8_t status)
 {
@@ -262,11 +278,7 @@ static void block_status_rsp(struct bo_blob_srv *srv, uint16_t dst, uint16_t app
 
 	if (srv->x.mode == BO_BLOB_MODE_PULL) {
 		m.format = BO_BLOB_MISSING_ENCODED;
-		n = missing ? bo_blob_enc_list_from_bitmap(srv->missing, sizeof(srv->missing),
-							   srv->chunk_count,
-							   srv->cfg.caps.pull_req_count, list,
-							   sizeof(list))
-			    : 0;
+		n = missing ? pull_request(srv, list, sizeof(list)) : 0;
 		if (n < 0)
 			return;
 		m.missing = list;
@@ -288,8 +300,7 @@ static void block_status_rsp(struct bo_blob_srv *srv, uint16_t dst, uint16_t app
 static void block_report(struct bo_blob_srv *srv)
 {
 	uint8_t list[3 * 16];
-	int n = bo_blob_enc_list_from_bitmap(srv->missing, sizeof(srv->missing), srv->chunk_count,
-					     srv->cfg.caps.pull_req_count, list, sizeof(list));
+	int n = pull_request(srv, list, sizeof(list));
 
 	if (n >= 0)
 		send(srv, srv->x.cli, srv->x.app_idx, BO_OP_BLOB_BLOCK_REPORT, list, (size_t)n);
@@ -645,8 +656,16 @@ static void handle_chunk(struct bo_blob_srv *srv, const struct bo_blob_chunk *m)
 	if (store_chunk(srv, off, m->data, m->len) != 0)
 		return; /* stays missing; the client resends it */
 	(void)bo_blob_bitmap_set(srv->missing, sizeof(srv->missing), m->chunk, false);
-	if (missing_count(srv) > 0)
+	(void)bo_blob_bitmap_set(srv->requested, sizeof(srv->requested), m->chunk, false);
+	if (missing_count(srv) > 0) {
+		if (srv->x.mode == BO_BLOB_MODE_PULL &&
+		    !bo_blob_bitmap_count(srv->requested, sizeof(srv->requested), srv->chunk_count)) {
+			/* everything asked for arrived: ask for the next ones now */
+			block_report(srv);
+			timer_arm(srv, BO_BLOB_SRV_TIMER_REPORT, BO_BLOB_REPORT_TIMEOUT_US);
+		}
 		return;
+	}
 
 	if (srv->x.mode == BO_BLOB_MODE_PULL)
 		block_report(srv);

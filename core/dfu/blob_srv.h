@@ -37,6 +37,12 @@
  * which blocks are still missing. COMPLETE is declared only when every block was received
  * and programmed.
  *
+ * Pull mode: the Block Status answering Block Start (and Block Get) lists the first
+ * pull_req_count missing chunks; a Partial Block Report asks for the next ones as soon as
+ * those have all arrived, and again every 10 s without chunks (BO_BLOB_REPORT_TIMEOUT_US);
+ * an empty report says the block is complete. The transfer becomes COMPLETE when the client
+ * asks (Transfer Get) or at the receive timeout, as in Zephyr.
+ *
  * Resume: a suspended server resumes on a matching Transfer Start, and (as in Zephyr) on a
  * Block Start; unlike Zephyr also on a Block Start of a block it already stored, so a client
  * that retries a step after the server timed out does not lose it.
@@ -137,6 +143,7 @@ struct bo_blob_srv {
 	uint16_t chunk_count;
 	uint32_t block_size;
 	uint8_t missing[BO_BLOB_SRV_CHUNKS_MAX / 8];
+	uint8_t requested[BO_BLOB_SRV_CHUNKS_MAX / 8]; /* pull: asked for, not yet received */
 	struct bo_dfu_persist persist;
 	int persist_ok; /* bo_dfu_persist_init() result */
 };

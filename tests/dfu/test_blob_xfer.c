@@ -35,6 +35,7 @@
 static uint32_t g_node_sector = SECTOR;
 static bool g_metastable;
 static bool g_read_cb;
+static uint8_t g_mode = BO_BLOB_MODE_PUSH;
 
 static int read_blob(void *ctx, uint32_t off, uint8_t *buf, uint32_t len);
 /* server timeout 30 s: longer than the client's 20.7 s to give up on a silent target */
@@ -68,7 +69,7 @@ struct fx {
 	unsigned done_calls, lost_calls, suspended_calls;
 	bool success;
 	uint16_t lost_addr[NSRV];
-	uint64_t chunks_sent;
+	uint64_t chunks_sent, reports;
 };
 
 static void srv_rx(void *owner, const struct bo_mesh_rx *rx, uint32_t op, const uint8_t *p,
@@ -154,6 +155,8 @@ static void observe(void *ctx, const struct pump_event *ev)
 
 	if (ev->opcode == BO_OP_BLOB_CHUNK && ev->rx.src == CLI_ADDR)
 		f->chunks_sent++;
+	if (ev->opcode == BO_OP_BLOB_BLOCK_REPORT)
+		f->reports++;
 	for (int i = 0; i < NSRV; i++) {
 		struct node *n = &f->n[i];
 
@@ -258,6 +261,7 @@ static void fx_start(struct fx *f, uint16_t group, uint32_t nsrv)
 	struct bo_blob_cli_xfer x = {
 		.id = BLOB_ID,
 		.size = f->size,
+		.mode = g_mode,
 		.block_size_log = 12,
 		.group = group,
 		.ttl = 5,
@@ -310,9 +314,18 @@ static void run_transfer(uint64_t seed, uint32_t loss, uint16_t group)
 	/* lossless to a group: Information Get, Transfer Start, 8 x (Block Start, Block Get),
 	 * 88 chunks, Transfer Get, each sent once; with loss, retries and the chunks the Block
 	 * Get aggregation found missing come on top */
-	if (!loss && group)
+	if (g_mode == BO_BLOB_MODE_PULL) {
+		/* servers asked with reports; every chunk went unicast: 88 per server at least */
+		assert_true(f->reports >= NSRV * 8);
+		assert_true(f->chunks_sent >= NSRV * 88);
+		if (getenv("BLOB_DEBUG"))
+			fprintf(stderr, "pull: %llu reports, %llu chunks, %.1f s\n",
+				(unsigned long long)f->reports, (unsigned long long)f->chunks_sent,
+				f->pump.now / 1e6);
+	}
+	if (!loss && group && g_mode == BO_BLOB_MODE_PUSH)
 		assert_int_equal(f->cn->sent, 107);
-	if (loss && group)
+	if (loss && group && g_mode == BO_BLOB_MODE_PUSH)
 		assert_true(f->cn->sent > 107);
 	fx_free(f);
 }
@@ -343,6 +356,25 @@ static void test_lossy_unicast(void **state)
 	(void)state;
 	for (uint64_t seed = 20; seed < 23; seed++)
 		run_transfer(seed, 100, BO_MESH_ADDR_UNASSIGNED);
+}
+
+/* Pull mode: the servers ask for their chunks, 4 at a time; chunks go unicast. */
+static void test_pull_lossless(void **state)
+{
+	(void)state;
+	g_mode = BO_BLOB_MODE_PULL;
+	run_transfer(6, 0, GROUP);
+	g_mode = BO_BLOB_MODE_PUSH;
+}
+
+static void test_pull_lossy(void **state)
+{
+	(void)state;
+	g_mode = BO_BLOB_MODE_PULL;
+	for (uint64_t seed = 80; seed < 83; seed++)
+		run_transfer(seed, 100, GROUP);
+	run_transfer(83, 100, BO_MESH_ADDR_UNASSIGNED);
+	g_mode = BO_BLOB_MODE_PUSH;
 }
 
 static void test_target_offline(void **state)
@@ -632,6 +664,8 @@ int main(void)
 		cmocka_unit_test(test_lossless_unicast),
 		cmocka_unit_test(test_lossy_group),
 		cmocka_unit_test(test_lossy_unicast),
+		cmocka_unit_test(test_pull_lossless),
+		cmocka_unit_test(test_pull_lossy),
 		cmocka_unit_test(test_target_offline),
 		cmocka_unit_test(test_all_offline_suspend_resume),
 		cmocka_unit_test(test_server_power_cut),
