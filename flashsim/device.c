@@ -6,8 +6,10 @@
 
 /* ---- Content hash --------------------------------------------------------------------
  * The hash is a sum over 8-byte words of H(word offset, word) - H(word offset, erased word),
- * so an erased sector contributes 0 and a program only re-hashes the words it touches. A
- * sector's last word is padded with the erase value when its size is not a multiple of 8. */
+ * so an erased sector contributes 0. It is lazy: a write marks its sector stale and the
+ * sector is re-hashed only when somebody asks for the hash (sweeps ask once per cut point,
+ * while the workload writes thousands of times). A sector's last word is padded with the
+ * erase value when its size is not a multiple of 8. */
 
 uint64_t fsim_mix64(uint64_t x)
 {
@@ -19,7 +21,7 @@ uint64_t fsim_mix64(uint64_t x)
 
 static uint64_t word_hash(uint32_t off, uint64_t w)
 {
-	return fsim_mix64(w ^ fsim_mix64(0x5bd1e995ull + off));
+	return fsim_mix64(w ^ (off * 0xd6e8feb86659fd93ull));
 }
 
 static uint64_t erased_word(uint8_t ev)
@@ -82,11 +84,14 @@ static struct fsim_layout *layout_new(const struct fsim_geometry *g)
 		}
 	}
 	l->start[s] = off;
+	l->uniform = g->region_count == 1 ? g->regions[0].sector_size : 0;
 	return l;
 }
 
 uint32_t fsim_sector_index(const struct fsim_layout *l, uint32_t off)
 {
+	if (l->uniform)
+		return off / l->uniform;
 	/* Largest i with start[i] <= off; off < size is the caller's job. */
 	uint32_t lo = 0, hi = l->nsectors;
 	while (hi - lo > 1) {
@@ -152,24 +157,44 @@ void fsim_copy_out(const struct fsim_device *dev, uint32_t off, uint8_t *out, ui
 	}
 }
 
-/* Store bytes inside one sector, re-hashing the words they touch. */
+/* Store bytes inside one sector; its hash goes stale. */
 static void store_in_sector(struct fsim_device *dev, uint32_t i, uint32_t in, const uint8_t *src,
 			    uint32_t n)
 {
-	const struct fsim_layout *l = dev->layout;
-	uint32_t size = sector_size(l, i);
 	uint8_t *data = fsim_sector_writable(dev, i);
-	uint32_t w0 = in & ~7u, w1 = (in + n + 7) & ~7u;
-	if (w1 > size)
-		w1 = size;
-	uint64_t before = 0, after = 0;
-	for (uint32_t w = w0; w < w1; w += 8)
-		before += word_delta(dev, l->start[i] + w, data + w, size - w < 8 ? size - w : 8);
 	memcpy(data + in, src, n);
-	for (uint32_t w = w0; w < w1; w += 8)
-		after += word_delta(dev, l->start[i] + w, data + w, size - w < 8 ? size - w : 8);
-	dev->sec[i].hash += after - before;
-	dev->hash += after - before;
+	dev->sec[i].hash_stale = true;
+	dev->hash_stale = true;
+}
+
+static uint64_t sector_hash(const struct fsim_device *dev, uint32_t i)
+{
+	const struct fsim_layout *l = dev->layout;
+	const struct fsim_sector *s = &dev->sec[i];
+	if (!s->buf)
+		return 0;
+	uint32_t size = sector_size(l, i);
+	uint64_t h = 0;
+	for (uint32_t w = 0; w < size; w += 8)
+		h += word_delta(dev, l->start[i] + w, s->buf->data + w, size - w < 8 ? size - w : 8);
+	return h;
+}
+
+void fsim_refresh_hash(struct fsim_device *dev)
+{
+	if (!dev->hash_stale)
+		return;
+	uint64_t total = 0;
+	for (uint32_t i = 0; i < dev->layout->nsectors; i++) {
+		struct fsim_sector *s = &dev->sec[i];
+		if (s->hash_stale) {
+			s->hash = sector_hash(dev, i);
+			s->hash_stale = false;
+		}
+		total += s->hash;
+	}
+	dev->hash = total;
+	dev->hash_stale = false;
 }
 
 void fsim_store(struct fsim_device *dev, uint32_t off, const uint8_t *src, uint32_t len)
@@ -193,8 +218,9 @@ void fsim_store_erased(struct fsim_device *dev, uint32_t i)
 	struct fsim_sector *s = &dev->sec[i];
 	fsim_buf_unref(s->buf);
 	s->buf = NULL;
-	dev->hash -= s->hash;
 	s->hash = 0;
+	s->hash_stale = false;
+	dev->hash_stale = true;
 	fsim_weak_drop_sector(dev, i);
 }
 
@@ -410,6 +436,9 @@ void fsim_reset_stats(struct fsim_device *dev)
 
 uint64_t fsim_content_hash(const struct fsim_device *dev)
 {
+	/* Logically const: only the cached hash is brought up to date. A device belongs to
+	 * one thread, so this is not a data race. */
+	fsim_refresh_hash((struct fsim_device *)dev);
 	return dev->hash;
 }
 

@@ -17,6 +17,7 @@ struct fsim_buf {
 struct fsim_sector {
 	struct fsim_buf *buf; /* NULL: erased (every byte is the erase value) */
 	uint64_t hash;        /* this sector's share of the content hash; 0 when erased */
+	bool hash_stale;      /* written since hash was computed (hashing is lazy) */
 	uint32_t erases;
 };
 
@@ -28,6 +29,7 @@ struct fsim_layout {
 	uint32_t nsectors;
 	uint32_t *start;  /* nsectors + 1 entries: start[i] is sector i's offset, start[n] = size */
 	uint8_t *region;  /* region index of each sector */
+	uint32_t uniform; /* the sector size when all sectors are equal, else 0 */
 };
 
 /* Cells a metastable cut left weak: reads return random values in the mask's bits. */
@@ -51,7 +53,8 @@ struct fsim_device {
 	struct fsim_partition parts[FSIM_MAX_PARTITIONS];
 	size_t nparts;
 
-	uint64_t hash;
+	uint64_t hash;        /* sum of the sector hashes, valid unless hash_stale */
+	bool hash_stale;
 	struct fsim_stats stats;
 	struct fsim_violation viol[FSIM_VIOLATIONS_KEPT];
 	size_t nviol;
@@ -87,8 +90,9 @@ void fsim_weak_clear(struct fsim_weak_set *set);
 /* dst := a deep copy of src (dst's old ranges are freed). */
 void fsim_weak_copy(struct fsim_weak_set *dst, const struct fsim_weak_set *src);
 
-/* hash.c-like helpers in device.c */
 uint64_t fsim_mix64(uint64_t x);
+/* Bring the content hash up to date (sectors written since it was last computed). */
+void fsim_refresh_hash(struct fsim_device *dev);
 
 /* cut.c: apply the armed cut to the op being issued, then call the handler. Never returns. */
 _Noreturn void fsim_fire_program_cut(struct fsim_device *dev, uint32_t off, const uint8_t *data,

@@ -79,7 +79,15 @@ static bool units_erased(const struct fsim_device *dev, uint32_t off, uint32_t l
 			n = len;
 		if (dev->sec[i].buf) {
 			const uint8_t *d = dev->sec[i].buf->data + in;
-			for (uint32_t k = 0; k < n; k++) {
+			uint64_t ew = ev ? ~0ull : 0ull;
+			uint32_t k = 0;
+			for (; k + 8 <= n; k += 8) { /* words first: the common case is all erased */
+				uint64_t w;
+				memcpy(&w, d + k, 8);
+				if (w != ew)
+					break;
+			}
+			for (; k < n; k++) {
 				if (d[k] != ev) {
 					uint32_t wu = l->geo.write_unit;
 					*bad = (off + k) & ~(wu - 1);

@@ -28,6 +28,8 @@ static void share_sectors(struct fsim_sector *dst, const struct fsim_sector *src
 
 struct fsim_snapshot *fsim_snapshot_take(const struct fsim_device *dev)
 {
+	/* Snapshots are shared between threads and never written: hash them up to date now. */
+	fsim_refresh_hash((struct fsim_device *)dev);
 	struct fsim_snapshot *s = calloc(1, sizeof *s);
 	if (!s)
 		return NULL;
@@ -95,6 +97,7 @@ int fsim_snapshot_restore(struct fsim_device *dev, const struct fsim_snapshot *s
 	memcpy(dev->parts, s->parts, sizeof dev->parts);
 	dev->nparts = s->nparts;
 	dev->hash = s->hash;
+	dev->hash_stale = false;
 	dev->stats = s->stats;
 	memcpy(dev->viol, s->viol, sizeof dev->viol);
 	dev->nviol = s->nviol;
@@ -121,6 +124,7 @@ struct fsim_device *fsim_fork(const struct fsim_device *dev)
 	share_sectors(f->sec, dev->sec, dev->layout->nsectors);
 	memcpy(f->parts, dev->parts, sizeof f->parts);
 	f->nparts = dev->nparts;
+	fsim_refresh_hash((struct fsim_device *)dev);
 	f->hash = dev->hash;
 	f->stats = dev->stats;
 	memcpy(f->viol, dev->viol, sizeof f->viol);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/sha256.h>
+
 #include "sim/flash_port.h"
 #include "sim/sweep_runner.h"
 
@@ -41,12 +43,16 @@ static uint64_t fnv1a(const uint8_t *p, size_t n)
 	return h;
 }
 
+static struct sweep_node *node_of(void *ctx)
+{
+	/* ctx is the mbedtls state embedded in the node */
+	return (struct sweep_node *)((char *)ctx - offsetof(struct sweep_node, crypto_state));
+}
+
 static int memo_verify(void *ctx, const uint8_t *spki, size_t spki_len,
 		       const uint8_t digest[BO_SHA256_LEN], const uint8_t *sig, size_t sig_len)
 {
-	/* ctx is the mbedtls state embedded in the node */
-	struct sweep_node *n = (struct sweep_node *)((char *)ctx - offsetof(struct sweep_node,
-									    crypto_state));
+	struct sweep_node *n = node_of(ctx);
 	uint64_t sh = fnv1a(sig, sig_len) ^ fnv1a(spki, spki_len) * 31 ^ sig_len;
 	for (int i = 0; i < SWEEP_VERIFY_MEMO; i++) {
 		const struct sweep_verify_memo *m = &n->memo[i];
@@ -58,6 +64,69 @@ static int memo_verify(void *ctx, const uint8_t *spki, size_t spki_len,
 	*m = (struct sweep_verify_memo){.sig_hash = sh, .result = result, .used = true};
 	memcpy(m->digest, digest, 32);
 	return result;
+}
+
+static void memo_sha_start(void *ctx)
+{
+	struct sweep_node *n = node_of(ctx);
+	n->stream.len = 0;
+	n->stream.fp[0] = 0x243f6a8885a308d3ull;
+	n->stream.fp[1] = 0x13198a2e03707344ull;
+}
+
+static void memo_sha_update(void *ctx, const void *data, size_t len)
+{
+	struct sweep_hash_stream *st = &node_of(ctx)->stream;
+	if (st->len + len > st->cap) {
+		size_t cap = st->cap ? st->cap : 65536;
+		while (cap < st->len + len)
+			cap *= 2;
+		st->buf = realloc(st->buf, cap);
+		if (!st->buf)
+			abort();
+		st->cap = cap;
+	}
+	memcpy(st->buf + st->len, data, len);
+	/* Two independent multiply-xorshift lanes over 8-byte words (fast, not cryptographic:
+	 * a 128-bit fingerprint only has to tell apart the states of one simulation). A stream
+	 * split differently gives another fingerprint, which only costs a memo miss. */
+	const uint8_t *p = data;
+	uint64_t a = st->fp[0], b = st->fp[1];
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		a = (a ^ w) * 0x9e3779b97f4a7c15ull;
+		a ^= a >> 32;
+		b = (b + w) * 0xff51afd7ed558ccdull;
+		b ^= b >> 29;
+	}
+	for (; i < len; i++) {
+		a = (a ^ p[i]) * 0x100000001b3ull;
+		b = (b + p[i] + 1) * 0xc4ceb9fe1a85ec53ull;
+	}
+	a ^= len;
+	b += len;
+	st->fp[0] = a;
+	st->fp[1] = b;
+	st->len += len;
+}
+
+static void memo_sha_finish(void *ctx, uint8_t digest[BO_SHA256_LEN])
+{
+	struct sweep_node *n = node_of(ctx);
+	struct sweep_hash_stream *st = &n->stream;
+	for (int i = 0; i < SWEEP_HASH_MEMO; i++) {
+		const struct sweep_hash_memo *m = &n->hash_memo[i];
+		if (m->used && m->len == st->len && m->fp[0] == st->fp[0] && m->fp[1] == st->fp[1]) {
+			memcpy(digest, m->digest, BO_SHA256_LEN);
+			return;
+		}
+	}
+	mbedtls_sha256_ret(st->buf, st->len, digest, 0);
+	struct sweep_hash_memo *m = &n->hash_memo[n->hash_memo_next++ % SWEEP_HASH_MEMO];
+	*m = (struct sweep_hash_memo){{st->fp[0], st->fp[1]}, st->len, {0}, true};
+	memcpy(m->digest, digest, BO_SHA256_LEN);
 }
 
 static int area(struct sweep_node *n, const char *name, struct bo_flash_area *out, bool required,
@@ -87,6 +156,9 @@ int sweep_node_init(struct sweep_node *n, const struct sweep_workload *w, char *
 	bo_crypto_mbedtls_init(&n->crypto_state, &n->crypto);
 	n->verify = n->crypto.ecdsa_p256_verify;
 	n->crypto.ecdsa_p256_verify = memo_verify;
+	n->crypto.sha256_start = memo_sha_start;
+	n->crypto.sha256_update = memo_sha_update;
+	n->crypto.sha256_finish = memo_sha_finish;
 	n->cfg = (struct bo_boot_cfg){
 		.strategy = w->strategy,
 		.crypto = &n->crypto,
@@ -127,6 +199,8 @@ void sweep_node_free(struct sweep_node *n)
 	bo_crypto_mbedtls_free(&n->crypto_state);
 	free(n->ram);
 	n->ram = NULL;
+	free(n->stream.buf);
+	n->stream = (struct sweep_hash_stream){0};
 	n->dev = NULL;
 }
 

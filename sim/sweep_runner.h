@@ -131,6 +131,23 @@ struct sweep_verify_memo {
 	bool used;
 };
 
+/* Memo of SHA-256 streams, the same idea for hashing: the bootloader hashes the same few
+ * images on every boot. The stream is copied and fingerprinted with a fast 128-bit hash;
+ * only a fingerprint never seen before pays for the real SHA-256. */
+#define SWEEP_HASH_MEMO 16
+struct sweep_hash_memo {
+	uint64_t fp[2];
+	uint64_t len;
+	uint8_t digest[32];
+	bool used;
+};
+
+struct sweep_hash_stream {
+	uint8_t *buf;
+	size_t len, cap;
+	uint64_t fp[2];
+};
+
 /* A device: flash, ports, and the RAM of its firmware. */
 struct sweep_node {
 	const struct sweep_workload *w;
@@ -141,6 +158,9 @@ struct sweep_node {
 	struct bo_crypto crypto;
 	struct sweep_verify_memo memo[SWEEP_VERIFY_MEMO];
 	unsigned memo_next;      /* round-robin replacement */
+	struct sweep_hash_memo hash_memo[SWEEP_HASH_MEMO];
+	unsigned hash_memo_next;
+	struct sweep_hash_stream stream;
 	int (*verify)(void *ctx, const uint8_t *spki_der, size_t spki_len, const uint8_t *digest,
 		      const uint8_t *sig_der, size_t sig_len); /* the backend's own */
 	struct bo_boot boot;     /* bootloader and application RAM: poisoned at power loss */
