@@ -608,8 +608,10 @@ static void on_block_status(struct bo_blob_cli *cli, struct bo_blob_cli_target *
 {
 	if (cli->state != BO_BLOB_CLI_BLOCK_START && cli->state != BO_BLOB_CLI_BLOCK_GET)
 		return;
-	/* a success must be about our block; an error may carry none (0xffff) */
-	if (m->status == BO_BLOB_SUCCESS && m->block != cli->block)
+	/* a success must be about our block; an error may carry none (0xffff), and so may a
+	 * server that has every block (COMPLETE after a reboot: nothing missing) */
+	if (m->status == BO_BLOB_SUCCESS && m->block != cli->block &&
+	    !(m->block == 0xffffu && m->format == BO_BLOB_MISSING_NONE))
 		return;
 	t->status = m->status;
 	t->acked = 1;

@@ -283,10 +283,10 @@ static void block_status_rsp(struct bo_blob_srv *srv, uint16_t dst, uint16_t app
 			return;
 		m.missing = list;
 		m.missing_len = (size_t)n;
+	} else if (srv->phase == BO_BLOB_PHASE_COMPLETE || (missing == 0 && srv->chunk_count)) {
+		m.format = BO_BLOB_MISSING_NONE;
 	} else if (missing == srv->chunk_count) {
 		m.format = BO_BLOB_MISSING_ALL;
-	} else if (missing == 0) {
-		m.format = BO_BLOB_MISSING_NONE;
 	} else {
 		m.format = BO_BLOB_MISSING_SOME;
 		m.missing = srv->missing;
@@ -400,60 +400,92 @@ static int give_up_sector(struct bo_blob_srv *srv, uint32_t off)
 	return 0;
 }
 
-/* What flash holds where a chunk goes ([off, off + span), the chunk padded with the erase
- * value): 0 erased, 1 the chunk already, 2 something else, -1 read error. */
-static int chunk_dest(const struct bo_blob_srv *srv, uint32_t off, const uint8_t *data,
-		      size_t len, uint32_t span)
+/*
+ * Where a chunk goes ([off, off + span), the chunk padded with the erase value), write unit
+ * by write unit: each unit is erased, already what we would write (programmed before a power
+ * cut), or something else (torn). pass 0: 1 when some unit is something else, else 0.
+ * pass 1: program every run of erased units. -1 on a flash error.
+ */
+static int chunk_units(struct bo_blob_srv *srv, uint32_t off, const uint8_t *data, size_t len,
+		       uint32_t span, int pass)
 {
 	uint8_t buf[BLANK_CHUNK];
+	uint8_t pad[BLANK_CHUNK];
 	uint8_t ev = srv->area.flash->erase_value;
-	bool blank = true, equal = true;
+	uint32_t wu = write_unit(srv);
+	uint32_t run = 0, run_len = 0; /* pending run of erased units (pass 1) */
 
-	for (uint32_t pos = 0; pos < span && (blank || equal);) {
+	for (uint32_t pos = 0; pos < span;) {
 		uint32_t n = span - pos < BLANK_CHUNK ? span - pos : BLANK_CHUNK;
 
 		if (bo_area_read(&srv->area, off + pos, buf, n) != 0)
 			return -1;
-		for (uint32_t i = 0; i < n; i++, pos++) {
-			uint8_t want = pos < len ? data[pos] : ev;
+		for (uint32_t u = 0; u < n; u += wu) {
+			bool blank = true, equal = true;
 
-			blank &= buf[i] == ev;
-			equal &= buf[i] == want;
+			for (uint32_t i = u; i < u + wu; i++) {
+				uint8_t want = pos + i < len ? data[pos + i] : ev;
+
+				blank &= buf[i] == ev;
+				equal &= buf[i] == want;
+			}
+			if (!blank && !equal && pass == 0)
+				return 1;
+			if (pass == 0)
+				continue;
+			if (blank && !equal) {
+				if (!run_len)
+					run = pos + u;
+				run_len += wu;
+				continue;
+			}
+			if (run_len) {
+				if (bo_area_program(&srv->area, off + run, data + run, run_len) != 0)
+					return -1;
+				run_len = 0;
+			}
+		}
+		pos += n;
+		/* a run reaching into the padded tail is programmed from a padded copy */
+		if (pass == 1 && run_len && run + run_len > len) {
+			uint32_t head = run + run_len - wu; /* the last unit holds the tail */
+
+			if (head > run &&
+			    bo_area_program(&srv->area, off + run, data + run, head - run) != 0)
+				return -1;
+			memset(pad, ev, wu);
+			memcpy(pad, data + head, len - head);
+			if (bo_area_program(&srv->area, off + head, pad, wu) != 0)
+				return -1;
+			run_len = 0;
 		}
 	}
-	return equal ? 1 : blank ? 0 : 2;
+	if (pass == 1 && run_len &&
+	    bo_area_program(&srv->area, off + run, data + run, run_len) != 0)
+		return -1;
+	return 0;
 }
 
 /*
- * Store one chunk (it starts on a write unit): program it, unless flash holds it already
- * (programmed before a power cut). 0, or -1 on a flash error.
+ * Store one chunk (it starts on a write unit): program the units flash does not hold yet;
+ * units already holding the chunk's bytes (programmed before a power cut) are never
+ * programmed twice; a torn unit costs the sector (give_up_sector). 0, or -1 on error.
  */
 static int store_chunk(struct bo_blob_srv *srv, uint32_t off, const uint8_t *data, size_t len)
 {
 	uint32_t wu = write_unit(srv);
 	uint32_t full = (uint32_t)len / wu * wu;
 	uint32_t span = full + (full < len ? wu : 0);
-	uint8_t pad[64];
 	int st;
 
-	if (wu > sizeof(pad))
+	if (wu > BLANK_CHUNK || BLANK_CHUNK % wu != 0)
 		return -1;
-	st = chunk_dest(srv, off, data, len, span);
+	st = chunk_units(srv, off, data, len, span, 0);
 	if (st < 0)
 		return -1;
-	if (st == 1)
-		return 0;
-	if (st == 2 && give_up_sector(srv, off) != 0)
+	if (st == 1 && give_up_sector(srv, off) != 0)
 		return -1;
-	if (full && bo_area_program(&srv->area, off, data, full) != 0)
-		return -1;
-	if (full < len) {
-		memset(pad, srv->area.flash->erase_value, wu);
-		memcpy(pad, data + full, len - full);
-		if (bo_area_program(&srv->area, off + full, pad, wu) != 0)
-			return -1;
-	}
-	return 0;
+	return chunk_units(srv, off, data, len, span, 1);
 }
 
 /* ---- message handlers ------------------------------------------------------------- */
@@ -806,6 +838,12 @@ int bo_blob_srv_restore(struct bo_blob_srv *srv)
 		srv->phase = BO_BLOB_PHASE_COMPLETE;
 		break;
 	default:
+		if (all_received(srv)) {
+			/* cut before the COMPLETE record: every block is stored */
+			srv->phase = BO_BLOB_PHASE_COMPLETE;
+			store_state(srv);
+			break;
+		}
 		srv->phase = BO_BLOB_PHASE_SUSPENDED;
 		break;
 	}
@@ -956,7 +994,7 @@ void bo_blob_srv_info(const struct bo_blob_srv *srv, struct bo_blob_info_status 
 	out->max_block_size_log = c->max_block_size_log;
 	out->max_chunks = c->max_chunks;
 	out->max_chunk_size = c->max_chunk_size;
-	out->max_size = srv->cfg.storage.size;
+	out->max_size = srv->area.size;
 	out->mtu = c->mtu;
 	out->modes = c->modes;
 }
