@@ -657,6 +657,14 @@ static void test_cut_sweep_16k(void **state)
 	sweep(16384, false);
 }
 
+static void test_cut_sweep_pull(void **state)
+{
+	(void)state;
+	g_mode = BO_BLOB_MODE_PULL;
+	sweep(4096, false);
+	g_mode = BO_BLOB_MODE_PUSH;
+}
+
 static void test_cut_sweep_metastable(void **state)
 {
 	(void)state;
@@ -669,6 +677,60 @@ static bool srv0_blocks_2(void *ctx)
 	struct fx *f = ctx;
 
 	return f->n[0].blocks_done >= 2;
+}
+
+/* A target whose storage is too small, and one that cannot do pull: lost with the reason;
+ * the third completes. */
+static void test_refusing_targets(void **state)
+{
+	struct fx *f = fx_new(7, 0, 30001);
+
+	(void)state;
+	/* node 0: a 16 KiB storage area; node 1: push only */
+	f->n[0].cfg.storage.size = 16384;
+	bo_blob_srv_init(&f->n[0].srv, &f->n[0].cfg);
+	assert_int_equal(bo_blob_srv_prepare(&f->n[0].srv, BLOB_ID, 5, SRV_TIMEOUT_BASE, NULL), 0);
+	f->n[1].cfg.caps.modes = BO_BLOB_MODE_PUSH;
+	bo_blob_srv_init(&f->n[1].srv, &f->n[1].cfg);
+	assert_int_equal(bo_blob_srv_prepare(&f->n[1].srv, BLOB_ID, 5, SRV_TIMEOUT_BASE, NULL), 0);
+	g_mode = BO_BLOB_MODE_PULL;
+	fx_start(f, GROUP, NSRV);
+	g_mode = BO_BLOB_MODE_PUSH;
+	assert_true(pump_run(&f->pump, HOUR, cli_finished, f));
+	assert_int_equal(f->cli.state, BO_BLOB_CLI_DONE);
+	assert_true(f->success);
+	assert_int_equal(f->lost_calls, 2);
+	assert_int_equal(f->cli.targets[0].state, BO_BLOB_TARGET_LOST);
+	assert_int_equal(f->cli.targets[0].status, BO_BLOB_ERR_BLOB_TOO_LARGE);
+	assert_int_equal(f->cli.targets[1].state, BO_BLOB_TARGET_LOST);
+	assert_int_equal(f->cli.targets[1].status, BO_BLOB_ERR_UNSUPPORTED_MODE);
+	expect_blob(f, 2);
+	fx_free(f);
+}
+
+/* One seed, one run: the same events, the same time, the same messages. */
+static void test_deterministic(void **state)
+{
+	uint64_t now[2], events[2], sent[2], lost[2];
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		struct fx *f = fx_new(99, 120, 30001);
+
+		fx_start(f, GROUP, NSRV);
+		assert_true(pump_run(&f->pump, HOUR, cli_finished, f));
+		assert_true(f->success);
+		now[k] = f->pump.now;
+		events[k] = f->pump.events;
+		sent[k] = f->cn->sent;
+		lost[k] = f->pump.lost;
+		fx_free(f);
+	}
+	assert_int_equal(now[0], now[1]);
+	assert_int_equal(events[0], events[1]);
+	assert_int_equal(sent[0], sent[1]);
+	assert_int_equal(lost[0], lost[1]);
+	assert_true(lost[0] > 0);
 }
 
 static void test_cancel(void **state)
@@ -705,6 +767,9 @@ int main(void)
 		cmocka_unit_test(test_cut_sweep_4k),
 		cmocka_unit_test(test_cut_sweep_16k),
 		cmocka_unit_test(test_cut_sweep_metastable),
+		cmocka_unit_test(test_cut_sweep_pull),
+		cmocka_unit_test(test_refusing_targets),
+		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_cancel),
 	};
 
