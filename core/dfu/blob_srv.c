@@ -699,13 +699,13 @@ static void handle_chunk(struct bo_blob_srv *srv, const struct bo_blob_chunk *m)
 		return;
 	}
 
-	if (srv->x.mode == BO_BLOB_MODE_PULL)
-		block_report(srv);
 	done = srv->block;
 	(void)bo_blob_bitmap_set(srv->x.blocks, sizeof(srv->x.blocks), done, false);
 	if (!all_received(srv))
 		srv->phase = BO_BLOB_PHASE_WAITING_FOR_BLOCK;
 	store_state(srv); /* the block counts as received only once this record is written */
+	if (srv->x.mode == BO_BLOB_MODE_PULL)
+		block_report(srv); /* empty: the client may move on */
 	if (srv->cfg.cb.block_done)
 		srv->cfg.cb.block_done(srv->cfg.cb.ctx, srv, done);
 	if (srv->phase == BO_BLOB_PHASE_WAITING_FOR_CHUNK && srv->x.mode != BO_BLOB_MODE_PULL)
