@@ -1,0 +1,48 @@
+#!/bin/sh
+# `brownout sweep` as CI uses it: exit codes, the summary line, the database, replay.
+# Usage: test_sweep_cli.sh BROWNOUT SWEEPS_DIR CLI_DIR
+set -u
+bin=$1 sweeps=$2 cli=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+check() { # expected-exit description command...
+	want=$1 what=$2
+	shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	got=$?
+	if [ "$got" -ne "$want" ]; then
+		echo "FAIL: $what: exit $got, expected $want"; cat "$tmp/out" "$tmp/err"; fail=1
+	else
+		echo "ok: $what"
+	fi
+}
+good=$sweeps/nrf52840-overwrite-tiny.yaml
+
+check 0 "a passing sweep exits 0" "$bin" sweep "$good" --db "$tmp/a.db"
+grep -q "^sweep nrf52840-overwrite-tiny: overwrite on nrf52840, depth 1, between+torn: .* 0 failures" "$tmp/out" ||
+	{ echo "FAIL: summary line"; cat "$tmp/out"; fail=1; }
+check 0 "the same sweep on 3 jobs" "$bin" sweep "$good" --db "$tmp/a.db" --jobs 3
+check 0 "a shard" "$bin" sweep "$good" --db "$tmp/a.db" --shard 1/4
+python3 - "$tmp/a.db" <<'PY' || fail=1
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("SELECT cut_points, distinct_states, failures, pass, shard FROM sweep ORDER BY id").fetchall()
+assert len(rows) == 3, rows
+assert rows[0][:4] == rows[1][:4], ("jobs changed the result", rows)
+assert rows[2][4] == "1/4" and rows[2][0] < rows[0][0], rows
+assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+print("ok: database rows (identical for 1 and 3 jobs, shard smaller)")
+PY
+check 1 "a failing sweep exits 1" "$bin" sweep "$cli/wrong-expect.yaml" --db "$tmp/b.db"
+grep -q "baseline" "$tmp/out" || { echo "FAIL: baseline failure not reported"; fail=1; }
+check 2 "a missing file exits 2" "$bin" sweep "$tmp/nope.yaml" --no-db
+check 2 "a bad option exits 2" "$bin" sweep "$good" --jobs 0
+check 2 "a bad shard exits 2" "$bin" sweep "$good" --shard 4/4
+check 0 "replay of a cut point" "$bin" sweep "$good" --repro t5.1 --trace
+grep -q "POWER CUT" "$tmp/out" || grep -q "continuation" "$tmp/out" ||
+	{ echo "FAIL: replay printed no trace"; cat "$tmp/out"; fail=1; }
+check 2 "a malformed repro ID exits 2" "$bin" sweep "$good" --repro x12
+check 2 "a repro ID past the workload exits 2" "$bin" sweep "$good" --repro t99999.0
+check 0 "--help" "$bin" sweep --help
+exit $fail
