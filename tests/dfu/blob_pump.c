@@ -303,6 +303,28 @@ void pump_flash_init(struct pump_flash *f, uint32_t sector_size, uint32_t blob_s
 		abort();
 }
 
+void pump_flash_init_preset(struct pump_flash *f, const char *preset, uint32_t blob_off,
+			    uint32_t blob_size, uint32_t state_off, uint32_t state_size)
+{
+	struct fsim_geometry g;
+	struct fsim_partition parts[2] = {
+		{.name = "blob", .off = blob_off, .size = blob_size},
+		{.name = "state", .off = state_off, .size = state_size},
+	};
+	char err[160] = "unknown preset";
+
+	memset(f, 0, sizeof(*f));
+	if (fsim_preset(preset, &g) != 0 || !(f->dev = fsim_create(&g, err, sizeof(err))) ||
+	    fsim_set_partitions(f->dev, parts, 2, err, sizeof(err)) != 0) {
+		fprintf(stderr, "pump_flash_init_preset: %s\n", err);
+		abort();
+	}
+	sim_flash_port_init(&f->port, f->dev);
+	if (sim_flash_area(&f->port, "blob", &f->blob) != 0 ||
+	    sim_flash_area(&f->port, "state", &f->state) != 0)
+		abort();
+}
+
 void pump_flash_free(struct pump_flash *f)
 {
 	fsim_destroy(f->dev);

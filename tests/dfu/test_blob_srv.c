@@ -38,7 +38,7 @@ struct fx {
 	struct pump_node *sn, *cn;
 	struct tcli cli;
 	unsigned started, blocks_done, complete, suspended, resumed, cancelled;
-	uint8_t blob[40960];
+	uint8_t blob[100000];
 };
 
 static void tcli_rx(void *owner, const struct bo_mesh_rx *rx, uint32_t op, const uint8_t *p,
@@ -123,13 +123,26 @@ static void cb_cancelled(void *ctx, struct bo_blob_srv *srv, uint64_t id)
 	f->cancelled++;
 }
 
+static struct fx *fx_new_flash(const struct pump_flash *fl, uint8_t modes);
+
 static struct fx *fx_new(uint32_t sector_size, uint32_t blob_sectors, uint32_t wu, uint8_t modes)
+{
+	struct pump_flash fl;
+
+	pump_flash_init(&fl, sector_size, blob_sectors, wu);
+	return fx_new_flash(&fl, modes);
+}
+
+/* The fixture on a given flash (its port is re-pointed at the fixture's copy). */
+static struct fx *fx_new_flash(const struct pump_flash *fl, uint8_t modes)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
 	pump_init(&f->pump, 1, 0, 1000);
-	pump_flash_init(&f->fl, sector_size, blob_sectors, wu);
+	f->fl = *fl;
+	f->fl.blob.flash = &f->fl.port;
+	f->fl.state.flash = &f->fl.port;
 	f->sn = pump_add_node(&f->pump, SRV_ADDR, srv_rx, srv_timer, f);
 	f->cn = pump_add_node(&f->pump, CLI_ADDR, tcli_rx, NULL, &f->cli);
 	f->cfg = (struct bo_blob_srv_config){
@@ -764,6 +777,71 @@ static void test_restore_shared_sector(void **state)
 	fx_free(f);
 }
 
+/* stm32f4 sectors (16, 16, 16, 64 KiB under the BLOB), write unit 1, 4 KiB blocks: a torn
+ * chunk in the 64 KiB sector gives up the stored blocks of that sector only. */
+static void test_mixed_sectors(void **state)
+{
+	const uint32_t size = 100000; /* 25 blocks: 0..11 in the 16 KiB sectors, 12..24 in 64 KiB */
+	struct pump_flash fl;
+	struct fx *f;
+	struct bo_blob_xfer_status st;
+	uint8_t junk[7];
+	uint8_t *big = malloc(size);
+
+	(void)state;
+	assert_non_null(big);
+	pump_flash_init_preset(&fl, "stm32f4", 0x4000, 0x1c000, 0x20000, 0x40000);
+	f = fx_new_flash(&fl, BO_BLOB_MODE_PUSH);
+	/* reuse the fixture's pattern generator for 100000 bytes */
+	for (uint32_t i = 0; i < size; i++)
+		big[i] = (uint8_t)(i * 131 + (i >> 9));
+	assert_true(size <= sizeof(f->blob));
+	memcpy(f->blob, big, size);
+	free(big);
+	/* an old image everywhere */
+	memset(junk, 0x42, sizeof(junk));
+	for (uint32_t o = 0; o + sizeof(junk) <= f->fl.blob.size; o += sizeof(junk))
+		assert_int_equal(fsim_load_bytes(f->fl.dev, f->fl.blob.off + o, junk, sizeof(junk)),
+				 0);
+
+	assert_int_equal(bo_blob_srv_prepare(&f->srv, BLOB_ID, 5, 0, NULL), 0);
+	xfer_start(f, BO_BLOB_MODE_PUSH, BLOB_ID, size, 12);
+	expect_xfer_status(f, BO_BLOB_SUCCESS, BO_BLOB_PHASE_WAITING_FOR_BLOCK, NULL);
+	for (uint16_t b = 0; b < 14; b++)
+		send_block(f, size, 12, b, 250); /* 17 chunks, the last 96 bytes */
+	block_start(f, 14, 250);
+	for (uint16_t i = 0; i < 8; i++)
+		send_chunk(f, size, 12, 14, 250, i);
+	/* a torn chunk 9 of block 14, then a power cut */
+	memset(junk, 0x00, sizeof(junk));
+	assert_int_equal(fsim_load_bytes(f->fl.dev, f->fl.blob.off + 14 * 4096 + 9 * 250, junk,
+					 sizeof(junk)), 0);
+	poison_restore(f);
+	assert_int_equal(bo_blob_srv_restore(&f->srv), BO_BLOB_PHASE_SUSPENDED);
+	xfer_start(f, BO_BLOB_MODE_PUSH, BLOB_ID, size, 12);
+	expect_xfer_status(f, BO_BLOB_SUCCESS, BO_BLOB_PHASE_WAITING_FOR_BLOCK, &st);
+	assert_int_equal(st.blocks[0], 0x00);
+	assert_int_equal(st.blocks[1], 0xc0); /* 14, 15 */
+	send_block(f, size, 12, 14, 250);
+	fx_send(f, BO_OP_BLOB_XFER_GET, NULL, 0);
+	expect_xfer_status(f, BO_BLOB_SUCCESS, BO_BLOB_PHASE_WAITING_FOR_CHUNK, &st);
+	assert_int_equal(st.blocks[0], 0x00);
+	assert_int_equal(st.blocks[1], 0xf0); /* 12..15: the 64 KiB sector was given up */
+	for (uint16_t i = 0; i < 9; i++)
+		send_chunk(f, size, 12, 14, 250, i);
+	for (uint16_t b = 12; b < 25; b++)
+		if (b != 14)
+			send_block(f, size, 12, b, 250);
+	assert_int_equal(bo_blob_srv_phase(&f->srv), BO_BLOB_PHASE_COMPLETE);
+	expect_flash_blob(f, size);
+	/* the 16 KiB sectors were erased once, the 64 KiB one twice */
+	assert_int_equal(fsim_sector_erases(f->fl.dev, 1), 1);
+	assert_int_equal(fsim_sector_erases(f->fl.dev, 2), 1);
+	assert_int_equal(fsim_sector_erases(f->fl.dev, 3), 1);
+	assert_int_equal(fsim_sector_erases(f->fl.dev, 4), 2);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -777,6 +855,7 @@ int main(void)
 		cmocka_unit_test(test_persist_log),
 		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_restore_shared_sector),
+		cmocka_unit_test(test_mixed_sectors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
