@@ -71,6 +71,7 @@ struct fx {
 	unsigned done_calls, lost_calls, suspended_calls;
 	bool success;
 	uint16_t lost_addr[NSRV];
+	uint64_t lost_time[NSRV];
 	uint64_t chunks_sent, reports;
 };
 
@@ -129,8 +130,10 @@ static void cb_lost(void *ctx, struct bo_blob_cli *cli, const struct bo_blob_cli
 	(void)cli;
 	if (getenv("BLOB_DEBUG"))
 		fprintf(stderr, "lost %04x status %u phase %u cli state %u block %u t=%llu\n", t->addr, t->status, t->phase, cli->state, cli->block, (unsigned long long)f->pump.now);
-	if (f->lost_calls < NSRV)
+	if (f->lost_calls < NSRV) {
 		f->lost_addr[f->lost_calls] = t->addr;
+		f->lost_time[f->lost_calls] = f->pump.now;
+	}
 	f->lost_calls++;
 }
 
@@ -230,8 +233,9 @@ static struct fx *fx_new(uint64_t seed, uint32_t loss_permille, uint32_t size)
 		struct node *n = &f->n[i];
 
 		n->fx = f;
-		/* different write units per node: 4, 8, 16 */
-		pump_flash_init(&n->fl, g_node_sector, BLOB_BYTES / g_node_sector, 4u << i);
+		/* different write units per node: 4, 8, 32 (stm32h7) */
+		pump_flash_init(&n->fl, g_node_sector, BLOB_BYTES / g_node_sector,
+				i == 2 ? 32u : 4u << i);
 		/* an old image in the way: every sector must be erased before use */
 		{
 			uint8_t old_img[512];
@@ -319,9 +323,9 @@ static void run_transfer(uint64_t seed, uint32_t loss, uint16_t group)
 	assert_int_equal(f->lost_calls, 0);
 	for (int i = 0; i < NSRV; i++)
 		expect_blob(f, i);
-	/* 30001 bytes in 4 KiB blocks of 376-byte chunks (the nodes' write units 4..16) */
+	/* 30001 bytes in 4 KiB blocks of 352-byte chunks (377 rounded down to the 32-byte unit) */
 	assert_int_equal(f->cli.block_size_log, 12);
-	assert_int_equal(f->cli.chunk_size, 368);
+	assert_int_equal(f->cli.chunk_size, 352);
 	if (!loss)
 		assert_int_equal(f->cli.blocks_sent, 8);
 	/* lossless to a group: Information Get, Transfer Start, 8 x (Block Start, Block Get),
@@ -402,6 +406,8 @@ static void test_target_offline(void **state)
 	assert_true(f->success);
 	assert_int_equal(f->lost_calls, 1);
 	assert_int_equal(f->lost_addr[0], 0x0102);
+	/* silent through Information Get and its 4 retries: one client timeout (TTL 5) */
+	assert_int_equal(f->lost_time[0], bo_blob_cli_timeout_us(0, 5));
 	assert_int_equal(f->cli.targets[1].state, BO_BLOB_TARGET_LOST);
 	expect_blob(f, 0);
 	expect_blob(f, 2);
