@@ -363,6 +363,17 @@ static void tally_merge(struct tally *into, const struct tally *from)
 	}
 }
 
+/* The counts and kept failures of a tally, as a result (which takes over kept). */
+static void tally_to_result(const struct tally *t, struct sweep_result *r)
+{
+	r->cut_points = t->cut_points;
+	r->distinct_states = t->distinct;
+	memcpy(r->failures, t->failures, sizeof r->failures);
+	r->false_positives = t->false_positives;
+	r->kept = t->kept;
+	r->nkept = t->nkept;
+}
+
 struct sweep_ctx {
 	const struct sweep_workload *w;
 	const struct sweep_options *o;
@@ -573,12 +584,7 @@ int sweep_run(const struct sweep_workload *w, const struct sweep_options *o,
 	}
 	recording_free(&base);
 	sweep_node_free(&main_node);
-	r->cut_points = total.cut_points;
-	r->distinct_states = total.distinct;
-	memcpy(r->failures, total.failures, sizeof r->failures);
-	r->false_positives = total.false_positives;
-	r->kept = total.kept;
-	r->nkept = total.nkept;
+	tally_to_result(&total, r);
 	r->wall_s = now_s() - t0;
 	return 0;
 }
@@ -711,11 +717,6 @@ int sweep_replay(const struct sweep_workload *w, const struct sweep_options *o, 
 	}
 	recording_free(&rec);
 	sweep_node_free(&n);
-	r->cut_points = t.cut_points;
-	r->distinct_states = t.distinct;
-	memcpy(r->failures, t.failures, sizeof r->failures);
-	r->false_positives = t.false_positives;
-	r->kept = t.kept;
-	r->nkept = t.nkept;
+	tally_to_result(&t, r);
 	return rc;
 }

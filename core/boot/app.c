@@ -17,14 +17,21 @@ int bo_app_request_upgrade(struct bo_boot *b, const struct bo_boot_cfg *cfg, boo
 	return bo_field_write_magic(b, &cfg->upgrade, &b->tl_upgrade) ? BO_BOOT_E_FLASH : 0;
 }
 
-int bo_app_confirm(struct bo_boot *b, const struct bo_boot_cfg *cfg)
+/* Layout, then what flash says: the start of every query. */
+static int load_state(struct bo_boot *b, const struct bo_boot_cfg *cfg, struct bo_flash_state *st)
 {
 	const char *why;
-	struct bo_flash_state st;
 	if (bo_meta_layout(b, cfg, &why))
 		return BO_BOOT_E_CONFIG;
-	if (bo_read_state(b, &st))
-		return BO_BOOT_E_FLASH;
+	return bo_read_state(b, st) ? BO_BOOT_E_FLASH : 0;
+}
+
+int bo_app_confirm(struct bo_boot *b, const struct bo_boot_cfg *cfg)
+{
+	struct bo_flash_state st;
+	int err = load_state(b, cfg, &st);
+	if (err)
+		return err;
 	uint32_t limit = bo_trial_limit(cfg, &st);
 	if (limit == 0)
 		return 0; /* nothing on trial: already confirmed, or a strategy without trials */
@@ -39,12 +46,10 @@ int bo_app_confirm(struct bo_boot *b, const struct bo_boot_cfg *cfg)
 
 int bo_app_state(struct bo_boot *b, const struct bo_boot_cfg *cfg, struct bo_app_state *out)
 {
-	const char *why;
 	struct bo_flash_state st;
-	if (bo_meta_layout(b, cfg, &why))
-		return BO_BOOT_E_CONFIG;
-	if (bo_read_state(b, &st))
-		return BO_BOOT_E_FLASH;
+	int err = load_state(b, cfg, &st);
+	if (err)
+		return err;
 	uint32_t limit = bo_trial_limit(cfg, &st);
 	out->trial = limit > 0;
 	out->confirmed = limit == 0;
