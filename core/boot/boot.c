@@ -12,8 +12,8 @@ int bo_read_state(struct bo_boot *b, struct bo_flash_state *st)
 	const struct bo_boot_cfg *cfg = b->cfg;
 	uint32_t a = bo_align(cfg);
 	memset(st, 0, sizeof *st);
-	if (bo_log_read(b, &st->log) || bo_trailer_read_state(&cfg->primary, a, &st->primary) ||
-	    bo_trailer_read_state(&cfg->upgrade, a, &st->upgrade))
+	if (bo_log_read(b, &st->log) || bo_trailer_read_state(&b->state_primary, a, &st->primary) ||
+	    bo_trailer_read_state(&b->state_upgrade, a, &st->upgrade))
 		return BO_BOOT_E_FLASH;
 	st->started = st->log.count >= 1;
 	if (!st->started)

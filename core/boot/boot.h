@@ -43,6 +43,20 @@ struct bo_boot_cfg {
  * bootloaders copy through a 1 KiB buffer too, which keeps the op counts comparable). */
 #define BO_COPY_BUF 1024u
 
+/*
+ * A flash seen through repeated reads: every read is done BO_STABLE_READS times and a byte
+ * whose reads disagree reads as fully programmed (written, but no valid value). The
+ * bootloader reads its own state (trailers, progress log) this way, because a cut in the
+ * middle of a program can leave weak cells that read differently each time: a stray
+ * "erased" read of a half-written flag must not send it back to write that flag again, and
+ * a half-written flag must not read as set on some boots and not on others.
+ */
+#define BO_STABLE_READS 3
+struct bo_stable_flash {
+	struct bo_flash flash;        /* dev points back at this struct */
+	const struct bo_flash *inner;
+};
+
 /* RAM workspace of one bootloader run. Contents do not survive a reset and need none. */
 struct bo_boot {
 	const struct bo_boot_cfg *cfg;
@@ -52,6 +66,10 @@ struct bo_boot {
 	uint32_t meta_upgrade;
 	uint32_t data_limit;    /* bytes an image may use in either slot */
 	uint32_t log_capacity;  /* progress-log entries that fit in the primary meta sector */
+	struct bo_stable_flash stable_primary;
+	struct bo_stable_flash stable_upgrade;
+	struct bo_flash_area state_primary; /* the slots read through the stable flashes */
+	struct bo_flash_area state_upgrade;
 	uint8_t buf[BO_COPY_BUF];
 };
 

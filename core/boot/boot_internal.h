@@ -23,6 +23,7 @@ int bo_field_write_swap_size(struct bo_boot *b, const struct bo_flash_area *slot
 int bo_field_write_flag(struct bo_boot *b, const struct bo_flash_area *slot, uint32_t off);
 int bo_field_write_magic(struct bo_boot *b, const struct bo_flash_area *slot,
 			 const struct bo_trailer_layout *tl);
+/* Pass a stable area (b->state_primary / b->state_upgrade): weak cells count as written. */
 bool bo_meta_is_erased(struct bo_boot *b, const struct bo_flash_area *slot, uint32_t meta_off,
 		       int *err);
 

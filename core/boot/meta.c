@@ -95,6 +95,66 @@ static void overwrite_limit(struct bo_boot *b, uint32_t meta_min)
 	}
 }
 
+/* ---- Stable reads ---------------------------------------------------------------------- */
+
+static const struct bo_flash *inner_of(void *dev)
+{
+	return ((const struct bo_stable_flash *)dev)->inner;
+}
+
+static int stable_read(void *dev, uint32_t off, void *buf, uint32_t len)
+{
+	const struct bo_flash *f = inner_of(dev);
+	uint8_t *out = buf, tmp[32];
+	uint8_t programmed = (uint8_t)~f->erase_value;
+	if (f->read(f->dev, off, buf, len))
+		return -1;
+	for (int r = 1; r < BO_STABLE_READS; r++) {
+		for (uint32_t k = 0; k < len; k += sizeof tmp) {
+			uint32_t n = len - k < sizeof tmp ? len - k : (uint32_t)sizeof tmp;
+			if (f->read(f->dev, off + k, tmp, n))
+				return -1;
+			/* A byte whose reads disagree has weak cells: report it as fully
+			 * programmed, which every decoder takes as "written, not valid". */
+			for (uint32_t i = 0; i < n; i++)
+				if (out[k + i] != tmp[i])
+					out[k + i] = programmed;
+		}
+	}
+	return 0;
+}
+
+static int stable_program(void *dev, uint32_t off, const void *buf, uint32_t len)
+{
+	const struct bo_flash *f = inner_of(dev);
+	return f->program(f->dev, off, buf, len);
+}
+
+static int stable_erase(void *dev, uint32_t off, uint32_t len)
+{
+	const struct bo_flash *f = inner_of(dev);
+	return f->erase(f->dev, off, len);
+}
+
+static int stable_sector(void *dev, uint32_t off, uint32_t *start, uint32_t *size)
+{
+	const struct bo_flash *f = inner_of(dev);
+	return f->sector(f->dev, off, start, size);
+}
+
+static void stable_area(struct bo_stable_flash *s, const struct bo_flash_area *a,
+			struct bo_flash_area *out)
+{
+	s->inner = a->flash;
+	s->flash = *a->flash;
+	s->flash.dev = s;
+	s->flash.read = stable_read;
+	s->flash.program = stable_program;
+	s->flash.erase = stable_erase;
+	s->flash.sector = stable_sector;
+	*out = (struct bo_flash_area){&s->flash, a->off, a->size};
+}
+
 int bo_meta_layout(struct bo_boot *b, const struct bo_boot_cfg *cfg, const char **why)
 {
 	b->cfg = cfg;
@@ -103,6 +163,8 @@ int bo_meta_layout(struct bo_boot *b, const struct bo_boot_cfg *cfg, const char 
 		*why = "primary, upgrade and crypto are required";
 		return BO_BOOT_E_CONFIG;
 	}
+	stable_area(&b->stable_primary, &cfg->primary, &b->state_primary);
+	stable_area(&b->stable_upgrade, &cfg->upgrade, &b->state_upgrade);
 	uint32_t wu = cfg->primary.flash->write_unit, a = bo_align(cfg);
 	if (wu == 0 || BO_COPY_BUF % wu) {
 		*why = "write unit does not divide the copy buffer";
@@ -177,7 +239,7 @@ int bo_log_read(struct bo_boot *b, struct bo_log *log)
 	log->count = 0;
 	for (uint32_t off = 0; off < total; off += BO_COPY_BUF) {
 		uint32_t n = total - off < BO_COPY_BUF ? total - off : BO_COPY_BUF;
-		if (bo_area_read(p, b->meta_primary + off, b->buf, n))
+		if (bo_area_read(&b->state_primary, b->meta_primary + off, b->buf, n))
 			return BO_BOOT_E_FLASH;
 		for (uint32_t e = 0; e < n; e += wu) {
 			bool erased = true;
