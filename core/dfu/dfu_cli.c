@@ -1,0 +1,519 @@
+/*
+ * core/dfu/dfu_cli.c: Firmware Update Client (see dfu_cli.h).
+ */
+#include "core/dfu/dfu_cli.h"
+
+#include <string.h>
+
+#include "core/dfu/timeouts.h"
+
+static uint32_t step_timer(const struct bo_dfu_cli *cli)
+{
+	return cli->cfg.timer_base + BO_DFU_CLI_TIMER_STEP;
+}
+
+static uint64_t now(const struct bo_dfu_cli *cli)
+{
+	return cli->cfg.mesh->now_us(cli->cfg.mesh->ctx);
+}
+
+static struct bo_dfu_cli_target *find(struct bo_dfu_cli *cli, uint16_t addr)
+{
+	for (uint8_t i = 0; i < cli->ntargets; i++)
+		if (cli->targets[i].addr == addr)
+			return &cli->targets[i];
+	return NULL;
+}
+
+static bool pending(const struct bo_dfu_cli_target *t)
+{
+	return t->result == BO_DFU_CLI_PENDING;
+}
+
+static void conclude(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t,
+		     enum bo_dfu_cli_result r)
+{
+	if (!pending(t))
+		return;
+	t->result = (uint8_t)r;
+	if (cli->cfg.cb.target_done)
+		cli->cfg.cb.target_done(cli->cfg.cb.ctx, cli, t);
+}
+
+static void finish(struct bo_dfu_cli *cli)
+{
+	bool ok = false;
+
+	cli->cfg.mesh->timer_cancel(cli->cfg.mesh->ctx, step_timer(cli));
+	for (uint8_t i = 0; i < cli->ntargets; i++) {
+		struct bo_dfu_cli_target *t = &cli->targets[i];
+
+		if (pending(t))
+			conclude(cli, t, t->verified ? BO_DFU_CLI_VERIFIED : BO_DFU_CLI_LOST);
+		if (t->result == BO_DFU_CLI_APPLIED || t->result == BO_DFU_CLI_VERIFIED)
+			ok = true;
+	}
+	cli->state = BO_DFU_CLI_DONE;
+	cli->success = ok;
+	if (cli->cfg.cb.done)
+		cli->cfg.cb.done(cli->cfg.cb.ctx, cli, ok);
+}
+
+static void send(struct bo_dfu_cli *cli, uint16_t dst, uint32_t opcode, const uint8_t *buf,
+		 int len)
+{
+	struct bo_mesh_tx tx;
+
+	if (len < 0)
+		return;
+	tx.dst = dst;
+	tx.app_idx = cli->upd.app_idx;
+	tx.ttl = cli->upd.ttl;
+	(void)cli->cfg.mesh->send(cli->cfg.mesh->ctx, &tx, opcode, buf, (size_t)len);
+}
+
+/* The request of the current step to one target. */
+static void send_request(struct bo_dfu_cli *cli, const struct bo_dfu_cli_target *t)
+{
+	uint8_t buf[16 + BO_DFU_METADATA_MAXLEN];
+
+	switch (cli->state) {
+	case BO_DFU_CLI_INFO:
+	case BO_DFU_CLI_CONFIRM: {
+		struct bo_dfu_info_get g = {cli->upd.img_idx, 1};
+
+		send(cli, t->addr, BO_OP_DFU_INFO_GET, buf,
+		     bo_dfu_info_get_encode(&g, buf, sizeof(buf)));
+		break;
+	}
+	case BO_DFU_CLI_CHECK: {
+		struct bo_dfu_metadata_check c = {cli->upd.img_idx, cli->upd.metadata,
+						  cli->upd.metadata_len};
+
+		send(cli, t->addr, BO_OP_DFU_METADATA_CHECK, buf,
+		     bo_dfu_metadata_check_encode(&c, buf, sizeof(buf)));
+		break;
+	}
+	case BO_DFU_CLI_START: {
+		struct bo_dfu_update_start s;
+
+		s.ttl = cli->upd.ttl;
+		s.timeout_base = cli->upd.timeout_base;
+		s.blob_id = cli->upd.blob_id;
+		s.img_idx = cli->upd.img_idx;
+		s.metadata = cli->upd.metadata;
+		s.metadata_len = cli->upd.metadata_len;
+		send(cli, t->addr, BO_OP_DFU_UPDATE_START, buf,
+		     bo_dfu_update_start_encode(&s, buf, sizeof(buf)));
+		break;
+	}
+	case BO_DFU_CLI_REFRESH:
+		send(cli, t->addr, BO_OP_DFU_UPDATE_GET, buf, 0);
+		break;
+	case BO_DFU_CLI_APPLY:
+		send(cli, t->addr, BO_OP_DFU_UPDATE_APPLY, buf, 0);
+		break;
+	default:
+		break;
+	}
+}
+
+static void next_step(struct bo_dfu_cli *cli);
+
+static bool step_done(const struct bo_dfu_cli *cli)
+{
+	for (uint8_t i = 0; i < cli->ntargets; i++)
+		if (pending(&cli->targets[i]) && !cli->targets[i].acked)
+			return false;
+	return true;
+}
+
+/* One round of the current step: the request to every target that has not answered. */
+static void send_round(struct bo_dfu_cli *cli)
+{
+	uint64_t delay = cli->upd.retry_us;
+
+	for (uint8_t i = 0; i < cli->ntargets; i++) {
+		struct bo_dfu_cli_target *t = &cli->targets[i];
+
+		if (!pending(t) || t->acked)
+			continue;
+		if (cli->state != BO_DFU_CLI_CONFIRM && t->tries > BO_DFU_CLI_RETRIES) {
+			t->status = BO_DFU_ERR_INTERNAL;
+			conclude(cli, t, BO_DFU_CLI_LOST);
+			continue;
+		}
+		t->tries++;
+		send_request(cli, t);
+	}
+	if (step_done(cli)) {
+		next_step(cli);
+		return;
+	}
+	if (cli->state == BO_DFU_CLI_CONFIRM) {
+		delay = cli->backoff;
+		if (cli->backoff < BO_DFU_CLI_CONFIRM_BACKOFF_MAX_US)
+			cli->backoff *= 2u;
+		if (now(cli) + delay > cli->deadline)
+			delay = cli->deadline > now(cli) ? cli->deadline - now(cli) : 0;
+	}
+	cli->cfg.mesh->timer_arm(cli->cfg.mesh->ctx, step_timer(cli), delay);
+}
+
+static void begin(struct bo_dfu_cli *cli, enum bo_dfu_cli_state st)
+{
+	cli->state = (uint8_t)st;
+	for (uint8_t i = 0; i < cli->ntargets; i++) {
+		cli->targets[i].acked = 0;
+		cli->targets[i].tries = 0;
+	}
+	if (st == BO_DFU_CLI_CONFIRM) {
+		cli->backoff = BO_DFU_CLI_CONFIRM_DELAY_US;
+		cli->deadline = now(cli) + cli->upd.confirm_timeout_us;
+		cli->cfg.mesh->timer_arm(cli->cfg.mesh->ctx, step_timer(cli), cli->backoff);
+		return;
+	}
+	send_round(cli);
+}
+
+static bool any_pending(const struct bo_dfu_cli *cli)
+{
+	for (uint8_t i = 0; i < cli->ntargets; i++)
+		if (pending(&cli->targets[i]))
+			return true;
+	return false;
+}
+
+static void start_blob(struct bo_dfu_cli *cli)
+{
+	struct bo_blob_cli_xfer x = cli->upd.blob;
+	uint16_t addrs[BO_DFU_CLI_TARGETS_MAX];
+	size_t n = 0;
+
+	for (uint8_t i = 0; i < cli->ntargets; i++)
+		if (pending(&cli->targets[i]))
+			addrs[n++] = cli->targets[i].addr;
+	x.id = cli->upd.blob_id;
+	x.size = cli->upd.size;
+	x.group = cli->upd.group;
+	x.app_idx = cli->upd.app_idx;
+	x.ttl = cli->upd.ttl;
+	x.timeout_base = cli->upd.timeout_base;
+	cli->state = BO_DFU_CLI_BLOB;
+	if (bo_blob_cli_send(&cli->blob, &x, addrs, n) != 0) {
+		for (uint8_t i = 0; i < cli->ntargets; i++)
+			conclude(cli, &cli->targets[i], BO_DFU_CLI_LOST);
+		finish(cli);
+	}
+}
+
+static void next_step(struct bo_dfu_cli *cli)
+{
+	cli->cfg.mesh->timer_cancel(cli->cfg.mesh->ctx, step_timer(cli));
+	if (!any_pending(cli)) {
+		finish(cli);
+		return;
+	}
+	switch (cli->state) {
+	case BO_DFU_CLI_INFO:
+		begin(cli, BO_DFU_CLI_CHECK);
+		break;
+	case BO_DFU_CLI_CHECK:
+		begin(cli, BO_DFU_CLI_START);
+		break;
+	case BO_DFU_CLI_START:
+		start_blob(cli);
+		break;
+	case BO_DFU_CLI_BLOB:
+		cli->rounds = 0;
+		begin(cli, BO_DFU_CLI_REFRESH);
+		break;
+	case BO_DFU_CLI_REFRESH:
+		if (cli->upd.apply)
+			begin(cli, BO_DFU_CLI_APPLY);
+		else
+			finish(cli);
+		break;
+	case BO_DFU_CLI_APPLY:
+		begin(cli, BO_DFU_CLI_CONFIRM);
+		break;
+	default:
+		finish(cli);
+		break;
+	}
+}
+
+/* ---- BLOB client callbacks ------------------------------------------------------------ */
+
+static int blob_read(void *ctx, uint32_t off, uint8_t *buf, uint32_t len)
+{
+	struct bo_dfu_cli *cli = ctx;
+
+	if (cli->cfg.cb.read)
+		return cli->cfg.cb.read(cli->cfg.cb.ctx, off, buf, len);
+	return bo_area_read(&cli->cfg.blob.source, off, buf, len);
+}
+
+static void blob_lost(void *ctx, struct bo_blob_cli *b, const struct bo_blob_cli_target *bt)
+{
+	struct bo_dfu_cli *cli = ctx;
+	struct bo_dfu_cli_target *t = find(cli, bt->addr);
+
+	(void)b;
+	if (t && cli->state == BO_DFU_CLI_BLOB)
+		conclude(cli, t, BO_DFU_CLI_LOST);
+}
+
+static void blob_suspended(void *ctx, struct bo_blob_cli *b)
+{
+	struct bo_dfu_cli *cli = ctx;
+
+	(void)b;
+	if (cli->state != BO_DFU_CLI_BLOB)
+		return;
+	for (uint8_t i = 0; i < cli->ntargets; i++)
+		conclude(cli, &cli->targets[i], BO_DFU_CLI_LOST);
+	finish(cli);
+}
+
+static void blob_done(void *ctx, struct bo_blob_cli *b, bool success)
+{
+	struct bo_dfu_cli *cli = ctx;
+
+	(void)success;
+	if (cli->state != BO_DFU_CLI_BLOB)
+		return;
+	for (uint8_t i = 0; i < b->ntargets; i++) {
+		struct bo_dfu_cli_target *t = find(cli, b->targets[i].addr);
+
+		if (t && b->targets[i].state != BO_BLOB_TARGET_DONE)
+			conclude(cli, t, BO_DFU_CLI_LOST);
+	}
+	next_step(cli);
+}
+
+/* ---- messages in ---------------------------------------------------------------------- */
+
+static void rx_info_status(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t,
+			   const uint8_t *p, size_t len)
+{
+	struct bo_dfu_info_status m;
+	struct bo_dfu_img_entry e;
+	size_t pos = 0;
+
+	if (bo_dfu_info_status_decode(p, len, &m) != BO_DFU_OK || m.first != cli->upd.img_idx ||
+	    bo_dfu_info_status_next(&m, &pos, &e) != 1 || e.fwid_len > BO_DFU_FWID_MAXLEN)
+		return;
+	memcpy(t->fwid, e.fwid, e.fwid_len);
+	t->fwid_len = (uint8_t)e.fwid_len;
+	if (cli->state == BO_DFU_CLI_INFO) {
+		t->acked = 1;
+	} else if (cli->state == BO_DFU_CLI_CONFIRM) {
+		if (e.fwid_len == cli->upd.fwid_len &&
+		    memcmp(e.fwid, cli->upd.fwid, e.fwid_len) == 0) {
+			t->acked = 1;
+			conclude(cli, t, BO_DFU_CLI_APPLIED);
+		} else {
+			t->answered = 1; /* still the old one: keep asking until the deadline */
+		}
+	}
+}
+
+static void rx_metadata_status(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t,
+			       const uint8_t *p, size_t len)
+{
+	struct bo_dfu_metadata_status m;
+
+	if (cli->state != BO_DFU_CLI_CHECK ||
+	    bo_dfu_metadata_status_decode(p, len, &m) != BO_DFU_OK ||
+	    m.img_idx != cli->upd.img_idx)
+		return;
+	t->status = m.status;
+	t->acked = 1;
+	if (m.status != BO_DFU_SUCCESS) {
+		conclude(cli, t, BO_DFU_CLI_REJECTED);
+		return;
+	}
+	t->effect = m.effect;
+}
+
+static void rx_update_status(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t,
+			     const uint8_t *p, size_t len)
+{
+	struct bo_dfu_update_status m;
+
+	if (bo_dfu_update_status_decode(p, len, &m) != BO_DFU_OK)
+		return;
+	t->status = m.status;
+	t->phase = m.phase;
+	switch (cli->state) {
+	case BO_DFU_CLI_START:
+		t->acked = 1;
+		if (m.status != BO_DFU_SUCCESS || m.phase == BO_DFU_PHASE_IDLE ||
+		    m.blob_id != cli->upd.blob_id) {
+			conclude(cli, t, BO_DFU_CLI_REJECTED);
+			return;
+		}
+		t->effect = m.effect;
+		break;
+	case BO_DFU_CLI_REFRESH:
+		if (m.phase == BO_DFU_PHASE_VERIFY_OK) {
+			t->acked = 1;
+			t->verified = 1;
+		} else if (m.phase == BO_DFU_PHASE_VERIFY_FAIL) {
+			t->acked = 1;
+			conclude(cli, t, BO_DFU_CLI_VERIFY_FAILED);
+		} else if (m.phase == BO_DFU_PHASE_VERIFY ||
+			   m.phase == BO_DFU_PHASE_TRANSFER_ACTIVE) {
+			t->tries = 0; /* alive, not done: ask again next round */
+		} else {
+			t->acked = 1;
+			conclude(cli, t, BO_DFU_CLI_LOST);
+		}
+		break;
+	case BO_DFU_CLI_APPLY:
+		t->acked = 1;
+		if (!((m.status == BO_DFU_SUCCESS && m.phase == BO_DFU_PHASE_APPLYING) ||
+		      m.phase == BO_DFU_PHASE_IDLE))
+			conclude(cli, t, BO_DFU_CLI_APPLY_FAILED);
+		break;
+	default:
+		return;
+	}
+}
+
+int bo_dfu_cli_handle(struct bo_dfu_cli *cli, const struct bo_mesh_rx *rx, uint32_t opcode,
+		      const uint8_t *payload, size_t len)
+{
+	struct bo_dfu_cli_target *t;
+
+	if (opcode != BO_OP_DFU_INFO_STATUS && opcode != BO_OP_DFU_METADATA_STATUS &&
+	    opcode != BO_OP_DFU_UPDATE_STATUS)
+		return bo_blob_cli_handle(&cli->blob, rx, opcode, payload, len);
+	t = find(cli, rx->src);
+	if (!t || !pending(t) || t->acked)
+		return 1;
+	if (opcode == BO_OP_DFU_INFO_STATUS)
+		rx_info_status(cli, t, payload, len);
+	else if (opcode == BO_OP_DFU_METADATA_STATUS)
+		rx_metadata_status(cli, t, payload, len);
+	else
+		rx_update_status(cli, t, payload, len);
+	if (cli->state != BO_DFU_CLI_BLOB && cli->state != BO_DFU_CLI_DONE &&
+	    cli->state != BO_DFU_CLI_IDLE && step_done(cli))
+		next_step(cli);
+	return 1;
+}
+
+int bo_dfu_cli_timer(struct bo_dfu_cli *cli, uint32_t timer_id)
+{
+	if (timer_id != step_timer(cli))
+		return bo_blob_cli_timer(&cli->blob, timer_id);
+	switch (cli->state) {
+	case BO_DFU_CLI_REFRESH:
+		if (++cli->rounds > BO_DFU_CLI_REFRESH_MAX) {
+			for (uint8_t i = 0; i < cli->ntargets; i++)
+				if (!cli->targets[i].acked)
+					conclude(cli, &cli->targets[i], BO_DFU_CLI_LOST);
+		}
+		send_round(cli);
+		break;
+	case BO_DFU_CLI_CONFIRM:
+		if (now(cli) >= cli->deadline) {
+			for (uint8_t i = 0; i < cli->ntargets; i++) {
+				struct bo_dfu_cli_target *t = &cli->targets[i];
+
+				if (!pending(t))
+					continue;
+				if (t->answered)
+					conclude(cli, t, BO_DFU_CLI_APPLY_FAILED);
+				else if (t->effect == BO_DFU_EFFECT_UNPROV)
+					conclude(cli, t, BO_DFU_CLI_APPLIED);
+				else
+					conclude(cli, t, BO_DFU_CLI_LOST);
+			}
+			finish(cli);
+			break;
+		}
+		send_round(cli);
+		break;
+	case BO_DFU_CLI_INFO:
+	case BO_DFU_CLI_CHECK:
+	case BO_DFU_CLI_START:
+	case BO_DFU_CLI_APPLY:
+		send_round(cli);
+		break;
+	default:
+		break;
+	}
+	return 1;
+}
+
+/* ---- life cycle ----------------------------------------------------------------------- */
+
+void bo_dfu_cli_init(struct bo_dfu_cli *cli, const struct bo_dfu_cli_config *cfg)
+{
+	struct bo_blob_cli_config bc;
+
+	memset(cli, 0, sizeof(*cli));
+	cli->cfg = *cfg;
+	bc = cfg->blob;
+	memset(&bc.cb, 0, sizeof(bc.cb));
+	bc.cb.ctx = cli;
+	bc.cb.read = blob_read;
+	bc.cb.lost = blob_lost;
+	bc.cb.suspended = blob_suspended;
+	bc.cb.done = blob_done;
+	cli->cfg.blob = bc;
+	bo_blob_cli_init(&cli->blob, &bc);
+}
+
+int bo_dfu_cli_send(struct bo_dfu_cli *cli, const struct bo_dfu_cli_update *upd,
+		    const uint16_t *addrs, size_t n)
+{
+	if ((cli->state != BO_DFU_CLI_IDLE && cli->state != BO_DFU_CLI_DONE) || n == 0 ||
+	    n > BO_DFU_CLI_TARGETS_MAX || upd->size == 0 ||
+	    upd->metadata_len > BO_DFU_METADATA_MAXLEN || upd->fwid_len > BO_DFU_FWID_MAXLEN ||
+	    (upd->metadata_len && !upd->metadata) || (upd->fwid_len && !upd->fwid))
+		return -1;
+	cli->upd = *upd;
+	if (!cli->upd.ttl)
+		cli->upd.ttl = BO_MESH_TTL_DEFAULT;
+	if (!cli->upd.retry_us)
+		cli->upd.retry_us = bo_blob_cli_retry_us(cli->upd.timeout_base, cli->upd.ttl,
+							 BO_DFU_CLI_RETRIES);
+	if (!cli->upd.confirm_timeout_us)
+		cli->upd.confirm_timeout_us = BO_DFU_CLI_CONFIRM_TIMEOUT_US;
+	memset(cli->targets, 0, sizeof(cli->targets));
+	for (size_t i = 0; i < n; i++) {
+		cli->targets[i].addr = addrs[i];
+		cli->targets[i].phase = BO_DFU_PHASE_UNKNOWN;
+	}
+	cli->ntargets = (uint8_t)n;
+	cli->success = false;
+	cli->rounds = 0;
+	begin(cli, upd->info_get ? BO_DFU_CLI_INFO : BO_DFU_CLI_CHECK);
+	return 0;
+}
+
+int bo_dfu_cli_cancel(struct bo_dfu_cli *cli)
+{
+	uint8_t buf[1];
+
+	if (cli->state == BO_DFU_CLI_IDLE || cli->state == BO_DFU_CLI_DONE)
+		return -1;
+	if (cli->state == BO_DFU_CLI_BLOB) {
+		cli->state = BO_DFU_CLI_DONE; /* ignore the BLOB client's done() */
+		(void)bo_blob_cli_cancel(&cli->blob);
+	}
+	for (uint8_t i = 0; i < cli->ntargets; i++) {
+		struct bo_dfu_cli_target *t = &cli->targets[i];
+
+		if (!pending(t))
+			continue;
+		send(cli, t->addr, BO_OP_DFU_UPDATE_CANCEL, buf, 0);
+		conclude(cli, t, BO_DFU_CLI_CANCELLED);
+	}
+	finish(cli);
+	return 0;
+}

@@ -1,0 +1,171 @@
+/*
+ * core/dfu/dfu_cli.h: Firmware Update Client (MshDFU 1.0), the Distributor's side of a
+ * firmware update: drives a set of Targets (Firmware Update Servers, dfu_srv.h) through an
+ * update, with its own BLOB Transfer Client (blob_cli.h) for the image, event-driven
+ * (message in, timer fired) in the manner of Zephyr's dfu_cli.c.
+ *
+ * Use
+ *   struct bo_dfu_cli cli;                     // caller-owned
+ *   bo_dfu_cli_init(&cli, &cfg);               // mesh, timer ids, BLOB client config, cb
+ *   bo_dfu_cli_send(&cli, &upd, addrs, n);     // update n targets
+ *   bo_dfu_cli_handle(&cli, &rx, opcode, payload, len);  // every access message
+ *   bo_dfu_cli_timer(&cli, timer_id);                     // every timer expiry
+ *
+ * Procedure, per target (unicast, acknowledged steps retried every retry_us, a target
+ * silent for BO_DFU_CLI_RETRIES + 1 sends of a step is LOST):
+ *   INFO     Update Information Get (when upd.info_get): its current FWID (targets[i].fwid)
+ *   CHECK    Firmware Metadata Check: status != SUCCESS -> REJECTED; else its effect
+ *   START    Update Start: status != SUCCESS -> REJECTED
+ *   BLOB     the image through the BLOB client to every started target (group upd.group or
+ *            unicast); a target the BLOB client loses is LOST
+ *   REFRESH  Update Get until each reports VERIFY_OK or VERIFY_FAIL (-> VERIFY_FAILED);
+ *            VERIFY / TRANSFER_ACTIVE answers keep it waiting (at most
+ *            BO_DFU_CLI_REFRESH_MAX rounds); IDLE / TRANSFER_ERR / CANCELED -> LOST
+ *   APPLY    (upd.apply; otherwise VERIFY_OK targets end VERIFIED) Update Apply:
+ *            SUCCESS + APPLYING, or IDLE (applied already) go on; other -> APPLY_FAILED
+ *   CONFIRM  Update Information Get, first after BO_DFU_CLI_CONFIRM_DELAY_US, then with
+ *            doubling backoff (at most BO_DFU_CLI_CONFIRM_BACKOFF_MAX_US) until
+ *            upd.confirm_timeout_us: the new FWID (upd.fwid) -> APPLIED; at the deadline a
+ *            target that only answered another FWID -> APPLY_FAILED (reverted or refused),
+ *            a silent one -> LOST, except an UNPROV-effect target: silence is APPLIED.
+ * Then done(success: at least one target APPLIED, or VERIFIED without apply).
+ *
+ * Timers: cfg.timer_base + BO_DFU_CLI_TIMER_STEP, and the BLOB client's
+ * cfg.blob.timer_base + BO_BLOB_CLI_TIMER_*: all distinct on the node.
+ *
+ * Limits (compile time): BO_DFU_CLI_TARGETS_MAX targets, FWID <= BO_DFU_FWID_MAXLEN,
+ * metadata <= BO_DFU_METADATA_MAXLEN (the pointers in upd must outlive the update).
+ */
+#ifndef BO_DFU_DFU_CLI_H
+#define BO_DFU_DFU_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/dfu/blob_cli.h"
+#include "core/dfu/dfu_msg.h"
+#include "core/port/mesh.h"
+
+#define BO_DFU_CLI_TARGETS_MAX 8u
+#define BO_DFU_CLI_RETRIES 5u
+#define BO_DFU_CLI_REFRESH_MAX 60u
+#define BO_DFU_CLI_CONFIRM_DELAY_US 1000000u
+#define BO_DFU_CLI_CONFIRM_BACKOFF_MAX_US 8000000u
+#define BO_DFU_CLI_CONFIRM_TIMEOUT_US 60000000u
+
+#define BO_DFU_CLI_TIMER_STEP 0u
+#define BO_DFU_CLI_TIMERS 1u
+
+enum bo_dfu_cli_result {
+	BO_DFU_CLI_PENDING = 0,
+	BO_DFU_CLI_APPLIED,       /* runs the new FWID (or UNPROV and silent) */
+	BO_DFU_CLI_VERIFIED,      /* VERIFY_OK, not applied (policy) */
+	BO_DFU_CLI_VERIFY_FAILED, /* VERIFY_FAIL: never applied */
+	BO_DFU_CLI_REJECTED,      /* refused the metadata or the Start (status) */
+	BO_DFU_CLI_LOST,          /* went silent, or the BLOB transfer lost it */
+	BO_DFU_CLI_APPLY_FAILED,  /* refused Apply, or still runs another FWID */
+	BO_DFU_CLI_CANCELLED,
+};
+
+enum bo_dfu_cli_state {
+	BO_DFU_CLI_IDLE = 0,
+	BO_DFU_CLI_INFO,
+	BO_DFU_CLI_CHECK,
+	BO_DFU_CLI_START,
+	BO_DFU_CLI_BLOB,
+	BO_DFU_CLI_REFRESH,
+	BO_DFU_CLI_APPLY,
+	BO_DFU_CLI_CONFIRM,
+	BO_DFU_CLI_DONE,
+};
+
+struct bo_dfu_cli_target {
+	uint16_t addr;
+	uint8_t result;   /* enum bo_dfu_cli_result */
+	uint8_t status;   /* last status it sent (enum bo_dfu_status) */
+	uint8_t phase;    /* last phase it reported (enum bo_dfu_phase) */
+	uint8_t effect;   /* from Metadata Check / Update Status */
+	uint8_t acked;    /* done with the current step */
+	uint8_t tries;    /* sends of the current step without an answer */
+	uint8_t verified; /* reported VERIFY_OK */
+	uint8_t answered; /* CONFIRM: answered with another FWID */
+	uint8_t fwid_len; /* the FWID it last reported */
+	uint8_t fwid[BO_DFU_FWID_MAXLEN];
+};
+
+/* What to send and how. 0 fields take the defaults noted. */
+struct bo_dfu_cli_update {
+	uint64_t blob_id;
+	uint32_t size;                /* image size */
+	uint8_t img_idx;
+	const uint8_t *metadata;
+	size_t metadata_len;
+	const uint8_t *fwid;          /* the new image's FWID */
+	size_t fwid_len;
+	uint8_t ttl;                  /* default BO_MESH_TTL_DEFAULT */
+	uint16_t timeout_base;
+	uint16_t app_idx;
+	uint16_t group;               /* BLOB transfer to this group; unassigned: unicast */
+	bool info_get;                /* ask the FWID before starting */
+	bool apply;                   /* apply VERIFY_OK targets and confirm */
+	uint64_t retry_us;            /* default bo_blob_cli_retry_us(timeout_base, ttl, 5) */
+	uint64_t confirm_timeout_us;  /* default BO_DFU_CLI_CONFIRM_TIMEOUT_US */
+	/* BLOB parameters: mode, block_size_log, chunk_size, mtu, chunk_interval_us (id, size,
+	 * group, app_idx, ttl and timeout_base are taken from above) */
+	struct bo_blob_cli_xfer blob;
+};
+
+struct bo_dfu_cli;
+
+struct bo_dfu_cli_cb {
+	void *ctx;
+	/* The image's bytes [off, off + len) for the BLOB client: 0 or negative. NULL: the BLOB
+	 * client reads cfg.blob.source. */
+	int (*read)(void *ctx, uint32_t off, uint8_t *buf, uint32_t len);
+	/* A target reached its result. */
+	void (*target_done)(void *ctx, struct bo_dfu_cli *cli, const struct bo_dfu_cli_target *t);
+	/* Finished (DONE). */
+	void (*done)(void *ctx, struct bo_dfu_cli *cli, bool success);
+};
+
+struct bo_dfu_cli_config {
+	const struct bo_mesh_port *mesh;
+	uint32_t timer_base;
+	struct bo_blob_cli_config blob; /* its callbacks are replaced */
+	struct bo_dfu_cli_cb cb;
+};
+
+struct bo_dfu_cli {
+	struct bo_dfu_cli_config cfg;
+	struct bo_blob_cli blob;
+	struct bo_dfu_cli_update upd;
+	struct bo_dfu_cli_target targets[BO_DFU_CLI_TARGETS_MAX];
+	uint8_t ntargets;
+	uint8_t state;      /* enum bo_dfu_cli_state */
+	uint8_t rounds;     /* REFRESH rounds */
+	bool success;
+	uint64_t deadline;  /* CONFIRM */
+	uint64_t backoff;   /* CONFIRM */
+};
+
+void bo_dfu_cli_init(struct bo_dfu_cli *cli, const struct bo_dfu_cli_config *cfg);
+/* Start an update of n targets. -1 when busy, for no / too many targets, a zero size, or
+ * oversized metadata or FWID. */
+int bo_dfu_cli_send(struct bo_dfu_cli *cli, const struct bo_dfu_cli_update *upd,
+		    const uint16_t *addrs, size_t n);
+/* Stop: the BLOB transfer is cancelled, Update Cancel goes to every pending target (once,
+ * unacknowledged), they end CANCELLED, done(false). -1 when idle or done. */
+int bo_dfu_cli_cancel(struct bo_dfu_cli *cli);
+/* 1: a Firmware Update or BLOB Transfer client message (a status), handled; 0: not ours. */
+int bo_dfu_cli_handle(struct bo_dfu_cli *cli, const struct bo_mesh_rx *rx, uint32_t opcode,
+		      const uint8_t *payload, size_t len);
+/* 1: our timer (or the BLOB client's); 0: not ours. */
+int bo_dfu_cli_timer(struct bo_dfu_cli *cli, uint32_t timer_id);
+
+static inline enum bo_dfu_cli_state bo_dfu_cli_state(const struct bo_dfu_cli *cli)
+{
+	return (enum bo_dfu_cli_state)cli->state;
+}
+
+#endif
