@@ -506,10 +506,26 @@ enum bo_dfu_phase bo_dfu_srv_restore(struct bo_dfu_srv *srv)
 	case BO_DFU_PHASE_VERIFY:
 		start_verify(srv);
 		break;
+	case BO_DFU_PHASE_IDLE:
+	case BO_DFU_PHASE_TRANSFER_CANCELED:
+	case BO_DFU_PHASE_VERIFY_OK:
+	case BO_DFU_PHASE_VERIFY_FAIL:
+		/* a cut after the BLOB server stored a start and before our record did: no
+		 * update expects that transfer */
+		if (bphase == BO_BLOB_PHASE_WAITING_FOR_START || bphase == BO_BLOB_PHASE_SUSPENDED)
+			bo_blob_srv_reset(&srv->blob);
+		break;
 	case BO_DFU_PHASE_APPLYING:
 		srv->applied = srv->u.have_version &&
 			       bo_version_cmp(&srv->cfg.running, &srv->u.version) == 0;
-		if (srv->applied && srv->u.effect == BO_DFU_EFFECT_UNPROV)
+		if (!srv->applied) {
+			/* the cut came before the upgrade request, or the bootloader refused or
+			 * reverted it: verify the slot again (VERIFY_OK if the image is still
+			 * there, so Apply can be repeated; VERIFY_FAIL otherwise) */
+			start_verify(srv);
+			break;
+		}
+		if (srv->u.effect == BO_DFU_EFFECT_UNPROV)
 			srv->u.unprov = 1;
 		bo_blob_srv_reset(&srv->blob);
 		set_phase(srv, BO_DFU_PHASE_IDLE);

@@ -30,8 +30,10 @@
  *   VERIFY_OK --Update Apply--> APPLYING: the server answers, then (cfg.apply_delay_us later,
  *     timer) calls cb.apply, which requests the upgrade (bo_app_request_upgrade) and reboots.
  *   any phase but APPLYING --Update Cancel--> IDLE (the BLOB server is reset).
- *   APPLYING, at the next power-on (restore) --> IDLE; srv.applied says whether the running
- *     version is the verified image's one.
+ *   APPLYING, at the next power-on (restore): the verified image's version runs -> IDLE
+ *     (srv.applied set); otherwise (a cut before the upgrade request, or the bootloader
+ *     refused or reverted it) -> VERIFY again: VERIFY_OK while the slot still holds that
+ *     image (Apply may be repeated), else VERIFY_FAIL.
  * Error statuses of Update Start: APPLYING -> ERR_WRONG_PHASE; image index >= count ->
  * ERR_FW_IDX; an identical Start (BLOB ID, index, TTL, timeout base) in TRANSFER_ACTIVE,
  * TRANSFER_ERR, VERIFY, VERIFY_OK or VERIFY_FAIL -> SUCCESS with the current state (a

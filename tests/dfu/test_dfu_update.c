@@ -588,6 +588,138 @@ static void test_srv_unprov(void **state)
 	fx_free(f);
 }
 
+/*
+ * Power cuts (flashsim, every mode) at every flash operation of an Update Start from IDLE and
+ * of an Update Apply from VERIFY_OK, at several positions in the record log (so that some
+ * writes switch sectors): after the reboot the server is in the phase before or after the
+ * step, never anything else, and the step can be repeated.
+ */
+/* Arm cut, run the step; true when the cut fired (the node then lost power). */
+static bool cut_step(struct fx *f, const struct fsim_cut *cut, const uint8_t *start, size_t n,
+		     bool apply)
+{
+	struct tgt *t = &f->t[0];
+	jmp_buf jb;
+	volatile bool hit = false;
+
+	fsim_arm_cut(t->h.dev, cut);
+	t->h.on_power_loss = &jb;
+	if (setjmp(jb) == 0) {
+		if (apply)
+			req(f, BO_OP_DFU_UPDATE_APPLY, NULL, 0);
+		else
+			req(f, BO_OP_DFU_UPDATE_START, start, n);
+	} else {
+		hit = true;
+	}
+	fsim_disarm_cut(t->h.dev);
+	t->h.on_power_loss = NULL;
+	return hit;
+}
+
+/* Returns the number of flash operations of the step. */
+static unsigned cut_sweep(struct fx *f, const uint8_t *start, size_t n, bool apply,
+			  unsigned *fired)
+{
+	struct tgt *t = &f->t[0];
+	struct fsim_snapshot *snap = fsim_snapshot_take(t->h.dev);
+	struct fsim_stats st;
+	unsigned ops = 0;
+
+	assert_non_null(snap);
+	for (uint64_t k = 0; k < 64 && ops == k; k++) {
+		for (uint32_t mode = 0; mode < 4; mode++) {
+			struct fsim_cut cut = {0, mode ? FSIM_CUT_TORN : FSIM_CUT_BETWEEN,
+					       mode ? mode - 1 : 0, k * 4 + mode, false};
+
+			assert_int_equal(fsim_snapshot_restore(t->h.dev, snap), 0);
+			power_cycle(t);
+			pump_run(&f->pump, f->pump.now + 1000, NULL, NULL);
+			assert_int_equal(bo_dfu_srv_phase(&t->srv), apply ? BO_DFU_PHASE_VERIFY_OK
+									  : BO_DFU_PHASE_IDLE);
+			/* op k of the step (the reboot may have written already) */
+			fsim_get_stats(t->h.dev, &st);
+			cut.op_index = st.mutating_ops + k;
+			if (!cut_step(f, &cut, start, n, apply))
+				break; /* the step has no operation k: done */
+			ops = (unsigned)k + 1;
+			(*fired)++;
+			power_cycle(t);
+			pump_run(&f->pump, f->pump.now + 1000, NULL, NULL);
+			if (apply) {
+				/* APPLYING was (maybe) stored, the request not made: verified again */
+				assert_int_equal(bo_dfu_srv_phase(&t->srv), BO_DFU_PHASE_VERIFY_OK);
+				assert_true(req(f, BO_OP_DFU_UPDATE_APPLY, NULL, 0));
+				expect_status(f, BO_DFU_SUCCESS, BO_DFU_PHASE_APPLYING, 0);
+			} else {
+				enum bo_dfu_phase ph = bo_dfu_srv_phase(&t->srv);
+
+				assert_true(ph == BO_DFU_PHASE_IDLE ||
+					    ph == BO_DFU_PHASE_TRANSFER_ACTIVE);
+				if (ph == BO_DFU_PHASE_TRANSFER_ACTIVE) {
+					assert_int_equal(bo_blob_srv_phase(&t->srv.blob),
+							 BO_BLOB_PHASE_WAITING_FOR_START);
+					assert_int_equal(t->srv.blob.x.id, BLOB_ID);
+				}
+				assert_true(req(f, BO_OP_DFU_UPDATE_START, start, n));
+				expect_status(f, BO_DFU_SUCCESS, BO_DFU_PHASE_TRANSFER_ACTIVE, 0);
+				assert_int_equal(bo_blob_srv_phase(&t->srv.blob),
+						 BO_BLOB_PHASE_WAITING_FOR_START);
+			}
+			assert_int_equal(fsim_violation_count(t->h.dev), 0);
+		}
+	}
+	assert_int_equal(fsim_snapshot_restore(t->h.dev, snap), 0);
+	power_cycle(t);
+	pump_run(&f->pump, f->pump.now + 1000, NULL, NULL);
+	fsim_snapshot_free(snap);
+	return ops;
+}
+
+static void test_srv_record_cuts(void **state)
+{
+	struct fx *f = unit_setup();
+	struct tgt *t = &f->t[0];
+	uint8_t md[BO_DFU_METADATA_MAXLEN], buf[64], chk[1 + BO_DFU_METADATA_MAXLEN];
+	size_t mdlen, n;
+	struct bh_img img;
+	unsigned fired = 0, steps = 0;
+
+	(void)state;
+	bh_image(&t->h, &img, 2, 2, 1, 4000, -1, false);
+	put_image(f, &img);
+	mdlen = make_md(md, &img);
+	n = make_start(buf, BLOB_ID, 0, md, mdlen);
+	chk[0] = 0;
+	memcpy(chk + 1, md, mdlen);
+	/* 4 or 5 records per round (a changed metadata check result writes one): the sweeps
+	 * meet the record log's sector switches (85 records of 48 bytes per 4 KiB sector) */
+	for (unsigned round = 0; round < 60; round++) {
+		if (round % 2) {
+			t->effect = t->effect == BO_DFU_EFFECT_NONE ? BO_DFU_EFFECT_COMP_CHANGE
+								    : BO_DFU_EFFECT_NONE;
+			assert_true(req(f, BO_OP_DFU_METADATA_CHECK, chk, mdlen + 1));
+		}
+		t->effect = BO_DFU_EFFECT_NONE;
+		/* BLOB server record + ours; one more when ours switches sectors */
+		if (cut_sweep(f, buf, n, false, &fired) > 2)
+			steps++;
+		assert_true(req(f, BO_OP_DFU_UPDATE_START, buf, n));
+		blob_completes(f);
+		assert_int_equal(bo_dfu_srv_phase(&t->srv), BO_DFU_PHASE_VERIFY_OK);
+		if (cut_sweep(f, NULL, 0, true, &fired) > 1)
+			steps++;
+		assert_true(req(f, BO_OP_DFU_UPDATE_CANCEL, NULL, 0));
+		assert_int_equal(bo_dfu_srv_phase(&t->srv), BO_DFU_PHASE_IDLE);
+	}
+	assert_true(steps >= 2);
+	if (getenv("DFU_DEBUG"))
+		fprintf(stderr, "record cuts: %u fired, %u sweeps across a sector switch\n", fired,
+			steps);
+	bh_img_free(&img);
+	fx_free(f);
+}
+
 /* ---- part 2: end to end --------------------------------------------------------------- */
 
 static void cli_rx(void *owner, const struct bo_mesh_rx *rx, uint32_t op, const uint8_t *p,
@@ -791,6 +923,7 @@ int main(void)
 		cmocka_unit_test(test_srv_verify_fail),
 		cmocka_unit_test(test_srv_verify_wrong_version),
 		cmocka_unit_test(test_srv_unprov),
+		cmocka_unit_test(test_srv_record_cuts),
 		cmocka_unit_test(test_e2e_good),
 		cmocka_unit_test(test_e2e_rogue),
 		cmocka_unit_test(test_e2e_unprov),
