@@ -776,24 +776,59 @@ static void observe(void *ctx, const struct pump_event *ev)
 	}
 }
 
-enum variant { V_GOOD, V_ROGUE, V_UNPROV, V_CUT, V_UNICAST_NOAPPLY };
+enum variant {
+	V_GOOD,
+	V_ROGUE,
+	V_UNPROV,
+	V_CUT,
+	V_UNICAST_NOAPPLY,
+	V_MIXED,  /* target 0 rejects the metadata, target 1 is offline, target 2 updates */
+	V_REFUSE, /* target 1 runs 3.0: its bootloader refuses the 2.1 downgrade */
+	V_LOSSY,  /* 10% of the messages lost */
+	V_CANCEL, /* the client cancels mid-transfer */
+};
+
+/* Cancel once the BLOB transfer is under way. */
+static void observe_cancel(void *ctx, const struct pump_event *ev)
+{
+	struct fx *f = ctx;
+
+	if (ev->opcode == BO_OP_BLOB_CHUNK && bo_dfu_cli_state(&f->cli) == BO_DFU_CLI_BLOB &&
+	    f->chunks_to_t0 > 10)
+		assert_int_equal(bo_dfu_cli_cancel(&f->cli), 0);
+}
 
 static void e2e(enum variant v)
 {
 	struct fx *f = fx_new();
 	struct bo_dfu_cli_update upd;
 	uint16_t addrs[NTGT];
+	struct bh_img img3;
+
+	memset(&img3, 0, sizeof(img3));
+	if (v == V_LOSSY)
+		f->pump.loss_permille = 100;
 
 	/* the images are the same for every harness (deterministic keys and payloads) */
 	assert_int_equal(bh_setup(&f->builder, &bh_nrf52840, BO_STRATEGY_OVERWRITE), 0);
 	f->have_builder = true;
 	bh_image(&f->builder, &f->img_old, 1, 1, 0, PAYLOAD_LEN, -1, false);
 	bh_image(&f->builder, &f->img_new, 2, 2, 1, PAYLOAD_LEN, -1, v == V_ROGUE);
+	if (v == V_REFUSE)
+		bh_image(&f->builder, &img3, 3, 3, 0, PAYLOAD_LEN, -1, false);
 	for (size_t i = 0; i < NTGT; i++) {
-		tgt_setup(f, i, &f->img_old);
+		tgt_setup(f, i, (v == V_REFUSE && i == 1) ? &img3 : &f->img_old);
 		addrs[i] = (uint16_t)(TGT_ADDR0 + i);
 	}
 	f->ntgt = NTGT;
+	if (v == V_MIXED) {
+		f->t[0].md_reject = true;
+		f->t[1].pn->online = false;
+	}
+	if (v == V_CANCEL) {
+		f->pump.observe = observe_cancel;
+		f->pump.observe_ctx = f;
+	}
 	f->md_len = make_md(f->md, &f->img_new);
 	bo_dfu_fwid_from_version(&f->img_new.ver, f->fwid_new);
 	if (v == V_UNPROV)
@@ -834,6 +869,29 @@ static void e2e(enum variant v)
 		struct tgt *t = &f->t[i];
 		const struct bo_dfu_cli_target *ct = &f->cli.targets[i];
 
+		if (v == V_MIXED && i < 2) {
+			assert_int_equal(ct->result, i == 0 ? BO_DFU_CLI_REJECTED : BO_DFU_CLI_LOST);
+			if (i == 0)
+				assert_int_equal(ct->status, BO_DFU_ERR_METADATA);
+			assert_int_equal(bo_dfu_srv_phase(&t->srv), BO_DFU_PHASE_IDLE);
+			assert_int_equal(t->applies, 0);
+			continue;
+		}
+		if (v == V_REFUSE && i == 1) {
+			assert_int_equal(ct->result, BO_DFU_CLI_APPLY_FAILED);
+			assert_int_equal(t->applies, 1);
+			assert_int_equal(t->h.res.action, BO_ACT_DISCARDED);
+			assert_true(bh_running(&t->h, &img3));
+			/* the bootloader erased the image: verified again, it fails */
+			assert_int_equal(bo_dfu_srv_phase(&t->srv), BO_DFU_PHASE_VERIFY_FAIL);
+			assert_false(t->srv.applied);
+			continue;
+		}
+		if (v == V_CANCEL) {
+			assert_int_equal(ct->result, BO_DFU_CLI_CANCELLED);
+			assert_int_equal(t->applies, 0);
+			continue;
+		}
 		/* the client saw the old FWID first */
 		assert_int_equal(ct->fwid_len, BO_DFU_FWID_LEN);
 		switch (v) {
@@ -868,7 +926,13 @@ static void e2e(enum variant v)
 			break;
 		}
 	}
-	assert_int_equal(f->success, v != V_ROGUE);
+	assert_int_equal(f->success, v != V_ROGUE && v != V_CANCEL);
+	if (v == V_CANCEL) {
+		/* the Update Cancel reaches the targets: IDLE */
+		pump_run(&f->pump, f->pump.now + 10 * BO_USEC_PER_SEC, NULL, NULL);
+		for (size_t i = 0; i < NTGT; i++)
+			assert_int_equal(bo_dfu_srv_phase(&f->t[i].srv), BO_DFU_PHASE_IDLE);
+	}
 	if (v == V_CUT) {
 		uint32_t chunk = f->cli.blob.chunk_size;
 		uint32_t total = (uint32_t)((f->img_new.len + chunk - 1) / chunk);
@@ -879,8 +943,10 @@ static void e2e(enum variant v)
 		assert_true(f->chunks_to_t0 < total + total / 2);
 	}
 	if (getenv("DFU_DEBUG"))
-		fprintf(stderr, "variant %d: done at %.1f s, %llu delivered\n", v,
-			(double)f->pump.now / 1e6, (unsigned long long)f->pump.delivered);
+		fprintf(stderr, "variant %d: done at %.1f s, %llu delivered, %llu lost\n", v,
+			(double)f->pump.now / 1e6, (unsigned long long)f->pump.delivered,
+			(unsigned long long)f->pump.lost);
+	bh_img_free(&img3);
 	fx_free(f);
 }
 
@@ -914,6 +980,30 @@ static void test_e2e_unicast_verify_only(void **state)
 	e2e(V_UNICAST_NOAPPLY);
 }
 
+static void test_e2e_mixed(void **state)
+{
+	(void)state;
+	e2e(V_MIXED);
+}
+
+static void test_e2e_bootloader_refuses(void **state)
+{
+	(void)state;
+	e2e(V_REFUSE);
+}
+
+static void test_e2e_lossy(void **state)
+{
+	(void)state;
+	e2e(V_LOSSY);
+}
+
+static void test_e2e_cancel(void **state)
+{
+	(void)state;
+	e2e(V_CANCEL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -929,6 +1019,10 @@ int main(void)
 		cmocka_unit_test(test_e2e_unprov),
 		cmocka_unit_test(test_e2e_power_cut),
 		cmocka_unit_test(test_e2e_unicast_verify_only),
+		cmocka_unit_test(test_e2e_mixed),
+		cmocka_unit_test(test_e2e_bootloader_refuses),
+		cmocka_unit_test(test_e2e_lossy),
+		cmocka_unit_test(test_e2e_cancel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
