@@ -318,12 +318,34 @@ static void handle_apply(struct bo_dfu_srv *srv, const struct bo_mesh_rx *rx)
 				 delay);
 }
 
+/* The messages a Firmware Update or BLOB Transfer server takes (not the statuses). */
+static int server_opcode(uint32_t opcode)
+{
+	switch (opcode) {
+	case BO_OP_BLOB_XFER_GET:
+	case BO_OP_BLOB_XFER_START:
+	case BO_OP_BLOB_XFER_CANCEL:
+	case BO_OP_BLOB_BLOCK_START:
+	case BO_OP_BLOB_BLOCK_GET:
+	case BO_OP_BLOB_INFO_GET:
+	case BO_OP_BLOB_CHUNK:
+	case BO_OP_DFU_INFO_GET:
+	case BO_OP_DFU_METADATA_CHECK:
+	case BO_OP_DFU_UPDATE_GET:
+	case BO_OP_DFU_UPDATE_START:
+	case BO_OP_DFU_UPDATE_CANCEL:
+	case BO_OP_DFU_UPDATE_APPLY:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 int bo_dfu_srv_handle(struct bo_dfu_srv *srv, const struct bo_mesh_rx *rx, uint32_t opcode,
 		      const uint8_t *payload, size_t len)
 {
-	if (srv->u.unprov) /* unprovisioned: silent; BLOB and DFU messages are dropped */
-		return (opcode >= BO_OP_BLOB_XFER_GET && opcode <= BO_OP_DFU_UPDATE_STATUS) ||
-		       opcode == BO_OP_BLOB_CHUNK;
+	if (srv->u.unprov) /* unprovisioned: silent; what a server would take is dropped */
+		return server_opcode(opcode);
 	if (opcode < BO_OP_DFU_INFO_GET || opcode > BO_OP_DFU_UPDATE_STATUS)
 		return bo_blob_srv_handle(&srv->blob, rx, opcode, payload, len);
 	switch (opcode) {

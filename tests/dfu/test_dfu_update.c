@@ -332,6 +332,24 @@ static void test_srv_info_and_check(void **state)
 	}
 	/* malformed: dropped */
 	assert_false(req(f, BO_OP_DFU_INFO_GET, g, 1));
+	/* limit 0: no entries */
+	g[0] = 0;
+	g[1] = 0;
+	assert_true(req(f, BO_OP_DFU_INFO_GET, g, 2));
+	{
+		const uint8_t want[] = {1, 0};
+		expect(f, BO_OP_DFU_INFO_STATUS, want, sizeof(want));
+	}
+	/* with an update URI */
+	f->t[0].cfg.uri = (const uint8_t *)"bo:x";
+	f->t[0].cfg.uri_len = 4;
+	tgt_boot(&f->t[0]);
+	g[1] = 1;
+	assert_true(req(f, BO_OP_DFU_INFO_GET, g, 2));
+	{
+		const uint8_t want[] = {1, 0, 8, 1, 0, 0, 0, 1, 0, 0, 0, 4, 'b', 'o', ':', 'x'};
+		expect(f, BO_OP_DFU_INFO_STATUS, want, sizeof(want));
+	}
 
 	bh_image(&f->t[0].h, &img, 2, 2, 1, 4000, -1, false);
 	mdlen = make_md(md, &img);
