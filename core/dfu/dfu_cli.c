@@ -191,8 +191,13 @@ static void start_blob(struct bo_dfu_cli *cli)
 	size_t n = 0;
 
 	for (uint8_t i = 0; i < cli->ntargets; i++)
-		if (pending(&cli->targets[i]))
+		if (pending(&cli->targets[i]) && !cli->targets[i].has_blob)
 			addrs[n++] = cli->targets[i].addr;
+	if (n == 0) { /* every target has the image already */
+		cli->state = BO_DFU_CLI_BLOB;
+		next_step(cli);
+		return;
+	}
 	x.id = cli->upd.blob_id;
 	x.size = cli->upd.size;
 	x.group = cli->upd.group;
@@ -355,6 +360,9 @@ static void rx_update_status(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t
 			return;
 		}
 		t->effect = m.effect;
+		/* the same update went further before (a repeated Start): no transfer */
+		t->has_blob = m.phase == BO_DFU_PHASE_VERIFY || m.phase == BO_DFU_PHASE_VERIFY_OK ||
+			      m.phase == BO_DFU_PHASE_VERIFY_FAIL;
 		break;
 	case BO_DFU_CLI_REFRESH:
 		if (m.phase == BO_DFU_PHASE_VERIFY_OK) {

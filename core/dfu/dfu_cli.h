@@ -15,7 +15,9 @@
  * silent for BO_DFU_CLI_RETRIES + 1 sends of a step is LOST):
  *   INFO     Update Information Get (when upd.info_get): its current FWID (targets[i].fwid)
  *   CHECK    Firmware Metadata Check: status != SUCCESS -> REJECTED; else its effect
- *   START    Update Start: status != SUCCESS -> REJECTED
+ *   START    Update Start: status != SUCCESS -> REJECTED; a target answering with the same
+ *            BLOB ID in VERIFY, VERIFY_OK or VERIFY_FAIL (it has this image already: a
+ *            repeated update, e.g. verify only first, apply later) skips the BLOB step
  *   BLOB     the image through the BLOB client to every started target (group upd.group or
  *            unicast); a target the BLOB client loses is LOST
  *   REFRESH  Update Get until each reports VERIFY_OK or VERIFY_FAIL (-> VERIFY_FAILED);
@@ -90,6 +92,7 @@ struct bo_dfu_cli_target {
 	uint8_t tries;    /* sends of the current step without an answer */
 	uint8_t verified; /* reported VERIFY_OK */
 	uint8_t answered; /* CONFIRM: answered with another FWID */
+	uint8_t has_blob; /* answered the Start in VERIFY / VERIFY_OK / VERIFY_FAIL: no BLOB */
 	uint8_t fwid_len; /* the FWID it last reported */
 	uint8_t fwid[BO_DFU_FWID_MAXLEN];
 };

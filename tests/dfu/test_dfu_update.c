@@ -804,6 +804,7 @@ enum variant {
 	V_REFUSE, /* target 1 runs 3.0: its bootloader refuses the 2.1 downgrade */
 	V_LOSSY,  /* 10% of the messages lost */
 	V_CANCEL, /* the client cancels mid-transfer */
+	V_VERIFY_THEN_APPLY, /* verify only, then the same update again with apply: no BLOB */
 };
 
 /* Cancel once the BLOB transfer is under way. */
@@ -877,9 +878,31 @@ static void e2e(enum variant v)
 	upd.info_get = true;
 	upd.apply = v != V_UNICAST_NOAPPLY;
 	upd.blob.block_size_log = 12;
-	assert_int_equal(bo_dfu_cli_send(&f->cli, &upd, addrs, NTGT), 0);
-	assert_int_equal(bo_dfu_cli_send(&f->cli, &upd, addrs, NTGT), -1); /* busy */
-	assert_true(pump_run(&f->pump, f->pump.now + HOUR, is_done, f));
+	if (v != V_VERIFY_THEN_APPLY) {
+		assert_int_equal(bo_dfu_cli_send(&f->cli, &upd, addrs, NTGT), 0);
+		assert_int_equal(bo_dfu_cli_send(&f->cli, &upd, addrs, NTGT), -1); /* busy */
+	}
+	if (v == V_VERIFY_THEN_APPLY) {
+		uint64_t chunks;
+
+		upd.apply = false;
+		assert_int_equal(bo_dfu_cli_send(&f->cli, &upd, addrs, NTGT), 0);
+		assert_true(pump_run(&f->pump, f->pump.now + HOUR, is_done, f));
+		for (size_t i = 0; i < NTGT; i++) {
+			assert_int_equal(f->cli.targets[i].result, BO_DFU_CLI_VERIFIED);
+			assert_int_equal(bo_dfu_srv_phase(&f->t[i].srv), BO_DFU_PHASE_VERIFY_OK);
+		}
+		f->done_calls = 0;
+		chunks = f->chunks_to_t0;
+		upd.apply = true;
+		assert_int_equal(bo_dfu_cli_send(&f->cli, &upd, addrs, NTGT), 0);
+		assert_true(pump_run(&f->pump, f->pump.now + HOUR, is_done, f));
+		assert_int_equal(f->chunks_to_t0, chunks); /* not sent again */
+		for (size_t i = 0; i < NTGT; i++)
+			assert_int_equal(f->cli.targets[i].has_blob, 1);
+	} else {
+		assert_true(pump_run(&f->pump, f->pump.now + HOUR, is_done, f));
+	}
 	assert_int_equal(f->done_calls, 1);
 	assert_int_equal(bo_dfu_cli_state(&f->cli), BO_DFU_CLI_DONE);
 
@@ -1022,6 +1045,12 @@ static void test_e2e_cancel(void **state)
 	e2e(V_CANCEL);
 }
 
+static void test_e2e_verify_then_apply(void **state)
+{
+	(void)state;
+	e2e(V_VERIFY_THEN_APPLY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1041,6 +1070,7 @@ int main(void)
 		cmocka_unit_test(test_e2e_bootloader_refuses),
 		cmocka_unit_test(test_e2e_lossy),
 		cmocka_unit_test(test_e2e_cancel),
+		cmocka_unit_test(test_e2e_verify_then_apply),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
