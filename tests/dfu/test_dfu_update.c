@@ -805,7 +805,36 @@ enum variant {
 	V_LOSSY,  /* 10% of the messages lost */
 	V_CANCEL, /* the client cancels mid-transfer */
 	V_VERIFY_THEN_APPLY, /* verify only, then the same update again with apply: no BLOB */
+	V_FLASH_CUT, /* a flashsim cut (g_cut) at one of target 0's flash operations */
 };
+
+/* V_FLASH_CUT: the cut, relative to target 0's op count when the update starts. */
+static struct fsim_cut g_cut;
+static unsigned g_flash_cuts;
+
+/* Run the pump; target 0's power-loss handler lands here, and it boots from flash. */
+static bool run_with_cuts(struct fx *f)
+{
+	struct tgt *t = &f->t[0];
+	jmp_buf jb;
+
+	t->h.on_power_loss = &jb;
+	if (setjmp(jb) != 0) {
+		fsim_disarm_cut(t->h.dev);
+		g_flash_cuts++;
+		power_cycle(t);
+	}
+	while (!is_done(f) && f->pump.now < HOUR) {
+		/* only the transfer: the bootloader's own cuts are core/boot's tests */
+		if (fsim_cut_armed(t->h.dev) && bo_dfu_srv_phase(&t->srv) >= BO_DFU_PHASE_VERIFY)
+			fsim_disarm_cut(t->h.dev);
+		if (!pump_step(&f->pump))
+			break;
+	}
+	fsim_disarm_cut(t->h.dev);
+	t->h.on_power_loss = NULL;
+	return is_done(f);
+}
 
 /* Cancel once the BLOB transfer is under way. */
 static void observe_cancel(void *ctx, const struct pump_event *ev)
@@ -878,6 +907,14 @@ static void e2e(enum variant v)
 	upd.info_get = true;
 	upd.apply = v != V_UNICAST_NOAPPLY;
 	upd.blob.block_size_log = 12;
+	if (v == V_FLASH_CUT) {
+		struct fsim_stats st;
+		struct fsim_cut cut = g_cut;
+
+		fsim_get_stats(f->t[0].h.dev, &st);
+		cut.op_index += st.mutating_ops;
+		fsim_arm_cut(f->t[0].h.dev, &cut);
+	}
 	if (v != V_VERIFY_THEN_APPLY) {
 		assert_int_equal(bo_dfu_cli_send(&f->cli, &upd, addrs, NTGT), 0);
 		assert_int_equal(bo_dfu_cli_send(&f->cli, &upd, addrs, NTGT), -1); /* busy */
@@ -900,6 +937,9 @@ static void e2e(enum variant v)
 		assert_int_equal(f->chunks_to_t0, chunks); /* not sent again */
 		for (size_t i = 0; i < NTGT; i++)
 			assert_int_equal(f->cli.targets[i].has_blob, 1);
+	} else if (v == V_FLASH_CUT) {
+		assert_true(run_with_cuts(f));
+		assert_int_equal(fsim_violation_count(f->t[0].h.dev), 0);
 	} else {
 		assert_true(pump_run(&f->pump, f->pump.now + HOUR, is_done, f));
 	}
@@ -1051,6 +1091,27 @@ static void test_e2e_verify_then_apply(void **state)
 	e2e(V_VERIFY_THEN_APPLY);
 }
 
+/* Flash cuts at target 0's operations during the update (records, erases, chunk programs),
+ * every mode: the update still reaches every target. */
+static void test_e2e_flash_cuts(void **state)
+{
+	unsigned runs = 0;
+
+	(void)state;
+	g_flash_cuts = 0;
+	for (uint64_t op = 0; op < 80; op += 3) {
+		for (uint32_t mode = 0; mode < 3; mode++) {
+			g_cut = (struct fsim_cut){op, mode ? FSIM_CUT_TORN : FSIM_CUT_BETWEEN,
+						  mode ? mode - 1 : 0, op * 3 + mode, false};
+			e2e(V_FLASH_CUT);
+			runs++;
+		}
+	}
+	if (getenv("DFU_DEBUG"))
+		fprintf(stderr, "flash cuts: %u runs, %u cuts fired\n", runs, g_flash_cuts);
+	assert_true(g_flash_cuts > runs / 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1071,6 +1132,7 @@ int main(void)
 		cmocka_unit_test(test_e2e_lossy),
 		cmocka_unit_test(test_e2e_cancel),
 		cmocka_unit_test(test_e2e_verify_then_apply),
+		cmocka_unit_test(test_e2e_flash_cuts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
