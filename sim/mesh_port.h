@@ -1,0 +1,43 @@
+/*
+ * sim/mesh_port.h: core/port/mesh.h for one simulated node: its messages go through the
+ * mesh network model (sim/mesh_net.h), its timers and clock are the event loop's
+ * (sim/event.h), its randomness a seeded stream of its own (sim/rng.h). This is how the
+ * DFU models of core/dfu run unchanged in the simulator.
+ */
+#ifndef SIM_MESH_PORT_H
+#define SIM_MESH_PORT_H
+
+#include "core/port/mesh.h"
+#include "sim/event.h"
+#include "sim/mesh_net.h"
+#include "sim/rng.h"
+
+#define SIM_MESH_PORT_TIMERS 32 /* timer ids 0..31 per node */
+
+/* Where the port delivers a timer expiry for the node's models. */
+typedef void (*sim_mesh_timer_fn)(void *user, uint32_t timer_id);
+
+struct sim_mesh_port {
+	struct bo_mesh_port port; /* what the node's models use */
+	struct sim_loop *loop;
+	struct mesh_net *net;
+	uint32_t node;
+	struct sim_rng rng;
+	sim_handle timers[SIM_MESH_PORT_TIMERS];
+	sim_mesh_timer_fn on_timer;
+	void *user;
+	uint64_t sent, refused; /* messages handed to the network, and refused by it */
+};
+
+/* Fill p for node `node` of net. seed: the run's root seed (the node's stream derives). */
+void sim_mesh_port_init(struct sim_mesh_port *p, struct mesh_net *net, uint32_t node,
+			uint64_t seed, sim_mesh_timer_fn on_timer, void *user);
+/* Power loss: every armed timer of the node is forgotten. */
+void sim_mesh_port_reset(struct sim_mesh_port *p);
+
+/* Split a received access PDU (mesh_rx_fn's data) into opcode and payload. 0, or -1 when
+ * it holds no valid opcode. */
+int sim_mesh_split(const uint8_t *pdu, size_t len, uint32_t *opcode, const uint8_t **payload,
+		   size_t *payload_len);
+
+#endif
