@@ -519,6 +519,8 @@ enum bo_dfu_phase bo_dfu_srv_restore(struct bo_dfu_srv *srv)
 			start_verify(srv);
 		} else if (bphase == BO_BLOB_PHASE_INACTIVE || srv->blob.x.id != srv->u.blob_id) {
 			/* cut before the BLOB server persisted its start: expect it again */
+			if (bphase != BO_BLOB_PHASE_INACTIVE)
+				bo_blob_srv_reset(&srv->blob);
 			if (bo_blob_srv_prepare(&srv->blob, srv->u.blob_id, srv->u.ttl,
 						srv->u.timeout_base, NULL) != 0)
 				set_phase(srv, BO_DFU_PHASE_TRANSFER_ERR);
