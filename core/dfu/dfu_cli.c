@@ -80,14 +80,14 @@ static void send_request(struct bo_dfu_cli *cli, const struct bo_dfu_cli_target 
 	switch (cli->state) {
 	case BO_DFU_CLI_INFO:
 	case BO_DFU_CLI_CONFIRM: {
-		struct bo_dfu_info_get g = {cli->upd.img_idx, 1};
+		struct bo_dfu_info_get g = {t->img_idx, 1};
 
 		send(cli, t->addr, BO_OP_DFU_INFO_GET, buf,
 		     bo_dfu_info_get_encode(&g, buf, sizeof(buf)));
 		break;
 	}
 	case BO_DFU_CLI_CHECK: {
-		struct bo_dfu_metadata_check c = {cli->upd.img_idx, cli->upd.metadata,
+		struct bo_dfu_metadata_check c = {t->img_idx, cli->upd.metadata,
 						  cli->upd.metadata_len};
 
 		send(cli, t->addr, BO_OP_DFU_METADATA_CHECK, buf,
@@ -100,7 +100,7 @@ static void send_request(struct bo_dfu_cli *cli, const struct bo_dfu_cli_target 
 		s.ttl = cli->upd.ttl;
 		s.timeout_base = cli->upd.timeout_base;
 		s.blob_id = cli->upd.blob_id;
-		s.img_idx = cli->upd.img_idx;
+		s.img_idx = t->img_idx;
 		s.metadata = cli->upd.metadata;
 		s.metadata_len = cli->upd.metadata_len;
 		send(cli, t->addr, BO_OP_DFU_UPDATE_START, buf,
@@ -305,9 +305,23 @@ static void rx_info_status(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t,
 	struct bo_dfu_info_status m;
 	struct bo_dfu_img_entry e;
 	size_t pos = 0;
+	int rc;
 
-	if (bo_dfu_info_status_decode(p, len, &m) != BO_DFU_OK || m.first != cli->upd.img_idx ||
-	    bo_dfu_info_status_next(&m, &pos, &e) != 1 || e.fwid_len > BO_DFU_FWID_MAXLEN)
+	if (bo_dfu_info_status_decode(p, len, &m) != BO_DFU_OK || m.first != t->img_idx)
+		return;
+	rc = bo_dfu_info_status_next(&m, &pos, &e);
+	if (rc == 0 && m.count <= t->img_idx) {
+		/* the target has no image at that index */
+		t->acked = 1;
+		if (cli->state == BO_DFU_CLI_INFO) {
+			t->status = BO_DFU_ERR_FW_IDX;
+			conclude(cli, t, BO_DFU_CLI_REJECTED);
+		} else if (cli->state == BO_DFU_CLI_CONFIRM) {
+			conclude(cli, t, BO_DFU_CLI_APPLY_FAILED);
+		}
+		return;
+	}
+	if (rc != 1 || e.fwid_len > BO_DFU_FWID_MAXLEN)
 		return;
 	memcpy(t->fwid, e.fwid, e.fwid_len);
 	t->fwid_len = (uint8_t)e.fwid_len;
@@ -331,7 +345,7 @@ static void rx_metadata_status(struct bo_dfu_cli *cli, struct bo_dfu_cli_target 
 
 	if (cli->state != BO_DFU_CLI_CHECK ||
 	    bo_dfu_metadata_status_decode(p, len, &m) != BO_DFU_OK ||
-	    m.img_idx != cli->upd.img_idx)
+	    m.img_idx != t->img_idx)
 		return;
 	t->status = m.status;
 	t->acked = 1;
@@ -485,6 +499,7 @@ int bo_dfu_cli_send(struct bo_dfu_cli *cli, const struct bo_dfu_cli_update *upd,
 	    (upd->metadata_len && !upd->metadata) || (upd->fwid_len && !upd->fwid))
 		return -1;
 	cli->upd = *upd;
+	cli->upd.img_idxs = NULL; /* copied into the targets */
 	if (!cli->upd.ttl)
 		cli->upd.ttl = BO_MESH_TTL_DEFAULT;
 	if (!cli->upd.retry_us)
@@ -496,6 +511,7 @@ int bo_dfu_cli_send(struct bo_dfu_cli *cli, const struct bo_dfu_cli_update *upd,
 	for (size_t i = 0; i < n; i++) {
 		cli->targets[i].addr = addrs[i];
 		cli->targets[i].phase = BO_DFU_PHASE_UNKNOWN;
+		cli->targets[i].img_idx = upd->img_idxs ? upd->img_idxs[i] : upd->img_idx;
 	}
 	cli->ntargets = (uint8_t)n;
 	cli->success = false;

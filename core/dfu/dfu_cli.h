@@ -13,7 +13,8 @@
  *
  * Procedure, per target (unicast, acknowledged steps retried every retry_us, a target
  * silent for BO_DFU_CLI_RETRIES + 1 sends of a step is LOST):
- *   INFO     Update Information Get (when upd.info_get): its current FWID (targets[i].fwid)
+ *   INFO     Update Information Get (when upd.info_get): its current FWID (targets[i].fwid);
+ *            no image at its index -> REJECTED (status ERR_FW_IDX)
  *   CHECK    Firmware Metadata Check: status != SUCCESS -> REJECTED; else its effect
  *   START    Update Start: status != SUCCESS -> REJECTED; a target answering with the same
  *            BLOB ID in VERIFY, VERIFY_OK or VERIFY_FAIL (it has this image already: a
@@ -84,6 +85,7 @@ enum bo_dfu_cli_state {
 
 struct bo_dfu_cli_target {
 	uint16_t addr;
+	uint8_t img_idx;  /* its image index for this update */
 	uint8_t result;   /* enum bo_dfu_cli_result */
 	uint8_t status;   /* last status it sent (enum bo_dfu_status) */
 	uint8_t phase;    /* last phase it reported (enum bo_dfu_phase) */
@@ -101,7 +103,9 @@ struct bo_dfu_cli_target {
 struct bo_dfu_cli_update {
 	uint64_t blob_id;
 	uint32_t size;                /* image size */
-	uint8_t img_idx;
+	uint8_t img_idx;              /* the image index on the targets */
+	const uint8_t *img_idxs;      /* or NULL; else one image index per target (as the
+					 Distributor's receivers list has them) */
 	const uint8_t *metadata;
 	size_t metadata_len;
 	const uint8_t *fwid;          /* the new image's FWID */

@@ -800,8 +800,9 @@ enum variant {
 	V_UNPROV,
 	V_CUT,
 	V_UNICAST_NOAPPLY,
-	V_MIXED,  /* target 0 rejects the metadata, target 1 is offline, target 2 updates */
-	V_REFUSE, /* target 1 runs 3.0: its bootloader refuses the 2.1 downgrade */
+	V_MIXED,  /* target 0 gets image index 1 (it has none), target 1 is offline */
+	V_REFUSE, /* target 0 rejects the metadata; target 1 runs 3.0: its bootloader refuses
+		     the 2.1 downgrade */
 	V_LOSSY,  /* 10% of the messages lost */
 	V_CANCEL, /* the client cancels mid-transfer */
 	V_VERIFY_THEN_APPLY, /* verify only, then the same update again with apply: no BLOB */
@@ -869,10 +870,10 @@ static void e2e(enum variant v)
 		addrs[i] = (uint16_t)(TGT_ADDR0 + i);
 	}
 	f->ntgt = NTGT;
-	if (v == V_MIXED) {
-		f->t[0].md_reject = true;
+	if (v == V_MIXED)
 		f->t[1].pn->online = false;
-	}
+	if (v == V_REFUSE)
+		f->t[0].md_reject = true;
 	if (v == V_CANCEL) {
 		f->pump.observe = observe_cancel;
 		f->pump.observe_ctx = f;
@@ -907,6 +908,11 @@ static void e2e(enum variant v)
 	upd.info_get = true;
 	upd.apply = v != V_UNICAST_NOAPPLY;
 	upd.blob.block_size_log = 12;
+	if (v == V_MIXED) {
+		static const uint8_t idxs[NTGT] = {1, 0, 0};
+
+		upd.img_idxs = idxs;
+	}
 	if (v == V_FLASH_CUT) {
 		struct fsim_stats st;
 		struct fsim_cut cut = g_cut;
@@ -950,10 +956,12 @@ static void e2e(enum variant v)
 		struct tgt *t = &f->t[i];
 		const struct bo_dfu_cli_target *ct = &f->cli.targets[i];
 
-		if (v == V_MIXED && i < 2) {
+		if ((v == V_MIXED && i < 2) || (v == V_REFUSE && i == 0)) {
 			assert_int_equal(ct->result, i == 0 ? BO_DFU_CLI_REJECTED : BO_DFU_CLI_LOST);
 			if (i == 0)
-				assert_int_equal(ct->status, BO_DFU_ERR_METADATA);
+				assert_int_equal(ct->status, v == V_MIXED ? BO_DFU_ERR_FW_IDX
+									  : BO_DFU_ERR_METADATA);
+			assert_int_equal(ct->img_idx, v == V_MIXED && i == 0 ? 1 : 0);
 			assert_int_equal(bo_dfu_srv_phase(&t->srv), BO_DFU_PHASE_IDLE);
 			assert_int_equal(t->applies, 0);
 			continue;
