@@ -44,11 +44,11 @@ grep -q "usage: brownout validate" "$tmp/out" || bad "--help: no usage line"
 [ $rc -eq 2 ] || bad "missing file: exit $rc, want 2"
 grep -q "missing.yaml: cannot open" "$tmp/err" || bad "missing file: $(cat "$tmp/err")"
 
-# Scenario files are recognised but not supported yet.
+# Scenario files go to the scenario loader (tests/scenario/ tests them in full).
 printf 'scenario: mesh-rollout\nnodes: 10\n' >"$tmp/scn.yaml"
 "$brownout" validate "$tmp/scn.yaml" 2>"$tmp/err"; rc=$?
 [ $rc -eq 2 ] || bad "scenario: exit $rc, want 2"
-[ "$(cat "$tmp/err")" = "$tmp/scn.yaml:1:1: scenario files are not supported yet" ] ||
+[ "$(cat "$tmp/err")" = "$tmp/scn.yaml:1:1: key 'duration': missing required key" ] ||
 	bad "scenario: $(cat "$tmp/err")"
 
 # Neither kind.
