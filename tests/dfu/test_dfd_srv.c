@@ -1092,6 +1092,144 @@ static void test_torn_record(void **state)
 	}
 }
 
+static bool upload_error(void *ctx)
+{
+	struct fx *f = ctx;
+
+	return f->srv.upload.phase == BO_DFD_UPLOAD_PHASE_TRANSFER_ERROR;
+}
+
+/* The Initiator goes silent mid-upload: the BLOB server times out (TRANSFER_ERROR, the
+ * stored blocks kept); the same Upload Start and a new BLOB client resume it. */
+static void test_upload_timeout_resume(void **state)
+{
+	struct fx *f = fx_new();
+	uint8_t progress;
+
+	(void)state;
+	upload_start_msg(f, BLOB_ID, IMG_SIZE, FWID_A, sizeof(FWID_A));
+	blob_send(f, BLOB_ID, IMG_SIZE);
+	assert_true(pump_run(&f->pump, f->pump.now + HOUR, upload_half, f));
+	f->in->online = false;
+	assert_true(pump_run(&f->pump, f->pump.now + HOUR, upload_error, f));
+	f->in->online = true;
+	assert_int_equal(bo_blob_srv_phase(&f->srv.blob), BO_BLOB_PHASE_SUSPENDED);
+	progress = bo_blob_srv_progress(&f->srv.blob);
+	assert_true(progress >= 50 && progress < 100);
+	assert_int_equal(req(f, BO_OP_DFD_UPLOAD_GET, NULL, 0), 1);
+	expect_upload_status(f, BO_DFD_SUCCESS, BO_DFD_UPLOAD_PHASE_TRANSFER_ERROR, true, progress,
+			     FWID_A, sizeof(FWID_A));
+	/* the slot stays reserved while the upload may resume */
+	{
+		struct bo_dfd_caps_status m = {.max_receivers = BO_DFD_SRV_RECEIVERS_MAX,
+					       .max_slots = 2, .max_image_size = 32768,
+					       .max_upload_space = 49152,
+					       .remaining_space = 16384};
+		uint8_t buf[32];
+
+		assert_int_equal(req(f, BO_OP_DFD_CAPABILITIES_GET, NULL, 0), 1);
+		expect(f, 0, BO_OP_DFD_CAPABILITIES_STATUS, buf,
+		       bo_dfd_caps_status_encode(&m, buf, sizeof(buf)));
+	}
+	upload_start_msg(f, BLOB_ID, IMG_SIZE, FWID_A, sizeof(FWID_A));
+	expect_upload_status(f, BO_DFD_SUCCESS, BO_DFD_UPLOAD_PHASE_TRANSFER_ACTIVE, true,
+			     progress, FWID_A, sizeof(FWID_A));
+	bo_blob_cli_init(&f->cli, &f->ccfg);
+	blob_send(f, BLOB_ID, IMG_SIZE);
+	assert_true(pump_run(&f->pump, f->pump.now + HOUR, cli_finished, f));
+	assert_true(f->cli_success);
+	expect_slot_content(f, 0, IMG_SIZE);
+	assert_int_equal(bo_dfd_srv_upload_phase(&f->srv), BO_DFD_UPLOAD_PHASE_TRANSFER_SUCCESS);
+	fx_free(f);
+}
+
+/* ---- every cut point over a run of record writes (sector switches included) ----------- */
+
+#define SWEEP_STEPS 40
+
+static uint16_t sweep_count_after(int step)
+{
+	/* step i: every 17th is a Delete All, the others add receiver i */
+	uint16_t n = 0;
+
+	for (int i = 0; i <= step; i++)
+		n = (i % 17 == 16) ? 0 : (uint16_t)(n + 1);
+	return n;
+}
+
+static void sweep_step(struct fx *f, int i)
+{
+	if (i % 17 == 16) {
+		assert_int_equal(req(f, BO_OP_DFD_RECEIVERS_DELETE_ALL, NULL, 0), 1);
+	} else {
+		struct bo_dfd_receiver r = {.addr = (uint16_t)(0x0400 + i), .img_idx = 0};
+
+		add_receivers(f, &r, 1);
+	}
+}
+
+static void cut_sweep_case(uint64_t k, enum fsim_cut_mode mode, uint32_t variant)
+{
+	struct fx *volatile f = fx_new();
+	struct fsim_stats st;
+	struct fsim_cut cut = {.mode = mode, .variant = variant, .seed = k * 7 + variant};
+	volatile int step = 0;
+
+	fsim_set_power_loss_handler(f->dfl.dev, on_power_loss, NULL);
+	fsim_get_stats(f->dfl.dev, &st);
+	cut.op_index = st.mutating_ops + k;
+	fsim_arm_cut(f->dfl.dev, &cut);
+	if (setjmp(cut_jb) == 0) {
+		for (step = 0; step < SWEEP_STEPS; step++)
+			sweep_step(f, step);
+		fsim_disarm_cut(f->dfl.dev);
+		fail_msg("cut %llu never fired", (unsigned long long)k);
+	}
+	dist_power_cut(f);
+	{
+		uint16_t before = step ? sweep_count_after(step - 1) : 0;
+		uint16_t after = sweep_count_after(step);
+		uint16_t got = f->srv.receiver_count;
+
+		if (got != before && got != after)
+			fail_msg("cut %llu (mode %d/%u) in step %d: %u receivers, want %u or %u",
+				 (unsigned long long)k, (int)mode, variant, (int)step, got, before,
+				 after);
+	}
+	/* it goes on: more writes, another restore */
+	assert_int_equal(req(f, BO_OP_DFD_RECEIVERS_DELETE_ALL, NULL, 0), 1);
+	add_receivers(f, (const struct bo_dfd_receiver[]){{0x0700, 1}}, 1);
+	expect_receivers_status(f, BO_DFD_SUCCESS, 1);
+	dist_power_cut(f);
+	assert_int_equal(f->srv.receiver_count, 1);
+	assert_int_equal(f->srv.receivers[0].addr, 0x0700);
+	fx_free(f);
+}
+
+static void test_cut_sweep(void **state)
+{
+	uint64_t ops;
+
+	(void)state;
+	/* how many flash operations the run takes */
+	{
+		struct fx *f = fx_new();
+		struct fsim_stats a, b;
+
+		fsim_get_stats(f->dfl.dev, &a);
+		for (int i = 0; i < SWEEP_STEPS; i++)
+			sweep_step(f, i);
+		fsim_get_stats(f->dfl.dev, &b);
+		ops = b.mutating_ops - a.mutating_ops;
+		assert_true(b.erase_ops > a.erase_ops); /* the record log switched sectors */
+		fx_free(f);
+	}
+	for (uint64_t k = 0; k < ops; k++) {
+		cut_sweep_case(k, FSIM_CUT_BETWEEN, 0);
+		cut_sweep_case(k, FSIM_CUT_TORN, (uint32_t)k);
+	}
+}
+
 const struct CMUnitTest dfd_tests[] = {
 	cmocka_unit_test(test_idle_messages),
 	cmocka_unit_test(test_receivers),
@@ -1104,6 +1242,8 @@ const struct CMUnitTest dfd_tests[] = {
 	cmocka_unit_test(test_power_cut_suspended),
 	cmocka_unit_test(test_power_cut_upload),
 	cmocka_unit_test(test_torn_record),
+	cmocka_unit_test(test_upload_timeout_resume),
+	cmocka_unit_test(test_cut_sweep),
 };
 
 int main(void)
