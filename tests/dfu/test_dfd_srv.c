@@ -1230,6 +1230,65 @@ static void test_cut_sweep(void **state)
 	}
 }
 
+/* ---- every cut point over an upload ---------------------------------------------------- */
+
+/* After a power cut anywhere in an upload, the Initiator asks again (Upload Start) and runs
+ * a new BLOB client: the image ends up stored whole, once, and listed. */
+static void upload_cut_case(uint64_t k, enum fsim_cut_mode mode, uint32_t variant,
+			    bool *fired)
+{
+	struct fx *volatile f = fx_new();
+	struct fsim_stats st;
+	struct fsim_cut cut = {.mode = mode, .variant = variant, .seed = k * 13 + variant};
+
+	fsim_set_power_loss_handler(f->dfl.dev, on_power_loss, NULL);
+	fsim_get_stats(f->dfl.dev, &st);
+	cut.op_index = st.mutating_ops + k;
+	fsim_arm_cut(f->dfl.dev, &cut);
+	*fired = true;
+	if (setjmp(cut_jb) == 0) {
+		upload(f);
+		*fired = false;
+		fsim_disarm_cut(f->dfl.dev);
+		fx_free(f);
+		return;
+	}
+	dist_power_cut(f);
+	pump_node_reset(f->in);
+	f->replies = 0;
+	upload_start_msg(f, BLOB_ID, IMG_SIZE, FWID_A, sizeof(FWID_A));
+	assert_int_equal(f->rsp[0][0], BO_DFD_SUCCESS);
+	if (f->srv.upload.phase != BO_DFD_UPLOAD_PHASE_TRANSFER_SUCCESS) {
+		assert_int_equal(f->srv.upload.phase, BO_DFD_UPLOAD_PHASE_TRANSFER_ACTIVE);
+		bo_blob_cli_init(&f->cli, &f->ccfg);
+		blob_send(f, BLOB_ID, IMG_SIZE);
+		assert_true(pump_run(&f->pump, f->pump.now + HOUR, cli_finished, f));
+		assert_true(f->cli_success);
+	}
+	assert_int_equal(bo_dfd_srv_upload_phase(&f->srv), BO_DFD_UPLOAD_PHASE_TRANSFER_SUCCESS);
+	expect_slot_content(f, 0, IMG_SIZE);
+	dist_power_cut(f);
+	assert_int_equal(bo_dfd_srv_fw_count(&f->srv), 1);
+	assert_int_equal(f->srv.slots[0].size, IMG_SIZE);
+	assert_int_equal(req(f, BO_OP_DFD_FW_GET, FWID_A, sizeof(FWID_A)), 1);
+	expect_fw_status(f, BO_DFD_SUCCESS, 1, 0, FWID_A, sizeof(FWID_A));
+	fx_free(f);
+}
+
+static void test_upload_cut_sweep(void **state)
+{
+	bool fired = true;
+
+	(void)state;
+	for (uint64_t k = 0; fired; k++) {
+		upload_cut_case(k, FSIM_CUT_TORN, (uint32_t)k, &fired);
+		if (fired)
+			upload_cut_case(k, FSIM_CUT_BETWEEN, 0, &fired);
+		if (getenv("DFD_DEBUG") && !fired)
+			fprintf(stderr, "upload cut sweep: %llu cut points\n", (unsigned long long)k);
+	}
+}
+
 const struct CMUnitTest dfd_tests[] = {
 	cmocka_unit_test(test_idle_messages),
 	cmocka_unit_test(test_receivers),
@@ -1244,6 +1303,7 @@ const struct CMUnitTest dfd_tests[] = {
 	cmocka_unit_test(test_torn_record),
 	cmocka_unit_test(test_upload_timeout_resume),
 	cmocka_unit_test(test_cut_sweep),
+	cmocka_unit_test(test_upload_cut_sweep),
 };
 
 int main(void)
