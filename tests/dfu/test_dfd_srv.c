@@ -1289,6 +1289,109 @@ static void test_upload_cut_sweep(void **state)
 	}
 }
 
+/* ---- every cut point over a distribution's life cycle --------------------------------- */
+
+static const uint8_t life_phase[] = {
+	BO_DFD_PHASE_TRANSFER_ACTIVE,  /* Start */
+	BO_DFD_PHASE_TRANSFER_ACTIVE,  /* a receiver verified */
+	BO_DFD_PHASE_TRANSFER_SUSPENDED, /* Suspend */
+	BO_DFD_PHASE_TRANSFER_ACTIVE,  /* Start again: resume */
+	BO_DFD_PHASE_TRANSFER_SUCCESS, /* transfer end */
+	BO_DFD_PHASE_APPLYING_UPDATE,  /* Apply */
+	BO_DFD_PHASE_COMPLETED,        /* apply end */
+	BO_DFD_PHASE_IDLE,             /* Cancel */
+};
+#define LIFE_STEPS (sizeof(life_phase) / sizeof(life_phase[0]))
+
+static void life_step(struct fx *f, size_t i)
+{
+	switch (i) {
+	case 0:
+	case 3:
+		dist_start_msg(f, 0, BO_DFD_POLICY_VERIFY_ONLY, 0, 0xc001);
+		break;
+	case 1:
+		assert_int_equal(bo_dfd_srv_receiver_report(&f->srv, 0x0201, BO_DFU_PHASE_VERIFY_OK,
+							    0, 0, 100), 0);
+		break;
+	case 2:
+		assert_int_equal(req(f, BO_OP_DFD_SUSPEND, NULL, 0), 1);
+		break;
+	case 4:
+		bo_dfd_srv_transfer_end(&f->srv, true);
+		break;
+	case 5:
+		assert_int_equal(req(f, BO_OP_DFD_APPLY, NULL, 0), 1);
+		break;
+	case 6:
+		bo_dfd_srv_apply_end(&f->srv, true);
+		break;
+	default:
+		assert_int_equal(req(f, BO_OP_DFD_CANCEL, NULL, 0), 1);
+		break;
+	}
+	assert_int_equal(f->srv.phase, life_phase[i]);
+}
+
+static bool life_cut_case(uint64_t k, enum fsim_cut_mode mode, uint32_t variant)
+{
+	struct fx *volatile f = fx_new();
+	struct fsim_stats st;
+	struct fsim_cut cut = {.mode = mode, .variant = variant, .seed = k * 5 + variant};
+	volatile size_t step = 0;
+	unsigned starts;
+	uint8_t before, after, got;
+
+	add_receivers(f, RX3, 3);
+	upload(f);
+	fsim_set_power_loss_handler(f->dfl.dev, on_power_loss, NULL);
+	fsim_get_stats(f->dfl.dev, &st);
+	cut.op_index = st.mutating_ops + k;
+	fsim_arm_cut(f->dfl.dev, &cut);
+	if (setjmp(cut_jb) == 0) {
+		for (step = 0; step < LIFE_STEPS; step++)
+			life_step(f, step);
+		fsim_disarm_cut(f->dfl.dev);
+		fx_free(f);
+		return false;
+	}
+	starts = f->ops.start;
+	dist_power_cut(f);
+	before = step ? life_phase[step - 1] : BO_DFD_PHASE_IDLE;
+	after = life_phase[step];
+	got = f->srv.phase;
+	if (got != before && got != after)
+		fail_msg("cut %llu (mode %d/%u) in step %zu: phase %u, want %u or %u",
+			 (unsigned long long)k, (int)mode, variant, (size_t)step, got, before, after);
+	/* the distribution side restarted exactly when the distribution was running */
+	if (got == BO_DFD_PHASE_TRANSFER_ACTIVE || got == BO_DFD_PHASE_TRANSFER_SUCCESS ||
+	    got == BO_DFD_PHASE_APPLYING_UPDATE) {
+		assert_int_equal(f->ops.start, starts + 1);
+		assert_true(f->ops.last_resume);
+		assert_int_equal(f->ops.n, 3);
+		assert_int_equal(f->ops.params.group, 0xc001);
+	} else {
+		assert_int_equal(f->ops.start, starts);
+	}
+	assert_int_equal(f->srv.receiver_count, 3);
+	assert_int_equal(bo_dfd_srv_fw_count(&f->srv), 1);
+	/* a receiver's verified state is there once its report was stored */
+	if (step > 1)
+		assert_int_equal(f->srv.receivers[0].phase, BO_DFU_PHASE_VERIFY_OK);
+	fx_free(f);
+	return true;
+}
+
+static void test_distribution_cut_sweep(void **state)
+{
+	(void)state;
+	for (uint64_t k = 0;; k++) {
+		if (!life_cut_case(k, FSIM_CUT_TORN, (uint32_t)k))
+			break;
+		assert_true(life_cut_case(k, FSIM_CUT_BETWEEN, 0));
+	}
+}
+
 const struct CMUnitTest dfd_tests[] = {
 	cmocka_unit_test(test_idle_messages),
 	cmocka_unit_test(test_receivers),
@@ -1304,6 +1407,7 @@ const struct CMUnitTest dfd_tests[] = {
 	cmocka_unit_test(test_upload_timeout_resume),
 	cmocka_unit_test(test_cut_sweep),
 	cmocka_unit_test(test_upload_cut_sweep),
+	cmocka_unit_test(test_distribution_cut_sweep),
 };
 
 int main(void)
