@@ -555,6 +555,51 @@ static int alloc_nodes(struct loader *L, uint32_t count)
 	return 0;
 }
 
+struct link_key {
+	uint64_t pair; /* smaller id << 32 | larger id */
+	size_t index;
+};
+
+static int cmp_link_key(const void *a, const void *b)
+{
+	const struct link_key *x = a, *y = b;
+	if (x->pair != y->pair)
+		return x->pair < y->pair ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Each pair of nodes is linked at most once (links are both ways): the first repeat in
+ * the file is the error. Sorting keeps this O(n log n) for large explicit topologies. */
+static int check_links(struct loader *L, yaml_node_t *links)
+{
+	const struct bo_scn_topology *tp = &L->s->topology;
+	size_t n = tp->link_count;
+	if (n < 2)
+		return 0;
+	struct link_key *k = calloc(n, sizeof *k);
+	if (!k)
+		return oom(L);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t a = tp->links[i].a, b = tp->links[i].b;
+		k[i].pair = a < b ? (uint64_t)a << 32 | b : (uint64_t)b << 32 | a;
+		k[i].index = i;
+	}
+	qsort(k, n, sizeof *k, cmp_link_key);
+	size_t worst = SIZE_MAX;
+	for (size_t i = 1; i < n; i++)
+		if (k[i].pair == k[i - 1].pair && (i < 2 || k[i - 1].pair != k[i - 2].pair) &&
+		    k[i].index < worst)
+			worst = k[i].index;
+	free(k);
+	if (worst == SIZE_MAX)
+		return 0;
+	char path[BO_YAML_PATH_MAX];
+	bo_yaml_path_index(path, sizeof path, "topology.links", worst);
+	return bo_yaml_error(&L->y, bo_yaml_seq_at(&L->y, links, worst), path,
+			     "link %u-%u is given twice (links are both ways)", tp->links[worst].a,
+			     tp->links[worst].b);
+}
+
 static int load_explicit(struct loader *L, yaml_node_t *t)
 {
 	struct bo_scn_topology *tp = &L->s->topology;
@@ -565,32 +610,43 @@ static int load_explicit(struct loader *L, yaml_node_t *t)
 	if (alloc_nodes(L, (uint32_t)n))
 		return -1;
 	static const char *const node_keys[] = {"id", "x", "y", NULL};
+	unsigned char *seen = calloc(BO_SCN_MAX_NODES, 1);
+	if (!seen)
+		return oom(L);
 	for (size_t i = 0; i < n; i++) {
 		char path[BO_YAML_PATH_MAX], kp[BO_YAML_PATH_MAX];
 		bo_yaml_path_index(path, sizeof path, "topology.nodes", i);
 		yaml_node_t *item = bo_yaml_seq_at(&L->y, nodes, i);
-		if (bo_yaml_map_check(&L->y, item, path, node_keys))
-			return -1;
 		struct bo_scn_node *nd = &L->s->nodes[i];
-		yaml_node_t *v = bo_yaml_map_need(&L->y, item, path, "id");
+		yaml_node_t *v = NULL;
 		uint64_t id;
 		KP(kp, path, "id");
-		if (!v || bo_yaml_uint(&L->y, v, kp, 0, BO_SCN_MAX_NODES - 1, &id))
+		if (bo_yaml_map_check(&L->y, item, path, node_keys) ||
+		    !(v = bo_yaml_map_need(&L->y, item, path, "id")) ||
+		    bo_yaml_uint(&L->y, v, kp, 0, BO_SCN_MAX_NODES - 1, &id)) {
+			free(seen);
 			return -1;
-		for (size_t j = 0; j < i; j++)
-			if (L->s->nodes[j].id == id)
-				return bo_yaml_error(&L->y, v, kp, "node %llu is defined twice",
-						     (unsigned long long)id);
+		}
+		if (seen[id]) {
+			free(seen);
+			return bo_yaml_error(&L->y, v, kp, "node %llu is defined twice",
+					     (unsigned long long)id);
+		}
+		seen[id] = 1;
 		nd->id = (uint32_t)id;
+		char yp[BO_YAML_PATH_MAX];
 		KP(kp, path, "x");
-		if (!(v = bo_yaml_map_need(&L->y, item, path, "x")) ||
-		    get_real(L, v, kp, -1e9, 1e9, &nd->x))
+		KP(yp, path, "y");
+		yaml_node_t *x = NULL, *y = NULL;
+		if (!(x = bo_yaml_map_need(&L->y, item, path, "x")) ||
+		    get_real(L, x, kp, -1e9, 1e9, &nd->x) ||
+		    !(y = bo_yaml_map_need(&L->y, item, path, "y")) ||
+		    get_real(L, y, yp, -1e9, 1e9, &nd->y)) {
+			free(seen);
 			return -1;
-		KP(kp, path, "y");
-		if (!(v = bo_yaml_map_need(&L->y, item, path, "y")) ||
-		    get_real(L, v, kp, -1e9, 1e9, &nd->y))
-			return -1;
+		}
 	}
+	free(seen);
 	yaml_node_t *links = bo_yaml_map_need(&L->y, t, "topology", "links");
 	if (!links || bo_yaml_seq_check(&L->y, links, "topology.links", 0, BO_SCN_MAX_LINKS))
 		return -1;
@@ -619,14 +675,6 @@ static int load_explicit(struct loader *L, yaml_node_t *t)
 			return bo_yaml_error(&L->y, b, kp, "a link joins two different nodes");
 		lk->a = L->s->nodes[ia].id;
 		lk->b = L->s->nodes[ib].id;
-		for (size_t j = 0; j < i; j++) {
-			const struct bo_scn_link *o = &tp->links[j];
-			if ((o->a == lk->a && o->b == lk->b) || (o->a == lk->b && o->b == lk->a))
-				return bo_yaml_error(&L->y, item, path,
-						     "link %u-%u is given twice (links are both "
-						     "ways)",
-						     lk->a, lk->b);
-		}
 		lk->loss = tp->loss;
 		yaml_node_t *lv = bo_yaml_map_get(&L->y, item, "loss");
 		KP(kp, path, "loss");
@@ -634,7 +682,7 @@ static int load_explicit(struct loader *L, yaml_node_t *t)
 			return -1;
 		tp->link_count = i + 1;
 	}
-	return 0;
+	return check_links(L, links);
 }
 
 static int load_topology(struct loader *L)
@@ -1093,8 +1141,9 @@ static int check_fit(struct loader *L, int fw, enum bo_sweep_part p, yaml_node_t
 	if ((uint64_t)im->size + HEADER_SIZE > room)
 		return bo_yaml_error(&L->y, at, path,
 				     "firmware '%s' (%u bytes + %u-byte header) does not fit in %s "
-				     "(%u bytes before the trailer sector)",
-				     im->name, im->size, HEADER_SIZE, part_names[p], room);
+				     "(%u bytes%s)",
+				     im->name, im->size, HEADER_SIZE, part_names[p], room,
+				     p == BO_SWEEP_PART_RECOVERY ? "" : " before the trailer sector");
 	return 0;
 }
 
