@@ -12,7 +12,7 @@
 #define SLOT_TAG 0x5344u     /* "DS": one image slot */
 #define REC_VERSION 1u
 #define REC_F_PARAMS 0x01u
-#define REC_FIXED_LEN 29u
+#define REC_FIXED_LEN 37u
 #define REC_MAX (REC_FIXED_LEN + 5u * BO_DFD_SRV_RECEIVERS_MAX)
 #define SLOT_REC_LEN (8u + BO_DFU_FWID_MAXLEN + BO_DFU_METADATA_MAXLEN)
 #define FW_IDX_NONE 0xffffu
@@ -43,6 +43,7 @@ static void store(struct bo_dfd_srv *srv)
 	bo_wire_put_u8(&w, p->policy);
 	bo_wire_put_le16(&w, p->slot_idx);
 	bo_wire_put_le16(&w, p->group);
+	bo_wire_put_le64(&w, p->blob_id);
 	bo_wire_put_u8(&w, srv->dist_slot);
 	bo_wire_put_u8(&w, srv->upload.phase);
 	bo_wire_put_u8(&w, srv->upload.slot);
@@ -89,6 +90,7 @@ static int load(struct bo_dfd_srv *srv)
 	p.policy = bo_wire_get_u8(&r);
 	p.slot_idx = bo_wire_get_le16(&r);
 	p.group = bo_wire_get_le16(&r);
+	p.blob_id = bo_wire_get_le64(&r);
 	dist_slot = bo_wire_get_u8(&r);
 	u.phase = bo_wire_get_u8(&r);
 	u.slot = bo_wire_get_u8(&r);
@@ -483,6 +485,18 @@ static bool same_params(const struct bo_dfd_srv *srv, const struct bo_dfd_params
 	       q->policy == p->policy && q->slot_idx == p->slot_idx && q->group == p->group;
 }
 
+static uint64_t new_blob_id(struct bo_dfd_srv *srv)
+{
+	const struct bo_mesh_port *m = srv->cfg.mesh;
+	uint64_t id = 0;
+
+	if (m->random)
+		id = (uint64_t)m->random(m->ctx) << 32 | m->random(m->ctx);
+	if (id == srv->params.blob_id || id == srv->upload.blob_id)
+		id = srv->params.blob_id + 1u; /* never the last one (targets would skip it) */
+	return id;
+}
+
 static enum bo_dfd_status dist_resume(struct bo_dfd_srv *srv)
 {
 	int err;
@@ -509,6 +523,7 @@ static enum bo_dfd_status dist_start(struct bo_dfd_srv *srv, const struct bo_dfd
 	p.policy = s->policy;
 	p.slot_idx = s->slot_idx;
 	p.group = s->group;
+	p.blob_id = 0;
 	if (!srv->receiver_count)
 		return BO_DFD_ERR_RECEIVERS_LIST_EMPTY;
 	if (srv->cfg.app_key_valid && !srv->cfg.app_key_valid(srv->cfg.app_key_ctx, p.app_idx))
@@ -531,6 +546,7 @@ static enum bo_dfd_status dist_start(struct bo_dfd_srv *srv, const struct bo_dfd
 		return BO_DFD_ERR_BUSY_WITH_DISTRIBUTION;
 	if (srv->upload.phase == BO_DFD_UPLOAD_PHASE_TRANSFER_ACTIVE)
 		return BO_DFD_ERR_BUSY_WITH_UPLOAD;
+	p.blob_id = new_blob_id(srv);
 	srv->params = p;
 	srv->has_params = true;
 	srv->dist_slot = (uint8_t)slot;

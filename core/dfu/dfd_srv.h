@@ -69,7 +69,7 @@
  * distribution side last reported (bo_dfd_srv_receiver_report), 0 after Start.
  *
  * Power safety: each slot's record in its state area, and one record in cfg.state with the
- * distribution phase and parameters, the receivers list (address, image index and the last
+ * distribution phase and parameters (and the distribution's BLOB ID), the receivers list (address, image index and the last
  * reported phase / statuses), and the upload state (phase, slot, BLOB ID, TTL, timeout
  * base), all through bo_dfu_persist (blob_store.h: sequence number + CRC; a torn write falls
  * back to the previous record). Written on every change of those (not on progress alone).
@@ -104,8 +104,14 @@
 #include "core/port/flash.h"
 #include "core/port/mesh.h"
 
+#ifndef BO_DFD_SRV_SLOTS_MAX
 #define BO_DFD_SRV_SLOTS_MAX 4u
-#define BO_DFD_SRV_RECEIVERS_MAX 16u
+#endif
+/* Zephyr's CONFIG_BT_MESH_DFD_SRV_TARGETS_MAX default, and BO_DFU_CLI_TARGETS_MAX; at most 24
+ * (the record must fit BO_DFU_PERSIST_PAYLOAD_MAX) */
+#ifndef BO_DFD_SRV_RECEIVERS_MAX
+#define BO_DFD_SRV_RECEIVERS_MAX 8u
+#endif
 #define BO_DFD_SRV_NO_SLOT 0xffu
 
 enum bo_dfd_slot_state {
@@ -143,6 +149,10 @@ struct bo_dfd_params {
 	uint8_t policy;   /* enum bo_dfd_policy */
 	uint16_t slot_idx; /* index in the Firmware Images List */
 	uint16_t group;   /* 0: unicast distribution */
+	/* Not in the message: the BLOB ID of this distribution, drawn (mesh port random) when
+	 * the Start is accepted and persisted, so a resume after a power cut sends the same
+	 * BLOB and the targets keep the blocks they stored. */
+	uint64_t blob_id;
 };
 
 /*

@@ -415,7 +415,7 @@ static void test_idle_messages(void **state)
 	int len;
 
 	(void)state;
-	/* Capabilities: 16 receivers, 2 slots, 32 KiB max image, 48 KiB in all, all free */
+	/* Capabilities: BO_DFD_SRV_RECEIVERS_MAX receivers, 2 slots, 32 KiB max image, 48 KiB in all, all free */
 	{
 		struct bo_dfd_caps_status m = {.max_receivers = BO_DFD_SRV_RECEIVERS_MAX,
 					       .max_slots = 2, .max_image_size = 32768,
@@ -517,7 +517,7 @@ static void test_receivers(void **state)
 	}
 	assert_int_equal(req(f, BO_OP_DFD_RECEIVERS_DELETE_ALL, NULL, 0), 1);
 	expect_receivers_status(f, BO_DFD_SUCCESS, 0);
-	/* fill the list: the 17th is refused, the first 16 stay */
+	/* fill the list: one more is refused, the others stay */
 	for (uint16_t i = 0; i <= BO_DFD_SRV_RECEIVERS_MAX; i++) {
 		many[i].addr = (uint16_t)(0x0300 + i);
 		many[i].img_idx = (uint8_t)(i & 3u);
@@ -531,9 +531,10 @@ static void test_receivers(void **state)
 	}
 	/* paging: first 0 limit 5, first 14 limit 5 (2 left), first 20 (none), all */
 	{
-		static const uint16_t firsts[] = {0, 14, 20, 0, 16};
-		static const uint16_t limits[] = {5, 5, 3, 0xffff, 1};
-		static const size_t counts[] = {5, 2, 0, 16, 0};
+		const uint16_t M = BO_DFD_SRV_RECEIVERS_MAX;
+		const uint16_t firsts[] = {0, (uint16_t)(M - 2), (uint16_t)(M + 4), 0, M};
+		const uint16_t limits[] = {5, 5, 3, 0xffff, 1};
+		const size_t counts[] = {5, 2, 0, M, 0};
 
 		for (size_t k = 0; k < 5; k++) {
 			struct bo_dfd_receivers_get g = {.first = firsts[k], .limit = limits[k]};
@@ -800,10 +801,15 @@ static void test_lifecycle_verify_and_apply(void **state)
 	assert_int_equal(f->ops.apply, 1);
 	bo_dfd_srv_apply_end(&f->srv, true);
 	assert_int_equal(bo_dfd_srv_phase(&f->srv), BO_DFD_PHASE_COMPLETED);
-	/* a new Start with other parameters from COMPLETED: a fresh distribution */
-	dist_start_msg(f, 0, BO_DFD_POLICY_VERIFY_ONLY, 0, 0);
-	expect_dist_status(f, 0, BO_DFD_SUCCESS);
-	assert_int_equal(f->ops.start, 2);
+	/* a new Start with other parameters from COMPLETED: a fresh distribution, a new BLOB */
+	{
+		uint64_t id = f->ops.params.blob_id;
+
+		dist_start_msg(f, 0, BO_DFD_POLICY_VERIFY_ONLY, 0, 0);
+		expect_dist_status(f, 0, BO_DFD_SUCCESS);
+		assert_int_equal(f->ops.start, 2);
+		assert_true(f->ops.params.blob_id != id);
+	}
 	assert_false(f->ops.last_resume);
 	/* the apply refused by the distributor: FAILED */
 	f->ops.apply_ret = -1;
@@ -926,8 +932,10 @@ static void test_power_cut_distribution(void **state)
 	struct fx *f = fx_distributing(BO_DFD_POLICY_VERIFY_AND_APPLY);
 	uint8_t before[16];
 	size_t before_len;
+	uint64_t blob_id = f->ops.params.blob_id;
 
 	(void)state;
+	assert_true(blob_id != 0 && blob_id != BLOB_ID);
 	(void)bo_dfd_srv_receiver_report(&f->srv, 0x0201, BO_DFU_PHASE_VERIFY_OK, 0, 0, 100);
 	(void)bo_dfd_srv_receiver_report(&f->srv, 0x0202, BO_DFU_PHASE_TRANSFER_ACTIVE, 0, 0, 50);
 	assert_int_equal(req(f, BO_OP_DFD_GET, NULL, 0), 1);
@@ -945,6 +953,7 @@ static void test_power_cut_distribution(void **state)
 	assert_int_equal(f->ops.rx[2].img_idx, 0);
 	assert_int_equal(f->ops.params.group, 0xc001);
 	assert_int_equal(f->ops.params.policy, BO_DFD_POLICY_VERIFY_AND_APPLY);
+	assert_int_equal(f->ops.params.blob_id, blob_id); /* the same BLOB: targets keep blocks */
 	assert_int_equal(f->ops.image.size, IMG_SIZE);
 	assert_memory_equal(f->ops.image.fwid, FWID_A, sizeof(FWID_A));
 	assert_int_equal(f->srv.slots[0].state, BO_DFD_SLOT_COMPLETE);
@@ -1145,21 +1154,22 @@ static void test_upload_timeout_resume(void **state)
 
 /* ---- every cut point over a run of record writes (sector switches included) ----------- */
 
-#define SWEEP_STEPS 40
+#define SWEEP_STEPS 60
 
 static uint16_t sweep_count_after(int step)
 {
-	/* step i: every 17th is a Delete All, the others add receiver i */
+	/* step i: every (max + 1)th is a Delete All, the others add receiver i */
 	uint16_t n = 0;
 
 	for (int i = 0; i <= step; i++)
-		n = (i % 17 == 16) ? 0 : (uint16_t)(n + 1);
+		n = (i % (BO_DFD_SRV_RECEIVERS_MAX + 1) == BO_DFD_SRV_RECEIVERS_MAX) ? 0
+									 : (uint16_t)(n + 1);
 	return n;
 }
 
 static void sweep_step(struct fx *f, int i)
 {
-	if (i % 17 == 16) {
+	if (i % (BO_DFD_SRV_RECEIVERS_MAX + 1) == BO_DFD_SRV_RECEIVERS_MAX) {
 		assert_int_equal(req(f, BO_OP_DFD_RECEIVERS_DELETE_ALL, NULL, 0), 1);
 	} else {
 		struct bo_dfd_receiver r = {.addr = (uint16_t)(0x0400 + i), .img_idx = 0};
