@@ -494,6 +494,10 @@ static void test_idle_messages(void **state)
 		assert_int_equal(bo_dfd_srv_handle(&f->srv, &rx, BO_OP_DFU_INFO_GET,
 						   (const uint8_t[]){0, 1}, 2), 0);
 		assert_int_equal(bo_dfd_srv_handle(&f->srv, &rx, 0x8201, NULL, 0), 0);
+		assert_int_equal(bo_dfd_srv_handle(&f->srv, &rx, BO_OP_BLOB_XFER_STATUS,
+						   (const uint8_t[]){0, 0}, 2), 0);
+		assert_int_equal(bo_dfd_srv_handle(&f->srv, &rx, BO_OP_DFU_UPDATE_STATUS,
+						   (const uint8_t[]){0, 0}, 2), 0);
 	}
 	fx_free(f);
 }
@@ -993,13 +997,28 @@ static void test_power_cut_suspended(void **state)
 	assert_true(f->ops.last_resume);
 	assert_int_equal(f->ops.resume, 0);
 	assert_int_equal(bo_dfd_srv_phase(&f->srv), BO_DFD_PHASE_TRANSFER_ACTIVE);
+	/* suspended again, cut, then cancelled: the distributor is restarted to cancel */
+	assert_int_equal(req(f, BO_OP_DFD_SUSPEND, NULL, 0), 1);
+	dist_power_cut(f);
+	assert_int_equal(f->ops.start, 2);
+	assert_int_equal(req(f, BO_OP_DFD_CANCEL, NULL, 0), 1);
+	assert_int_equal(f->rsp[0][1], BO_DFD_PHASE_CANCELING_UPDATE);
+	assert_int_equal(f->ops.start, 3);
+	assert_true(f->ops.last_resume);
+	assert_int_equal(f->ops.cancel, 1);
+	bo_dfd_srv_transfer_end(&f->srv, false); /* ends the cancel too */
+	assert_int_equal(bo_dfd_srv_phase(&f->srv), BO_DFD_PHASE_IDLE);
+	dist_start_msg(f, 0, 0, 0, 0xc001);
+	expect_dist_status(f, 0, BO_DFD_SUCCESS);
+	assert_int_equal(f->ops.start, 4);
+	assert_false(f->ops.last_resume);
 	/* canceling when the cut came: cancel again after the restart */
 	assert_int_equal(req(f, BO_OP_DFD_CANCEL, NULL, 0), 1);
-	assert_int_equal(f->ops.cancel, 1);
+	assert_int_equal(f->ops.cancel, 2);
 	dist_power_cut(f);
 	assert_int_equal(bo_dfd_srv_phase(&f->srv), BO_DFD_PHASE_CANCELING_UPDATE);
-	assert_int_equal(f->ops.start, 3);
-	assert_int_equal(f->ops.cancel, 2);
+	assert_int_equal(f->ops.start, 5);
+	assert_int_equal(f->ops.cancel, 3);
 	bo_dfd_srv_cancel_end(&f->srv);
 	assert_int_equal(bo_dfd_srv_phase(&f->srv), BO_DFD_PHASE_IDLE);
 	fx_free(f);
