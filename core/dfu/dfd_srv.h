@@ -28,7 +28,8 @@
  * Upload (Upload Start): refused with BUSY_WITH_DISTRIBUTION while a distribution is busy
  * (TRANSFER_ACTIVE, TRANSFER_SUSPENDED, APPLYING_UPDATE, CANCELING_UPDATE: one transfer at a
  * time), BUSY_WITH_UPLOAD while another upload is active (the same Start again: SUCCESS),
- * INSUFFICIENT_RESOURCES when the size is 0 or no free slot's image area holds it. A FWID
+ * INSUFFICIENT_RESOURCES when the size is 0 or no free slot's image area holds it (the
+ * smallest free slot that holds it is used). A FWID
  * already stored: SUCCESS, upload phase TRANSFER_SUCCESS, progress 100 (Zephyr). Otherwise
  * the slot record (RECEIVING, FWID, metadata, size) and the upload state are persisted and
  * the BLOB server is prepared for the BLOB ID into the slot's image area. BLOB complete:
@@ -69,9 +70,9 @@
  * distribution side last reported (bo_dfd_srv_receiver_report), 0 after Start.
  *
  * Power safety: each slot's record in its state area, and one record in cfg.state with the
- * distribution phase and parameters (and the distribution's BLOB ID), the receivers list (address, image index and the last
- * reported phase / statuses), and the upload state (phase, slot, BLOB ID, TTL, timeout
- * base), all through bo_dfu_persist (blob_store.h: sequence number + CRC; a torn write falls
+ * distribution phase and parameters (with the distribution's BLOB ID), the receivers list
+ * (address, image index and the last reported phase / statuses), and the upload state
+ * (phase, slot, BLOB ID, TTL, timeout base), all through bo_dfu_persist (blob_store.h: sequence number + CRC; a torn write falls
  * back to the previous record). Written on every change of those (not on progress alone).
  * bo_dfd_srv_restore() on a fresh struct:
  *   - upload TRANSFER_ACTIVE: the BLOB server's own restore resumes it (SUSPENDED at its last
@@ -82,7 +83,23 @@
  *     parameters; the distribution side reports transfer_end() again when it has found out
  *     where the targets are (in APPLYING_UPDATE that calls ops.apply again).
  *     CANCELING_UPDATE: ops.start(resume) then ops.cancel. TRANSFER_SUSPENDED: nothing now;
- *     the resume (Start) calls ops.start(resume = true) instead of ops.resume.
+ *     the resume (Start) calls ops.start(resume = true) instead of ops.resume, and a Cancel
+ *     calls ops.start(resume = true) then ops.cancel.
+ *
+ * Wiring the Firmware Update Client (dfu_cli.h) as the distribution side, a sketch:
+ *   ops.start   -> bo_dfu_cli_send() to receivers[i].addr with image (read from image.area),
+ *                  params.blob_id / ttl / timeout_base / mode / group, and apply = (policy
+ *                  == VERIFY_AND_APPLY); with resume the same BLOB ID makes targets that
+ *                  verified skip the BLOB and the others resume from their stored blocks
+ *   per-target results and progress -> bo_dfd_srv_receiver_report()
+ *   done(success) -> bo_dfd_srv_transfer_end(success) when it was a transfer (the server
+ *                  then calls ops.apply under VERIFY_AND_APPLY: report
+ *                  bo_dfd_srv_apply_end() at once if the client applied already), or
+ *                  bo_dfd_srv_apply_end(success) when it was an ops.apply run
+ *   ops.apply   -> bo_dfu_cli_send() again with apply (targets in VERIFY_OK skip the BLOB)
+ *   ops.cancel  -> bo_dfu_cli_cancel(), then bo_dfd_srv_cancel_end()
+ *   ops.suspend / ops.resume -> NULL while the client has no suspend (Suspend answers
+ *                  SUSPEND_FAILED; a resume after bo_dfd_srv_suspended() restarts)
  *
  * Timers: only the BLOB server's (cfg.blob.timer_base + BO_BLOB_SRV_TIMER_*).
  *
