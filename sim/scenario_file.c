@@ -610,7 +610,7 @@ static int load_explicit(struct loader *L, yaml_node_t *t)
 	if (alloc_nodes(L, (uint32_t)n))
 		return -1;
 	static const char *const node_keys[] = {"id", "x", "y", NULL};
-	unsigned char *seen = calloc(BO_SCN_MAX_NODES, 1);
+	unsigned char *seen = calloc(BO_SCN_MAX_ID + 1, 1);
 	if (!seen)
 		return oom(L);
 	for (size_t i = 0; i < n; i++) {
@@ -623,7 +623,7 @@ static int load_explicit(struct loader *L, yaml_node_t *t)
 		KP(kp, path, "id");
 		if (bo_yaml_map_check(&L->y, item, path, node_keys) ||
 		    !(v = bo_yaml_map_need(&L->y, item, path, "id")) ||
-		    bo_yaml_uint(&L->y, v, kp, 0, BO_SCN_MAX_NODES - 1, &id)) {
+		    bo_yaml_uint(&L->y, v, kp, 0, BO_SCN_MAX_ID, &id)) {
 			free(seen);
 			return -1;
 		}

@@ -50,7 +50,8 @@
 #include "sim/sweep_file.h"
 
 #define BO_SCN_NAME_MAX 64
-#define BO_SCN_MAX_NODES 32767u     /* unicast addresses 0x0001..0x7FFF */
+#define BO_SCN_MAX_NODES 32766u     /* what mesh_net_create() takes (count < 0x7fff) */
+#define BO_SCN_MAX_ID 32766u        /* explicit node ids 0..BO_SCN_MAX_ID */
 #define BO_SCN_MAX_FIRMWARE 32
 #define BO_SCN_MAX_FAULTS 256
 #define BO_SCN_MAX_EXPECT 64

@@ -508,26 +508,53 @@ static void test_missing_file(void **state)
 	assert_string_equal(err, "/nonexistent/x.yaml: cannot open: No such file or directory");
 }
 
-/* Every prefix of the full file and single-byte mutations at every position: an error or
- * a scenario, never a crash (run under ASan/UBSan in the -asan build). */
-static void test_no_crash(void **state)
+/* The other branches for the fuzz: explicit topology, relays none, collisions true,
+ * every-node sets, targets all with relay-only nodes, random(N), bad_image. */
+static const char other[] =
+	"scenario: other\n"
+	"duration: 2h\n"
+	"device: {preset: stm32f4, strategy: recovery, layout: default}\n"
+	"topology:\n"
+	"  kind: explicit\n"
+	"  loss: 0.1\n"
+	"  nodes: [{id: 4, x: 0, y: 0}, {id: 9, x: 1.5, y: 2}, {id: 12, x: -3, y: 1e2},\n"
+	"          {id: 30, x: 7, y: 7}]\n"
+	"  links: [{a: 4, b: 9}, {a: 9, b: 12, loss: 0.5}, {a: 12, b: 30}]\n"
+	"mesh: {relays: none, collisions: true, ttl: 0}\n"
+	"firmware:\n"
+	"  a: {version: 1, size: 10K}\n"
+	"  b: {version: 2.0, size: 12K, behaviour: crash-on-boot}\n"
+	"  r: {version: 0.1.2, size: 8K}\n"
+	"nodes:\n"
+	"  default: {firmware: a, recovery: r}\n"
+	"  overrides: [{id: 4, role: distributor}, {ids: [30], role: relay-only}]\n"
+	"initiator: {distributor: 4, image: a, targets: all, transfer: {group: 0}}\n"
+	"faults:\n"
+	"  - power_cut: {nodes: random(2), rate: 0.5/m}\n"
+	"  - offline: {nodes: all, from: 0, for: 1d}\n"
+	"  - bad_image: {nodes: [9, 12], firmware: b}\n"
+	"expect: [{converged: {firmware: a}}, {max_offers: 1}]\n";
+
+/* Every prefix of text and single-byte mutations at every position: an error or a
+ * scenario, never a crash (run under ASan/UBSan in the -asan build). */
+static void fuzz(const char *text)
 {
-	(void)state;
-	size_t len = strlen(full);
-	char buf[sizeof full];
+	size_t len = strlen(text);
+	char *buf = malloc(len + 1);
+	assert_non_null(buf);
 	static const char subst[] = {'\0', ':', '-', '[', '{', ' ', '\n', '"',
 				     '&',  '*', 'x', '9', '0', '%', ','};
 	size_t loaded = 0;
 	for (size_t cut = 0; cut <= len; cut++) {
 		char err[BO_SCN_ERRLEN];
 		struct bo_scenario *s;
-		memcpy(buf, full, len);
+		memcpy(buf, text, len);
 		int rc = bo_scenario_load_buffer("t.yaml", buf, cut, &s, err, sizeof err);
 		assert_true(rc == 0 || (rc == BO_SCN_E_INVALID && err[0] && !s));
 		loaded += rc == 0;
 		bo_scenario_free(s);
 		for (size_t k = 0; cut < len && k < sizeof subst; k++) {
-			memcpy(buf, full, len);
+			memcpy(buf, text, len);
 			buf[cut] = subst[k];
 			rc = bo_scenario_load_buffer("t.yaml", buf, len, &s, err, sizeof err);
 			assert_true(rc == 0 || (rc == BO_SCN_E_INVALID && err[0] && !s));
@@ -536,6 +563,28 @@ static void test_no_crash(void **state)
 		}
 	}
 	assert_true(loaded > 0);
+	free(buf);
+}
+
+static void test_no_crash(void **state)
+{
+	(void)state;
+	struct bo_scenario *s = load_ok(other);
+	assert_int_equal(s->node_count, 4);
+	assert_int_equal(s->initiator.target_count, 2);
+	assert_false(s->nodes[0].relay || s->nodes[1].relay);
+	assert_true(s->mesh.collisions);
+	assert_int_equal(s->mesh.collision_model, MESH_COLLIDE_CHANNEL);
+	assert_int_equal(s->initiator.group, 0);
+	assert_int_equal(s->faults[0].nodes.kind, BO_SEL_RANDOM_COUNT);
+	assert_true(s->faults[0].rate_per_hour == 30.0);
+	assert_int_equal(s->faults[1].from_us, 0);
+	assert_int_equal(s->faults[2].nodes.nodes[1], 2);
+	assert_int_equal(s->expect[0].within_us, 7200 * SEC);
+	assert_true(s->expect[0].fraction == 1.0);
+	bo_scenario_free(s);
+	fuzz(full);
+	fuzz(other);
 }
 
 /* Sorted .yaml names of a directory; returns the count. */
