@@ -1282,19 +1282,12 @@ static int load_nodes(struct loader *L)
 	return 0;
 }
 
-/* Every node's strategy runs on the device and has its recovery image. */
+/* The device's default strategy runs on its layout (node strategies are checked where
+ * they are given). A recovery strategy without a recovery image is allowed: the
+ * partition starts erased and a node that runs out of attempts has nothing to fall back
+ * to (the run shows it bricked). */
 static int check_nodes(struct loader *L)
 {
-	for (size_t i = 0; i < L->s->node_count; i++) {
-		const struct bo_scn_node *nd = &L->s->nodes[i];
-		bool rec = nd->strategy == BO_SWEEP_RECOVERY ||
-			   nd->strategy == BO_SWEEP_SWAP_SCRATCH_RECOVERY;
-		if (rec && nd->recovery == BO_SCN_NONE)
-			return bo_yaml_error(&L->y, bo_yaml_map_get(&L->y, L->root, "nodes"), "nodes",
-					     "node %u uses strategy %s, which needs a recovery image "
-					     "(recovery: FIRMWARE in nodes.default or an override)",
-					     nd->id, strategy_names[nd->strategy]);
-	}
 	return check_strategy(L, L->s->strategy,
 			      bo_yaml_map_get(&L->y, bo_yaml_map_get(&L->y, L->root, "device"),
 					      "strategy"),
