@@ -2,13 +2,14 @@
  * tools/validate_cmd.c: `brownout validate FILE.yaml...`, check files without running them.
  *
  * The file's kind comes from its top-level key: `sweep:` (sim/sweep_file.h) or
- * `scenario:` (sim/scenario_file.h, mesh scenarios). A sweep file that loads is also built
+ * `scenario:` (sim/scenario_file.h, mesh scenarios). A file that loads is also built
  * (sim/sweep_device.h), so layouts core/boot refuses and images too large once signed
  * are reported too. Exit codes: 0 every file is valid, 2 a file is invalid
  * (its message, "FILE:LINE:COL: key 'K': ...", on stderr) or bad usage.
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/scenario_file.h"
@@ -24,7 +25,8 @@ static const char validate_help[] =
 	"every key, type, image reference and partition; then build the device to check that\n"
 	"the bootloader accepts the layout for the strategy and that the signed images fit.\n"
 	"Check mesh scenario files (scenario:, scenarios/README.md): every key, type, node id,\n"
-	"firmware reference, duration, the one Distributor, faults and expectations.\n"
+	"firmware reference, duration, the one Distributor, faults and expectations; then\n"
+	"build the device of each strategy the nodes use, as for sweep files.\n"
 	"Errors name FILE:LINE:COLUMN and the key (device build errors: FILE only).\n"
 	"\n"
 	"options:\n"
@@ -51,12 +53,84 @@ static int scenario_file(const char *path, bool *scenario, char *err, size_t err
 	return 0;
 }
 
+/*
+ * Beyond the schema, as for sweep files: build the device of every (strategy, recovery
+ * image) pair the nodes use, through the sweep device builder, with every image a node
+ * starts with or may receive as a download: core/boot must accept the layout for the
+ * strategy and the signed images must fit. 0, or -1 with err set ("FILE: ...").
+ */
+static int build_devices(const struct bo_scenario *s, char *err, size_t errlen)
+{
+	struct bo_sweep *w = calloc(1, sizeof *w);
+	struct bo_sweep_step *steps = calloc(s->firmware_count, sizeof *steps);
+	bool *slot_image = calloc(s->firmware_count, sizeof *slot_image);
+	bool *done = calloc(s->node_count, sizeof *done);
+	int rc = 0;
+	if (!w || !steps || !slot_image || !done) {
+		snprintf(err, errlen, "%s: out of memory", s->file);
+		rc = -1;
+		goto out;
+	}
+	/* Images that live in the slots at some point: initial, rolled out, bad images. */
+	slot_image[s->initiator.image] = true;
+	for (size_t i = 0; i < s->node_count; i++)
+		slot_image[s->nodes[i].firmware] = true;
+	for (size_t i = 0; i < s->fault_count; i++)
+		if (s->faults[i].kind == BO_FAULT_BAD_IMAGE)
+			slot_image[s->faults[i].firmware] = true;
+	snprintf(w->file, sizeof w->file, "%s", s->file);
+	snprintf(w->name, sizeof w->name, "%s", s->name);
+	snprintf(w->preset, sizeof w->preset, "%s", s->preset);
+	w->default_layout = s->default_layout;
+	memcpy(w->parts, s->parts, sizeof w->parts);
+	w->attempts = s->attempts;
+	w->allow_downgrade = s->allow_downgrade;
+	memcpy(w->images, s->firmware, s->firmware_count * sizeof s->firmware[0]);
+	w->image_count = s->firmware_count;
+	w->steps = steps;
+	for (size_t i = 0; i < s->firmware_count; i++) {
+		if (!slot_image[i])
+			continue;
+		steps[w->step_count].kind = BO_STEP_DOWNLOAD;
+		steps[w->step_count++].image = (int)i;
+	}
+	for (size_t i = 0; i < s->node_count && rc == 0; i++) {
+		const struct bo_scn_node *n = &s->nodes[i];
+		if (done[i])
+			continue;
+		for (size_t j = i; j < s->node_count; j++)
+			if (s->nodes[j].strategy == n->strategy && s->nodes[j].recovery == n->recovery)
+				done[j] = true;
+		w->strategy = n->strategy;
+		for (int p = 0; p < BO_SWEEP_PART_COUNT; p++)
+			w->initial[p] = BO_SWEEP_UNSET;
+		w->initial[BO_SWEEP_PART_PRIMARY] = n->firmware;
+		if (n->recovery >= 0)
+			w->initial[BO_SWEEP_PART_RECOVERY] = n->recovery;
+		struct bo_sweep_device *d;
+		rc = bo_sweep_device_build(w, &d, err, errlen);
+		if (rc == 0)
+			bo_sweep_device_free(d);
+	}
+out:
+	free(done);
+	free(slot_image);
+	free(steps);
+	free(w);
+	return rc ? -1 : 0;
+}
+
 static int validate_scenario(const char *path)
 {
 	char err[BO_SCN_ERRLEN];
 	struct bo_scenario *s;
 	if (bo_scenario_load_file(path, &s, err, sizeof err)) {
 		fprintf(stderr, "%s\n", err);
+		return EXIT_USAGE;
+	}
+	if (build_devices(s, err, sizeof err)) {
+		fprintf(stderr, "%s\n", err);
+		bo_scenario_free(s);
 		return EXIT_USAGE;
 	}
 	char d[32];

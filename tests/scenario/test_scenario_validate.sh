@@ -40,5 +40,22 @@ first_invalid=$(ls "$invalid"/*.yaml | head -n 1)
 [ $rc -eq 2 ] || bad "mixed: exit $rc, want 2"
 grep -q "valid scenario 'demo" "$tmp/out" || bad "mixed: the valid file was not reported"
 
+# Loads, but the bootloader refuses the layout for a strategy a node uses: the device
+# build's message (FILE: only), exit 2.
+sed 's/^device: .*/device: {preset: stm32l4, strategy: overwrite}/' "$valid/demo.yaml" |
+	sed 's/{id: 0, role: distributor}/{id: 0, role: distributor, strategy: swap-scratch}/' \
+	>"$tmp/l4.yaml"
+"$brownout" validate "$tmp/l4.yaml" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] || bad "l4: exit $rc, want 2"
+[ "$(cat "$tmp/err")" = "$tmp/l4.yaml: the bootloader refuses this layout for swap-scratch: the primary's last sector is too small for the progress log of a full-size upgrade" ] ||
+	bad "l4: $(cat "$tmp/err")"
+
+# Fits the slots as a payload, not once signed (TLVs): the device build's message.
+sed 's/size: 100KiB}/size: 438200}/' "$valid/demo.yaml" >"$tmp/big.yaml"
+"$brownout" validate "$tmp/big.yaml" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] || bad "big: exit $rc, want 2"
+grep -q "^$tmp/big.yaml: image 'v2' is [0-9]* bytes signed, more than" "$tmp/err" ||
+	bad "big: $(cat "$tmp/err")"
+
 [ $fail -eq 0 ] && echo "ok: $n files checked"
 exit $fail
