@@ -1,0 +1,117 @@
+/*
+ * core/dfu/distributor.h: the Distributor node, wired: a Firmware Distribution Server
+ * (dfd_srv.h, facing the Initiator) whose distribution side (struct bo_dfd_distributor_ops)
+ * is a Firmware Update Client (dfu_cli.h, facing the Targets).
+ *
+ * Use
+ *   struct bo_distributor d;                 // caller-owned, one per node
+ *   bo_distributor_init(&d, &cfg);           // cfg.dfd without ops; cfg.cli without cb
+ *   bo_distributor_restore(&d);              // power-on: may resume a distribution
+ *   bo_distributor_handle(&d, &rx, opcode, payload, len);   // every access message
+ *   bo_distributor_timer(&d, timer_id);                      // every timer expiry
+ *
+ * Timer ids on the node (cfg.timer_base + these; the ones in cfg.dfd / cfg.cli are
+ * overwritten):
+ *   BO_DISTRIBUTOR_TIMER_DFD_BLOB .. +1  the upload's BLOB server (BO_BLOB_SRV_TIMER_*)
+ *   BO_DISTRIBUTOR_TIMER_CLI_STEP        the update client's step timer
+ *   BO_DISTRIBUTOR_TIMER_CLI_BLOB .. +1  the update client's BLOB client (BO_BLOB_CLI_TIMER_*)
+ *   BO_DISTRIBUTOR_TIMER_KICK            a resumed distribution with nothing left to send
+ *                                        ends from here (delay 0), not inside ops.start
+ * BO_DISTRIBUTOR_TIMERS ids in all.
+ *
+ * Distribution (ops.start): the receivers with image dfd's slot, the persisted BLOB ID
+ * (params.blob_id), TTL, timeout base, mode, group; policy VERIFY_AND_APPLY sends with apply
+ * (the client applies and confirms in the same run; the server's ops.apply that follows
+ * transfer_end(true) then ends at once with apply_end(any applied)). Policy VERIFY_ONLY
+ * ends at VERIFIED; a later Distribution Apply (ops.apply) runs the client again with
+ * apply: targets in VERIFY_OK skip the BLOB. Resume after a power cut (ops.start with
+ * resume): the same BLOB ID, so targets that verified skip the BLOB and the others continue
+ * from their stored blocks; receivers whose stored report is final (APPLY_SUCCESS,
+ * VERIFY_FAIL, APPLY_FAIL, or a rejection) keep it and are not contacted again.
+ *
+ * Per-target results -> bo_dfd_srv_receiver_report(addr, phase, update status, BLOB
+ * status, progress), the Receivers List the Initiator reads:
+ *   APPLIED        APPLY_SUCCESS, SUCCESS, 100 %
+ *   VERIFIED       VERIFY_OK, SUCCESS, 100 %
+ *   VERIFY_FAILED  VERIFY_FAIL, SUCCESS
+ *   REJECTED       IDLE, the target's error status (METADATA, FW_IDX, ...)
+ *   APPLY_FAILED   APPLY_FAIL, the target's status or INTERNAL (refused, or reverted)
+ *   LOST           after its Apply was accepted (it last reported APPLYING): APPLYING,
+ *                  INTERNAL (it did not come back: possibly unbootable); otherwise
+ *                  UNKNOWN, INTERNAL, with its BLOB status
+ *   CANCELLED      TRANSFER_CANCELED, SUCCESS
+ * Suspend (ops.suspend) and resume are not supported by the client: Suspend answers
+ * SUSPEND_FAILED (dfd_srv.h).
+ */
+#ifndef BO_DFU_DISTRIBUTOR_H
+#define BO_DFU_DISTRIBUTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/dfu/dfd_srv.h"
+#include "core/dfu/dfu_cli.h"
+
+#define BO_DISTRIBUTOR_TIMER_DFD_BLOB 0u
+#define BO_DISTRIBUTOR_TIMER_CLI_STEP (BO_DISTRIBUTOR_TIMER_DFD_BLOB + BO_BLOB_SRV_TIMERS)
+#define BO_DISTRIBUTOR_TIMER_CLI_BLOB (BO_DISTRIBUTOR_TIMER_CLI_STEP + BO_DFU_CLI_TIMERS)
+#define BO_DISTRIBUTOR_TIMER_KICK (BO_DISTRIBUTOR_TIMER_CLI_BLOB + BO_BLOB_CLI_TIMERS)
+#define BO_DISTRIBUTOR_TIMERS (BO_DISTRIBUTOR_TIMER_KICK + 1u)
+
+#if BO_DFD_SRV_RECEIVERS_MAX > BO_DFU_CLI_TARGETS_MAX
+#error "the update client must take every receiver"
+#endif
+
+enum bo_distributor_run {
+	BO_DISTRIBUTOR_RUN_NONE = 0,
+	BO_DISTRIBUTOR_RUN_TRANSFER, /* ops.start */
+	BO_DISTRIBUTOR_RUN_APPLY,    /* ops.apply after a verify-only transfer */
+	BO_DISTRIBUTOR_RUN_CANCEL,   /* ops.cancel */
+};
+
+struct bo_distributor_config {
+	/* mesh, slots, state, blob (state, caps), app_key_valid; ops and blob.timer_base are
+	 * set by bo_distributor_init */
+	struct bo_dfd_srv_config dfd;
+	uint32_t timer_base;
+	/* the update: 0 fields take dfu_cli's defaults */
+	uint8_t block_size_log;
+	uint16_t chunk_size;
+	uint16_t mtu;
+	uint32_t chunk_interval_us;
+	uint64_t confirm_timeout_us;
+	uint64_t retry_us;
+};
+
+struct bo_distributor {
+	struct bo_distributor_config cfg;
+	struct bo_dfd_srv dfd;
+	struct bo_dfu_cli cli;
+	/* RAM only: the current run of the client */
+	uint8_t run;             /* enum bo_distributor_run */
+	bool applied;            /* the transfer run applied (policy VERIFY_AND_APPLY) */
+	bool any_verified, any_applied;
+	struct bo_dfd_image image;
+	uint16_t receiver_count;
+	uint8_t final[BO_DFD_SRV_RECEIVERS_MAX]; /* 1: keeps its stored final report */
+	uint16_t addrs[BO_DFU_CLI_TARGETS_MAX];
+	uint8_t idxs[BO_DFU_CLI_TARGETS_MAX];
+};
+
+void bo_distributor_init(struct bo_distributor *d, const struct bo_distributor_config *cfg);
+/* Power-on: bo_dfd_srv_restore (a distribution that was running is resumed). */
+enum bo_dfd_phase bo_distributor_restore(struct bo_distributor *d);
+/* 1: handled (a Distribution / BLOB server message from the Initiator, or an update / BLOB
+ * client status from a Target); 0: not ours. */
+int bo_distributor_handle(struct bo_distributor *d, const struct bo_mesh_rx *rx,
+			  uint32_t opcode, const uint8_t *payload, size_t len);
+/* 1: one of our timers; 0: not ours. */
+int bo_distributor_timer(struct bo_distributor *d, uint32_t timer_id);
+
+static inline enum bo_dfd_phase bo_distributor_phase(const struct bo_distributor *d)
+{
+	return bo_dfd_srv_phase(&d->dfd);
+}
+
+#endif
