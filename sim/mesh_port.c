@@ -14,7 +14,8 @@ static int port_send(void *ctx, const struct bo_mesh_tx *tx, uint32_t opcode,
 	int n = bo_mesh_opcode_encode(opcode, pdu, sizeof pdu);
 	if (n < 0 || len > sizeof pdu - (size_t)n)
 		return -1;
-	memcpy(pdu + n, payload, len);
+	if (len) /* payload may be NULL for an empty message */
+		memcpy(pdu + n, payload, len);
 	uint8_t ttl = tx->ttl == BO_MESH_TTL_DEFAULT ? MESH_TTL_DEFAULT : tx->ttl;
 	if (mesh_send(p->net, p->node, tx->dst, ttl, pdu, (size_t)n + len, 0)) {
 		p->refused++;
