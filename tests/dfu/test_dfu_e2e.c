@@ -1,0 +1,471 @@
+/*
+ * tests/dfu/test_dfu_e2e.c: a whole mesh DFU over the in-memory message pump: an Initiator
+ * (core/dfu/initiator.h) uploads a real signed image to a Distributor (distributor.h: the
+ * Firmware Distribution Server with its slots on a flashsim device, driving the Targets
+ * through its Firmware Update Client), which distributes it to three Targets, each a
+ * flashsim nrf52840 with the bootloader (tests/boot/boot_harness.h) and a Firmware Update
+ * Server; "reboot" is bo_boot(). Deterministic by seed, lossless and lossy.
+ *
+ * Variants: the base case (every Target boots the new version), lossy; an untrusted image
+ * (VERIFY_FAIL everywhere, never applied, and never offered again); a no-confirm image that
+ * one Target boots on trial and reverts (not offered to it again); the Distributor
+ * power-cut mid-distribution (RAM poisoned, restored from flash: it resumes and completes);
+ * a Target power-cut mid-transfer (resumes from its stored blocks); cancel by the
+ * Initiator; an UNPROV-effect Target.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "blob_pump.h"
+#include "core/dfu/distributor.h"
+#include "core/dfu/dfu_srv.h"
+#include "core/dfu/initiator.h"
+#include "core/dfu/metadata.h"
+#include "tests/boot/boot_harness.h"
+
+#define INIT_ADDR 0x0001
+#define DIST_ADDR 0x0100
+#define TGT_ADDR0 0x0010
+#define GROUP 0xc001
+#define NTGT 3
+#define UPLOAD_BLOB_ID 0x1122334455667788ull
+#define TIMEOUT_BASE 2
+#define PAYLOAD_LEN 20000u
+#define SECTOR 4096u
+#define HOUR (3600ull * 1000000ull)
+/* target storage partition (0xF8000, 8 x 4 KiB): BLOB server state, then dfu_srv record */
+#define BLOB_STATE_OFF 0xF8000u
+#define DFU_STATE_OFF 0xFA000u
+#define STATE_SIZE 0x2000u
+/* distributor flash: slot 0 image (8 sectors), slot 0 state (2), distribution state (2),
+ * then the pump's "state" partition (2) for its BLOB server */
+#define SLOT_SECTORS 8u
+#define DIST_SECTORS (SLOT_SECTORS + 4u)
+
+struct tgt {
+	struct pump_node *pn;
+	struct bh h;
+	struct bo_dfu_srv srv;
+	struct bo_dfu_srv_config cfg;
+	enum bo_dfu_effect effect;
+	bool trial; /* apply as a test (revertible) upgrade */
+	unsigned applies, reboots;
+	uint64_t rx_msgs, chunks;
+};
+
+struct fx {
+	struct pump pump; /* first: a target finds fx from its pump */
+	struct tgt t[NTGT];
+	struct bh builder;
+	struct bh_img img_old, img_new;
+	uint8_t md[BO_DFU_METADATA_MAXLEN];
+	size_t md_len;
+	uint8_t fwid[BO_DFU_FWID_LEN];
+	/* distributor */
+	struct pump_node *dn;
+	struct pump_flash dfl;
+	struct bo_distributor dist;
+	struct bo_distributor_config dcfg;
+	/* initiator */
+	struct pump_node *in_node;
+	struct pump_flash ifl;
+	struct bo_initiator in;
+	struct bo_initiator_config icfg;
+	unsigned done_calls;
+	bool success;
+	/* variant hooks */
+	bool cut_dist, dist_cut_done;
+	enum bo_dfd_phase restored;
+	bool cut_tgt, tgt_cut_done;
+	uint8_t progress_after_cut;
+	bool cancel, cancelled;
+};
+
+/* ---- targets (as tests/dfu/test_dfu_update.c) ---------------------------------------- */
+
+static int md_check(void *ctx, struct bo_dfu_srv *srv, uint8_t idx, const uint8_t *md, size_t len,
+		    enum bo_dfu_effect *effect)
+{
+	struct tgt *t = ctx;
+	struct bo_dfu_metadata m;
+
+	(void)srv;
+	(void)idx;
+	if (bo_dfu_metadata_decode(md, len, &m) != BO_DFU_OK)
+		return -1;
+	*effect = t->effect;
+	return 0;
+}
+
+static void tgt_boot(struct tgt *t)
+{
+	t->cfg.running = t->h.res.image.hdr.version;
+	bo_dfu_srv_init(&t->srv, &t->cfg);
+	(void)bo_dfu_srv_restore(&t->srv);
+}
+
+/* Apply: request the upgrade, reboot (RAM poisoned). A no-confirm image on trial runs
+ * without confirming and resets: the next boot reverts it. */
+static void cb_apply(void *ctx, struct bo_dfu_srv *srv)
+{
+	struct tgt *t = ctx;
+
+	(void)srv;
+	t->applies++;
+	assert_int_equal(bh_request(&t->h, !t->trial), 0);
+	memset(&t->srv, 0xa5, sizeof(t->srv));
+	pump_node_reset(t->pn);
+	assert_int_equal(bh_boot(&t->h), 0);
+	if (bh_run_app(&t->h) == BO_APP_NO_CONFIRM && t->trial) {
+		assert_int_equal(bh_boot(&t->h), 0);
+		assert_int_not_equal(bh_run_app(&t->h), -1);
+	}
+	t->reboots++;
+	tgt_boot(t);
+}
+
+static void tgt_rx(void *owner, const struct bo_mesh_rx *rx, uint32_t op, const uint8_t *p,
+		   size_t len)
+{
+	struct tgt *t = owner;
+
+	t->rx_msgs++;
+	if (op == BO_OP_BLOB_CHUNK)
+		t->chunks++;
+	(void)bo_dfu_srv_handle(&t->srv, rx, op, p, len);
+}
+
+static void tgt_timer(void *owner, uint32_t id)
+{
+	struct tgt *t = owner;
+
+	assert_int_equal(bo_dfu_srv_timer(&t->srv, id), 1);
+}
+
+static void tgt_setup(struct fx *f, size_t i, enum bo_strategy s)
+{
+	struct tgt *t = &f->t[i];
+
+	memset(t, 0, sizeof(*t));
+	assert_int_equal(bh_setup(&t->h, &bh_nrf52840, s), 0);
+	bh_memo_verify(&t->h);
+	bh_factory(&t->h, &f->img_old, NULL);
+	assert_int_equal(bh_boot(&t->h), 0);
+	assert_int_equal(t->h.res.slot, BO_SLOT_PRIMARY);
+	assert_int_not_equal(bh_run_app(&t->h), -1);
+	t->pn = pump_add_node(&f->pump, (uint16_t)(TGT_ADDR0 + i), tgt_rx, tgt_timer, t);
+	pump_subscribe(t->pn, GROUP);
+	t->cfg.mesh = &t->pn->port;
+	t->cfg.timer_base = 2;
+	t->cfg.blob.mesh = &t->pn->port;
+	t->cfg.blob.storage = t->h.cfg.upgrade;
+	t->cfg.blob.state = (struct bo_flash_area){&t->h.port, BLOB_STATE_OFF, STATE_SIZE};
+	t->cfg.blob.timer_base = 0;
+	t->cfg.slot = t->h.cfg.upgrade;
+	t->cfg.verify_limit = t->h.data_limit;
+	t->cfg.crypto = &t->h.crypto;
+	t->cfg.keys = &t->h.ring;
+	t->cfg.state = (struct bo_flash_area){&t->h.port, DFU_STATE_OFF, STATE_SIZE};
+	t->cfg.cb = (struct bo_dfu_srv_cb){t, md_check, NULL, cb_apply, NULL};
+	tgt_boot(t);
+}
+
+static void tgt_power_cycle(struct tgt *t)
+{
+	memset(&t->srv, 0xa5, sizeof(t->srv));
+	pump_node_reset(t->pn);
+	tgt_boot(t);
+}
+
+/* ---- distributor ---------------------------------------------------------------------- */
+
+static void dist_rx(void *owner, const struct bo_mesh_rx *rx, uint32_t op, const uint8_t *p,
+		    size_t len)
+{
+	struct fx *f = owner;
+
+	(void)bo_distributor_handle(&f->dist, rx, op, p, len);
+}
+
+static void dist_timer(void *owner, uint32_t id)
+{
+	struct fx *f = owner;
+
+	assert_int_equal(bo_distributor_timer(&f->dist, id), 1);
+}
+
+static struct bo_flash_area sub_area(const struct pump_flash *fl, uint32_t first, uint32_t n)
+{
+	struct bo_flash_area a = {.flash = &fl->port, .off = fl->blob.off + first * SECTOR,
+				  .size = n * SECTOR};
+
+	return a;
+}
+
+static void dist_boot(struct fx *f)
+{
+	bo_distributor_init(&f->dist, &f->dcfg);
+	f->restored = bo_distributor_restore(&f->dist);
+}
+
+static void dist_setup(struct fx *f)
+{
+	f->dn = pump_add_node(&f->pump, DIST_ADDR, dist_rx, dist_timer, f);
+	pump_flash_init(&f->dfl, SECTOR, DIST_SECTORS, 4);
+	memset(&f->dcfg, 0, sizeof(f->dcfg));
+	f->dcfg.dfd.mesh = &f->dn->port;
+	f->dcfg.dfd.slots[0].image = sub_area(&f->dfl, 0, SLOT_SECTORS);
+	f->dcfg.dfd.slots[0].state = sub_area(&f->dfl, SLOT_SECTORS, 2);
+	f->dcfg.dfd.slot_count = 1;
+	f->dcfg.dfd.state = sub_area(&f->dfl, SLOT_SECTORS + 2, 2);
+	f->dcfg.dfd.blob.state = f->dfl.state;
+	f->dcfg.timer_base = 0;
+	f->dcfg.block_size_log = 12;
+	dist_boot(f);
+}
+
+/* ---- initiator ------------------------------------------------------------------------ */
+
+static void init_rx(void *owner, const struct bo_mesh_rx *rx, uint32_t op, const uint8_t *p,
+		    size_t len)
+{
+	struct fx *f = owner;
+
+	(void)bo_initiator_handle(&f->in, rx, op, p, len);
+}
+
+static void init_timer(void *owner, uint32_t id)
+{
+	struct fx *f = owner;
+
+	assert_int_equal(bo_initiator_timer(&f->in, id), 1);
+}
+
+static void init_done(void *ctx, struct bo_initiator *in, bool success)
+{
+	struct fx *f = ctx;
+
+	(void)in;
+	f->done_calls++;
+	f->success = success;
+}
+
+static bool is_done(void *ctx)
+{
+	return ((struct fx *)ctx)->done_calls > 0;
+}
+
+static void init_setup(struct fx *f, const struct bh_img *img)
+{
+	f->in_node = pump_add_node(&f->pump, INIT_ADDR, init_rx, init_timer, f);
+	pump_flash_init(&f->ifl, SECTOR, 8, 4);
+	assert_int_equal(fsim_load_bytes(f->ifl.dev, f->ifl.blob.off, img->bytes, img->len), 0);
+	memset(&f->icfg, 0, sizeof(f->icfg));
+	f->icfg.mesh = &f->in_node->port;
+	f->icfg.timer_base = 0;
+	f->icfg.distributor = DIST_ADDR;
+	f->icfg.retries = 2;
+	f->icfg.poll_us = 2000000u;
+	f->icfg.poll_max_us = 8000000u;
+	f->icfg.retry_backoff_us = 2000000u;
+	f->icfg.upload.block_size_log = 12;
+	f->icfg.cb = (struct bo_initiator_cb){f, init_done};
+	bo_initiator_init(&f->in, &f->icfg);
+}
+
+static void make_md(struct fx *f, const struct bh_img *img)
+{
+	struct bo_dfu_metadata m = {
+		.major = img->ver.major, .minor = img->ver.minor, .revision = img->ver.revision,
+		.build = img->ver.build, .fw_size = (uint32_t)img->len, .core_type = BO_DFU_CORE_APP,
+		.comp_hash = 0x12345678u, .elems = 1,
+	};
+	int n = bo_dfu_metadata_encode(&m, f->md, BO_DFU_METADATA_MAXLEN);
+
+	assert_true(n > 0);
+	f->md_len = (size_t)n;
+	bo_dfu_fwid_from_version(&img->ver, f->fwid);
+}
+
+/* Start a run of the Initiator with img_new (as loaded in its flash). */
+static void run_start(struct fx *f, uint8_t policy)
+{
+	struct bo_initiator_image img = {
+		.area = f->ifl.blob, .size = (uint32_t)f->img_new.len,
+		.fwid = f->fwid, .fwid_len = sizeof(f->fwid),
+		.metadata = f->md, .metadata_len = f->md_len,
+		.blob_id = UPLOAD_BLOB_ID, .timeout_base = TIMEOUT_BASE,
+	};
+	struct bo_initiator_dist dist = {
+		.app_idx = 0, .ttl = 5, .timeout_base = TIMEOUT_BASE, .mode = BO_BLOB_MODE_PUSH,
+		.policy = policy, .group = GROUP,
+	};
+	uint16_t addrs[NTGT];
+
+	for (size_t i = 0; i < NTGT; i++)
+		addrs[i] = (uint16_t)(TGT_ADDR0 + i);
+	f->done_calls = 0;
+	assert_int_equal(bo_initiator_start(&f->in, &img, &dist, addrs, NULL, NTGT), 0);
+	assert_int_equal(bo_initiator_start(&f->in, &img, &dist, addrs, NULL, NTGT), -1);
+}
+
+static bool run(struct fx *f)
+{
+	return pump_run(&f->pump, f->pump.now + 4 * HOUR, is_done, f);
+}
+
+/* ---- hooks ---------------------------------------------------------------------------- */
+
+static void observe(void *ctx, const struct pump_event *ev)
+{
+	struct fx *f = ctx;
+
+	if (getenv("E2E_DEBUG") && ev->kind == PUMP_EV_MSG)
+		fprintf(stderr, "t=%.3f %04x->%04x op %04x len %zu\n", (double)ev->t / 1e6,
+			ev->rx.src, ev->rx.dst, (unsigned)ev->opcode, ev->len);
+	if (ev->kind != PUMP_EV_MSG)
+		return;
+	/* the Distributor loses power once a third of the targets' blocks are out */
+	if (f->cut_dist && !f->dist_cut_done && ev->node == f->dn &&
+	    bo_dfu_cli_state(&f->dist.cli) == BO_DFU_CLI_BLOB && f->dist.cli.blob.block >= 2) {
+		f->dist_cut_done = true;
+		memset(&f->dist, 0xa5, sizeof(f->dist));
+		pump_node_reset(f->dn);
+		dist_boot(f);
+	}
+	/* target 0 loses power once it stored a third of the image */
+	if (f->cut_tgt && !f->tgt_cut_done && ev->node == f->t[0].pn &&
+	    bo_blob_srv_progress(&f->t[0].srv.blob) >= 30) {
+		f->tgt_cut_done = true;
+		tgt_power_cycle(&f->t[0]);
+		f->progress_after_cut = bo_blob_srv_progress(&f->t[0].srv.blob);
+	}
+	/* the Initiator cancels mid-transfer */
+	if (f->cancel && !f->cancelled && ev->opcode == BO_OP_BLOB_CHUNK &&
+	    ev->rx.src == DIST_ADDR && f->t[0].chunks > 10) {
+		f->cancelled = true;
+		assert_int_equal(bo_initiator_cancel(&f->in), 0);
+	}
+}
+
+/* ---- fixture -------------------------------------------------------------------------- */
+
+struct opts {
+	uint32_t loss_permille;
+	uint64_t seed;
+	enum bo_strategy strategy;
+	int behaviour; /* of the new image, -1: none */
+	bool rogue;
+};
+
+static struct fx *fx_new(const struct opts *o)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	pump_init(&f->pump, o->seed ? o->seed : 7, o->loss_permille, 2000);
+	f->pump.observe = observe;
+	f->pump.observe_ctx = f;
+	assert_int_equal(bh_setup(&f->builder, &bh_nrf52840, BO_STRATEGY_OVERWRITE), 0);
+	bh_image(&f->builder, &f->img_old, 1, 1, 0, PAYLOAD_LEN, -1, false);
+	bh_image(&f->builder, &f->img_new, 2, 2, 1, PAYLOAD_LEN, o->behaviour, o->rogue);
+	make_md(f, &f->img_new);
+	for (size_t i = 0; i < NTGT; i++)
+		tgt_setup(f, i, o->strategy);
+	dist_setup(f);
+	init_setup(f, &f->img_new);
+	return f;
+}
+
+static void fx_free(struct fx *f)
+{
+	for (size_t i = 0; i < NTGT; i++)
+		bh_teardown(&f->t[i].h);
+	bh_teardown(&f->builder);
+	bh_img_free(&f->img_old);
+	bh_img_free(&f->img_new);
+	pump_free(&f->pump);
+	pump_flash_free(&f->dfl);
+	pump_flash_free(&f->ifl);
+	free(f);
+}
+
+static void debug_report(struct fx *f, const char *name)
+{
+	if (!getenv("E2E_DEBUG"))
+		return;
+	fprintf(stderr, "%s: done at %.1f s, dist phase %d, %llu delivered, %llu lost\n", name,
+		(double)f->pump.now / 1e6, bo_distributor_phase(&f->dist),
+		(unsigned long long)f->pump.delivered, (unsigned long long)f->pump.lost);
+	for (size_t i = 0; i < NTGT; i++)
+		fprintf(stderr, "  target %zu: result %u tries %u last phase %u status %u\n", i,
+			f->in.targets[i].result, f->in.targets[i].tries,
+			f->in.targets[i].last.phase, f->in.targets[i].last.update_status);
+}
+
+static void assert_updated(struct fx *f, size_t i)
+{
+	struct tgt *t = &f->t[i];
+
+	assert_int_equal(f->in.targets[i].result, BO_INITIATOR_UPDATED);
+	assert_int_equal(t->applies, 1);
+	assert_true(bh_running(&t->h, &f->img_new));
+	assert_true(t->srv.applied);
+	/* a power-on later it still runs the new version */
+	assert_int_equal(bh_boot(&t->h), 0);
+	assert_true(bh_running(&t->h, &f->img_new));
+}
+
+/* ---- variants ------------------------------------------------------------------------- */
+
+static void base(const struct opts *o, const char *name)
+{
+	struct fx *f = fx_new(o);
+
+	run_start(f, BO_DFD_POLICY_VERIFY_AND_APPLY);
+	assert_true(run(f));
+	debug_report(f, name);
+	assert_int_equal(f->done_calls, 1);
+	assert_true(f->success);
+	assert_int_equal(bo_initiator_state(&f->in), BO_INITIATOR_DONE);
+	assert_int_equal(bo_distributor_phase(&f->dist), BO_DFD_PHASE_COMPLETED);
+	for (size_t i = 0; i < NTGT; i++)
+		assert_updated(f, i);
+	fx_free(f);
+}
+
+static void test_base(void **state)
+{
+	struct opts o = {.strategy = BO_STRATEGY_OVERWRITE, .behaviour = -1};
+
+	(void)state;
+	base(&o, "base");
+}
+
+static void test_lossy(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 1; seed <= 2; seed++) {
+		struct opts o = {.loss_permille = 50, .seed = seed,
+				 .strategy = BO_STRATEGY_OVERWRITE, .behaviour = -1};
+
+		base(&o, "lossy");
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_base),
+		cmocka_unit_test(test_lossy),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
