@@ -57,7 +57,7 @@ struct tgt {
 	enum bo_dfu_effect effect;
 	bool trial; /* apply as a test (revertible) upgrade */
 	unsigned applies, reboots;
-	uint64_t rx_msgs, chunks;
+	uint64_t rx_msgs, chunks; /* unicast messages received, chunks received */
 };
 
 struct fx {
@@ -136,7 +136,8 @@ static void tgt_rx(void *owner, const struct bo_mesh_rx *rx, uint32_t op, const 
 {
 	struct tgt *t = owner;
 
-	t->rx_msgs++;
+	if (rx->dst == t->pn->addr)
+		t->rx_msgs++; /* unicast to it (group messages reach every subscriber) */
 	if (op == BO_OP_BLOB_CHUNK)
 		t->chunks++;
 	(void)bo_dfu_srv_handle(&t->srv, rx, op, p, len);
@@ -460,11 +461,189 @@ static void test_lossy(void **state)
 	}
 }
 
+/* (b) An untrusted image: every Target fails its verification (VERIFY_FAIL), none applies;
+ * the Initiator remembers the refusal and a second run does not offer it again. */
+static void test_verify_fail(void **state)
+{
+	struct opts o = {.strategy = BO_STRATEGY_OVERWRITE, .behaviour = -1, .rogue = true};
+	struct fx *f = fx_new(&o);
+	uint64_t msgs[NTGT];
+
+	(void)state;
+	run_start(f, BO_DFD_POLICY_VERIFY_AND_APPLY);
+	assert_true(run(f));
+	debug_report(f, "verify-fail");
+	assert_false(f->success);
+	assert_int_equal(bo_distributor_phase(&f->dist), BO_DFD_PHASE_FAILED);
+	for (size_t i = 0; i < NTGT; i++) {
+		struct tgt *t = &f->t[i];
+
+		assert_int_equal(f->in.targets[i].result, BO_INITIATOR_VERIFY_FAILED);
+		assert_int_equal(f->in.targets[i].tries, 1); /* not retried */
+		assert_int_equal(bo_dfu_srv_phase(&t->srv), BO_DFU_PHASE_VERIFY_FAIL);
+		assert_int_equal(t->applies, 0);
+		assert_true(bo_initiator_refused(&f->in, t->pn->addr, f->fwid, sizeof(f->fwid)));
+		assert_int_equal(bh_boot(&t->h), 0);
+		assert_true(bh_running(&t->h, &f->img_old));
+		msgs[i] = t->rx_msgs;
+	}
+	/* the same image again: not offered, nothing sent to the targets */
+	run_start(f, BO_DFD_POLICY_VERIFY_AND_APPLY);
+	assert_true(run(f));
+	assert_false(f->success);
+	for (size_t i = 0; i < NTGT; i++) {
+		assert_int_equal(f->in.targets[i].result, BO_INITIATOR_REFUSED_BEFORE);
+		assert_int_equal(f->t[i].rx_msgs, msgs[i]);
+	}
+	fx_free(f);
+}
+
+/* (c) A no-confirm image: targets 0 and 1 install it permanently, target 2 boots it on
+ * trial, does not confirm, and the next boot reverts it: REVERTED, and a second run of the
+ * same image does not offer it to target 2 again. */
+static void test_no_confirm_reverts(void **state)
+{
+	struct opts o = {.strategy = BO_STRATEGY_SWAP_MOVE, .behaviour = BO_APP_NO_CONFIRM};
+	struct fx *f = fx_new(&o);
+	uint64_t msgs;
+
+	(void)state;
+	f->t[2].trial = true;
+	run_start(f, BO_DFD_POLICY_VERIFY_AND_APPLY);
+	assert_true(run(f));
+	debug_report(f, "no-confirm");
+	assert_false(f->success);
+	assert_int_equal(bo_distributor_phase(&f->dist), BO_DFD_PHASE_COMPLETED);
+	for (size_t i = 0; i < 2; i++)
+		assert_updated(f, i);
+	assert_int_equal(f->in.targets[2].result, BO_INITIATOR_REVERTED);
+	assert_int_equal(f->in.targets[2].tries, 1);
+	assert_int_equal(f->t[2].applies, 1);
+	assert_int_equal(f->t[2].h.res.action, BO_ACT_REVERTED);
+	assert_true(bh_running(&f->t[2].h, &f->img_old));
+	assert_true(bo_initiator_refused(&f->in, TGT_ADDR0 + 2, f->fwid, sizeof(f->fwid)));
+	assert_false(bo_initiator_refused(&f->in, TGT_ADDR0, f->fwid, sizeof(f->fwid)));
+
+	msgs = f->t[2].rx_msgs;
+	run_start(f, BO_DFD_POLICY_VERIFY_AND_APPLY);
+	assert_true(run(f));
+	assert_int_equal(f->in.targets[2].result, BO_INITIATOR_REFUSED_BEFORE);
+	assert_int_equal(f->t[2].rx_msgs, msgs);
+	assert_int_equal(f->t[2].applies, 1);
+	fx_free(f);
+}
+
+/* (d) The Distributor loses power mid-distribution (RAM poisoned, restored from flash): it
+ * resumes the distribution with the same BLOB and completes; every target updates. */
+static void test_distributor_power_cut(void **state)
+{
+	struct opts o = {.strategy = BO_STRATEGY_OVERWRITE, .behaviour = -1};
+	struct fx *f = fx_new(&o);
+	uint64_t chunks = 0;
+
+	(void)state;
+	f->cut_dist = true;
+	run_start(f, BO_DFD_POLICY_VERIFY_AND_APPLY);
+	assert_true(run(f));
+	debug_report(f, "distributor cut");
+	assert_true(f->dist_cut_done);
+	assert_int_equal(f->restored, BO_DFD_PHASE_TRANSFER_ACTIVE);
+	assert_true(f->success);
+	assert_int_equal(bo_distributor_phase(&f->dist), BO_DFD_PHASE_COMPLETED);
+	for (size_t i = 0; i < NTGT; i++) {
+		assert_updated(f, i);
+		assert_int_equal(f->in.targets[i].tries, 1);
+		chunks += f->t[i].chunks;
+	}
+	/* the targets kept their stored blocks: far less than two whole images each */
+	{
+		uint32_t cs = f->dist.cli.blob.chunk_size;
+		uint64_t per = (f->img_new.len + cs - 1) / cs;
+
+		assert_true(chunks < NTGT * (per + per / 2));
+	}
+	fx_free(f);
+}
+
+/* (e) Target 0 loses power mid-transfer: it resumes from its stored blocks, not from 0. */
+static void test_target_power_cut(void **state)
+{
+	struct opts o = {.strategy = BO_STRATEGY_OVERWRITE, .behaviour = -1};
+	struct fx *f = fx_new(&o);
+	uint32_t cs;
+	uint64_t per;
+
+	(void)state;
+	f->cut_tgt = true;
+	run_start(f, BO_DFD_POLICY_VERIFY_AND_APPLY);
+	assert_true(run(f));
+	debug_report(f, "target cut");
+	assert_true(f->tgt_cut_done);
+	assert_true(f->progress_after_cut >= 30);
+	assert_true(f->success);
+	for (size_t i = 0; i < NTGT; i++)
+		assert_updated(f, i);
+	cs = f->dist.cli.blob.chunk_size;
+	per = (f->img_new.len + cs - 1) / cs;
+	assert_true(f->t[0].chunks < per + per / 2);
+	fx_free(f);
+}
+
+/* (g) The Initiator cancels mid-transfer: the Distributor cancels on every target, nothing
+ * is applied, every target is back to IDLE. */
+static void test_cancel(void **state)
+{
+	struct opts o = {.strategy = BO_STRATEGY_OVERWRITE, .behaviour = -1};
+	struct fx *f = fx_new(&o);
+
+	(void)state;
+	f->cancel = true;
+	run_start(f, BO_DFD_POLICY_VERIFY_AND_APPLY);
+	assert_true(run(f));
+	debug_report(f, "cancel");
+	assert_true(f->cancelled);
+	assert_false(f->success);
+	assert_int_equal(bo_distributor_phase(&f->dist), BO_DFD_PHASE_IDLE);
+	(void)pump_run(&f->pump, f->pump.now + 10000000u, NULL, NULL);
+	for (size_t i = 0; i < NTGT; i++) {
+		assert_int_equal(f->in.targets[i].result, BO_INITIATOR_CANCELLED);
+		assert_int_equal(f->t[i].applies, 0);
+		assert_int_equal(bo_dfu_srv_phase(&f->t[i].srv), BO_DFU_PHASE_IDLE);
+		assert_true(bh_running(&f->t[i].h, &f->img_old));
+	}
+	fx_free(f);
+}
+
+/* (h) Target 2's update has the UNPROV effect: it comes back unprovisioned (silent), which
+ * is success. */
+static void test_unprov(void **state)
+{
+	struct opts o = {.strategy = BO_STRATEGY_OVERWRITE, .behaviour = -1};
+	struct fx *f = fx_new(&o);
+
+	(void)state;
+	f->t[2].effect = BO_DFU_EFFECT_UNPROV;
+	run_start(f, BO_DFD_POLICY_VERIFY_AND_APPLY);
+	assert_true(run(f));
+	debug_report(f, "unprov");
+	assert_true(f->success);
+	for (size_t i = 0; i < NTGT; i++)
+		assert_updated(f, i);
+	assert_true(bo_dfu_srv_is_unprovisioned(&f->t[2].srv));
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_base),
 		cmocka_unit_test(test_lossy),
+		cmocka_unit_test(test_verify_fail),
+		cmocka_unit_test(test_no_confirm_reverts),
+		cmocka_unit_test(test_distributor_power_cut),
+		cmocka_unit_test(test_target_power_cut),
+		cmocka_unit_test(test_cancel),
+		cmocka_unit_test(test_unprov),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
