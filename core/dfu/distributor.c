@@ -223,6 +223,28 @@ static int ops_cancel(void *ctx)
 	return 0;
 }
 
+/* Suspend: the client stops where it is, as if its RAM were lost (no message to the
+ * targets: their BLOB servers time out to SUSPENDED and keep their stored blocks). The
+ * server's resume (ops.resume NULL) calls ops.start(resume) with the same BLOB ID. */
+static int ops_suspend(void *ctx)
+{
+	struct bo_distributor *d = ctx;
+	const struct bo_mesh_port *m = d->cfg.dfd.mesh;
+	struct bo_dfu_cli_config cc;
+
+	if (d->run != BO_DISTRIBUTOR_RUN_TRANSFER || d->cli.state == BO_DFU_CLI_APPLY ||
+	    d->cli.state == BO_DFU_CLI_CONFIRM || d->cli.state == BO_DFU_CLI_DONE)
+		return -1;
+	m->timer_cancel(m->ctx, tid(d, BO_DISTRIBUTOR_TIMER_KICK));
+	m->timer_cancel(m->ctx, tid(d, BO_DISTRIBUTOR_TIMER_CLI_STEP));
+	for (uint32_t i = 0; i < BO_BLOB_CLI_TIMERS; i++)
+		m->timer_cancel(m->ctx, tid(d, BO_DISTRIBUTOR_TIMER_CLI_BLOB + i));
+	cc = d->cli.cfg;
+	bo_dfu_cli_init(&d->cli, &cc);
+	d->run = BO_DISTRIBUTOR_RUN_NONE;
+	return 0;
+}
+
 static int ops_apply(void *ctx)
 {
 	struct bo_distributor *d = ctx;
@@ -263,7 +285,7 @@ void bo_distributor_init(struct bo_distributor *d, const struct bo_distributor_c
 	dc = cfg->dfd;
 	dc.blob.timer_base = cfg->timer_base + BO_DISTRIBUTOR_TIMER_DFD_BLOB;
 	dc.ops = (struct bo_dfd_distributor_ops){
-		.ctx = d, .start = ops_start, .suspend = NULL, .resume = NULL,
+		.ctx = d, .start = ops_start, .suspend = ops_suspend, .resume = NULL,
 		.cancel = ops_cancel, .apply = ops_apply,
 	};
 	d->cfg.dfd = dc;

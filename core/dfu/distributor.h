@@ -40,8 +40,12 @@
  *                  INTERNAL (it did not come back: possibly unbootable); otherwise
  *                  UNKNOWN, INTERNAL, with its BLOB status
  *   CANCELLED      TRANSFER_CANCELED, SUCCESS
- * Suspend (ops.suspend) and resume are not supported by the client: Suspend answers
- * SUSPEND_FAILED (dfd_srv.h).
+ * Suspend (ops.suspend, while the transfer run has not reached Apply): the client stops
+ * where it is, without a message (its state is dropped, as by a power cut); the targets'
+ * BLOB servers time out to SUSPENDED and keep their stored blocks. Resume (Distribution
+ * Start with the same parameters; ops.resume is NULL) is ops.start(resume = true): the
+ * same BLOB ID, so every target continues from its stored blocks. Suspend during Apply /
+ * Confirm is refused (SUSPEND_FAILED).
  */
 #ifndef BO_DFU_DISTRIBUTOR_H
 #define BO_DFU_DISTRIBUTOR_H

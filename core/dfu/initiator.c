@@ -130,6 +130,9 @@ static void request(struct bo_initiator *in)
 	case BO_INITIATOR_POLL:
 		tx(in, BO_OP_DFD_GET, NULL, 0);
 		break;
+	case BO_INITIATOR_SUSPEND:
+		tx(in, BO_OP_DFD_SUSPEND, NULL, 0);
+		break;
 	case BO_INITIATOR_RESET_CANCEL:
 	case BO_INITIATOR_CANCEL:
 		tx(in, BO_OP_DFD_CANCEL, NULL, 0);
@@ -452,6 +455,17 @@ static void on_dist_status(struct bo_initiator *in, const uint8_t *p, size_t len
 		if (m.phase == BO_DFD_PHASE_IDLE)
 			finish(in, BO_INITIATOR_CANCELLED);
 		break;
+	case BO_INITIATOR_SUSPEND:
+		if (m.status == BO_DFD_SUCCESS && m.phase == BO_DFD_PHASE_TRANSFER_SUSPENDED) {
+			in->state = BO_INITIATOR_SUSPENDED;
+			in->waiting = false;
+			in->cfg.mesh->timer_cancel(in->cfg.mesh->ctx, step_timer(in));
+		} else {
+			in->state = BO_INITIATOR_POLL;
+			in->tries = 0;
+			poll_wait(in);
+		}
+		break;
 	default:
 		break;
 	}
@@ -560,6 +574,22 @@ int bo_initiator_cancel(struct bo_initiator *in)
 	return 0;
 }
 
+int bo_initiator_suspend(struct bo_initiator *in)
+{
+	if (in->state != BO_INITIATOR_POLL)
+		return -1;
+	go(in, BO_INITIATOR_SUSPEND);
+	return 0;
+}
+
+int bo_initiator_resume(struct bo_initiator *in)
+{
+	if (in->state != BO_INITIATOR_SUSPENDED)
+		return -1;
+	go(in, BO_INITIATOR_DIST_START);
+	return 0;
+}
+
 int bo_initiator_handle(struct bo_initiator *in, const struct bo_mesh_rx *rx, uint32_t opcode,
 			const uint8_t *payload, size_t len)
 {
@@ -618,6 +648,7 @@ int bo_initiator_timer(struct bo_initiator *in, uint32_t timer_id)
 	case BO_INITIATOR_IDLE:
 	case BO_INITIATOR_DONE:
 	case BO_INITIATOR_UPLOAD_BLOB:
+	case BO_INITIATOR_SUSPENDED:
 		return 1;
 	default:
 		break;

@@ -38,6 +38,8 @@
  *            go round again (RESET .. LIST) after cfg.retry_backoff_us, doubling per
  *            round.
  *   done(success: every target UPDATED, or VERIFIED under verify-only).
+ * Suspend / resume (bo_initiator_suspend / _resume): Distribution Suspend, and Distribution
+ * Start with the same parameters.
  * Acknowledged requests are sent again every cfg.step_timeout_us; a Distributor silent for
  * cfg.step_retries + 1 sends ends the run (pending targets LOST, done(false)).
  *
@@ -108,6 +110,8 @@ enum bo_initiator_state {
 	BO_INITIATOR_BACKOFF,
 	BO_INITIATOR_CANCEL,
 	BO_INITIATOR_DONE,
+	BO_INITIATOR_SUSPEND,   /* Distribution Suspend out */
+	BO_INITIATOR_SUSPENDED, /* the distribution is suspended: no polls */
 };
 
 /* What a target address is remembered with (across starts). */
@@ -208,6 +212,13 @@ int bo_initiator_start(struct bo_initiator *in, const struct bo_initiator_image 
 /* Distribution Cancel; pending targets end CANCELLED, done(false) after the Distributor
  * answers (or stays silent). -1 when idle or done. */
 int bo_initiator_cancel(struct bo_initiator *in);
+/* While polling: Distribution Suspend; on SUCCESS (phase TRANSFER_SUSPENDED) the state is
+ * SUSPENDED and polling stops, otherwise (e.g. SUSPEND_FAILED) polling goes on. -1 when
+ * not polling. */
+int bo_initiator_suspend(struct bo_initiator *in);
+/* From SUSPENDED: Distribution Start with the same parameters (the Distributor resumes),
+ * then polling again. -1 when not suspended. */
+int bo_initiator_resume(struct bo_initiator *in);
 /* 1: a status from the Distributor (or our BLOB client's), handled; 0: not ours. */
 int bo_initiator_handle(struct bo_initiator *in, const struct bo_mesh_rx *rx, uint32_t opcode,
 			const uint8_t *payload, size_t len);

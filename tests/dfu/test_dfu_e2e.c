@@ -86,6 +86,7 @@ struct fx {
 	bool cut_tgt, tgt_cut_done;
 	uint8_t progress_after_cut;
 	bool cancel, cancelled;
+	bool suspend, suspended;
 };
 
 /* ---- targets (as tests/dfu/test_dfu_update.c) ---------------------------------------- */
@@ -348,6 +349,12 @@ static void observe(void *ctx, const struct pump_event *ev)
 		tgt_power_cycle(&f->t[0]);
 		f->progress_after_cut = bo_blob_srv_progress(&f->t[0].srv.blob);
 	}
+	/* the Initiator suspends the distribution mid-transfer */
+	if (f->suspend && !f->suspended && bo_initiator_state(&f->in) == BO_INITIATOR_POLL &&
+	    bo_dfu_cli_state(&f->dist.cli) == BO_DFU_CLI_BLOB && f->dist.cli.blob.block >= 2) {
+		f->suspended = true;
+		assert_int_equal(bo_initiator_suspend(&f->in), 0);
+	}
 	/* the Initiator cancels mid-transfer */
 	if (f->cancel && !f->cancelled && ev->opcode == BO_OP_BLOB_CHUNK &&
 	    ev->rx.src == DIST_ADDR && f->t[0].chunks > 10) {
@@ -589,6 +596,52 @@ static void test_target_power_cut(void **state)
 	fx_free(f);
 }
 
+static bool is_suspended(void *ctx)
+{
+	return bo_initiator_state(&((struct fx *)ctx)->in) == BO_INITIATOR_SUSPENDED;
+}
+
+/* (f) The Initiator suspends the distribution mid-transfer: nothing more is sent to the
+ * targets (their BLOB servers time out and keep their blocks); resumed, it continues from
+ * the stored blocks and completes. */
+static void test_suspend_resume(void **state)
+{
+	struct opts o = {.strategy = BO_STRATEGY_OVERWRITE, .behaviour = -1};
+	struct fx *f = fx_new(&o);
+	uint64_t chunks[NTGT];
+	uint32_t cs;
+	uint64_t per;
+
+	(void)state;
+	f->suspend = true;
+	run_start(f, BO_DFD_POLICY_VERIFY_AND_APPLY);
+	assert_true(pump_run(&f->pump, f->pump.now + HOUR, is_suspended, f));
+	assert_int_equal(bo_distributor_phase(&f->dist), BO_DFD_PHASE_TRANSFER_SUSPENDED);
+	assert_int_equal(bo_initiator_suspend(&f->in), -1);
+	(void)pump_run(&f->pump, f->pump.now + 1000000u, NULL, NULL); /* in flight */
+	for (size_t i = 0; i < NTGT; i++)
+		chunks[i] = f->t[i].chunks;
+	/* long enough for the targets' BLOB receive timeouts */
+	(void)pump_run(&f->pump, f->pump.now + 600ull * 1000000u, NULL, NULL);
+	assert_int_equal(f->done_calls, 0);
+	for (size_t i = 0; i < NTGT; i++) {
+		assert_int_equal(f->t[i].chunks, chunks[i]);
+		assert_true(bo_blob_srv_progress(&f->t[i].srv.blob) > 0);
+	}
+	assert_int_equal(bo_initiator_resume(&f->in), 0);
+	assert_true(run(f));
+	debug_report(f, "suspend/resume");
+	assert_true(f->success);
+	assert_int_equal(bo_distributor_phase(&f->dist), BO_DFD_PHASE_COMPLETED);
+	cs = f->dist.cli.blob.chunk_size;
+	per = (f->img_new.len + cs - 1) / cs;
+	for (size_t i = 0; i < NTGT; i++) {
+		assert_updated(f, i);
+		assert_true(f->t[i].chunks < per + per / 2); /* not from zero */
+	}
+	fx_free(f);
+}
+
 /* (g) The Initiator cancels mid-transfer: the Distributor cancels on every target, nothing
  * is applied, every target is back to IDLE. */
 static void test_cancel(void **state)
@@ -642,6 +695,7 @@ int main(void)
 		cmocka_unit_test(test_no_confirm_reverts),
 		cmocka_unit_test(test_distributor_power_cut),
 		cmocka_unit_test(test_target_power_cut),
+		cmocka_unit_test(test_suspend_resume),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_unprov),
 	};
