@@ -686,6 +686,71 @@ static void test_unprov(void **state)
 	fx_free(f);
 }
 
+static bool in_backoff(void *ctx)
+{
+	struct fx *f = ctx;
+
+	return bo_initiator_state(&f->in) == BO_INITIATOR_BACKOFF || f->done_calls > 0;
+}
+
+/* Retry: target 1 is offline during the first distribution (LOST), back for the second
+ * round: it is retried after the backoff and updated; target 2 stays offline: LOST after
+ * 1 + retries distributions. */
+static void test_retry_lost(void **state)
+{
+	struct opts o = {.strategy = BO_STRATEGY_OVERWRITE, .behaviour = -1};
+	struct fx *f = fx_new(&o);
+	uint64_t t_round1;
+
+	(void)state;
+	f->t[1].pn->online = false;
+	f->t[2].pn->online = false;
+	run_start(f, BO_DFD_POLICY_VERIFY_AND_APPLY);
+	assert_true(pump_run(&f->pump, f->pump.now + 4 * HOUR, in_backoff, f));
+	assert_int_equal(f->done_calls, 0);
+	assert_int_equal(f->in.round, 1);
+	assert_int_equal(f->in.targets[0].result, BO_INITIATOR_UPDATED);
+	assert_int_equal(f->in.targets[1].result, BO_INITIATOR_PENDING);
+	assert_int_equal(f->t[1].applies, 0);
+	t_round1 = f->pump.now;
+	f->t[1].pn->online = true;
+	assert_true(run(f));
+	debug_report(f, "retry");
+	assert_true(f->pump.now - t_round1 >= f->icfg.retry_backoff_us);
+	assert_false(f->success);
+	assert_updated(f, 0);
+	assert_updated(f, 1);
+	assert_int_equal(f->in.targets[0].tries, 1);
+	assert_int_equal(f->in.targets[1].tries, 2);
+	assert_int_equal(f->in.targets[2].result, BO_INITIATOR_LOST);
+	assert_int_equal(f->in.targets[2].tries, 1 + f->icfg.retries);
+	assert_int_equal(f->t[2].applies, 0);
+	/* lost is not a refusal: the image may be offered again */
+	assert_false(bo_initiator_refused(&f->in, TGT_ADDR0 + 2, f->fwid, sizeof(f->fwid)));
+	fx_free(f);
+}
+
+/* Verify only: every target verifies and keeps running the old image. */
+static void test_verify_only(void **state)
+{
+	struct opts o = {.strategy = BO_STRATEGY_OVERWRITE, .behaviour = -1};
+	struct fx *f = fx_new(&o);
+
+	(void)state;
+	run_start(f, BO_DFD_POLICY_VERIFY_ONLY);
+	assert_true(run(f));
+	debug_report(f, "verify only");
+	assert_true(f->success);
+	assert_int_equal(bo_distributor_phase(&f->dist), BO_DFD_PHASE_TRANSFER_SUCCESS);
+	for (size_t i = 0; i < NTGT; i++) {
+		assert_int_equal(f->in.targets[i].result, BO_INITIATOR_VERIFIED);
+		assert_int_equal(bo_dfu_srv_phase(&f->t[i].srv), BO_DFU_PHASE_VERIFY_OK);
+		assert_int_equal(f->t[i].applies, 0);
+		assert_true(bh_running(&f->t[i].h, &f->img_old));
+	}
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -698,6 +763,8 @@ int main(void)
 		cmocka_unit_test(test_suspend_resume),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_unprov),
+		cmocka_unit_test(test_retry_lost),
+		cmocka_unit_test(test_verify_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
