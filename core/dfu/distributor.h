@@ -29,6 +29,10 @@
  * from their stored blocks; receivers whose stored report is final (APPLY_SUCCESS,
  * VERIFY_FAIL, APPLY_FAIL, or a rejection) keep it and are not contacted again.
  *
+ * In a run with apply, a target whose Information Status already shows the new FWID (it
+ * applied before a power cut of the Distributor, or installed it in an earlier
+ * distribution) is APPLIED at once: the image is not sent and applied again.
+ *
  * Per-target results -> bo_dfd_srv_receiver_report(addr, phase, update status, BLOB
  * status, progress), the Receivers List the Initiator reads:
  *   APPLIED        APPLY_SUCCESS, SUCCESS, 100 %

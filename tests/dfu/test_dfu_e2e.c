@@ -82,6 +82,7 @@ struct fx {
 	bool success;
 	/* variant hooks */
 	bool cut_dist, dist_cut_done;
+	bool cut_dist_confirm; /* cut once the targets applied, before they are confirmed */
 	enum bo_dfd_phase restored;
 	bool cut_tgt, tgt_cut_done;
 	uint8_t progress_after_cut;
@@ -336,7 +337,9 @@ static void observe(void *ctx, const struct pump_event *ev)
 		return;
 	/* the Distributor loses power once a third of the targets' blocks are out */
 	if (f->cut_dist && !f->dist_cut_done && ev->node == f->dn &&
-	    bo_dfu_cli_state(&f->dist.cli) == BO_DFU_CLI_BLOB && f->dist.cli.blob.block >= 2) {
+	    ((!f->cut_dist_confirm && bo_dfu_cli_state(&f->dist.cli) == BO_DFU_CLI_BLOB &&
+	      f->dist.cli.blob.block >= 2) ||
+	     (f->cut_dist_confirm && bo_dfu_cli_state(&f->dist.cli) == BO_DFU_CLI_CONFIRM))) {
 		f->dist_cut_done = true;
 		memset(&f->dist, 0xa5, sizeof(f->dist));
 		pump_node_reset(f->dn);
@@ -540,6 +543,11 @@ static void test_no_confirm_reverts(void **state)
 	fx_free(f);
 }
 
+static bool is_cut(void *ctx)
+{
+	return ((struct fx *)ctx)->dist_cut_done;
+}
+
 /* (d) The Distributor loses power mid-distribution (RAM poisoned, restored from flash): it
  * resumes the distribution with the same BLOB and completes; every target updates. */
 static void test_distributor_power_cut(void **state)
@@ -568,6 +576,33 @@ static void test_distributor_power_cut(void **state)
 		uint64_t per = (f->img_new.len + cs - 1) / cs;
 
 		assert_true(chunks < NTGT * (per + per / 2));
+	}
+	fx_free(f);
+}
+
+/* The Distributor loses power after the targets applied, before it confirmed them: resumed,
+ * it finds them running the new FWID (Information Get) and does not send the image again. */
+static void test_distributor_power_cut_confirm(void **state)
+{
+	struct opts o = {.strategy = BO_STRATEGY_OVERWRITE, .behaviour = -1};
+	struct fx *f = fx_new(&o);
+	uint64_t chunks[NTGT];
+
+	(void)state;
+	f->cut_dist = true;
+	f->cut_dist_confirm = true;
+	run_start(f, BO_DFD_POLICY_VERIFY_AND_APPLY);
+	assert_true(pump_run(&f->pump, f->pump.now + HOUR, is_cut, f));
+	for (size_t i = 0; i < NTGT; i++)
+		chunks[i] = f->t[i].chunks;
+	assert_true(run(f));
+	debug_report(f, "distributor cut in confirm");
+	assert_int_equal(f->restored, BO_DFD_PHASE_TRANSFER_ACTIVE);
+	assert_true(f->success);
+	assert_int_equal(bo_distributor_phase(&f->dist), BO_DFD_PHASE_COMPLETED);
+	for (size_t i = 0; i < NTGT; i++) {
+		assert_updated(f, i); /* applied once */
+		assert_int_equal(f->t[i].chunks, chunks[i]);
 	}
 	fx_free(f);
 }
@@ -759,6 +794,7 @@ int main(void)
 		cmocka_unit_test(test_verify_fail),
 		cmocka_unit_test(test_no_confirm_reverts),
 		cmocka_unit_test(test_distributor_power_cut),
+		cmocka_unit_test(test_distributor_power_cut_confirm),
 		cmocka_unit_test(test_target_power_cut),
 		cmocka_unit_test(test_suspend_resume),
 		cmocka_unit_test(test_cancel),
