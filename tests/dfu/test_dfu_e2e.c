@@ -125,9 +125,20 @@ static void cb_apply(void *ctx, struct bo_dfu_srv *srv)
 	memset(&t->srv, 0xa5, sizeof(t->srv));
 	pump_node_reset(t->pn);
 	assert_int_equal(bh_boot(&t->h), 0);
-	if (bh_run_app(&t->h) == BO_APP_NO_CONFIRM && t->trial) {
-		assert_int_equal(bh_boot(&t->h), 0);
-		assert_int_not_equal(bh_run_app(&t->h), -1);
+	switch (bh_run_app(&t->h)) {
+	case BO_APP_NO_CONFIRM:
+		if (t->trial) {
+			assert_int_equal(bh_boot(&t->h), 0);
+			assert_int_not_equal(bh_run_app(&t->h), -1);
+		}
+		break;
+	case BO_APP_CRASH_ON_BOOT:
+		/* it resets before its mesh stack comes up, every boot: a dead node */
+		t->pn->online = false;
+		t->reboots++;
+		return;
+	default:
+		break;
 	}
 	t->reboots++;
 	tgt_boot(t);
@@ -548,6 +559,32 @@ static bool is_cut(void *ctx)
 	return ((struct fx *)ctx)->dist_cut_done;
 }
 
+/* A crash-on-boot image installed permanently leaves every target unbootable: silent after
+ * Apply (UNBOOTABLE, not retried), and never offered that image again. */
+static void test_unbootable(void **state)
+{
+	struct opts o = {.strategy = BO_STRATEGY_OVERWRITE, .behaviour = BO_APP_CRASH_ON_BOOT};
+	struct fx *f = fx_new(&o);
+
+	(void)state;
+	run_start(f, BO_DFD_POLICY_VERIFY_AND_APPLY);
+	assert_true(run(f));
+	debug_report(f, "unbootable");
+	assert_false(f->success);
+	for (size_t i = 0; i < NTGT; i++) {
+		assert_int_equal(f->in.targets[i].result, BO_INITIATOR_UNBOOTABLE);
+		assert_int_equal(f->in.targets[i].tries, 1);
+		assert_int_equal(f->t[i].applies, 1);
+		assert_true(bo_initiator_refused(&f->in, f->t[i].pn->addr, f->fwid,
+						 sizeof(f->fwid)));
+	}
+	run_start(f, BO_DFD_POLICY_VERIFY_AND_APPLY);
+	assert_true(run(f));
+	for (size_t i = 0; i < NTGT; i++)
+		assert_int_equal(f->in.targets[i].result, BO_INITIATOR_REFUSED_BEFORE);
+	fx_free(f);
+}
+
 /* (d) The Distributor loses power mid-distribution (RAM poisoned, restored from flash): it
  * resumes the distribution with the same BLOB and completes; every target updates. */
 static void test_distributor_power_cut(void **state)
@@ -793,6 +830,7 @@ int main(void)
 		cmocka_unit_test(test_lossy),
 		cmocka_unit_test(test_verify_fail),
 		cmocka_unit_test(test_no_confirm_reverts),
+		cmocka_unit_test(test_unbootable),
 		cmocka_unit_test(test_distributor_power_cut),
 		cmocka_unit_test(test_distributor_power_cut_confirm),
 		cmocka_unit_test(test_target_power_cut),
