@@ -83,6 +83,8 @@ struct fx {
 	/* variant hooks */
 	bool cut_dist, dist_cut_done;
 	bool cut_dist_confirm; /* cut once the targets applied, before they are confirmed */
+	uint64_t cut_dist_at;  /* > 0: cut at the Distributor's cut_dist_at-th message */
+	uint64_t dist_msgs;
 	enum bo_dfd_phase restored;
 	bool cut_tgt, tgt_cut_done;
 	uint8_t progress_after_cut;
@@ -346,6 +348,12 @@ static void observe(void *ctx, const struct pump_event *ev)
 			ev->rx.src, ev->rx.dst, (unsigned)ev->opcode, ev->len);
 	if (ev->kind != PUMP_EV_MSG)
 		return;
+	if (ev->node == f->dn && ++f->dist_msgs == f->cut_dist_at && f->cut_dist_at) {
+		f->dist_cut_done = true;
+		memset(&f->dist, 0xa5, sizeof(f->dist));
+		pump_node_reset(f->dn);
+		dist_boot(f);
+	}
 	/* the Distributor loses power once a third of the targets' blocks are out */
 	if (f->cut_dist && !f->dist_cut_done && ev->node == f->dn &&
 	    ((!f->cut_dist_confirm && bo_dfu_cli_state(&f->dist.cli) == BO_DFU_CLI_BLOB &&
@@ -644,6 +652,43 @@ static void test_distributor_power_cut_confirm(void **state)
 	fx_free(f);
 }
 
+/* The Distributor loses power at its k-th message, for k over the whole run (upload,
+ * receivers, distribution, apply, confirm; every message lossless, every 7th at 5 % loss):
+ * the run still ends with every target updated exactly once. */
+static void test_distributor_cut_sweep(void **state)
+{
+	unsigned runs = 0;
+
+	(void)state;
+	for (uint32_t loss = 0; loss <= 50; loss += 50) {
+		for (uint64_t k = 1; k <= 150; k += loss ? 7 : 1) {
+			struct opts o = {.strategy = BO_STRATEGY_OVERWRITE, .behaviour = -1,
+					 .loss_permille = loss, .seed = k};
+			struct fx *f = fx_new(&o);
+
+			f->cut_dist_at = k;
+			run_start(f, BO_DFD_POLICY_VERIFY_AND_APPLY);
+			assert_true(run(f));
+			if (getenv("E2E_DEBUG") || !f->success) {
+				fprintf(stderr, "cut at message %llu, loss %u\n", (unsigned long long)k,
+					loss);
+				debug_report(f, "cut sweep");
+			}
+			assert_true(f->success);
+			for (size_t i = 0; i < NTGT; i++)
+				assert_updated(f, i);
+			runs += f->dist_cut_done;
+			if (getenv("E2E_DEBUG"))
+				fprintf(stderr, "k %llu: %llu messages to the distributor\n",
+					(unsigned long long)k, (unsigned long long)f->dist_msgs);
+			fx_free(f);
+		}
+	}
+	if (getenv("E2E_DEBUG"))
+		fprintf(stderr, "distributor cut sweep: %u cuts\n", runs);
+	assert_true(runs > 150);
+}
+
 /* (e) Target 0 loses power mid-transfer: it resumes from its stored blocks, not from 0. */
 static void test_target_power_cut(void **state)
 {
@@ -833,6 +878,7 @@ int main(void)
 		cmocka_unit_test(test_unbootable),
 		cmocka_unit_test(test_distributor_power_cut),
 		cmocka_unit_test(test_distributor_power_cut_confirm),
+		cmocka_unit_test(test_distributor_cut_sweep),
 		cmocka_unit_test(test_target_power_cut),
 		cmocka_unit_test(test_suspend_resume),
 		cmocka_unit_test(test_cancel),
