@@ -56,6 +56,7 @@ struct tgt {
 	struct bo_dfu_srv_config cfg;
 	enum bo_dfu_effect effect;
 	bool trial; /* apply as a test (revertible) upgrade */
+	struct bo_keyring no_keys; /* distrust: its update server trusts no key */
 	unsigned applies, reboots;
 	uint64_t rx_msgs, chunks; /* unicast messages received, chunks received */
 };
@@ -527,6 +528,50 @@ static void test_verify_fail(void **state)
 	fx_free(f);
 }
 
+/* (b) Only target 1 fails the verification (its update server trusts no key): it ends
+ * VERIFY_FAILED and is never applied, the others update; a second run of the same image does
+ * not offer it to target 1, and finds targets 0 and 2 running it already (no BLOB). */
+static void test_verify_fail_one(void **state)
+{
+	struct opts o = {.strategy = BO_STRATEGY_OVERWRITE, .behaviour = -1};
+	struct fx *f = fx_new(&o);
+	uint64_t msgs, chunks[NTGT];
+
+	(void)state;
+	f->t[1].cfg.keys = &f->t[1].no_keys;
+	tgt_boot(&f->t[1]);
+	run_start(f, BO_DFD_POLICY_VERIFY_AND_APPLY);
+	assert_true(run(f));
+	debug_report(f, "verify-fail one");
+	assert_false(f->success);
+	assert_int_equal(bo_distributor_phase(&f->dist), BO_DFD_PHASE_COMPLETED);
+	assert_updated(f, 0);
+	assert_updated(f, 2);
+	assert_int_equal(f->in.targets[1].result, BO_INITIATOR_VERIFY_FAILED);
+	assert_int_equal(f->in.targets[1].tries, 1);
+	assert_int_equal(bo_dfu_srv_phase(&f->t[1].srv), BO_DFU_PHASE_VERIFY_FAIL);
+	assert_int_equal(f->t[1].applies, 0);
+	assert_true(bh_running(&f->t[1].h, &f->img_old));
+	assert_true(bo_initiator_refused(&f->in, TGT_ADDR0 + 1, f->fwid, sizeof(f->fwid)));
+	assert_false(bo_initiator_refused(&f->in, TGT_ADDR0, f->fwid, sizeof(f->fwid)));
+
+	msgs = f->t[1].rx_msgs;
+	for (size_t i = 0; i < NTGT; i++)
+		chunks[i] = f->t[i].chunks;
+	run_start(f, BO_DFD_POLICY_VERIFY_AND_APPLY);
+	assert_true(run(f));
+	debug_report(f, "verify-fail one, again");
+	assert_int_equal(f->in.targets[1].result, BO_INITIATOR_REFUSED_BEFORE);
+	assert_int_equal(f->t[1].rx_msgs, msgs);
+	assert_int_equal(f->in.targets[0].result, BO_INITIATOR_UPDATED);
+	assert_int_equal(f->in.targets[2].result, BO_INITIATOR_UPDATED);
+	for (size_t i = 0; i < NTGT; i++) {
+		assert_int_equal(f->t[i].chunks, chunks[i]);
+		assert_int_equal(f->t[i].applies, i == 1 ? 0 : 1);
+	}
+	fx_free(f);
+}
+
 /* (c) A no-confirm image: targets 0 and 1 install it permanently, target 2 boots it on
  * trial, does not confirm, and the next boot reverts it: REVERTED, and a second run of the
  * same image does not offer it to target 2 again. */
@@ -874,6 +919,7 @@ int main(void)
 		cmocka_unit_test(test_base),
 		cmocka_unit_test(test_lossy),
 		cmocka_unit_test(test_verify_fail),
+		cmocka_unit_test(test_verify_fail_one),
 		cmocka_unit_test(test_no_confirm_reverts),
 		cmocka_unit_test(test_unbootable),
 		cmocka_unit_test(test_distributor_power_cut),
