@@ -133,6 +133,9 @@ static void request(struct bo_initiator *in)
 	case BO_INITIATOR_SUSPEND:
 		tx(in, BO_OP_DFD_SUSPEND, NULL, 0);
 		break;
+	case BO_INITIATOR_APPLY:
+		tx(in, BO_OP_DFD_APPLY, NULL, 0);
+		break;
 	case BO_INITIATOR_RESET_CANCEL:
 	case BO_INITIATOR_CANCEL:
 		tx(in, BO_OP_DFD_CANCEL, NULL, 0);
@@ -427,6 +430,7 @@ static void on_dist_status(struct bo_initiator *in, const uint8_t *p, size_t len
 		if (m.phase == BO_DFD_PHASE_IDLE)
 			go(in, BO_INITIATOR_RECV_DELETE);
 		break;
+	case BO_INITIATOR_APPLY:
 	case BO_INITIATOR_DIST_START:
 		if (m.status != BO_DFD_SUCCESS) {
 			finish(in, BO_INITIATOR_LOST);
@@ -587,6 +591,29 @@ int bo_initiator_resume(struct bo_initiator *in)
 	if (in->state != BO_INITIATOR_SUSPENDED)
 		return -1;
 	go(in, BO_INITIATOR_DIST_START);
+	return 0;
+}
+
+int bo_initiator_apply(struct bo_initiator *in)
+{
+	bool any = false;
+
+	if (in->state != BO_INITIATOR_DONE || in->dist.policy != BO_DFD_POLICY_VERIFY_ONLY)
+		return -1;
+	for (uint8_t i = 0; i < in->ntargets; i++) {
+		struct bo_initiator_target *t = &in->targets[i];
+
+		t->in_round = t->result == BO_INITIATOR_VERIFIED;
+		if (t->in_round) {
+			t->result = BO_INITIATOR_PENDING;
+			any = true;
+		}
+	}
+	if (!any)
+		return -1;
+	in->dist.policy = BO_DFD_POLICY_VERIFY_AND_APPLY; /* what a retry round uses, too */
+	in->success = false;
+	go(in, BO_INITIATOR_APPLY);
 	return 0;
 }
 

@@ -112,6 +112,7 @@ enum bo_initiator_state {
 	BO_INITIATOR_DONE,
 	BO_INITIATOR_SUSPEND,   /* Distribution Suspend out */
 	BO_INITIATOR_SUSPENDED, /* the distribution is suspended: no polls */
+	BO_INITIATOR_APPLY,     /* Distribution Apply out */
 };
 
 /* What a target address is remembered with (across starts). */
@@ -219,6 +220,10 @@ int bo_initiator_suspend(struct bo_initiator *in);
 /* From SUSPENDED: Distribution Start with the same parameters (the Distributor resumes),
  * then polling again. -1 when not suspended. */
 int bo_initiator_resume(struct bo_initiator *in);
+/* After a verify-only run (DONE): Distribution Apply, then poll and list as above; the
+ * VERIFIED targets end UPDATED (or REVERTED, UNBOOTABLE, LOST ...), done() again. -1 when
+ * the last run was not a verify-only one that is done. */
+int bo_initiator_apply(struct bo_initiator *in);
 /* 1: a status from the Distributor (or our BLOB client's), handled; 0: not ours. */
 int bo_initiator_handle(struct bo_initiator *in, const struct bo_mesh_rx *rx, uint32_t opcode,
 			const uint8_t *payload, size_t len);

@@ -892,7 +892,8 @@ static void test_retry_lost(void **state)
 	fx_free(f);
 }
 
-/* Verify only: every target verifies and keeps running the old image. */
+/* Verify only: every target verifies and keeps running the old image; then Distribution
+ * Apply: every target updates, without the image sent again. */
 static void test_verify_only(void **state)
 {
 	struct opts o = {.strategy = BO_STRATEGY_OVERWRITE, .behaviour = -1};
@@ -909,6 +910,20 @@ static void test_verify_only(void **state)
 		assert_int_equal(bo_dfu_srv_phase(&f->t[i].srv), BO_DFU_PHASE_VERIFY_OK);
 		assert_int_equal(f->t[i].applies, 0);
 		assert_true(bh_running(&f->t[i].h, &f->img_old));
+	}
+	/* then apply: the Distributor's client applies the verified targets (no BLOB) */
+	for (size_t i = 0; i < NTGT; i++)
+		f->t[i].chunks = 0;
+	f->done_calls = 0;
+	assert_int_equal(bo_initiator_apply(&f->in), 0);
+	assert_int_equal(bo_initiator_apply(&f->in), -1);
+	assert_true(run(f));
+	debug_report(f, "apply after verify only");
+	assert_true(f->success);
+	assert_int_equal(bo_distributor_phase(&f->dist), BO_DFD_PHASE_COMPLETED);
+	for (size_t i = 0; i < NTGT; i++) {
+		assert_updated(f, i);
+		assert_int_equal(f->t[i].chunks, 0);
 	}
 	fx_free(f);
 }
