@@ -37,6 +37,18 @@ static void note_report(struct bo_distributor *d, const struct bo_dfd_target_ent
 	}
 }
 
+/* A target still holds an update of an earlier distribution (another BLOB ID: VERIFY_OK /
+ * VERIFY_FAIL answer a Start with WRONG_PHASE, TRANSFER_ACTIVE / VERIFY with BLOB_XFER_BUSY;
+ * e.g. it verified, but the client lost it on a lossy link): Update Cancel brings it back to
+ * IDLE so that the next distribution (the Initiator's retry) is accepted. */
+static void cancel_stale(struct bo_distributor *d, uint16_t addr)
+{
+	const struct bo_mesh_port *m = d->cfg.dfd.mesh;
+	struct bo_mesh_tx tx = {addr, d->dfd.params.app_idx, d->dfd.params.ttl};
+
+	(void)m->send(m->ctx, &tx, BO_OP_DFU_UPDATE_CANCEL, NULL, 0);
+}
+
 static void report(struct bo_distributor *d, const struct bo_dfu_cli_target *t)
 {
 	struct bo_dfd_target_entry e = {.addr = t->addr};
@@ -63,6 +75,8 @@ static void report(struct bo_distributor *d, const struct bo_dfu_cli_target *t)
 	case BO_DFU_CLI_REJECTED:
 		e.phase = BO_DFU_PHASE_IDLE;
 		e.update_status = t->status ? t->status : BO_DFU_ERR_INTERNAL;
+		if (t->status == BO_DFU_ERR_WRONG_PHASE || t->status == BO_DFU_ERR_BLOB_XFER_BUSY)
+			cancel_stale(d, t->addr);
 		break;
 	case BO_DFU_CLI_APPLY_FAILED:
 		e.phase = BO_DFU_PHASE_APPLY_FAIL;

@@ -38,7 +38,10 @@
  *   APPLIED        APPLY_SUCCESS, SUCCESS, 100 %
  *   VERIFIED       VERIFY_OK, SUCCESS, 100 %
  *   VERIFY_FAILED  VERIFY_FAIL, SUCCESS
- *   REJECTED       IDLE, the target's error status (METADATA, FW_IDX, ...)
+ *   REJECTED       IDLE, the target's error status (METADATA, FW_IDX, ...); a target
+ *                  refusing the Start with WRONG_PHASE or BLOB_XFER_BUSY holds an update of
+ *                  an earlier distribution (another BLOB ID): it is sent Update Cancel, so
+ *                  the Initiator's retry finds it IDLE
  *   APPLY_FAILED   APPLY_FAIL, the target's status or INTERNAL (refused, or reverted)
  *   LOST           after its Apply was accepted (it last reported APPLYING): APPLYING,
  *                  INTERNAL (it did not come back: possibly unbootable); otherwise

@@ -734,6 +734,30 @@ static void test_distributor_cut_sweep(void **state)
 	assert_true(runs > 150);
 }
 
+/* 10 % loss, six seeds: the Distributor and target 0 both lose power mid-transfer; every
+ * run ends with every target updated exactly once. */
+static void test_lossy_cuts(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 1; seed <= 6; seed++) {
+		struct opts o = {.strategy = BO_STRATEGY_OVERWRITE, .behaviour = -1,
+				 .loss_permille = 100, .seed = seed};
+		struct fx *f = fx_new(&o);
+
+		f->cut_dist = true;
+		f->cut_tgt = true;
+		run_start(f, BO_DFD_POLICY_VERIFY_AND_APPLY);
+		assert_true(run(f));
+		debug_report(f, "lossy cuts");
+		assert_true(f->dist_cut_done);
+		assert_true(f->tgt_cut_done);
+		assert_true(f->success);
+		for (size_t i = 0; i < NTGT; i++)
+			assert_updated(f, i);
+		fx_free(f);
+	}
+}
+
 /* (e) Target 0 loses power mid-transfer: it resumes from its stored blocks, not from 0. */
 static void test_target_power_cut(void **state)
 {
@@ -940,6 +964,7 @@ int main(void)
 		cmocka_unit_test(test_distributor_power_cut),
 		cmocka_unit_test(test_distributor_power_cut_confirm),
 		cmocka_unit_test(test_distributor_cut_sweep),
+		cmocka_unit_test(test_lossy_cuts),
 		cmocka_unit_test(test_target_power_cut),
 		cmocka_unit_test(test_suspend_resume),
 		cmocka_unit_test(test_cancel),
