@@ -92,6 +92,11 @@ struct bo_distributor_config {
 	uint16_t mtu;
 	uint32_t chunk_interval_us;
 	uint64_t confirm_timeout_us;
+	/* the client's step retry interval; default: the targets' BLOB receive timeout
+	 * (bo_blob_srv_timeout_us(timeout_base)) / (2 * (BO_DFU_CLI_RETRIES + 1)), so that a
+	 * target that accepted the Update Start early does not give up waiting for the BLOB
+	 * Transfer Start while the others' answers are retried (dfu_cli's own default, the
+	 * client timeout / 5, can outlast it on a lossy network) */
 	uint64_t retry_us;
 };
 

@@ -509,6 +509,8 @@ void bo_initiator_init(struct bo_initiator *in, const struct bo_initiator_config
 		in->cfg.step_timeout_us = BO_INITIATOR_STEP_TIMEOUT_US;
 	if (!in->cfg.step_retries)
 		in->cfg.step_retries = BO_INITIATOR_STEP_RETRIES;
+	if (!in->cfg.poll_retries)
+		in->cfg.poll_retries = BO_INITIATOR_POLL_RETRIES;
 	if (!in->cfg.poll_us)
 		in->cfg.poll_us = BO_INITIATOR_POLL_US;
 	if (!in->cfg.poll_max_us)
@@ -681,7 +683,8 @@ int bo_initiator_timer(struct bo_initiator *in, uint32_t timer_id)
 		break;
 	}
 	/* an acknowledged request went unanswered */
-	if (++in->tries > in->cfg.step_retries) {
+	if (++in->tries > (in->state == BO_INITIATOR_POLL ? in->cfg.poll_retries
+							  : in->cfg.step_retries)) {
 		finish(in, in->state == BO_INITIATOR_CANCEL ? BO_INITIATOR_CANCELLED
 							     : BO_INITIATOR_LOST);
 		return 1;

@@ -41,7 +41,8 @@
  * Suspend / resume (bo_initiator_suspend / _resume): Distribution Suspend, and Distribution
  * Start with the same parameters.
  * Acknowledged requests are sent again every cfg.step_timeout_us; a Distributor silent for
- * cfg.step_retries + 1 sends ends the run (pending targets LOST, done(false)).
+ * cfg.step_retries + 1 sends (cfg.poll_retries + 1 Distribution Gets while polling: the
+ * distribution runs on without us) ends the run (pending targets LOST, done(false)).
  *
  * Timers: cfg.timer_base + BO_INITIATOR_TIMER_* (the upload BLOB client's two, and ours).
  *
@@ -73,6 +74,7 @@
 #endif
 #define BO_INITIATOR_STEP_TIMEOUT_US 2000000u
 #define BO_INITIATOR_STEP_RETRIES 5u
+#define BO_INITIATOR_POLL_RETRIES 20u
 #define BO_INITIATOR_POLL_US 2000000u
 #define BO_INITIATOR_POLL_MAX_US 30000000u
 #define BO_INITIATOR_RETRY_BACKOFF_US 5000000u
@@ -174,6 +176,8 @@ struct bo_initiator_config {
 	uint8_t step_retries;       /* default BO_INITIATOR_STEP_RETRIES */
 	uint64_t poll_us;           /* default BO_INITIATOR_POLL_US */
 	uint64_t poll_max_us;       /* default BO_INITIATOR_POLL_MAX_US */
+	uint8_t poll_retries;       /* unanswered Distribution Gets in a row while polling
+				       before giving up; default BO_INITIATOR_POLL_RETRIES */
 	uint8_t retries;            /* extra distributions for lost targets (0: none) */
 	uint64_t retry_backoff_us;  /* default BO_INITIATOR_RETRY_BACKOFF_US */
 	/* the upload's BLOB parameters: block_size_log, chunk_size, mtu, chunk_interval_us */
