@@ -146,7 +146,23 @@ static void cli_done(void *ctx, struct bo_dfu_cli *cli, bool success)
 
 /* ---- distribution ops ----------------------------------------------------------------- */
 
-/* Send to receivers[i] for which want(i); 0 when sent, 1 when nobody to send to. */
+/* A fresh client, its timers cancelled: no message goes out. Every run starts from one (a
+ * client that finished can leave its BLOB client busy, e.g. every target lost mid-step,
+ * and would refuse the next BLOB transfer). */
+static void reset_client(struct bo_distributor *d)
+{
+	const struct bo_mesh_port *m = d->cfg.dfd.mesh;
+	struct bo_dfu_cli_config cc;
+
+	m->timer_cancel(m->ctx, tid(d, BO_DISTRIBUTOR_TIMER_CLI_STEP));
+	for (uint32_t i = 0; i < BO_BLOB_CLI_TIMERS; i++)
+		m->timer_cancel(m->ctx, tid(d, BO_DISTRIBUTOR_TIMER_CLI_BLOB + i));
+	cc = d->cli.cfg;
+	bo_dfu_cli_init(&d->cli, &cc);
+}
+
+/* Send to the receivers without a final result (verified_only: those in VERIFY_OK);
+ * 0 when sent, 1 when nobody to send to, -1 when the client refused. */
 static int send_update(struct bo_distributor *d, bool apply, bool verified_only)
 {
 	const struct bo_dfd_params *p = &d->dfd.params;
@@ -166,6 +182,7 @@ static int send_update(struct bo_distributor *d, bool apply, bool verified_only)
 	}
 	if (n == 0)
 		return 1;
+	reset_client(d);
 	memset(&upd, 0, sizeof(upd));
 	upd.blob_id = p->blob_id;
 	upd.size = d->image.size;
@@ -204,10 +221,6 @@ static int ops_start(void *ctx, const struct bo_dfd_target_entry *receivers, siz
 	(void)params; /* d->dfd.params */
 	if (n > BO_DFD_SRV_RECEIVERS_MAX || receivers != d->dfd.receivers)
 		return -1;
-	if (d->cli.state != BO_DFU_CLI_IDLE && d->cli.state != BO_DFU_CLI_DONE) {
-		d->run = BO_DISTRIBUTOR_RUN_CANCEL;
-		(void)bo_dfu_cli_cancel(&d->cli);
-	}
 	d->image = *image;
 	d->receiver_count = (uint16_t)n;
 	d->any_verified = false;
@@ -249,17 +262,12 @@ static int ops_suspend(void *ctx)
 {
 	struct bo_distributor *d = ctx;
 	const struct bo_mesh_port *m = d->cfg.dfd.mesh;
-	struct bo_dfu_cli_config cc;
 
 	if (d->run != BO_DISTRIBUTOR_RUN_TRANSFER || d->cli.state == BO_DFU_CLI_APPLY ||
 	    d->cli.state == BO_DFU_CLI_CONFIRM || d->cli.state == BO_DFU_CLI_DONE)
 		return -1;
 	m->timer_cancel(m->ctx, tid(d, BO_DISTRIBUTOR_TIMER_KICK));
-	m->timer_cancel(m->ctx, tid(d, BO_DISTRIBUTOR_TIMER_CLI_STEP));
-	for (uint32_t i = 0; i < BO_BLOB_CLI_TIMERS; i++)
-		m->timer_cancel(m->ctx, tid(d, BO_DISTRIBUTOR_TIMER_CLI_BLOB + i));
-	cc = d->cli.cfg;
-	bo_dfu_cli_init(&d->cli, &cc);
+	reset_client(d);
 	d->run = BO_DISTRIBUTOR_RUN_NONE;
 	return 0;
 }

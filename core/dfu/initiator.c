@@ -120,6 +120,9 @@ static void request(struct bo_initiator *in)
 	case BO_INITIATOR_UPLOAD_GET:
 		tx(in, BO_OP_DFD_UPLOAD_GET, NULL, 0);
 		break;
+	case BO_INITIATOR_UPLOAD_CANCEL:
+		tx(in, BO_OP_DFD_UPLOAD_CANCEL, NULL, 0);
+		break;
 	case BO_INITIATOR_FW_GET: {
 		struct bo_dfd_fwid_msg m = {in->img.fwid, in->img.fwid_len};
 
@@ -193,7 +196,7 @@ static void upload_again(struct bo_initiator *in)
 		finish(in, BO_INITIATOR_LOST);
 		return;
 	}
-	go(in, BO_INITIATOR_UPLOAD_START);
+	go(in, BO_INITIATOR_UPLOAD_CANCEL);
 }
 
 static void start_upload_blob(struct bo_initiator *in)
@@ -349,7 +352,12 @@ static void on_upload_status(struct bo_initiator *in, const uint8_t *p, size_t l
 
 	if (bo_dfd_upload_status_decode(p, len, &m) != BO_DFU_OK)
 		return;
-	if (in->state == BO_INITIATOR_UPLOAD_START) {
+	if (in->state == BO_INITIATOR_UPLOAD_CANCEL) {
+		if (m.status == BO_DFD_SUCCESS)
+			go(in, BO_INITIATOR_UPLOAD_START);
+		else
+			finish(in, BO_INITIATOR_LOST);
+	} else if (in->state == BO_INITIATOR_UPLOAD_START) {
 		if (m.status != BO_DFD_SUCCESS) {
 			finish(in, BO_INITIATOR_LOST);
 		} else if (m.phase == BO_DFD_UPLOAD_PHASE_TRANSFER_SUCCESS) {

@@ -13,8 +13,8 @@
  *   UPLOAD   Upload Start (img: FWID, metadata, size, BLOB ID); SUCCESS in TRANSFER_SUCCESS
  *            (the Distributor has that FWID) skips the BLOB; otherwise our own BLOB client
  *            pushes img.area to the Distributor's BLOB server, then Upload Get is polled
- *            until TRANSFER_SUCCESS (TRANSFER_ERROR or a failed BLOB: Upload Start again,
- *            at most cfg.retries more times).
+ *            until TRANSFER_SUCCESS (TRANSFER_ERROR or a failed BLOB: Upload Cancel, which
+ *            frees the slot, then Upload Start again, at most cfg.retries more times).
  *   FW GET   Firmware Get (FWID): the image's index in the Firmware Images List.
  *   RESET    Distribution Get; COMPLETED / FAILED: Distribution Cancel (to IDLE) so the
  *            next Start is a new distribution; another distribution busy: fail.
@@ -115,6 +115,7 @@ enum bo_initiator_state {
 	BO_INITIATOR_SUSPEND,   /* Distribution Suspend out */
 	BO_INITIATOR_SUSPENDED, /* the distribution is suspended: no polls */
 	BO_INITIATOR_APPLY,     /* Distribution Apply out */
+	BO_INITIATOR_UPLOAD_CANCEL, /* Upload Cancel before an upload is started again */
 };
 
 /* What a target address is remembered with (across starts). */
