@@ -39,10 +39,12 @@ static void note_report(struct bo_distributor *d, const struct bo_dfd_target_ent
 	}
 }
 
-/* A target still holds an update of an earlier distribution (another BLOB ID: VERIFY_OK /
- * VERIFY_FAIL answer a Start with WRONG_PHASE, TRANSFER_ACTIVE / VERIFY with BLOB_XFER_BUSY;
- * e.g. it verified, but the client lost it on a lossy link): Update Cancel brings it back to
- * IDLE so that the next distribution (the Initiator's retry) is accepted. */
+/* A target lost by this run (it may keep its update: TRANSFER_ACTIVE, VERIFY_OK, ... under
+ * this BLOB ID), or refusing our Start because it holds an earlier distribution's update
+ * (another BLOB ID: VERIFY_OK / VERIFY_FAIL answer WRONG_PHASE, TRANSFER_ACTIVE / VERIFY
+ * BLOB_XFER_BUSY): Update Cancel (unacknowledged here; its status is not awaited) brings it
+ * back to IDLE so that the next distribution (the Initiator's retry, another BLOB ID) is
+ * accepted. */
 static void cancel_stale(struct bo_distributor *d, uint16_t addr)
 {
 	const struct bo_mesh_port *m = d->cfg.dfd.mesh;
@@ -94,6 +96,8 @@ static void report(struct bo_distributor *d, const struct bo_dfu_cli_target *t)
 							      : BO_DFU_PHASE_UNKNOWN;
 		e.update_status = BO_DFU_ERR_INTERNAL;
 		e.blob_status = blob;
+		if (e.phase != BO_DFU_PHASE_APPLYING)
+			cancel_stale(d, t->addr); /* the retry comes with another BLOB ID */
 		break;
 	}
 	if (e.update_status > BO_DFU_ERR_BLOB_XFER_BUSY)

@@ -45,7 +45,8 @@
  *   APPLY_FAILED   APPLY_FAIL, the target's status or INTERNAL (refused, or reverted)
  *   LOST           after its Apply was accepted (it last reported APPLYING): APPLYING,
  *                  INTERNAL (it did not come back: possibly unbootable); otherwise
- *                  UNKNOWN, INTERNAL, with its BLOB status
+ *                  UNKNOWN, INTERNAL, with its BLOB status, and it is sent Update Cancel
+ *                  (a retry comes with another BLOB ID)
  *   CANCELLED      TRANSFER_CANCELED, SUCCESS
  * Suspend (ops.suspend, while the transfer run has not reached Apply): the client stops
  * where it is, without a message (its state is dropped, as by a power cut); the targets'

@@ -334,6 +334,11 @@ static void classify(struct bo_initiator *in, const struct bo_dfd_target_entry *
 			refused = true;
 		} else if (e->update_status == BO_DFU_ERR_FW_IDX) {
 			r = BO_INITIATOR_REJECTED;
+		} else if ((e->update_status == BO_DFU_ERR_WRONG_PHASE ||
+			    e->update_status == BO_DFU_ERR_BLOB_XFER_BUSY) &&
+			   !t->stale && t->tries > 0) {
+			t->stale = 1;
+			t->tries--;
 		}
 		break;
 	default:

@@ -29,7 +29,10 @@
  *              VERIFY_FAIL -> VERIFY_FAILED; APPLY_FAIL (reverted, or refused by the
  *              bootloader) -> REVERTED; APPLYING with an error (did not come back after
  *              apply) -> UNBOOTABLE; IDLE with METADATA / FW_IDX -> REJECTED; anything
- *              else (lost, transfer error, cancelled, busy) -> LOST, retried.
+ *              else (lost, transfer error, cancelled, busy) -> LOST, retried (the first
+ *              IDLE + WRONG_PHASE / BLOB_XFER_BUSY, a target still holding an earlier
+ *              distribution's update, which the Distributor cancels, is not counted as a
+ *              try).
  *            VERIFY_FAILED, REVERTED, UNBOOTABLE and a METADATA rejection add the FWID to
  *            that target's refused images (in RAM, per target address, across starts):
  *            the Initiator never offers that image to that target again (a later start
@@ -133,6 +136,7 @@ struct bo_initiator_target {
 	uint8_t result;  /* enum bo_initiator_result */
 	uint8_t tries;   /* distributions it was in */
 	uint8_t in_round;
+	uint8_t stale;   /* refused a Start once for an earlier update it held (a free retry) */
 	struct bo_dfd_target_entry last; /* its last Receivers List entry */
 };
 
