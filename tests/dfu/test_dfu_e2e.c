@@ -45,9 +45,10 @@
 #define DFU_STATE_OFF 0xFA000u
 #define STATE_SIZE 0x2000u
 /* distributor flash: slot 0 image (8 sectors), slot 0 state (2), distribution state (2),
- * then the pump's "state" partition (2) for its BLOB server */
+ * slot 1 image (8), slot 1 state (2), then the pump's "state" partition (2) for its BLOB
+ * server */
 #define SLOT_SECTORS 8u
-#define DIST_SECTORS (SLOT_SECTORS + 4u)
+#define DIST_SECTORS (2u * SLOT_SECTORS + 6u)
 
 struct tgt {
 	struct pump_node *pn;
@@ -240,7 +241,9 @@ static void dist_setup(struct fx *f)
 	f->dcfg.dfd.mesh = &f->dn->port;
 	f->dcfg.dfd.slots[0].image = sub_area(&f->dfl, 0, SLOT_SECTORS);
 	f->dcfg.dfd.slots[0].state = sub_area(&f->dfl, SLOT_SECTORS, 2);
-	f->dcfg.dfd.slot_count = 1;
+	f->dcfg.dfd.slots[1].image = sub_area(&f->dfl, SLOT_SECTORS + 4, SLOT_SECTORS);
+	f->dcfg.dfd.slots[1].state = sub_area(&f->dfl, 2 * SLOT_SECTORS + 4, 2);
+	f->dcfg.dfd.slot_count = 2;
 	f->dcfg.dfd.state = sub_area(&f->dfl, SLOT_SECTORS + 2, 2);
 	f->dcfg.dfd.blob.state = f->dfl.state;
 	f->dcfg.timer_base = 0;
@@ -575,7 +578,8 @@ static void test_verify_fail_one(void **state)
 
 /* (c) A no-confirm image: targets 0 and 1 install it permanently, target 2 boots it on
  * trial, does not confirm, and the next boot reverts it: REVERTED, and a second run of the
- * same image does not offer it to target 2 again. */
+ * same image does not offer it to target 2 again; a later image (another FWID, in the
+ * Distributor's second slot) is offered to it and installed. */
 static void test_no_confirm_reverts(void **state)
 {
 	struct opts o = {.strategy = BO_STRATEGY_SWAP_MOVE, .behaviour = BO_APP_NO_CONFIRM};
@@ -605,6 +609,24 @@ static void test_no_confirm_reverts(void **state)
 	assert_int_equal(f->in.targets[2].result, BO_INITIATOR_REFUSED_BEFORE);
 	assert_int_equal(f->t[2].rx_msgs, msgs);
 	assert_int_equal(f->t[2].applies, 1);
+
+	/* the refusal is of that image (FWID) only: a good 3.0 is offered to every target */
+	bh_img_free(&f->img_new);
+	bh_image(&f->builder, &f->img_new, 3, 3, 0, PAYLOAD_LEN, -1, false);
+	make_md(f, &f->img_new);
+	assert_int_equal(fsim_load_bytes(f->ifl.dev, f->ifl.blob.off, f->img_new.bytes,
+					 (uint32_t)f->img_new.len), 0);
+	run_start(f, BO_DFD_POLICY_VERIFY_AND_APPLY);
+	assert_true(run(f));
+	debug_report(f, "no-confirm, then 3.0");
+	assert_true(f->success);
+	for (size_t i = 0; i < NTGT; i++) {
+		assert_int_equal(f->in.targets[i].result, BO_INITIATOR_UPDATED);
+		assert_int_equal(f->t[i].applies, 2);
+		assert_true(bh_running(&f->t[i].h, &f->img_new));
+		assert_int_equal(bh_boot(&f->t[i].h), 0); /* confirmed: it stays */
+		assert_true(bh_running(&f->t[i].h, &f->img_new));
+	}
 	fx_free(f);
 }
 
