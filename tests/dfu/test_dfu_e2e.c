@@ -92,6 +92,8 @@ struct fx {
 	uint8_t progress_after_cut;
 	bool cancel, cancelled;
 	bool suspend, suspended;
+	uint8_t mode;    /* 0: push */
+	bool unicast;    /* no group: the Distributor sends to each target */
 };
 
 /* ---- targets (as tests/dfu/test_dfu_update.c) ---------------------------------------- */
@@ -324,8 +326,9 @@ static void run_start(struct fx *f, uint8_t policy)
 		.blob_id = UPLOAD_BLOB_ID, .timeout_base = TIMEOUT_BASE,
 	};
 	struct bo_initiator_dist dist = {
-		.app_idx = 0, .ttl = 5, .timeout_base = TIMEOUT_BASE, .mode = BO_BLOB_MODE_PUSH,
-		.policy = policy, .group = GROUP,
+		.app_idx = 0, .ttl = 5, .timeout_base = TIMEOUT_BASE,
+		.mode = f->mode ? f->mode : BO_BLOB_MODE_PUSH, .policy = policy,
+		.group = f->unicast ? BO_MESH_ADDR_UNASSIGNED : GROUP,
 	};
 	uint16_t addrs[NTGT];
 
@@ -492,6 +495,28 @@ static void test_lossy(void **state)
 				 .strategy = BO_STRATEGY_OVERWRITE, .behaviour = -1};
 
 		base(&o, "lossy");
+	}
+}
+
+/* The distribution in pull mode (to the group), and in push mode unicast (no group). */
+static void test_pull_and_unicast(void **state)
+{
+	(void)state;
+	for (int v = 0; v < 2; v++) {
+		struct opts o = {.strategy = BO_STRATEGY_OVERWRITE, .behaviour = -1};
+		struct fx *f = fx_new(&o);
+
+		f->mode = v == 0 ? BO_BLOB_MODE_PULL : BO_BLOB_MODE_PUSH;
+		f->unicast = v == 1;
+		run_start(f, BO_DFD_POLICY_VERIFY_AND_APPLY);
+		assert_true(run(f));
+		debug_report(f, v == 0 ? "pull" : "unicast");
+		assert_true(f->success);
+		assert_int_equal(f->dist.cli.blob.x.mode, f->mode);
+		assert_int_equal(f->dist.cli.blob.x.group, f->unicast ? 0 : GROUP);
+		for (size_t i = 0; i < NTGT; i++)
+			assert_updated(f, i);
+		fx_free(f);
 	}
 }
 
@@ -985,6 +1010,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_base),
 		cmocka_unit_test(test_lossy),
+		cmocka_unit_test(test_pull_and_unicast),
 		cmocka_unit_test(test_verify_fail),
 		cmocka_unit_test(test_verify_fail_one),
 		cmocka_unit_test(test_no_confirm_reverts),
