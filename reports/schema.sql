@@ -44,3 +44,88 @@ CREATE TABLE IF NOT EXISTS sweep_failure (
     detail     TEXT    NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sweep_failure_by_sweep ON sweep_failure(sweep_id);
+
+-- Schema version 2 adds the scenario runs (`brownout run SCENARIO.yaml`): the tables below.
+-- A version-1 file is migrated on open simply by creating them (every statement here is
+-- IF NOT EXISTS); its sweep rows stay as they are.
+--
+-- How a run is written (reports/db_run.c), so that a killed run is visible as one and
+-- leaves nothing else:
+--   1. bo_db_run_begin inserts the `run` row with status 'incomplete' and commits it at
+--      once, so every attempt is recorded;
+--   2. all of the run's node, expectation, metric and event rows, and the final update of
+--      its `run` row (status 'complete', wall_s, sim_end_us, pass), go in ONE second
+--      transaction that bo_db_run_finish commits.
+-- A process killed before that commit leaves exactly the 'incomplete' run row and no row
+-- in the other tables; a write error rolls the second transaction back the same way.
+-- Times of the simulation are integer microseconds of virtual time (deterministic);
+-- started_at and wall_s are the only wall-clock columns.
+
+-- One simulated scenario run with one seed.
+CREATE TABLE IF NOT EXISTS run (
+    id               INTEGER PRIMARY KEY,
+    scenario         TEXT    NOT NULL,  -- the scenario's name
+    scenario_file    TEXT    NOT NULL,  -- path as given
+    scenario_hash    TEXT    NOT NULL,  -- SHA-256 of the file's bytes, hex
+    seed             INTEGER NOT NULL,  -- the 64-bit seed, stored as a signed 64-bit value
+    tool_version     TEXT    NOT NULL,
+    started_at       TEXT    NOT NULL,  -- UTC, ISO 8601 (wall clock)
+    wall_s           REAL,              -- (wall clock); NULL while incomplete
+    sim_end_us       INTEGER,           -- virtual time at the end; NULL while incomplete
+    status           TEXT    NOT NULL DEFAULT 'incomplete'
+                     CHECK (status IN ('complete', 'incomplete')),
+    pass             INTEGER            -- 1 when every expectation holds; NULL while incomplete
+);
+
+-- Each node's outcome at the end of a run.
+CREATE TABLE IF NOT EXISTS node (
+    run_id           INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+    node             INTEGER NOT NULL,  -- node id (its unicast address)
+    role             TEXT    NOT NULL,  -- e.g. "initiator", "distributor", "target", "relay"
+    x                REAL    NOT NULL,  -- position
+    y                REAL    NOT NULL,
+    initial_fw       TEXT,              -- firmware version at start (NULL: none)
+    final_fw         TEXT,              -- firmware version running at the end (NULL: none)
+    running_slot     TEXT,              -- slot it runs from at the end (NULL: none, bricked)
+    boots            INTEGER NOT NULL,
+    power_cuts       INTEGER NOT NULL,
+    reverts          INTEGER NOT NULL,
+    recovery_boots   INTEGER NOT NULL,
+    bricked          INTEGER NOT NULL,  -- 0 or 1
+    converged_us     INTEGER,           -- virtual time it reached the target firmware; NULL if never
+    flash_erases     INTEGER NOT NULL,
+    flash_programs   INTEGER NOT NULL,
+    max_sector_erases INTEGER NOT NULL, -- erases of its most-erased sector
+    PRIMARY KEY (run_id, node)
+) WITHOUT ROWID;
+
+-- The scenario's expectations and how they came out.
+CREATE TABLE IF NOT EXISTS expectation (
+    run_id           INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+    name             TEXT    NOT NULL,
+    pass             INTEGER NOT NULL,  -- 0 or 1
+    observed         TEXT    NOT NULL,
+    expected         TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS expectation_by_run ON expectation(run_id);
+
+-- Named numbers of a run: convergence time p50, p95, max, messages sent, retries...
+CREATE TABLE IF NOT EXISTS metric (
+    run_id           INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+    name             TEXT    NOT NULL,
+    value            REAL    NOT NULL,
+    PRIMARY KEY (run_id, name)
+) WITHOUT ROWID;
+
+-- What happened, in time order. level: 1 outcome (power cut, boot, revert, brick,
+-- converged), 2 progress (phases, retries), 3 trace (messages). A run keeps the events up
+-- to its chosen level, so large runs stay small.
+CREATE TABLE IF NOT EXISTS event (
+    run_id           INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+    t_us             INTEGER NOT NULL,  -- virtual time
+    node             INTEGER,           -- NULL for the whole network
+    level            INTEGER NOT NULL,
+    kind             TEXT    NOT NULL,
+    detail           TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS event_by_run ON event(run_id, t_us);
