@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -300,6 +301,73 @@ static void a_killed_run_is_incomplete_and_leaves_no_rows(void **state)
 	bo_db_close(db);
 }
 
+/* The same with SIGKILL in the middle of a run large enough that SQLite spills uncommitted
+ * pages into the WAL file: still one 'incomplete' row and nothing else. */
+static void a_run_killed_after_a_cache_spill_leaves_no_rows(void **state)
+{
+	(void)state;
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char err[300], detail[200];
+		close(fds[0]);
+		sqlite3 *cdb = bo_db_open(path, err, sizeof err);
+		if (!cdb)
+			_exit(10);
+		sqlite3_exec(cdb, "PRAGMA cache_size=-256", NULL, NULL, NULL); /* 256 KiB */
+		struct bo_db_run *r = bo_db_run_begin(cdb, &info, err, sizeof err);
+		if (!r)
+			_exit(11);
+		for (int i = 1; i <= NODES; i++) {
+			struct bo_db_node n = node_row(i);
+			if (bo_db_run_add_node(r, &n, err, sizeof err))
+				_exit(12);
+		}
+		memset(detail, 'x', sizeof detail - 1);
+		detail[sizeof detail - 1] = '\0';
+		for (int i = 0; i < 20000; i++)
+			if (bo_db_run_add_event(r, (uint64_t)i, i % NODES, BO_DB_EV_OUTCOME, "boot", detail,
+						err, sizeof err))
+				_exit(13);
+		if (write(fds[1], "w", 1) != 1)
+			_exit(14);
+		for (;;)
+			pause(); /* killed here, the run open */
+	}
+	close(fds[1]);
+	char c;
+	assert_int_equal(read(fds[0], &c, 1), 1);
+	close(fds[0]);
+	char wal[300];
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	FILE *fp = fopen(wal, "rb");
+	assert_non_null(fp);
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	assert_true(ftell(fp) > 1000000); /* the uncommitted pages did reach the WAL */
+	fclose(fp);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+
+	char err[300];
+	sqlite3 *db = bo_db_open(path, err, sizeof err);
+	assert_non_null(db);
+	assert_int_equal(count(db, "SELECT count(*) FROM run WHERE status = 'incomplete'"), 1);
+	assert_int_equal(count(db, "SELECT count(*) FROM run"), 1);
+	assert_int_equal(count(db, "SELECT count(*) FROM node"), 0);
+	assert_int_equal(count(db, "SELECT count(*) FROM event"), 0);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+	sqlite3_finalize(st);
+	bo_db_close(db);
+}
+
 /* A write that fails (a node without a role breaks NOT NULL; a repeated metric name breaks
  * the primary key) rolls back every detail row; the run stays 'incomplete' and finishing
  * it fails. */
@@ -403,6 +471,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(migrates_a_version_1_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(writes_a_large_run_and_reads_it_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_killed_run_is_incomplete_and_leaves_no_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_run_killed_after_a_cache_spill_leaves_no_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_failed_write_rolls_the_run_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_canonical_dump_compares_runs, setup, teardown),
 	};
