@@ -424,6 +424,38 @@ static void a_failed_write_rolls_the_run_back(void **state)
 	bo_db_close(db);
 }
 
+/* Two connections to one file (two seeds on two threads) each begin a run, then write and
+ * finish them one after the other: the details transaction opens at the first write, so
+ * beginning does not hold the write lock. */
+static void two_connections_write_their_runs_in_turn(void **state)
+{
+	(void)state;
+	char err[300];
+	sqlite3 *d1 = bo_db_open(path, err, sizeof err), *d2 = bo_db_open(path, err, sizeof err);
+	assert_non_null(d1);
+	assert_non_null(d2);
+	sqlite3_busy_timeout(d1, 100);
+	sqlite3_busy_timeout(d2, 100);
+	struct bo_db_run *r1 = bo_db_run_begin(d1, &info, err, sizeof err);
+	assert_non_null(r1);
+	struct bo_db_run *r2 = bo_db_run_begin(d2, &info, err, sizeof err);
+	assert_non_null(r2);
+	int64_t id1 = bo_db_run_id(r1), id2 = bo_db_run_id(r2);
+	assert_true(id1 != id2);
+	struct bo_db_node n = node_row(1);
+	assert_int_equal(bo_db_run_add_node(r1, &n, err, sizeof err), 0);
+	/* While r1's details are open, the other connection still reads the committed state. */
+	assert_int_equal(count(d2, "SELECT count(*) FROM run WHERE status = 'incomplete'"), 2);
+	assert_int_equal(count(d2, "SELECT count(*) FROM node"), 0);
+	assert_int_equal(bo_db_run_finish(r1, 1, 2, 1, err, sizeof err), 0);
+	assert_int_equal(bo_db_run_add_node(r2, &n, err, sizeof err), 0);
+	assert_int_equal(bo_db_run_finish(r2, 1, 2, 1, err, sizeof err), 0);
+	assert_int_equal(count(d1, "SELECT count(*) FROM run WHERE status = 'complete'"), 2);
+	assert_int_equal(count(d1, "SELECT count(DISTINCT run_id) FROM node"), 2);
+	bo_db_close(d1);
+	bo_db_close(d2);
+}
+
 /* Two identical runs dump identically (ids, wall clock and event rows aside); one node
  * column changed changes the dump. */
 static void the_canonical_dump_compares_runs(void **state)
@@ -473,6 +505,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_killed_run_is_incomplete_and_leaves_no_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_run_killed_after_a_cache_spill_leaves_no_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_failed_write_rolls_the_run_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(two_connections_write_their_runs_in_turn, setup, teardown),
 		cmocka_unit_test_setup_teardown(the_canonical_dump_compares_runs, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
