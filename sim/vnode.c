@@ -194,10 +194,8 @@ static void boot_entry(struct sim_vnode *n, const void *arg)
 	if (bo_image_behaviour(&area, &n->res->image, &beh))
 		beh = BO_APP_GOOD;
 	n->c.behaviour = (int)beh;
-	if (beh == BO_APP_CRASH_ON_BOOT) {
-		n->state = SIM_VNODE_CRASHED;
-		leave(n, SIM_VNODE_CRASH_DELAY_US, false);
-	}
+	if (beh == BO_APP_CRASH_ON_BOOT)
+		leave(n, SIM_VNODE_CRASH_DELAY_US, false); /* never online: dies before the stack */
 	if (n->res->slot == BO_SLOT_PRIMARY) {
 		struct bo_app_state st;
 

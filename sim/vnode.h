@@ -99,9 +99,9 @@ struct sim_vnode_config {
 };
 
 enum sim_vnode_state {
-	SIM_VNODE_OFF = 0,   /* power-on pending (or never powered) */
+	SIM_VNODE_OFF = 0,   /* power-on pending (or never powered); a crash-on-boot
+				image's node is OFF between its resets */
 	SIM_VNODE_RUNNING,
-	SIM_VNODE_CRASHED,   /* crash-on-boot: reset pending */
 	SIM_VNODE_BRICKED,   /* nothing bootable: silent until the next power cut */
 };
 

@@ -37,7 +37,7 @@ static const struct fsim_partition parts[] = {
 	{"recovery", 0xE8000, 0x10000, false}, {"storage", 0xF8000, 0x08000, false},
 };
 
-enum { FW_OLD = 0, FW_NEW = 1, FW_CRASH = 2, FW_COUNT };
+enum { FW_OLD = 0, FW_NEW = 1, FW_CRASH = 2, FW_NODFU = 3, FW_COUNT };
 
 struct img {
 	uint8_t *bytes;
@@ -95,6 +95,10 @@ static void rx_cb(void *user, struct mesh_net *net, uint32_t node, uint16_t src,
 	struct world *w = user;
 
 	(void)net;
+	if (getenv("VNODE_TRACE") && len > 0 && (node == 3 || (node == 0 && src == 4)))
+		fprintf(stderr, "t=%.3f node %u %04x->%04x op %02x %02x %02x len %zu\n",
+			(double)sim_now(&w->loop) / 1e6, node, src, dst, data[0],
+			len > 1 ? data[1] : 0, len > 2 ? data[2] : 0, len);
 	if (node < NVN) {
 		sim_vnode_rx(&w->v[node], src, dst, ttl, data, len);
 	} else {
@@ -144,6 +148,7 @@ static struct world *world_new(enum bo_strategy strategy, int update, bool test_
 	make_image(w, FW_OLD, 1, -1);
 	make_image(w, FW_NEW, 2, -1);
 	make_image(w, FW_CRASH, 3, BO_APP_CRASH_ON_BOOT);
+	make_image(w, FW_NODFU, 4, BO_APP_NO_DFU);
 
 	assert_int_equal(fsim_preset("nrf52840", &g), 0);
 	w->initial = fsim_create(&g, err, sizeof err);
@@ -275,7 +280,7 @@ static unsigned progress(struct world *w, uint32_t t)
 	return bo_blob_srv_progress(&v->srv->blob);
 }
 
-enum cut_kind { CUT_NONE, CUT_POWER, CUT_FLASH };
+enum cut_kind { CUT_NONE, CUT_POWER, CUT_FLASH, CUT_DIST };
 
 /* Run until the Initiator is done (or 2 h of virtual time); with a cut of Target 1 once it
  * stored a third of the image. */
@@ -286,7 +291,19 @@ static void run(struct world *w, enum cut_kind cut)
 	while (w->done_calls == 0 && sim_now(&w->loop) < SIM_S(7200)) {
 		if (!sim_step(&w->loop))
 			break;
-		if (!cut_done && progress(w, 1) >= 30) {
+		if (!cut_done && cut == CUT_DIST && w->v[0].dfu &&
+		    bo_dfu_cli_state(&w->v[0].dist->cli) == BO_DFU_CLI_BLOB &&
+		    w->v[0].dist->cli.blob.block >= 2) {
+			cut_done = true;
+			sim_vnode_power_cut(&w->v[0], SIM_S(5));
+			/* its RAM is poisoned, it is off the network */
+			assert_int_equal(((const uint8_t *)w->v[0].dist)[0], 0xA5);
+			assert_int_equal(((const uint8_t *)w->v[0].dist)[sizeof *w->v[0].dist - 1],
+					 0xA5);
+			assert_false(mesh_node_online(w->net, 0));
+			assert_false(sim_vnode_running(&w->v[0]));
+		}
+		if (!cut_done && cut != CUT_DIST && progress(w, 1) >= 30) {
 			cut_done = true;
 			if (cut == CUT_POWER)
 				sim_vnode_power_cut(&w->v[1], SIM_S(2));
@@ -387,6 +404,94 @@ static void test_flash_cut_mid_transfer(void **state)
 	world_free(w);
 }
 
+/* The Distributor loses power mid-distribution: it boots again, its models restore from
+ * flash and the distribution completes. */
+static void test_distributor_power_cut(void **state)
+{
+	struct world *w = world_new(BO_STRATEGY_OVERWRITE, FW_NEW, false);
+
+	(void)state;
+	run(w, CUT_DIST);
+	assert_int_equal(sim_vnode_counters(&w->v[0])->power_cuts, 1);
+	assert_int_equal(sim_vnode_counters(&w->v[0])->boots, 2);
+	assert_all_updated(w, true);
+	world_free(w);
+}
+
+/* A no-dfu image: installed and confirmed, but the node runs no DFU model (ignores every
+ * message), so the Initiator cannot see it confirm the update. */
+static void test_no_dfu(void **state)
+{
+	struct world *w = world_new(BO_STRATEGY_SWAP_SCRATCH, FW_NODFU, false);
+
+	(void)state;
+	run(w, CUT_NONE);
+	assert_int_equal(w->done_calls, 1);
+	assert_false(w->success);
+	for (uint32_t i = 1; i < NVN; i++) {
+		const struct sim_vnode_counters *c = sim_vnode_counters(&w->v[i]);
+
+		assert_true(sim_vnode_running(&w->v[i]));
+		assert_false(w->v[i].dfu);
+		assert_int_equal(c->running_fw, FW_NODFU);
+		assert_int_equal(c->behaviour, BO_APP_NO_DFU);
+		assert_true(c->confirmed);
+		assert_true(c->converged_us != UINT64_MAX);
+	}
+	world_free(w);
+}
+
+/* Nothing bootable: the node is bricked, offline and silent; a power cut boots it again
+ * (still bricked). */
+static void test_bricked(void **state)
+{
+	char err[BO_IMAGEGEN_ERRLEN];
+	struct fsim_geometry g;
+	struct sim_loop loop;
+	struct mesh_net *net;
+	struct fsim_device *blank;
+	struct bo_crypto_mbedtls cst;
+	struct bo_crypto crypto;
+	struct sim_vnode v;
+	struct mesh_link link = {0, 1, 1.0};
+	const uint8_t msg[] = {0x83, 0x08, 0x00, 0x00};
+
+	(void)state;
+	sim_loop_init(&loop);
+	bo_crypto_mbedtls_init(&cst, &crypto);
+	assert_int_equal(fsim_preset("nrf52840", &g), 0);
+	blank = fsim_create(&g, err, sizeof err);
+	assert_non_null(blank);
+	assert_int_equal(fsim_set_partitions(blank, parts, sizeof parts / sizeof parts[0], err,
+					     sizeof err),
+			 0);
+	net = mesh_net_create(&loop, NULL, 2, &link, 1, 1);
+	assert_non_null(net);
+	struct sim_vnode_config c = {.loop = &loop, .net = net, .node = 0, .initial = blank,
+				     .strategy = BO_STRATEGY_RECOVERY, .crypto = &crypto,
+				     .converge_fw = -1};
+
+	assert_int_equal(sim_vnode_init(&v, &c), 0);
+	sim_vnode_power_on(&v);
+	sim_run_until(&loop, SIM_S(1));
+	assert_true(v.c.bricked);
+	assert_int_equal(v.state, SIM_VNODE_BRICKED);
+	assert_false(mesh_node_online(net, 0));
+	sim_vnode_rx(&v, 2, 1, 5, msg, sizeof msg); /* ignored */
+	sim_vnode_power_cut(&v, SIM_MS(10));
+	sim_run_until(&loop, SIM_S(2));
+	assert_int_equal(sim_vnode_counters(&v)->boots, 2);
+	assert_int_equal(v.c.bricked_boots, 2);
+	assert_int_equal(v.c.power_cuts, 1);
+	assert_int_equal(v.c.running_fw, -1);
+	assert_int_equal(mesh_node_stats(net, 0)->msgs_sent, 0);
+	sim_vnode_free(&v);
+	mesh_net_destroy(net);
+	sim_loop_free(&loop);
+	fsim_destroy(blank);
+	bo_crypto_mbedtls_free(&cst);
+}
+
 /* A crash-on-boot image applied as a test upgrade: swap-scratch reverts it, the recovery
  * strategy falls to the recovery image after its trial boots; never bricked. */
 static void test_crash_on_boot(void **state)
@@ -436,6 +541,9 @@ int main(void)
 		cmocka_unit_test(test_power_cut_mid_transfer),
 		cmocka_unit_test(test_flash_cut_mid_transfer),
 		cmocka_unit_test(test_crash_on_boot),
+		cmocka_unit_test(test_distributor_power_cut),
+		cmocka_unit_test(test_no_dfu),
+		cmocka_unit_test(test_bricked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
