@@ -16,6 +16,12 @@ struct vnode_msg {
 	size_t len;
 };
 
+static void emit(struct sim_vnode *n, enum sim_vnode_event ev)
+{
+	if (n->cfg.on_event)
+		n->cfg.on_event(n->cfg.event_ctx, n, ev);
+}
+
 static void poison_ram(struct sim_vnode *n)
 {
 	memset(n->ws, POISON, sizeof *n->ws);
@@ -36,6 +42,11 @@ static void go_off(struct sim_vnode *n, uint64_t delay, bool cut)
 			n->c.power_cuts++;
 	} else {
 		n->c.reboots++;
+	}
+	emit(n, cut ? SIM_VNODE_EV_POWER_CUT : SIM_VNODE_EV_REBOOT);
+	if (n->flash_cut_pending) {
+		n->flash_cut_pending = false;
+		emit(n, SIM_VNODE_EV_FLASH_CUT);
 	}
 	mesh_node_reset(n->cfg.net, n->cfg.node);
 	mesh_node_set_online(n->cfg.net, n->cfg.node, false);
@@ -66,6 +77,7 @@ static void on_flash_power_loss(void *ctx)
 		abort();
 	}
 	n->c.flash_cuts++;
+	n->flash_cut_pending = true;
 	leave(n, n->cut_off_us, true);
 }
 
@@ -177,6 +189,7 @@ static void boot_entry(struct sim_vnode *n, const void *arg)
 		n->c.bricked = true;
 		n->c.bricked_boots++;
 		n->state = SIM_VNODE_BRICKED;
+		emit(n, SIM_VNODE_EV_BRICKED);
 		return;
 	}
 	n->c.bricked = false;
@@ -194,6 +207,7 @@ static void boot_entry(struct sim_vnode *n, const void *arg)
 	if (bo_image_behaviour(&area, &n->res->image, &beh))
 		beh = BO_APP_GOOD;
 	n->c.behaviour = (int)beh;
+	emit(n, SIM_VNODE_EV_BOOT);
 	if (beh == BO_APP_CRASH_ON_BOOT)
 		leave(n, SIM_VNODE_CRASH_DELAY_US, false); /* never online: dies before the stack */
 	if (n->res->slot == BO_SLOT_PRIMARY) {
@@ -208,8 +222,10 @@ static void boot_entry(struct sim_vnode *n, const void *arg)
 			n->c.confirmed = st.confirmed;
 	}
 	if (n->c.confirmed && n->cfg.converge_fw >= 0 && n->c.running_fw == n->cfg.converge_fw &&
-	    n->c.converged_us == UINT64_MAX)
+	    n->c.converged_us == UINT64_MAX) {
 		n->c.converged_us = sim_now(n->cfg.loop);
+		emit(n, SIM_VNODE_EV_CONVERGED);
+	}
 	n->state = SIM_VNODE_RUNNING;
 	mesh_node_set_online(n->cfg.net, n->cfg.node, true);
 	if (beh != BO_APP_NO_DFU)

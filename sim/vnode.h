@@ -70,6 +70,22 @@ enum sim_vnode_role {
 	SIM_VNODE_DISTRIBUTOR,
 };
 
+/* What happened to a node (for the scenario runner's event table). */
+enum sim_vnode_event {
+	SIM_VNODE_EV_BOOT = 0,     /* booted an image (counters say which, slot, action) */
+	SIM_VNODE_EV_BRICKED,      /* a boot found nothing bootable */
+	SIM_VNODE_EV_POWER_CUT,    /* power lost (sim_vnode_power_cut or a flash cut) */
+	SIM_VNODE_EV_FLASH_CUT,    /* ... inside a flash operation (follows EV_POWER_CUT) */
+	SIM_VNODE_EV_REBOOT,       /* the apply's reboot or a crash-on-boot reset */
+	SIM_VNODE_EV_CONVERGED,    /* first ran cfg.converge_fw confirmed */
+};
+
+struct sim_vnode;
+/* Called from the node's code paths (never from inside a flash operation); it may schedule
+ * events but must not call sim_vnode_power_cut on the node (BOOT and CONVERGED are emitted
+ * from inside the node's code). */
+typedef void (*sim_vnode_event_fn)(void *ctx, struct sim_vnode *n, enum sim_vnode_event ev);
+
 /* A firmware the caller knows (index = what the counters report). */
 struct sim_vnode_fw {
 	struct bo_image_version version;
@@ -96,6 +112,8 @@ struct sim_vnode_config {
 	uint32_t dist_block_size_log;
 	uint16_t dist_chunk_size;
 	uint32_t dist_chunk_interval_us;
+	sim_vnode_event_fn on_event;      /* optional */
+	void *event_ctx;
 };
 
 enum sim_vnode_state {
@@ -147,6 +165,7 @@ struct sim_vnode {
 	uint64_t resume_delay_us; /* after a longjmp: when to power on again */
 	bool resume_is_cut;
 	uint64_t cut_off_us;      /* armed flash cut: off time */
+	bool flash_cut_pending;   /* the power loss being handled came from flash */
 	struct sim_vnode_counters c;
 };
 

@@ -68,7 +68,35 @@ struct world {
 	uint8_t fwid[BO_DFU_FWID_LEN];
 	unsigned done_calls;
 	bool success;
+	/* the nodes' events */
+	struct {
+		uint64_t t;
+		uint32_t node;
+		int ev;
+	} log[256];
+	size_t nlog;
 };
+
+static void on_event(void *ctx, struct sim_vnode *n, enum sim_vnode_event ev)
+{
+	struct world *w = ctx;
+
+	if (w->nlog < sizeof w->log / sizeof w->log[0]) {
+		w->log[w->nlog].t = sim_now(&w->loop);
+		w->log[w->nlog].node = n->cfg.node;
+		w->log[w->nlog].ev = (int)ev;
+		w->nlog++;
+	}
+}
+
+static size_t count_events(const struct world *w, uint32_t node, enum sim_vnode_event ev)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < w->nlog; i++)
+		k += w->log[i].node == node && w->log[i].ev == (int)ev;
+	return k;
+}
 
 static void make_image(struct world *w, int idx, uint8_t major, int behaviour)
 {
@@ -179,7 +207,7 @@ static struct world *world_new(enum bo_strategy strategy, int update, bool test_
 			.initial = w->initial, .strategy = strategy, .crypto = &w->crypto,
 			.keys = &w->ring, .test_upgrade = test_upgrade, .fw = w->fw,
 			.fw_count = FW_COUNT, .converge_fw = update, .dist_chunk_size = 88,
-			.dist_chunk_interval_us = 1000000u,
+			.dist_chunk_interval_us = 1000000u, .on_event = on_event, .event_ctx = w,
 		};
 
 		assert_int_equal(sim_vnode_init(&w->v[i], &c), 0);
@@ -364,16 +392,33 @@ static void assert_all_updated(struct world *w, bool report)
 	assert_int_equal(sim_vnode_counters(&w->v[0])->running_fw, FW_OLD);
 }
 
+/* The update, twice: the same events at the same times, the same counters. */
 static void test_update(void **state)
 {
 	struct world *w = world_new(BO_STRATEGY_OVERWRITE, FW_NEW, false);
+	struct world *w2 = world_new(BO_STRATEGY_OVERWRITE, FW_NEW, false);
 
 	(void)state;
 	run(w, CUT_NONE);
+	run(w2, CUT_NONE);
 	assert_all_updated(w, true);
-	for (uint32_t i = 1; i < NVN; i++)
-		assert_int_equal(sim_vnode_counters(&w->v[i])->power_cuts, 0);
+	for (uint32_t i = 1; i < NVN; i++) {
+		const struct sim_vnode_counters *c = sim_vnode_counters(&w->v[i]);
+		const struct sim_vnode_counters *c2 = sim_vnode_counters(&w2->v[i]);
+
+		assert_int_equal(c->power_cuts, 0);
+		assert_int_equal(count_events(w, i, SIM_VNODE_EV_BOOT), 2);
+		assert_int_equal(count_events(w, i, SIM_VNODE_EV_REBOOT), 1);
+		assert_int_equal(count_events(w, i, SIM_VNODE_EV_CONVERGED), 1);
+		assert_int_equal(c->converged_us, c2->converged_us);
+		assert_int_equal(c->flash_erases, c2->flash_erases);
+		assert_int_equal(c->flash_programs, c2->flash_programs);
+	}
+	assert_int_equal(w->nlog, w2->nlog);
+	assert_memory_equal(w->log, w2->log, w->nlog * sizeof w->log[0]);
+	assert_int_equal(sim_now(&w->loop), sim_now(&w2->loop));
 	world_free(w);
+	world_free(w2);
 }
 
 static void test_power_cut_mid_transfer(void **state)
@@ -401,6 +446,8 @@ static void test_flash_cut_mid_transfer(void **state)
 	assert_all_updated(w, false);
 	assert_int_equal(sim_vnode_counters(&w->v[1])->power_cuts, 1);
 	assert_int_equal(sim_vnode_counters(&w->v[1])->flash_cuts, 1);
+	assert_int_equal(count_events(w, 1, SIM_VNODE_EV_FLASH_CUT), 1);
+	assert_int_equal(count_events(w, 1, SIM_VNODE_EV_POWER_CUT), 1);
 	world_free(w);
 }
 
