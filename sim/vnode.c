@@ -143,6 +143,7 @@ static void start_models(struct sim_vnode *n, uint32_t data_limit)
 		c.keys = n->cfg.keys;
 		c.state = storage_sub(n, 2, 2);
 		c.running = n->c.running;
+		c.apply_delay_us = n->cfg.apply_delay_us;
 		c.cb = (struct bo_dfu_srv_cb){n, NULL, NULL, tgt_apply, NULL};
 		bo_dfu_srv_init(n->srv, &c);
 		(void)bo_dfu_srv_restore(n->srv);

@@ -103,6 +103,8 @@ struct sim_vnode_config {
 	const struct bo_crypto *crypto;   /* shared by the nodes of one loop (single thread) */
 	const struct bo_keyring *keys;
 	bool test_upgrade;                /* the Target requests test (revertible) upgrades */
+	uint32_t apply_delay_us;          /* Target: Update Apply answered, then applied this
+					     much later; 0: BO_DFU_SRV_APPLY_DELAY_US */
 	const struct sim_vnode_fw *fw;    /* firmware list (may be NULL) */
 	size_t fw_count;
 	int converge_fw;                  /* index in fw of the target version; -1: none */
