@@ -68,6 +68,8 @@ struct world {
 	uint8_t fwid[BO_DFU_FWID_LEN];
 	unsigned done_calls;
 	bool success;
+	uint64_t cut_nth; /* CUT_FLASH: Target 1 loses power at its cut_nth next flash op */
+	enum fsim_cut_mode cut_mode;
 	/* the nodes' events */
 	struct {
 		uint64_t t;
@@ -339,7 +341,8 @@ static void run(struct world *w, enum cut_kind cut)
 			if (cut == CUT_POWER)
 				sim_vnode_power_cut(&w->v[1], SIM_S(2));
 			else
-				sim_vnode_arm_flash_cut(&w->v[1], 2, FSIM_CUT_TORN, 7, SIM_S(2));
+				sim_vnode_arm_flash_cut(&w->v[1], w->cut_nth, w->cut_mode, 7,
+							SIM_S(2));
 		}
 	}
 	/* let the last reboots and confirmations settle */
@@ -443,11 +446,12 @@ static void test_power_cut_mid_transfer(void **state)
 	world_free(w);
 }
 
-static void test_flash_cut_mid_transfer(void **state)
+static void flash_cut(uint64_t nth, enum fsim_cut_mode mode)
 {
 	struct world *w = world_new(BO_STRATEGY_OVERWRITE, FW_NEW, false);
 
-	(void)state;
+	w->cut_nth = nth;
+	w->cut_mode = mode;
 	run(w, CUT_FLASH);
 	/* With VNODE_RELAY=1 (every node relays: a flooded network, advertising buffers full)
 	 * this run shows a core/dfu reporting problem: Target 3's Update Status (APPLYING) to
@@ -460,6 +464,19 @@ static void test_flash_cut_mid_transfer(void **state)
 	assert_int_equal(count_events(w, 1, SIM_VNODE_EV_FLASH_CUT), 1);
 	assert_int_equal(count_events(w, 1, SIM_VNODE_EV_POWER_CUT), 1);
 	world_free(w);
+}
+
+/* Target 1 loses power inside a flash operation mid-transfer: the next, or a few later,
+ * torn or between. */
+static void test_flash_cut_mid_transfer(void **state)
+{
+	static const uint64_t nths[] = {1, 2, 5, 9};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof nths / sizeof nths[0]; i++) {
+		flash_cut(nths[i], FSIM_CUT_TORN);
+		flash_cut(nths[i], FSIM_CUT_BETWEEN);
+	}
 }
 
 /* The Distributor loses power mid-distribution: it boots again, its models restore from
