@@ -364,6 +364,8 @@ void sim_vnode_free(struct sim_vnode *n)
 
 void sim_vnode_power_on(struct sim_vnode *n)
 {
+	if (n->state != SIM_VNODE_OFF)
+		return; /* already on (running or bricked): a power cut restarts it */
 	if (n->power_ev != SIM_HANDLE_NONE)
 		sim_cancel(n->cfg.loop, n->power_ev);
 	n->power_ev = sim_schedule_in(n->cfg.loop, 0, power_on_event, n, NULL, 0);

@@ -175,7 +175,7 @@ struct sim_vnode {
 int sim_vnode_init(struct sim_vnode *n, const struct sim_vnode_config *cfg);
 void sim_vnode_free(struct sim_vnode *n);
 
-/* Schedule the power-on (now). */
+/* Schedule the power-on (now), replacing a pending one; nothing when the node is on. */
 void sim_vnode_power_on(struct sim_vnode *n);
 /* Deliver an access message (call from the network's rx callback for this node). */
 void sim_vnode_rx(struct sim_vnode *n, uint16_t src, uint16_t dst, uint8_t ttl,
