@@ -997,53 +997,6 @@ static int load_mesh(struct loader *L)
 
 /* ---- firmware ---------------------------------------------------------------------- */
 
-/* MAJ[.MIN[.REV[+BUILD]]] within MCUboot's field ranges (as sweep files). */
-static int parse_version(const char *s, struct bo_sweep_version *v)
-{
-	unsigned long long f[4] = {0, 0, 0, 0};
-	static const unsigned long long max[4] = {255, 255, 65535, 4294967295ull};
-	const char *p = s;
-	for (int i = 0; i < 4; i++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		unsigned long long x = 0;
-		int digits = 0;
-		while (*p >= '0' && *p <= '9') {
-			x = x * 10 + (unsigned)(*p++ - '0');
-			if (++digits > 10)
-				return -1;
-		}
-		if (x > max[i])
-			return -1;
-		f[i] = x;
-		if (*p == '\0')
-			break;
-		if ((i < 2 && *p == '.') || (i == 2 && *p == '+'))
-			p++;
-		else
-			return -1;
-		if (*p == '\0')
-			return -1;
-	}
-	if (*p)
-		return -1;
-	v->major = (uint8_t)f[0];
-	v->minor = (uint8_t)f[1];
-	v->revision = (uint16_t)f[2];
-	v->build = (uint32_t)f[3];
-	return 0;
-}
-
-static uint64_t name_seed(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
 static int load_one_firmware(struct loader *L, yaml_node_t *key, yaml_node_t *val,
 			     struct bo_sweep_image *img)
 {
@@ -1065,7 +1018,7 @@ static int load_one_firmware(struct loader *L, yaml_node_t *key, yaml_node_t *va
 	KP(kp, path, "version");
 	if (!v || bo_yaml_str(&L->y, v, kp, &vs))
 		return -1;
-	if (parse_version(vs, &img->version))
+	if (bo_sweep_parse_version(vs, &img->version))
 		return bo_yaml_error(&L->y, v, kp,
 				     "expected MAJ.MIN.REV[+BUILD] (at most 255.255.65535+4294967295), "
 				     "found '%s'",
@@ -1091,7 +1044,7 @@ static int load_one_firmware(struct loader *L, yaml_node_t *key, yaml_node_t *va
 			return -1;
 		img->key = (enum bo_sweep_key)e;
 	}
-	img->seed = name_seed(name);
+	img->seed = bo_sweep_name_seed(name);
 	if (get_bool(L, val, path, "corrupt", &img->corrupt) ||
 	    get_uint(L, val, path, "seed", 0, UINT64_MAX, &img->seed))
 		return -1;

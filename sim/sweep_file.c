@@ -143,7 +143,7 @@ static bool name_ok(const char *s, size_t max)
 }
 
 /* MAJ[.MIN[.REV[+BUILD]]], each a decimal number within MCUboot's field ranges. */
-static int parse_version(const char *s, struct bo_sweep_version *v)
+int bo_sweep_parse_version(const char *s, struct bo_sweep_version *v)
 {
 	unsigned long long f[4] = {0, 0, 0, 0};
 	static const unsigned long long max[4] = {255, 255, 65535, 4294967295ull};
@@ -182,7 +182,7 @@ static int parse_version(const char *s, struct bo_sweep_version *v)
 }
 
 /* FNV-1a of the name: the default payload seed. */
-static uint64_t name_seed(const char *s)
+uint64_t bo_sweep_name_seed(const char *s)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 	for (; *s; s++) {
@@ -413,7 +413,7 @@ static int load_image(struct loader *L, yaml_node_t *key, yaml_node_t *val,
 	bo_yaml_path_key(kp, sizeof kp, path, "version");
 	if (!v || bo_yaml_str(&L->y, v, kp, &vs))
 		return -1;
-	if (parse_version(vs, &img->version))
+	if (bo_sweep_parse_version(vs, &img->version))
 		return bo_yaml_error(&L->y, v, kp,
 				     "expected MAJ.MIN.REV[+BUILD] (at most 255.255.65535+4294967295), "
 				     "found '%s'",
@@ -449,7 +449,7 @@ static int load_image(struct loader *L, yaml_node_t *key, yaml_node_t *val,
 		return -1;
 	yaml_node_t *sd = bo_yaml_map_get(&L->y, val, "seed");
 	bo_yaml_path_key(kp, sizeof kp, path, "seed");
-	img->seed = name_seed(name);
+	img->seed = bo_sweep_name_seed(name);
 	if (sd && bo_yaml_uint(&L->y, sd, kp, 0, UINT64_MAX, &img->seed))
 		return -1;
 	return 0;

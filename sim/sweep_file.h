@@ -229,6 +229,11 @@ int bo_sweep_default_layout(const char *preset, struct bo_sweep_area parts[BO_SW
 const char *bo_sweep_strategy_name(enum bo_sweep_strategy s);
 const char *bo_sweep_part_name(enum bo_sweep_part p);
 const char *bo_sweep_behaviour_name(enum bo_sweep_behaviour b);
+/* An image version "MAJ[.MIN[.REV[+BUILD]]]" within MCUboot's ranges: 0, or -1. */
+int bo_sweep_parse_version(const char *s, struct bo_sweep_version *v);
+/* The default payload seed of an image: FNV-1a of its name. */
+uint64_t bo_sweep_name_seed(const char *s);
+
 /* The index of the image called name, or -1. */
 int bo_sweep_find_image(const struct bo_sweep *s, const char *name);
 
