@@ -48,7 +48,6 @@ struct recording {
 	struct fsim_snapshot **snap; /* snap[i]: state before ops[i]; snap[nops]: after the last */
 	uint8_t *data;
 	size_t data_len, data_cap;
-	struct sweep_obs obs;
 	struct sweep_node *node;
 };
 
@@ -100,12 +99,6 @@ static void recording_free(struct recording *r)
 	memset(r, 0, sizeof *r);
 }
 
-static void reset_obs(struct sweep_node *n)
-{
-	memset(&n->obs, 0, sizeof n->obs);
-	n->obs.running = n->obs.primary = n->obs.upgrade = -1;
-}
-
 /* Run from the node's current flash, recording every mutating op. after_cut: resume the
  * interrupted step `step` (power on first); else run steps from `step` as they are. */
 static void record_run(struct sweep_node *n, int step, bool after_cut, struct recording *r)
@@ -116,14 +109,13 @@ static void record_run(struct sweep_node *n, int step, bool after_cut, struct re
 	if (!r->snap)
 		abort();
 	r->snap[0] = fsim_snapshot_take(n->dev);
-	reset_obs(n);
+	sweep_node_reset_obs(n);
 	fsim_set_trace(n->dev, record_op, r);
 	if (after_cut)
 		sweep_node_resume(n, step);
 	else
 		sweep_node_run(n, step);
 	fsim_set_trace(n->dev, NULL, NULL);
-	r->obs = n->obs;
 }
 
 /* ---- Cut points -------------------------------------------------------------------- */
@@ -418,7 +410,7 @@ static void sweep_cut(const struct sweep_ctx *cx, struct sweep_node *n, const st
 	if (nested) {
 		record_run(n, step, true, &sub);
 	} else {
-		reset_obs(n);
+		sweep_node_reset_obs(n);
 		sweep_node_resume(n, step);
 	}
 	struct verdict v;
@@ -704,7 +696,7 @@ int sweep_replay(const struct sweep_workload *w, const struct sweep_options *o, 
 			fsim_set_trace(n.dev, print_op, NULL);
 		}
 		n.trace = trace;
-		reset_obs(&n);
+		sweep_node_reset_obs(&n);
 		sweep_node_resume(&n, step);
 		fsim_set_trace(n.dev, NULL, NULL);
 		struct verdict v;

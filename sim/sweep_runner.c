@@ -188,7 +188,7 @@ int sweep_node_init(struct sweep_node *n, const struct sweep_workload *w, char *
 		sweep_node_free(n);
 		return -1;
 	}
-	n->obs.running = n->obs.primary = n->obs.upgrade = -1;
+	sweep_node_reset_obs(n);
 	return 0;
 }
 
@@ -202,6 +202,12 @@ void sweep_node_free(struct sweep_node *n)
 	free(n->stream.buf);
 	n->stream = (struct sweep_hash_stream){0};
 	n->dev = NULL;
+}
+
+void sweep_node_reset_obs(struct sweep_node *n)
+{
+	memset(&n->obs, 0, sizeof n->obs);
+	n->obs.running = n->obs.primary = n->obs.upgrade = -1;
 }
 
 void sweep_node_poison(struct sweep_node *n)

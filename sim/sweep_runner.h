@@ -192,6 +192,9 @@ int sweep_node_run(struct sweep_node *n, int first);
  */
 int sweep_node_resume(struct sweep_node *n, int step);
 
+/* Forget what earlier runs observed (before a continuation is judged on its own). */
+void sweep_node_reset_obs(struct sweep_node *n);
+
 /* Poison the firmware's RAM, as a power cut does. */
 void sweep_node_poison(struct sweep_node *n);
 

@@ -9,7 +9,7 @@ int bo_app_request_upgrade(struct bo_boot *b, const struct bo_boot_cfg *cfg, boo
 		return BO_BOOT_E_CONFIG;
 	/* A stale or half-written request must go first: flags are written once each. */
 	if (!bo_meta_is_erased(b, &b->state_upgrade, b->meta_upgrade, &err) &&
-	    (err || bo_meta_erase(b, &cfg->upgrade, b->meta_upgrade)))
+	    (err || bo_meta_erase(&cfg->upgrade, b->meta_upgrade)))
 		return BO_BOOT_E_FLASH;
 	if (permanent && bo_field_write_flag(b, &cfg->upgrade, b->tl_upgrade.image_ok_off))
 		return BO_BOOT_E_FLASH;

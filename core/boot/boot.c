@@ -69,7 +69,7 @@ static int run_op(struct bo_boot *b, const struct bo_flash_state *st)
 	}
 	/* The request is consumed before the end entry: a cut between the two finishes the
 	 * close again, and an end entry with a request present always means a new request. */
-	if (bo_meta_erase(b, &cfg->upgrade, b->meta_upgrade))
+	if (bo_meta_erase(&cfg->upgrade, b->meta_upgrade))
 		return BO_BOOT_E_FLASH;
 	if (st->log.count <= st->steps + 1 && bo_log_append(b, st->steps + 1))
 		return BO_BOOT_E_FLASH;
@@ -91,7 +91,7 @@ static int start_op(struct bo_boot *b, const struct bo_flash_state *st, uint8_t 
 	if (!st->upgrade.swap_size_set &&
 	    bo_field_write_swap_size(b, &cfg->upgrade, &b->tl_upgrade, 0))
 		return BO_BOOT_E_FLASH;
-	if (bo_meta_erase(b, &cfg->primary, b->meta_primary) ||
+	if (bo_meta_erase(&cfg->primary, b->meta_primary) ||
 	    bo_field_write_swap_size(b, &cfg->primary, &b->tl_primary, swap_size) ||
 	    bo_field_write_swap_info(b, &cfg->primary, &b->tl_primary, type) || bo_log_append(b, 0) ||
 	    bo_field_write_flag(b, &cfg->upgrade, b->tl_upgrade.copy_done_off))
@@ -113,7 +113,7 @@ static int discard_upgrade(struct bo_boot *b)
 	const struct bo_boot_cfg *cfg = b->cfg;
 	uint32_t start, size;
 	if (bo_area_sector(&cfg->upgrade, 0, &start, &size) || bo_area_erase(&cfg->upgrade, 0, size) ||
-	    bo_meta_erase(b, &cfg->upgrade, b->meta_upgrade))
+	    bo_meta_erase(&cfg->upgrade, b->meta_upgrade))
 		return BO_BOOT_E_FLASH;
 	return BO_BOOT_OK;
 }
@@ -166,7 +166,7 @@ static int handle_request(struct bo_boot *b, const struct bo_flash_state *st,
 static int request_revert(struct bo_boot *b)
 {
 	const struct bo_boot_cfg *cfg = b->cfg;
-	if (bo_meta_erase(b, &cfg->upgrade, b->meta_upgrade) ||
+	if (bo_meta_erase(&cfg->upgrade, b->meta_upgrade) ||
 	    bo_field_write_swap_info(b, &cfg->upgrade, &b->tl_upgrade, BO_SWAP_REVERT) ||
 	    bo_field_write_magic(b, &cfg->upgrade, &b->tl_upgrade))
 		return BO_BOOT_E_FLASH;
@@ -222,7 +222,7 @@ int bo_boot(struct bo_boot *b, const struct bo_boot_cfg *cfg, struct bo_boot_res
 		}
 		if (request && op_started && st.complete) {
 			/* Ended but the request survived (a torn erase of it): consume it. */
-			if (bo_meta_erase(b, &cfg->upgrade, b->meta_upgrade))
+			if (bo_meta_erase(&cfg->upgrade, b->meta_upgrade))
 				return finish(res, BO_BOOT_E_FLASH);
 			continue;
 		}

@@ -15,7 +15,7 @@ int bo_meta_layout(struct bo_boot *b, const struct bo_boot_cfg *cfg, const char 
 int bo_log_read(struct bo_boot *b, struct bo_log *log);
 int bo_log_append(struct bo_boot *b, uint32_t index);
 /* Erase the meta sector of a slot (primary or upgrade). */
-int bo_meta_erase(struct bo_boot *b, const struct bo_flash_area *slot, uint32_t meta_off);
+int bo_meta_erase(const struct bo_flash_area *slot, uint32_t meta_off);
 int bo_field_write_swap_info(struct bo_boot *b, const struct bo_flash_area *slot,
 			     const struct bo_trailer_layout *tl, uint8_t type);
 int bo_field_write_swap_size(struct bo_boot *b, const struct bo_flash_area *slot,
@@ -44,7 +44,7 @@ uint32_t bo_op_steps(struct bo_boot *b, uint32_t swap_size);
 int bo_op_step(struct bo_boot *b, uint32_t swap_size, uint32_t k, struct bo_step *out);
 int bo_step_run(struct bo_boot *b, const struct bo_step *s);
 
-/* Largest common sector boundary of both slots at or below limit; chunk after off. */
+/* The first sector boundary after off that both slots share (the end of a swap chunk). */
 int bo_next_common_boundary(const struct bo_boot *b, uint32_t off, uint32_t *next);
 
 static inline bool bo_is_swap(enum bo_strategy s)

@@ -267,9 +267,8 @@ int bo_log_append(struct bo_boot *b, uint32_t index)
 
 /* ---- Trailer fields ---------------------------------------------------------------- */
 
-int bo_meta_erase(struct bo_boot *b, const struct bo_flash_area *slot, uint32_t meta_off)
+int bo_meta_erase(const struct bo_flash_area *slot, uint32_t meta_off)
 {
-	(void)b;
 	return bo_area_erase(slot, meta_off, slot->size - meta_off) ? BO_BOOT_E_FLASH : BO_BOOT_OK;
 }
 

@@ -154,20 +154,6 @@ static void finds_erase_first_bug(void **state)
 
 int main(void)
 {
-	/* SWEEP_REPRO=ID replays one case of the revert workload with a trace (debugging aid). */
-	const char *id = getenv("SWEEP_REPRO");
-	if (id) {
-		struct engine_fixture f;
-		build_test_upgrade(&f, getenv("SWEEP_STRATEGY") ? (enum bo_strategy)atoi(getenv("SWEEP_STRATEGY")) : BO_STRATEGY_SWAP_SCRATCH,
-				   getenv("SWEEP_GOOD") ? BO_APP_GOOD : BO_APP_NO_CONFIRM);
-		struct sweep_options o = {.between = true, .torn = true, .depth = 1, .seed = 7};
-		struct sweep_result r;
-		char err[160];
-		if (sweep_replay(&f.w, &o, id, true, &r, err, sizeof err))
-			printf("replay: %s\n", err);
-		print_result("replay", &r);
-		return 0;
-	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sweep_clean),
 		cmocka_unit_test(results_do_not_depend_on_jobs),
