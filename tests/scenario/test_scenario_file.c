@@ -6,7 +6,6 @@
  * shipped scenarios. Arguments: the invalid corpus directory, then optionally a directory
  * of valid scenario files (scenarios/mesh/) that must all load.
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +15,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "tests/yaml_corpus.h"
 
 #include "sim/mesh_net.h"
 #include "sim/scenario_file.h"
@@ -587,66 +588,25 @@ static void test_no_crash(void **state)
 	fuzz(other);
 }
 
-/* Sorted .yaml names of a directory; returns the count. */
-static size_t list_yaml(const char *dir, char names[][256], size_t max)
+/* The loader as the corpus helper wants it: load, free, return the code. */
+static int load_and_free(const char *path, char *err, size_t errlen)
 {
-	DIR *d = opendir(dir);
-	if (!d)
-		fail_msg("cannot open %s", dir);
-	size_t n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) && n < max) {
-		size_t l = strlen(e->d_name);
-		if (l > 5 && !strcmp(e->d_name + l - 5, ".yaml"))
-			snprintf(names[n++], 256, "%s", e->d_name);
-	}
-	closedir(d);
-	qsort(names, n, 256, (int (*)(const void *, const void *))strcmp);
-	return n;
+	struct bo_scenario *s = NULL;
+	int rc = bo_scenario_load_file(path, &s, err, errlen);
+	if (rc == 0 && !s)
+		return -100; /* success without a result: never valid */
+	if (rc != 0 && s)
+		rc = -101; /* an error that still returned a result */
+	bo_scenario_free(s);
+	return rc;
 }
-
-static char names[256][256];
 
 static void test_invalid_corpus(void **state)
 {
 	(void)state;
 	if (!invalid_dir)
 		skip();
-	size_t n = list_yaml(invalid_dir, names, 256);
-	assert_true(n >= 30);
-	int failures = 0;
-	for (size_t i = 0; i < n; i++) {
-		char path[512], line[512] = "";
-		snprintf(path, sizeof path, "%s/%s", invalid_dir, names[i]);
-		FILE *f = fopen(path, "r");
-		assert_non_null(f);
-		if (!fgets(line, sizeof line, f))
-			line[0] = '\0';
-		fclose(f);
-		line[strcspn(line, "\n")] = '\0';
-		const char *tag = "# error: ";
-		if (strncmp(line, tag, strlen(tag))) {
-			print_error("%s: first line must be '# error: LINE:COL: message'\n", path);
-			failures++;
-			continue;
-		}
-		char want[1024];
-		snprintf(want, sizeof want, "%s:%s", path, line + strlen(tag));
-		char err[BO_SCN_ERRLEN];
-		struct bo_scenario *s;
-		int rc = bo_scenario_load_file(path, &s, err, sizeof err);
-		if (rc != BO_SCN_E_INVALID || s) {
-			print_error("%s: accepted (rc %d)\n", path, rc);
-			failures++;
-			bo_scenario_free(s);
-			continue;
-		}
-		if (strcmp(err, want)) {
-			print_error("%s:\n  want: %s\n  got:  %s\n", names[i], want, err);
-			failures++;
-		}
-	}
-	assert_int_equal(failures, 0);
+	yaml_corpus_check_invalid(invalid_dir, load_and_free, BO_SCN_E_INVALID, 30);
 }
 
 static void test_valid_files(void **state)
@@ -654,16 +614,7 @@ static void test_valid_files(void **state)
 	(void)state;
 	if (!valid_dir)
 		skip();
-	size_t n = list_yaml(valid_dir, names, 256);
-	assert_true(n >= 6);
-	for (size_t i = 0; i < n; i++) {
-		char path[512], err[BO_SCN_ERRLEN];
-		snprintf(path, sizeof path, "%s/%s", valid_dir, names[i]);
-		struct bo_scenario *s;
-		if (bo_scenario_load_file(path, &s, err, sizeof err))
-			fail_msg("%s", err);
-		bo_scenario_free(s);
-	}
+	yaml_corpus_check_valid(valid_dir, load_and_free, 6);
 }
 
 int main(int argc, char **argv)
