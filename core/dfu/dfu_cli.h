@@ -50,7 +50,9 @@
 #include "core/dfu/dfu_msg.h"
 #include "core/port/mesh.h"
 
-#define BO_DFU_CLI_TARGETS_MAX 8u
+#ifndef BO_DFU_CLI_TARGETS_MAX
+#define BO_DFU_CLI_TARGETS_MAX 8u /* firmware default; host builds raise it (meson.build) */
+#endif
 #define BO_DFU_CLI_RETRIES 5u
 #define BO_DFU_CLI_REFRESH_MAX 60u
 #define BO_DFU_CLI_CONFIRM_DELAY_US 1000000u

@@ -31,7 +31,7 @@ static void tx(struct bo_initiator *in, uint32_t opcode, const uint8_t *buf, int
 
 static struct bo_initiator_node *node(struct bo_initiator *in, uint16_t addr, bool add)
 {
-	for (uint8_t i = 0; i < in->nnodes; i++)
+	for (uint16_t i = 0; i < in->nnodes; i++)
 		if (in->nodes[i].addr == addr)
 			return &in->nodes[i];
 	if (!add || in->nnodes >= BO_INITIATOR_NODES_MAX)
@@ -44,7 +44,7 @@ static struct bo_initiator_node *node(struct bo_initiator *in, uint16_t addr, bo
 bool bo_initiator_refused(const struct bo_initiator *in, uint16_t addr, const uint8_t *fwid,
 			  size_t fwid_len)
 {
-	for (uint8_t i = 0; i < in->nnodes; i++) {
+	for (uint16_t i = 0; i < in->nnodes; i++) {
 		const struct bo_initiator_node *nd = &in->nodes[i];
 
 		if (nd->addr != addr)

@@ -194,7 +194,7 @@ struct bo_initiator {
 	struct bo_initiator_config cfg;
 	struct bo_blob_cli blob;
 	struct bo_initiator_node nodes[BO_INITIATOR_NODES_MAX];
-	uint8_t nnodes;
+	uint16_t nnodes;
 	/* the run */
 	struct bo_initiator_image img;
 	struct bo_initiator_dist dist;

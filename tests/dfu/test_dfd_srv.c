@@ -328,7 +328,7 @@ static const uint8_t META_A[] = {1, 2, 0x34, 0x12, 0x78, 0x56, 0x34, 0x12, 0x31,
 static void add_receivers(struct fx *f, const struct bo_dfd_receiver *list, size_t n)
 {
 	struct bo_dfd_receivers_add m = {.list = list, .count = n};
-	uint8_t buf[3 * 20];
+	uint8_t buf[3 * (BO_DFD_SRV_RECEIVERS_MAX + 1)];
 	int len = bo_dfd_receivers_add_encode(&m, buf, sizeof(buf));
 
 	assert_true(len > 0);
