@@ -139,6 +139,11 @@ static void send_round(struct bo_dfu_cli *cli)
 		if (!pending(t) || t->acked)
 			continue;
 		if (cli->state != BO_DFU_CLI_CONFIRM && t->tries > BO_DFU_CLI_RETRIES) {
+			if (cli->state == BO_DFU_CLI_APPLY) {
+				/* it may have applied (answers lost): ask its firmware in CONFIRM */
+				t->acked = 1;
+				continue;
+			}
 			t->status = BO_DFU_ERR_INTERNAL;
 			conclude(cli, t, BO_DFU_CLI_LOST);
 			continue;
@@ -299,6 +304,12 @@ static void blob_done(void *ctx, struct bo_blob_cli *b, bool success)
 
 /* ---- messages in ---------------------------------------------------------------------- */
 
+static bool new_fwid(const struct bo_dfu_cli *cli, const uint8_t *fwid, size_t len)
+{
+	return cli->upd.fwid_len > 0 && len == cli->upd.fwid_len &&
+	       memcmp(fwid, cli->upd.fwid, len) == 0;
+}
+
 static void rx_info_status(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t,
 			   const uint8_t *p, size_t len)
 {
@@ -327,9 +338,12 @@ static void rx_info_status(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t,
 	t->fwid_len = (uint8_t)e.fwid_len;
 	if (cli->state == BO_DFU_CLI_INFO) {
 		t->acked = 1;
+		/* it runs the new image already (applied in an earlier run, or before a power
+		 * cut of the Distributor): nothing to send or apply */
+		if (cli->upd.apply && new_fwid(cli, e.fwid, e.fwid_len))
+			conclude(cli, t, BO_DFU_CLI_APPLIED);
 	} else if (cli->state == BO_DFU_CLI_CONFIRM) {
-		if (e.fwid_len == cli->upd.fwid_len &&
-		    memcmp(e.fwid, cli->upd.fwid, e.fwid_len) == 0) {
+		if (new_fwid(cli, e.fwid, e.fwid_len)) {
 			t->acked = 1;
 			conclude(cli, t, BO_DFU_CLI_APPLIED);
 		} else {
@@ -363,6 +377,19 @@ static void rx_update_status(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t
 
 	if (bo_dfu_update_status_decode(p, len, &m) != BO_DFU_OK)
 		return;
+	if (cli->state == BO_DFU_CLI_APPLY && m.status == BO_DFU_SUCCESS &&
+	    m.phase != BO_DFU_PHASE_APPLYING)
+		return; /* a late answer to an Update Get: Apply answers APPLYING or an error */
+	if (cli->state == BO_DFU_CLI_CONFIRM) {
+		/* a late answer to an Apply (or to an Update Get): only one that the Apply was
+		 * taken counts, for the verdict on another FWID */
+		if (m.status == BO_DFU_SUCCESS && m.phase == BO_DFU_PHASE_APPLYING) {
+			t->status = m.status;
+			t->phase = m.phase;
+			t->applying = 1;
+		}
+		return;
+	}
 	t->status = m.status;
 	t->phase = m.phase;
 	switch (cli->state) {
@@ -394,10 +421,13 @@ static void rx_update_status(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t
 		}
 		break;
 	case BO_DFU_CLI_APPLY:
+		/* Every answer goes on to CONFIRM: what it runs decides. SUCCESS + APPLYING:
+		 * the Apply was taken. An error in IDLE or VERIFY_FAIL: it left VERIFY_OK after
+		 * an Apply of ours whose answer was lost (applied and rebooted, or its
+		 * bootloader refused the image). Any other: not known to have applied. */
 		t->acked = 1;
-		if (!((m.status == BO_DFU_SUCCESS && m.phase == BO_DFU_PHASE_APPLYING) ||
-		      m.phase == BO_DFU_PHASE_IDLE))
-			conclude(cli, t, BO_DFU_CLI_APPLY_FAILED);
+		t->applying = m.phase == BO_DFU_PHASE_APPLYING || m.phase == BO_DFU_PHASE_IDLE ||
+			      m.phase == BO_DFU_PHASE_VERIFY_FAIL;
 		break;
 	default:
 		return;
@@ -447,11 +477,12 @@ int bo_dfu_cli_timer(struct bo_dfu_cli *cli, uint32_t timer_id)
 
 				if (!pending(t))
 					continue;
-				if (t->answered)
+				if (t->answered && t->applying)
 					conclude(cli, t, BO_DFU_CLI_APPLY_FAILED);
-				else if (t->effect == BO_DFU_EFFECT_UNPROV)
+				else if (!t->answered && t->applying &&
+					 t->effect == BO_DFU_EFFECT_UNPROV)
 					conclude(cli, t, BO_DFU_CLI_APPLIED);
-				else
+				else /* silent, or no sign that it applied */
 					conclude(cli, t, BO_DFU_CLI_LOST);
 			}
 			finish(cli);

@@ -14,7 +14,9 @@
  * Procedure, per target (unicast, acknowledged steps retried every retry_us, a target
  * silent for BO_DFU_CLI_RETRIES + 1 sends of a step is LOST):
  *   INFO     Update Information Get (when upd.info_get): its current FWID (targets[i].fwid);
- *            no image at its index -> REJECTED (status ERR_FW_IDX)
+ *            no image at its index -> REJECTED (status ERR_FW_IDX); with upd.apply, a
+ *            target already running the new FWID (upd.fwid: applied in an earlier run, or
+ *            before a power cut of the Distributor) -> APPLIED, nothing sent or applied
  *   CHECK    Firmware Metadata Check: status != SUCCESS -> REJECTED; else its effect
  *   START    Update Start: status != SUCCESS -> REJECTED; a target answering with the same
  *            BLOB ID in VERIFY, VERIFY_OK or VERIFY_FAIL (it has this image already: a
@@ -24,13 +26,20 @@
  *   REFRESH  Update Get until each reports VERIFY_OK or VERIFY_FAIL (-> VERIFY_FAILED);
  *            VERIFY / TRANSFER_ACTIVE answers keep it waiting (at most
  *            BO_DFU_CLI_REFRESH_MAX rounds); IDLE / TRANSFER_ERR / CANCELED -> LOST
- *   APPLY    (upd.apply; otherwise VERIFY_OK targets end VERIFIED) Update Apply:
- *            SUCCESS + APPLYING, or IDLE (applied already) go on; other -> APPLY_FAILED
+ *   APPLY    (upd.apply; otherwise VERIFY_OK targets end VERIFIED) Update Apply. Whatever
+ *            the answer, what the target runs decides (CONFIRM): an answer SUCCESS +
+ *            APPLYING, or an error in IDLE or VERIFY_FAIL (it left VERIFY_OK after an Apply
+ *            whose answer was lost: applied and rebooted, or its bootloader refused the
+ *            image), shows that it took the Apply ("applying"); any other error, or no
+ *            answer to BO_DFU_CLI_RETRIES + 1 sends, goes on without that. A SUCCESS status
+ *            in another phase is a late answer to an Update Get, ignored.
  *   CONFIRM  Update Information Get, first after BO_DFU_CLI_CONFIRM_DELAY_US, then with
  *            doubling backoff (at most BO_DFU_CLI_CONFIRM_BACKOFF_MAX_US) until
  *            upd.confirm_timeout_us: the new FWID (upd.fwid) -> APPLIED; at the deadline a
- *            target that only answered another FWID -> APPLY_FAILED (reverted or refused),
- *            a silent one -> LOST, except an UNPROV-effect target: silence is APPLIED.
+ *            target that took the Apply and only answered another FWID -> APPLY_FAILED
+ *            (reverted or refused); one not known to have taken it, or silent -> LOST;
+ *            except an UNPROV-effect target that took the Apply: silence is APPLIED. A
+ *            late SUCCESS + APPLYING answer to the Apply still counts.
  * Then done(success: at least one target APPLIED, or VERIFIED without apply).
  *
  * Timers: cfg.timer_base + BO_DFU_CLI_TIMER_STEP, and the BLOB client's
@@ -68,8 +77,9 @@ enum bo_dfu_cli_result {
 	BO_DFU_CLI_VERIFIED,      /* VERIFY_OK, not applied (policy) */
 	BO_DFU_CLI_VERIFY_FAILED, /* VERIFY_FAIL: never applied */
 	BO_DFU_CLI_REJECTED,      /* refused the metadata or the Start (status) */
-	BO_DFU_CLI_LOST,          /* went silent, or the BLOB transfer lost it */
-	BO_DFU_CLI_APPLY_FAILED,  /* refused Apply, or still runs another FWID */
+	BO_DFU_CLI_LOST,          /* went silent (or no sign it applied), or the BLOB
+				     transfer lost it */
+	BO_DFU_CLI_APPLY_FAILED,  /* took the Apply, but still runs another FWID */
 	BO_DFU_CLI_CANCELLED,
 };
 
@@ -96,6 +106,8 @@ struct bo_dfu_cli_target {
 	uint8_t tries;    /* sends of the current step without an answer */
 	uint8_t verified; /* reported VERIFY_OK */
 	uint8_t answered; /* CONFIRM: answered with another FWID */
+	uint8_t applying; /* took the Apply: answered it APPLYING, or left VERIFY_OK after it
+			     (IDLE / VERIFY_FAIL) */
 	uint8_t has_blob; /* answered the Start in VERIFY / VERIFY_OK / VERIFY_FAIL: no BLOB */
 	uint8_t fwid_len; /* the FWID it last reported */
 	uint8_t fwid[BO_DFU_FWID_MAXLEN];
