@@ -337,52 +337,10 @@ enum bo_dfd_phase bo_distributor_restore(struct bo_distributor *d)
 	return bo_dfd_srv_restore(&d->dfd);
 }
 
-/*
- * An apply run (a resume after a power cut, or a new distribution of an image a target
- * already installed): a target whose Information Status already shows the new FWID is
- * APPLIED at once, so the client does not send it the image and apply it again. The client
- * (dfu_cli.h, its public struct) has no hook between INFO and CHECK: the target is
- * concluded here (result, acked), reported, and the client's step timer run when every
- * pending target has answered (its send_round then moves on).
- */
-static bool info_has_new_fwid(struct bo_distributor *d, const struct bo_mesh_rx *rx,
-			      const uint8_t *payload, size_t len)
-{
-	struct bo_dfu_cli_target *t = NULL;
-	struct bo_dfu_info_status m;
-	struct bo_dfu_img_entry e;
-	size_t pos = 0;
-	bool all = true;
-
-	if (d->cli.state != BO_DFU_CLI_INFO || !d->cli.upd.apply || !d->image.fwid_len)
-		return false;
-	for (uint8_t i = 0; i < d->cli.ntargets; i++)
-		if (d->cli.targets[i].addr == rx->src)
-			t = &d->cli.targets[i];
-	if (!t || t->result != BO_DFU_CLI_PENDING || t->acked ||
-	    bo_dfu_info_status_decode(payload, len, &m) != BO_DFU_OK || m.first != t->img_idx ||
-	    bo_dfu_info_status_next(&m, &pos, &e) != 1 || e.fwid_len != d->image.fwid_len ||
-	    memcmp(e.fwid, d->image.fwid, e.fwid_len) != 0)
-		return false;
-	memcpy(t->fwid, e.fwid, e.fwid_len);
-	t->fwid_len = (uint8_t)e.fwid_len;
-	t->acked = 1;
-	t->result = BO_DFU_CLI_APPLIED;
-	report(d, t);
-	for (uint8_t i = 0; i < d->cli.ntargets; i++)
-		if (d->cli.targets[i].result == BO_DFU_CLI_PENDING && !d->cli.targets[i].acked)
-			all = false;
-	if (all)
-		(void)bo_dfu_cli_timer(&d->cli, tid(d, BO_DISTRIBUTOR_TIMER_CLI_STEP));
-	return true;
-}
-
 int bo_distributor_handle(struct bo_distributor *d, const struct bo_mesh_rx *rx,
 			  uint32_t opcode, const uint8_t *payload, size_t len)
 {
 	if (bo_dfd_srv_handle(&d->dfd, rx, opcode, payload, len))
-		return 1;
-	if (opcode == BO_OP_DFU_INFO_STATUS && info_has_new_fwid(d, rx, payload, len))
 		return 1;
 	return bo_dfu_cli_handle(&d->cli, rx, opcode, payload, len);
 }

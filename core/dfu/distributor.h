@@ -31,7 +31,8 @@
  *
  * In a run with apply, a target whose Information Status already shows the new FWID (it
  * applied before a power cut of the Distributor, or installed it in an earlier
- * distribution) is APPLIED at once: the image is not sent and applied again.
+ * distribution) is APPLIED at once by the client (dfu_cli.h, INFO): the image is not sent
+ * and applied again.
  *
  * Per-target results -> bo_dfd_srv_receiver_report(addr, phase, update status, BLOB
  * status, progress), the Receivers List the Initiator reads:
@@ -42,7 +43,8 @@
  *                  refusing the Start with WRONG_PHASE or BLOB_XFER_BUSY holds an update of
  *                  an earlier distribution (another BLOB ID): it is sent Update Cancel, so
  *                  the Initiator's retry finds it IDLE
- *   APPLY_FAILED   APPLY_FAIL, the target's status or INTERNAL (refused, or reverted)
+ *   APPLY_FAILED   APPLY_FAIL, the target's status or INTERNAL (it took the Apply and still
+ *                  runs another image: reverted, or refused by its bootloader)
  *   LOST           after its Apply was accepted (it last reported APPLYING): APPLYING,
  *                  INTERNAL (it did not come back: possibly unbootable); otherwise
  *                  UNKNOWN, INTERNAL, with its BLOB status, and it is sent Update Cancel
