@@ -25,14 +25,17 @@
  *            verify-only policy; IDLE: ended by someone else).
  *   LIST     Receivers Get (paged) -> per target result (the Distributor's mapping,
  *            distributor.h):
- *              APPLY_SUCCESS -> UPDATED; VERIFY_OK under verify-only -> VERIFIED;
- *              VERIFY_FAIL -> VERIFY_FAILED; APPLY_FAIL (reverted, or refused by the
+ *              APPLY_SUCCESS (it runs the new FWID, also when it ran it already at the
+ *              start of a retry round) -> UPDATED; VERIFY_OK under verify-only ->
+ *              VERIFIED; VERIFY_FAIL -> VERIFY_FAILED; APPLY_FAIL (it took the Apply and
+ *              its firmware is still another FWID: reverted, or refused by the
  *              bootloader) -> REVERTED; APPLYING with an error (did not come back after
  *              apply) -> UNBOOTABLE; IDLE with METADATA / FW_IDX -> REJECTED; anything
- *              else (lost, transfer error, cancelled, busy) -> LOST, retried (the first
- *              IDLE + WRONG_PHASE / BLOB_XFER_BUSY, a target still holding an earlier
- *              distribution's update, which the Distributor cancels, is not counted as a
- *              try).
+ *              else (lost, transfer error, cancelled, busy, an Apply whose outcome the
+ *              Distributor could not learn from the target's firmware) -> LOST, retried
+ *              (the first IDLE + WRONG_PHASE / BLOB_XFER_BUSY, a target still holding an
+ *              earlier distribution's update, which the Distributor cancels, is not
+ *              counted as a try).
  *            VERIFY_FAILED, REVERTED, UNBOOTABLE and a METADATA rejection add the FWID to
  *            that target's refused images (in RAM, per target address, across starts):
  *            the Initiator never offers that image to that target again (a later start
