@@ -6,16 +6,13 @@
  * line and a repro ID for each failure, and records the sweep in the outcome database.
  * Exit codes: 0 every invariant held, 1 a failure, 2 bad input.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#include <mbedtls/sha256.h>
 
 #include "reports/db.h"
 #include "sim/sweep_build.h"
+#include "tools/cli_util.h"
 #include "tools/commands.h"
 
 #ifndef BROWNOUT_VERSION
@@ -40,37 +37,6 @@ static void usage(FILE *out)
 		"  --repro ID     replay one failing case (the ID a failure printed)\n"
 		"  --trace        with --repro: print every flash operation and boot decision\n\n"
 		"exit codes: 0 all invariants held, 1 a failure, 2 bad input or usage\n");
-}
-
-static int parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int file_sha256(const char *path, char hex[65])
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return -1;
-	mbedtls_sha256_context ctx;
-	mbedtls_sha256_init(&ctx);
-	mbedtls_sha256_starts_ret(&ctx, 0);
-	unsigned char buf[4096], digest[32];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-		mbedtls_sha256_update_ret(&ctx, buf, n);
-	mbedtls_sha256_finish_ret(&ctx, digest);
-	mbedtls_sha256_free(&ctx);
-	fclose(f);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-	return 0;
 }
 
 static void print_summary(const struct bo_sweep *s, const struct sweep_options *o,
@@ -109,7 +75,7 @@ static int record(const char *db_path, const struct bo_sweep *s, const struct sw
 		  const struct sweep_result *r, const char *shard)
 {
 	char err[300], hash[65] = "";
-	if (file_sha256(s->file, hash))
+	if (cli_file_sha256(s->file, hash))
 		snprintf(hash, sizeof hash, "unreadable");
 	sqlite3 *db = bo_db_open(db_path, err, sizeof err);
 	if (!db) {
@@ -148,7 +114,7 @@ static int record(const char *db_path, const struct bo_sweep *s, const struct sw
 
 int cmd_sweep(int argc, char **argv)
 {
-	const char *file = NULL, *db_path = "brownout.db", *repro = NULL, *shard = NULL;
+	const char *file = NULL, *db_path = CLI_DEFAULT_DB, *repro = NULL, *shard = NULL;
 	bool trace = false, no_db = false, metastable = false;
 	unsigned long depth = 0, jobs = 1, shard_k = 0, shard_n = 0;
 	for (int i = 1; i < argc; i++) {
@@ -164,20 +130,18 @@ int cmd_sweep(int argc, char **argv)
 		} else if (!strcmp(a, "--no-db")) {
 			no_db = true;
 		} else if (!strcmp(a, "--depth") && has_value) {
-			if (parse_uint(argv[++i], 4, &depth) || depth == 0) {
+			if (cli_parse_uint(argv[++i], 4, &depth) || depth == 0) {
 				fprintf(stderr, "brownout sweep: --depth takes 1 to 4\n");
 				return EXIT_USAGE;
 			}
 		} else if (!strcmp(a, "--jobs") && has_value) {
-			if (parse_uint(argv[++i], 256, &jobs) || jobs == 0) {
+			if (cli_parse_uint(argv[++i], 256, &jobs) || jobs == 0) {
 				fprintf(stderr, "brownout sweep: --jobs takes 1 to 256\n");
 				return EXIT_USAGE;
 			}
 		} else if (!strcmp(a, "--shard") && has_value) {
 			shard = argv[++i];
-			char k[16], n[16];
-			if (sscanf(shard, "%15[0-9]/%15[0-9]", k, n) != 2 || parse_uint(k, 1u << 20, &shard_k) ||
-			    parse_uint(n, 1u << 20, &shard_n) || shard_n == 0 || shard_k >= shard_n) {
+			if (cli_parse_shard(shard, &shard_k, &shard_n) || shard_k >= shard_n) {
 				fprintf(stderr, "brownout sweep: --shard takes K/N with 0 <= K < N\n");
 				return EXIT_USAGE;
 			}

@@ -1,0 +1,23 @@
+/*
+ * tools/cli_util.h: small helpers the `brownout` subcommands share (argument parsing, the
+ * file hash recorded with each sweep and run, the default database path).
+ */
+#ifndef BROWNOUT_CLI_UTIL_H
+#define BROWNOUT_CLI_UTIL_H
+
+#include <stdint.h>
+
+/* Where outcomes go when no --db is given (relative to the working directory). */
+#define CLI_DEFAULT_DB "brownout.db"
+
+/* A decimal number 0..max, the whole string: 0, or -1. */
+int cli_parse_uint(const char *s, unsigned long max, unsigned long *out);
+/* The same for 64-bit values (seeds). */
+int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
+/* "K/N", both decimal, each at most 1 << 20, N > 0: 0, or -1. The range of K (0- or
+ * 1-based) is the caller's to check. */
+int cli_parse_shard(const char *s, unsigned long *k, unsigned long *n);
+/* SHA-256 of a file's bytes as 64 lowercase hex digits: 0, or -1 when unreadable. */
+int cli_file_sha256(const char *path, char hex[65]);
+
+#endif
