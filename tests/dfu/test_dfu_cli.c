@@ -1,0 +1,354 @@
+/*
+ * tests/dfu/test_dfu_cli.c: the Firmware Update Client's Apply and Confirm steps (dfu_cli.h)
+ * against a scripted Target: a fake mesh port records what the client sends and holds its
+ * timers; the test answers (or does not) with exactly the statuses a case needs. The case
+ * of issue 5: the Target's Update Status (APPLYING) answering the Apply is lost (and a late
+ * answer to an Update Get comes instead), the Target applies and reboots, the retried Apply
+ * finds it IDLE (WRONG_PHASE): what its firmware reports decides (new FWID: APPLIED, the
+ * old one: APPLY_FAILED, silence: LOST).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/dfu/dfu_cli.h"
+#include "core/dfu/msg.h"
+
+#define TGT 0x0010u
+#define BLOB_ID 0x0123456789abcdefull
+#define NTIMERS 8u
+#define RETRY_US 1000000u
+#define CONFIRM_US 20000000u
+
+static const uint8_t fw_old[] = {1, 0, 0, 0, 0, 0, 0, 0};
+static const uint8_t fw_new[] = {2, 0, 0, 0, 0, 0, 0, 0};
+static const uint8_t metadata[] = {2, 0, 0, 0, 0, 0, 0, 0};
+
+struct fx {
+	struct bo_mesh_port port;
+	struct bo_dfu_cli cli;
+	uint64_t now;
+	bool armed[NTIMERS];
+	uint64_t due[NTIMERS];
+	uint32_t sent_op[256];
+	size_t nsent;
+	unsigned done_calls;
+	bool success;
+};
+
+static int f_send(void *ctx, const struct bo_mesh_tx *tx, uint32_t opcode, const uint8_t *p,
+		  size_t len)
+{
+	struct fx *f = ctx;
+
+	(void)p;
+	(void)len;
+	assert_int_equal(tx->dst, TGT);
+	assert_true(f->nsent < sizeof f->sent_op / sizeof f->sent_op[0]);
+	f->sent_op[f->nsent++] = opcode;
+	return 0;
+}
+
+static void f_arm(void *ctx, uint32_t id, uint64_t delay)
+{
+	struct fx *f = ctx;
+
+	assert_true(id < NTIMERS);
+	f->armed[id] = true;
+	f->due[id] = f->now + delay;
+}
+
+static void f_cancel(void *ctx, uint32_t id)
+{
+	struct fx *f = ctx;
+
+	assert_true(id < NTIMERS);
+	f->armed[id] = false;
+}
+
+static uint64_t f_now(void *ctx)
+{
+	return ((struct fx *)ctx)->now;
+}
+
+static uint32_t f_random(void *ctx)
+{
+	(void)ctx;
+	return 4;
+}
+
+static void cb_done(void *ctx, struct bo_dfu_cli *cli, bool success)
+{
+	struct fx *f = ctx;
+
+	(void)cli;
+	f->done_calls++;
+	f->success = success;
+}
+
+/* The earliest armed timer fires (false: none armed). */
+static bool fire(struct fx *f)
+{
+	uint32_t id = NTIMERS;
+
+	for (uint32_t i = 0; i < NTIMERS; i++)
+		if (f->armed[i] && (id == NTIMERS || f->due[i] < f->due[id]))
+			id = i;
+	if (id == NTIMERS)
+		return false;
+	f->armed[id] = false;
+	if (f->due[id] > f->now)
+		f->now = f->due[id];
+	assert_int_equal(bo_dfu_cli_timer(&f->cli, id), 1);
+	return true;
+}
+
+static uint32_t last_op(const struct fx *f)
+{
+	assert_true(f->nsent > 0);
+	return f->sent_op[f->nsent - 1];
+}
+
+static void rx(struct fx *f, uint32_t op, const uint8_t *buf, int len)
+{
+	struct bo_mesh_rx r = {.src = TGT, .dst = 0x0001, .app_idx = 0, .ttl = 5};
+
+	assert_true(len >= 0);
+	assert_int_equal(bo_dfu_cli_handle(&f->cli, &r, op, buf, (size_t)len), 1);
+}
+
+static void rx_info(struct fx *f, const uint8_t *fwid)
+{
+	struct bo_dfu_img_entry e = {fwid, sizeof fw_new, NULL, 0};
+	struct bo_dfu_info_status m = {.count = 1, .first = 0, .imgs = &e, .n_imgs = 1};
+	uint8_t buf[64];
+
+	rx(f, BO_OP_DFU_INFO_STATUS, buf, bo_dfu_info_status_encode(&m, buf, sizeof buf));
+}
+
+static void rx_update(struct fx *f, enum bo_dfu_status st, enum bo_dfu_phase ph)
+{
+	struct bo_dfu_update_status m = {.status = (uint8_t)st, .phase = (uint8_t)ph, .ttl = 5,
+					 .timeout_base = 2, .blob_id = BLOB_ID};
+	uint8_t buf[32];
+
+	rx(f, BO_OP_DFU_UPDATE_STATUS, buf, bo_dfu_update_status_encode(&m, buf, sizeof buf));
+}
+
+static void rx_metadata_ok(struct fx *f)
+{
+	struct bo_dfu_metadata_status m = {BO_DFU_SUCCESS, BO_DFU_EFFECT_NONE, 0};
+	uint8_t buf[8];
+
+	rx(f, BO_OP_DFU_METADATA_STATUS, buf, bo_dfu_metadata_status_encode(&m, buf, sizeof buf));
+}
+
+/* A client updating one Target with apply; the Target's Information Status shows `running`.
+ */
+static struct fx *fx_start(const uint8_t *running)
+{
+	struct fx *f = test_calloc(1, sizeof *f);
+	struct bo_dfu_cli_config cfg;
+	struct bo_dfu_cli_update upd;
+	uint16_t addr = TGT;
+
+	assert_non_null(f);
+	f->port = (struct bo_mesh_port){f, 0x0001, f_send, f_arm, f_cancel, f_now, f_random};
+	f->now = 1000;
+	memset(&cfg, 0, sizeof cfg);
+	cfg.mesh = &f->port;
+	cfg.timer_base = 0;
+	cfg.blob.mesh = &f->port;
+	cfg.blob.timer_base = 1;
+	cfg.cb = (struct bo_dfu_cli_cb){.ctx = f, .done = cb_done};
+	bo_dfu_cli_init(&f->cli, &cfg);
+	memset(&upd, 0, sizeof upd);
+	upd.blob_id = BLOB_ID;
+	upd.size = 1000;
+	upd.metadata = metadata;
+	upd.metadata_len = sizeof metadata;
+	upd.fwid = fw_new;
+	upd.fwid_len = sizeof fw_new;
+	upd.ttl = 5;
+	upd.timeout_base = 2;
+	upd.group = BO_MESH_ADDR_UNASSIGNED;
+	upd.info_get = true;
+	upd.apply = true;
+	upd.retry_us = RETRY_US;
+	upd.confirm_timeout_us = CONFIRM_US;
+	assert_int_equal(bo_dfu_cli_send(&f->cli, &upd, &addr, 1), 0);
+	assert_int_equal(bo_dfu_cli_state(&f->cli), BO_DFU_CLI_INFO);
+	assert_int_equal(last_op(f), BO_OP_DFU_INFO_GET);
+	rx_info(f, running);
+	return f;
+}
+
+/* From INFO (old FWID) to an Apply sent: the Target holds the image verified already (its
+ * Start answer VERIFY_OK: no BLOB transfer). */
+static struct fx *fx_to_apply(void)
+{
+	struct fx *f = fx_start(fw_old);
+
+	assert_int_equal(bo_dfu_cli_state(&f->cli), BO_DFU_CLI_CHECK);
+	assert_int_equal(last_op(f), BO_OP_DFU_METADATA_CHECK);
+	rx_metadata_ok(f);
+	assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_START);
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_VERIFY_OK);
+	assert_int_equal(bo_dfu_cli_state(&f->cli), BO_DFU_CLI_REFRESH);
+	assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_GET);
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_VERIFY_OK);
+	assert_int_equal(bo_dfu_cli_state(&f->cli), BO_DFU_CLI_APPLY);
+	assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_APPLY);
+	return f;
+}
+
+static size_t count_sent(const struct fx *f, uint32_t op)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < f->nsent; i++)
+		k += f->sent_op[i] == op;
+	return k;
+}
+
+/* The Apply's answer is lost, a late answer to the Update Get (SUCCESS, VERIFY_OK) comes
+ * instead: not a verdict; the retried Apply finds the Target IDLE (WRONG_PHASE): CONFIRM. */
+static struct fx *fx_apply_lost_then_idle(void)
+{
+	struct fx *f = fx_to_apply();
+
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_VERIFY_OK); /* late, for the Get */
+	assert_int_equal(bo_dfu_cli_state(&f->cli), BO_DFU_CLI_APPLY);
+	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_PENDING);
+	assert_true(fire(f));
+	assert_int_equal(count_sent(f, BO_OP_DFU_UPDATE_APPLY), 2);
+	rx_update(f, BO_DFU_ERR_WRONG_PHASE, BO_DFU_PHASE_IDLE);
+	assert_int_equal(bo_dfu_cli_state(&f->cli), BO_DFU_CLI_CONFIRM);
+	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_PENDING);
+	assert_true(fire(f)); /* the first Information Get */
+	assert_int_equal(last_op(f), BO_OP_DFU_INFO_GET);
+	return f;
+}
+
+/* Run the timers out: the client ends. */
+static void run_out(struct fx *f)
+{
+	for (unsigned i = 0; i < 1000 && f->done_calls == 0; i++)
+		assert_true(fire(f));
+	assert_int_equal(f->done_calls, 1);
+	assert_int_equal(bo_dfu_cli_state(&f->cli), BO_DFU_CLI_DONE);
+}
+
+static void test_apply_lost_runs_new(void **state)
+{
+	struct fx *f = fx_apply_lost_then_idle();
+
+	(void)state;
+	rx_info(f, fw_new);
+	assert_int_equal(f->done_calls, 1);
+	assert_true(f->success);
+	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_APPLIED);
+	test_free(f);
+}
+
+static void test_apply_lost_runs_old(void **state)
+{
+	struct fx *f = fx_apply_lost_then_idle();
+
+	(void)state;
+	rx_info(f, fw_old); /* it left VERIFY_OK after our Apply, still the old image */
+	run_out(f);
+	assert_false(f->success);
+	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_APPLY_FAILED);
+	assert_true(f->now >= 1000 + CONFIRM_US);
+	test_free(f);
+}
+
+static void test_apply_lost_silent(void **state)
+{
+	struct fx *f = fx_apply_lost_then_idle();
+
+	(void)state;
+	run_out(f);
+	assert_false(f->success);
+	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_LOST);
+	assert_true(count_sent(f, BO_OP_DFU_INFO_GET) > 2); /* asked again and again */
+	test_free(f);
+}
+
+/* No answer to any Apply: its firmware decides too; running the old one is no proof that
+ * it refused (LOST, retried), running the new one is APPLIED. */
+static void test_apply_unanswered(void **state)
+{
+	for (int runs_new = 0; runs_new < 2; runs_new++) {
+		struct fx *f = fx_to_apply();
+
+		(void)state;
+		while (bo_dfu_cli_state(&f->cli) == BO_DFU_CLI_APPLY)
+			assert_true(fire(f));
+		assert_int_equal(count_sent(f, BO_OP_DFU_UPDATE_APPLY), BO_DFU_CLI_RETRIES + 1);
+		assert_int_equal(bo_dfu_cli_state(&f->cli), BO_DFU_CLI_CONFIRM);
+		assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_PENDING);
+		assert_true(fire(f));
+		rx_info(f, runs_new ? fw_new : fw_old);
+		if (!runs_new)
+			run_out(f);
+		assert_int_equal(f->done_calls, 1);
+		assert_int_equal(f->cli.targets[0].result,
+				 runs_new ? BO_DFU_CLI_APPLIED : BO_DFU_CLI_LOST);
+		test_free(f);
+	}
+}
+
+/* The Apply taken (APPLYING), the Target still runs the old image at the deadline: it
+ * reverted (or its bootloader refused the image). */
+static void test_apply_taken_reverted(void **state)
+{
+	struct fx *f = fx_to_apply();
+
+	(void)state;
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_APPLYING);
+	assert_int_equal(bo_dfu_cli_state(&f->cli), BO_DFU_CLI_CONFIRM);
+	assert_true(fire(f));
+	rx_info(f, fw_old);
+	run_out(f);
+	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_APPLY_FAILED);
+	test_free(f);
+}
+
+/* A Target already running the new FWID when the update starts: APPLIED from its
+ * Information Status, nothing sent to it after that. */
+static void test_already_running_new(void **state)
+{
+	struct fx *f = fx_start(fw_new);
+
+	(void)state;
+	assert_int_equal(f->done_calls, 1);
+	assert_true(f->success);
+	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_APPLIED);
+	assert_int_equal(f->nsent, 1);
+	assert_int_equal(bo_dfu_cli_state(&f->cli), BO_DFU_CLI_DONE);
+	for (unsigned i = 0; i < 10 && fire(f); i++)
+		;
+	assert_int_equal(f->nsent, 1);
+	test_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_apply_lost_runs_new),
+		cmocka_unit_test(test_apply_lost_runs_old),
+		cmocka_unit_test(test_apply_lost_silent),
+		cmocka_unit_test(test_apply_unanswered),
+		cmocka_unit_test(test_apply_taken_reverted),
+		cmocka_unit_test(test_already_running_new),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
