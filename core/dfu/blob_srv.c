@@ -675,6 +675,13 @@ static void handle_chunk(struct bo_blob_srv *srv, const struct bo_blob_chunk *m)
 	uint32_t off;
 	uint16_t done;
 
+	if (srv->phase == BO_BLOB_PHASE_WAITING_FOR_BLOCK) {
+		/* chunks of a block we already stored (the client resends a block to a server
+		 * that was suspended by a power cut): the client is alive, so do not time out
+		 * and suspend again, or the client resends that block for ever */
+		reset_timer(srv);
+		return;
+	}
 	if (srv->phase != BO_BLOB_PHASE_WAITING_FOR_CHUNK || m->chunk >= srv->chunk_count)
 		return;
 	if (m->len != bo_blob_chunk_len(srv->block_size, srv->chunk_size, m->chunk))
