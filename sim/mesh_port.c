@@ -16,6 +16,10 @@ static int port_send(void *ctx, const struct bo_mesh_tx *tx, uint32_t opcode,
 		return -1;
 	if (len) /* payload may be NULL for an empty message */
 		memcpy(pdu + n, payload, len);
+	if (p->divert && p->divert(p->divert_ctx, p->node, tx->dst, pdu, (size_t)n + len)) {
+		p->sent++;
+		return 0;
+	}
 	uint8_t ttl = tx->ttl == BO_MESH_TTL_DEFAULT ? MESH_TTL_DEFAULT : tx->ttl;
 	if (mesh_send(p->net, p->node, tx->dst, ttl, pdu, (size_t)n + len, 0)) {
 		p->refused++;

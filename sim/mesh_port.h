@@ -7,6 +7,8 @@
 #ifndef SIM_MESH_PORT_H
 #define SIM_MESH_PORT_H
 
+#include <stdbool.h>
+
 #include "core/port/mesh.h"
 #include "sim/event.h"
 #include "sim/mesh_net.h"
@@ -16,6 +18,11 @@
 
 /* Where the port delivers a timer expiry for the node's models. */
 typedef void (*sim_mesh_timer_fn)(void *user, uint32_t timer_id);
+
+/* A message the node sends that leaves by another route than the radio (the Distributor's
+ * wired link to its gateway): true when taken (then the network never sees it). */
+typedef bool (*sim_mesh_divert_fn)(void *ctx, uint32_t node, uint16_t dst, const uint8_t *pdu,
+				   size_t len);
 
 struct sim_mesh_port {
 	struct bo_mesh_port port; /* what the node's models use */
@@ -27,6 +34,8 @@ struct sim_mesh_port {
 	sim_mesh_timer_fn on_timer;
 	void *user;
 	uint64_t sent, refused; /* messages handed to the network, and refused by it */
+	sim_mesh_divert_fn divert; /* optional, set after init; kept across power loss */
+	void *divert_ctx;
 };
 
 /* Fill p for node `node` of net. seed: the run's root seed (the node's stream derives). */
