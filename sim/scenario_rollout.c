@@ -1,0 +1,260 @@
+/* sim/scenario_rollout.c: the gateway's Initiator rolls the image out in waves
+ * (scenario_world.h, scenario_run.h "Rollout"). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/dfu/dfd_msg.h"
+#include "sim/scenario_world.h"
+
+#define FIRST_WAVE_US 10000000u     /* the nodes have booted and settled */
+#define NEXT_WAVE_US 1000000u       /* pause between waves */
+#define DELETE_RETRY_US 5000000u    /* Firmware Delete All unanswered: send again */
+#define DELETE_TRIES 10u
+#define UPLOAD_CHUNK 256u           /* over the wired link */
+#define UPLOAD_BLOCK_LOG 12u
+
+static const char *const result_names[] = {
+	"pending", "updated", "verified", "verify-failed", "reverted", "unbootable",
+	"rejected", "refused-before", "lost", "cancelled",
+};
+
+static const char *result_name(uint8_t r)
+{
+	return r < sizeof result_names / sizeof result_names[0] ? result_names[r] : "?";
+}
+
+static void wave_event(struct sim_loop *loop, void *ctx, void *payload);
+
+static void initiator_done(void *ctx, struct bo_initiator *in, bool success)
+{
+	struct world *w = ctx;
+	const struct run_wave *wv = &w->waves[w->wave];
+
+	w->rounds += in->round + 1u;
+	for (uint8_t i = 0; i < in->ntargets; i++) {
+		struct run_node *rn = &w->nodes[w->wave_nodes[wv->first + i]];
+
+		rn->offers += in->targets[i].tries;
+		rn->result = in->targets[i].result;
+		world_event(w, rn->sn->id, BO_RUN_EV_PROGRESS, "verdict", "%s: %s after %u offers",
+			    world_fw_name(w, wv->fw), result_name(rn->result),
+			    in->targets[i].tries);
+	}
+	world_event(w, -1, BO_RUN_EV_PROGRESS, "wave_done", "wave %zu of %zu (%s): %s",
+		    w->wave + 1, w->nwaves, world_fw_name(w, wv->fw),
+		    success ? "every target done" : "some targets failed");
+	w->wave++;
+	/* not from inside the Initiator: the next start runs from the loop */
+	sim_schedule_in(&w->loop, NEXT_WAVE_US, wave_event, w, NULL, 0);
+}
+
+void rollout_init(struct world *w)
+{
+	const struct bo_scenario *s = w->s;
+	const struct bo_scn_initiator *ini = &s->initiator;
+	struct bo_initiator_config c;
+	uint32_t *sel = malloc((w->n ? w->n : 1) * sizeof *sel);
+	int order[BO_SCN_MAX_FIRMWARE];
+	size_t norder = 0;
+
+	w->wave_nodes = calloc(w->n ? w->n : 1, sizeof *w->wave_nodes);
+	w->waves = calloc(w->n ? w->n : 1, sizeof *w->waves);
+	if (!sel || !w->wave_nodes || !w->waves) {
+		free(sel);
+		w->oom = true;
+		return;
+	}
+	/* which image each target is offered: the Initiator's, or a bad_image fault's */
+	for (uint32_t i = 0; i < w->n; i++)
+		if (s->nodes[i].target && i != ini->distributor) {
+			w->nodes[i].image = ini->image;
+			w->targets++;
+		}
+	order[norder++] = ini->image;
+	for (size_t k = 0; k < s->fault_count; k++) {
+		const struct bo_scn_fault *f = &s->faults[k];
+		uint32_t n;
+		bool seen = false;
+
+		if (f->kind != BO_FAULT_BAD_IMAGE)
+			continue;
+		n = faults_select(w, k, sel);
+		for (uint32_t i = 0; i < n; i++)
+			if (w->nodes[sel[i]].image != BO_SCN_NONE)
+				w->nodes[sel[i]].image = f->firmware;
+		for (size_t j = 0; j < norder; j++)
+			seen |= order[j] == f->firmware;
+		if (!seen)
+			order[norder++] = f->firmware;
+	}
+	free(sel);
+	/* waves: image by image, targets in node order, BO_RUN_WAVE_MAX at a time */
+	uint32_t k = 0;
+
+	for (size_t j = 0; j < norder; j++) {
+		for (uint32_t i = 0; i < w->n; i++) {
+			struct run_wave *wv = &w->waves[w->nwaves];
+
+			if (w->nodes[i].image != order[j])
+				continue;
+			if (wv->count == 0) {
+				wv->fw = order[j];
+				wv->first = k;
+			}
+			w->wave_nodes[k++] = i;
+			if (++wv->count == BO_RUN_WAVE_MAX)
+				w->nwaves++;
+		}
+		if (w->waves[w->nwaves].count)
+			w->nwaves++;
+	}
+
+	memset(&c, 0, sizeof c);
+	c.mesh = &w->gw.port;
+	c.distributor = mesh_node_addr(ini->distributor);
+	c.retries = (uint8_t)(ini->retries > 255 ? 255 : ini->retries);
+	c.retry_backoff_us = ini->backoff_us;
+	c.upload.block_size_log = UPLOAD_BLOCK_LOG;
+	c.upload.chunk_size = UPLOAD_CHUNK;
+	/* pace the upload at the link's speed (a chunk message and a little) */
+	c.upload.chunk_interval_us = (uint64_t)(UPLOAD_CHUNK + 16u) * 1000000u /
+					     (ini->link_throughput ? ini->link_throughput : 1u) +
+				     1000u;
+	c.cb = (struct bo_initiator_cb){w, initiator_done};
+	bo_initiator_init(&w->in, &c);
+}
+
+/* ---- one wave ---------------------------------------------------------------------------- */
+
+static void start_initiator(struct world *w)
+{
+	const struct bo_scn_initiator *ini = &w->s->initiator;
+	const struct run_wave *wv = &w->waves[w->wave];
+	const struct run_fw *f = &w->fw[wv->fw];
+	uint16_t addrs[BO_RUN_WAVE_MAX];
+
+	free(w->rf_buf);
+	w->rf_buf = malloc(f->len);
+	if (!w->rf_buf) {
+		w->oom = true;
+		return;
+	}
+	memcpy(w->rf_buf, f->bytes, f->len);
+	bo_ramflash_init(&w->rf, w->rf_buf, f->len, 0, 1, 0xff);
+	struct bo_initiator_image img = {
+		.area = w->rf.area, .size = f->len, .fwid = f->fwid, .fwid_len = sizeof f->fwid,
+		.metadata = f->md, .metadata_len = f->md_len,
+		.blob_id = sim_rng_mix64(w->seed ^ (0x75706c6fULL << 32) ^ w->wave),
+		.timeout_base = ini->timeout_base,
+	};
+	struct bo_initiator_dist dist = {
+		.app_idx = 0, .ttl = ini->ttl, .timeout_base = ini->timeout_base,
+		.mode = ini->mode == BO_XFER_PULL ? BO_BLOB_MODE_PULL : BO_BLOB_MODE_PUSH,
+		.policy = ini->policy == BO_POLICY_VERIFY_ONLY ? BO_DFD_POLICY_VERIFY_ONLY
+							     : BO_DFD_POLICY_VERIFY_AND_APPLY,
+		.group = ini->group,
+	};
+
+	for (uint32_t i = 0; i < wv->count; i++)
+		addrs[i] = mesh_node_addr(w->wave_nodes[wv->first + i]);
+	world_event(w, -1, BO_RUN_EV_PROGRESS, "wave", "wave %zu of %zu: %s to %u targets",
+		    w->wave + 1, w->nwaves, world_fw_name(w, wv->fw), wv->count);
+	w->uploaded_fw = wv->fw;
+	if (bo_initiator_start(&w->in, &img, &dist, addrs, NULL, wv->count)) {
+		world_event(w, -1, BO_RUN_EV_PROGRESS, "wave_done", "wave %zu refused by the Initiator",
+			    w->wave + 1);
+		w->wave++;
+		sim_schedule_in(&w->loop, NEXT_WAVE_US, wave_event, w, NULL, 0);
+	}
+}
+
+static void send_delete_all(struct world *w);
+
+static void delete_timeout(struct sim_loop *loop, void *ctx, void *payload)
+{
+	struct world *w = ctx;
+
+	(void)loop;
+	(void)payload;
+	w->delete_timer = SIM_HANDLE_NONE;
+	if (!w->deleting)
+		return;
+	if (w->delete_tries >= DELETE_TRIES) {
+		/* the Distributor is gone: the Initiator's own retries will say so */
+		w->deleting = false;
+		start_initiator(w);
+		return;
+	}
+	send_delete_all(w);
+}
+
+/* The Distributor holds a different image in its one slot: delete it first (the operator's
+ * gateway does this before uploading another build). */
+static void send_delete_all(struct world *w)
+{
+	w->deleting = true;
+	w->delete_tries++;
+	(void)w->gw.port.send(w->gw.port.ctx,
+			      &(struct bo_mesh_tx){.dst = mesh_node_addr(w->s->initiator.distributor),
+						   .app_idx = 0, .ttl = BO_MESH_TTL_DEFAULT},
+			      BO_OP_DFD_FW_DELETE_ALL, NULL, 0);
+	w->delete_timer = sim_schedule_in(&w->loop, DELETE_RETRY_US, delete_timeout, w, NULL, 0);
+}
+
+/* The rollout is over and its last reboots and confirmations are done: the run ends. */
+static void settle_stop(struct sim_loop *loop, void *ctx, void *payload)
+{
+	struct world *w = ctx;
+
+	(void)payload;
+	w->settled = true;
+	sim_stop(loop);
+}
+
+static void wave_event(struct sim_loop *loop, void *ctx, void *payload)
+{
+	struct world *w = ctx;
+
+	(void)payload;
+	if (w->wave >= w->nwaves) {
+		w->rollout_done = true;
+		w->rollout_done_us = sim_now(loop);
+		world_event(w, -1, BO_RUN_EV_PROGRESS, "rollout_done", "%zu waves, %u distributions",
+			    w->nwaves, w->rounds);
+		sim_schedule_in(loop, BO_RUN_SETTLE_US, settle_stop, w, NULL, 0);
+		return;
+	}
+	if (w->uploaded_fw != BO_SCN_NONE && w->uploaded_fw != w->waves[w->wave].fw) {
+		w->delete_tries = 0;
+		send_delete_all(w);
+		return;
+	}
+	start_initiator(w);
+}
+
+void rollout_start(struct world *w)
+{
+	sim_schedule_at(&w->loop, FIRST_WAVE_US, wave_event, w, NULL, 0);
+}
+
+void rollout_gateway_rx(struct world *w, uint16_t src, uint16_t dst, const uint8_t *pdu,
+			size_t len)
+{
+	struct bo_mesh_rx rx = {.src = src, .dst = dst, .app_idx = 0, .ttl = 0};
+	const uint8_t *p;
+	size_t plen;
+	uint32_t op;
+
+	if (sim_mesh_split(pdu, len, &op, &p, &plen))
+		return;
+	if (w->deleting) {
+		if (op == BO_OP_DFD_FW_STATUS) {
+			w->deleting = false;
+			sim_cancel(&w->loop, w->delete_timer);
+			w->delete_timer = SIM_HANDLE_NONE;
+			start_initiator(w);
+		}
+		return;
+	}
+	(void)bo_initiator_handle(&w->in, &rx, op, p, plen);
+}

@@ -1,0 +1,351 @@
+/* sim/scenario_run.c: one scenario run: the loop and its outcomes (scenario_run.h). */
+#include "sim/scenario_run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sim/scenario_world.h"
+
+#define PROGRESS_US_DEFAULT 60000000u
+
+/* ---- nodes ------------------------------------------------------------------------------ */
+
+static const char *role_name(const struct world *w, uint32_t i)
+{
+	if (i == w->s->initiator.distributor)
+		return "distributor";
+	return w->s->nodes[i].role == BO_ROLE_RELAY_ONLY ? "relay" : "target";
+}
+
+static const char *slot_name(const struct sim_vnode_counters *c)
+{
+	return c->slot == BO_SLOT_PRIMARY ? "primary" : c->slot == BO_SLOT_RECOVERY ? "recovery"
+										      : "none";
+}
+
+static const char *const result_names[] = {
+	"pending", "updated", "verified", "verify-failed", "reverted", "unbootable",
+	"rejected", "refused-before", "lost", "cancelled",
+};
+
+static void collect_nodes(struct world *w)
+{
+	struct bo_run_result *r = w->r;
+	int img = w->s->initiator.image;
+
+	for (uint32_t i = 0; i < w->n; i++) {
+		struct run_node *rn = &w->nodes[i];
+		const struct sim_vnode_counters *c = sim_vnode_counters(&rn->v);
+		struct bo_run_node *o = &r->nodes[i];
+
+		o->id = rn->sn->id;
+		o->role = role_name(w, i);
+		o->x = rn->sn->x;
+		o->y = rn->sn->y;
+		o->initial_fw = rn->sn->firmware;
+		o->final_fw = sim_vnode_running(&rn->v) ? c->running_fw : BO_SCN_NONE;
+		o->slot = sim_vnode_running(&rn->v) ? slot_name(c) : "none";
+		o->target = rn->image != BO_SCN_NONE;
+		o->confirmed = sim_vnode_running(&rn->v) && c->confirmed;
+		o->bricked = c->bricked;
+		o->converged_us = img >= 0 ? rn->first_ok[img] : UINT64_MAX;
+		o->converged = o->target && o->converged_us != UINT64_MAX;
+		o->boots = c->boots;
+		o->power_cuts = c->power_cuts;
+		o->flash_cuts = c->flash_cuts;
+		o->reverts = c->reverts;
+		o->recovery_boots = c->recovery_boots;
+		o->installs = c->installs;
+		o->flash_erases = c->flash_erases;
+		o->flash_programs = c->flash_programs;
+		o->max_sector_erases = c->max_sector_erases;
+		o->offers = rn->offers;
+		o->result = o->target ? result_names[rn->result < 10 ? rn->result : 0] : "-";
+		if (o->target) {
+			r->targets++;
+			r->converged += o->converged;
+		}
+		r->bricked += o->bricked;
+	}
+	r->failed = r->targets - r->converged;
+}
+
+/* ---- convergence times --------------------------------------------------------------- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+double bo_run_percentile_s(const struct bo_run_result *r, double p)
+{
+	uint64_t *t = malloc((r->node_count ? r->node_count : 1) * sizeof *t);
+	size_t n = 0, k;
+	double v;
+
+	if (!t)
+		return -1;
+	for (size_t i = 0; i < r->node_count; i++)
+		if (r->nodes[i].converged)
+			t[n++] = r->nodes[i].converged_us;
+	if (n == 0) {
+		free(t);
+		return -1;
+	}
+	qsort(t, n, sizeof *t, cmp_u64);
+	/* nearest rank */
+	k = (size_t)(p / 100.0 * (double)n + 0.999999);
+	k = k == 0 ? 0 : k - 1;
+	if (k >= n)
+		k = n - 1;
+	v = (double)t[k] / 1e6;
+	free(t);
+	return v;
+}
+
+/* ---- expectations ------------------------------------------------------------------------ */
+
+static void fmt_time(uint64_t us, char *out, size_t n)
+{
+	bo_scenario_format_duration(us, out, n);
+}
+
+static void check_expect(struct world *w, const struct bo_scn_expect *e, struct bo_run_expect *x)
+{
+	const struct bo_run_result *r = w->r;
+	char t[32];
+
+	x->line = e->line;
+	fmt_time(e->within_us, t, sizeof t);
+	switch (e->kind) {
+	case BO_EXPECT_CONVERGED: {
+		uint32_t ok = 0, tg = 0;
+		double need = e->fraction * r->targets;
+
+		for (uint32_t i = 0; i < w->n; i++) {
+			if (w->nodes[i].image == BO_SCN_NONE)
+				continue;
+			tg++;
+			ok += w->nodes[i].first_ok[e->firmware] <= e->within_us;
+		}
+		snprintf(x->name, sizeof x->name, "converged");
+		x->pass = tg > 0 ? ok + 1e-9 >= need : e->fraction <= 0;
+		snprintf(x->observed, sizeof x->observed, "%u of %u targets run %s confirmed by %s",
+			 ok, tg, world_fw_name(w, e->firmware), t);
+		snprintf(x->expected, sizeof x->expected, "at least %.4g%% (%.2f targets)",
+			 e->fraction * 100.0, need);
+		break;
+	}
+	case BO_EXPECT_NO_BRICKED:
+		snprintf(x->name, sizeof x->name, "no_bricked");
+		x->pass = r->bricked == 0;
+		snprintf(x->observed, sizeof x->observed, "%u bricked", r->bricked);
+		snprintf(x->expected, sizeof x->expected, "0 bricked");
+		break;
+	case BO_EXPECT_MAX_DURATION: {
+		char d[32];
+
+		snprintf(x->name, sizeof x->name, "max_duration");
+		x->pass = w->rollout_done && w->rollout_done_us <= e->within_us;
+		if (w->rollout_done)
+			fmt_time(w->rollout_done_us, d, sizeof d);
+		snprintf(x->observed, sizeof x->observed, "rollout %s %s",
+			 w->rollout_done ? "finished at" : "unfinished", w->rollout_done ? d : "");
+		snprintf(x->expected, sizeof x->expected, "finished by %s", t);
+		break;
+	}
+	case BO_EXPECT_MAX_OFFERS: {
+		uint32_t most = 0;
+		uint32_t who = 0;
+
+		for (uint32_t i = 0; i < w->n; i++)
+			if (w->nodes[i].offers > most) {
+				most = w->nodes[i].offers;
+				who = w->nodes[i].sn->id;
+			}
+		snprintf(x->name, sizeof x->name, "max_offers");
+		x->pass = most <= e->max_offers;
+		snprintf(x->observed, sizeof x->observed, "at most %u offers (node %u)", most, who);
+		snprintf(x->expected, sizeof x->expected, "at most %u offers", e->max_offers);
+		break;
+	}
+	}
+}
+
+/* ---- metrics ------------------------------------------------------------------------------ */
+
+static void metric(struct bo_run_result *r, const char *name, double v)
+{
+	struct bo_run_metric *m = &r->metrics[r->metric_count++];
+
+	snprintf(m->name, sizeof m->name, "%s", name);
+	m->value = v;
+}
+
+static int cmp_metric(const void *a, const void *b)
+{
+	return strcmp(((const struct bo_run_metric *)a)->name,
+		      ((const struct bo_run_metric *)b)->name);
+}
+
+#define METRICS_MAX 32
+
+static void collect_metrics(struct world *w)
+{
+	struct bo_run_result *r = w->r;
+	struct mesh_node_stats t;
+	double cuts = 0, flash_cuts = 0, reverts = 0, rec = 0, installs = 0, offers = 0;
+	uint32_t most = 0;
+
+	mesh_net_totals(w->net, &t);
+	for (size_t i = 0; i < r->node_count; i++) {
+		const struct bo_run_node *n = &r->nodes[i];
+
+		cuts += (double)n->power_cuts;
+		flash_cuts += (double)n->flash_cuts;
+		reverts += (double)n->reverts;
+		rec += (double)n->recovery_boots;
+		installs += (double)n->installs;
+		offers += n->offers;
+		most = n->offers > most ? n->offers : most;
+	}
+	metric(r, "convergence_p50_s", bo_run_percentile_s(r, 50));
+	metric(r, "convergence_p95_s", bo_run_percentile_s(r, 95));
+	metric(r, "convergence_max_s", bo_run_percentile_s(r, 100));
+	metric(r, "targets", r->targets);
+	metric(r, "converged", r->converged);
+	metric(r, "failed", r->failed);
+	metric(r, "bricked", r->bricked);
+	metric(r, "power_cuts", cuts);
+	metric(r, "flash_cuts", flash_cuts);
+	metric(r, "reverts", reverts);
+	metric(r, "recovery_boots", rec);
+	metric(r, "installs", installs);
+	metric(r, "offers", offers);
+	metric(r, "max_offers", most);
+	metric(r, "waves", (double)w->nwaves);
+	metric(r, "distributions", w->rounds);
+	metric(r, "rollout_s", w->rollout_done ? (double)w->rollout_done_us / 1e6 : -1);
+	metric(r, "sim_end_s", (double)r->sim_end_us / 1e6);
+	metric(r, "sim_events", (double)r->sim_events);
+	metric(r, "messages_sent", (double)t.msgs_sent);
+	metric(r, "transmissions", (double)t.transmissions);
+	metric(r, "pdus_relayed", (double)t.pdus_relayed);
+	metric(r, "pdus_dropped", (double)t.dropped);
+	metric(r, "pdus_lost", (double)t.lost);
+	metric(r, "collisions", (double)t.collisions);
+	metric(r, "segments_retransmitted", (double)t.seg_retransmitted);
+	metric(r, "sar_failed", (double)t.sar_failed);
+	metric(r, "gateway_messages", (double)w->link.messages);
+	qsort(r->metrics, r->metric_count, sizeof *r->metrics, cmp_metric);
+}
+
+/* ---- the run ------------------------------------------------------------------------------ */
+
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void run_loop(struct world *w)
+{
+	const struct bo_run_opts *o = w->o;
+	uint64_t end = w->s->duration_us;
+	uint64_t step = o->progress_us ? o->progress_us : PROGRESS_US_DEFAULT;
+
+	while (sim_now(&w->loop) < end) {
+		uint64_t next = sim_now(&w->loop) + step;
+
+		sim_run_until(&w->loop, next < end ? next : end);
+		if (w->settled)
+			break; /* the rollout is over and its last reboots are done */
+		if (o->progress) {
+			uint32_t conv = 0;
+			int img = w->s->initiator.image;
+
+			for (uint32_t i = 0; i < w->n; i++)
+				conv += w->nodes[i].image != BO_SCN_NONE &&
+					w->nodes[i].first_ok[img] != UINT64_MAX;
+			o->progress(o->progress_ctx, w->seed, sim_now(&w->loop), end, conv,
+				    w->targets);
+		}
+		if (o->stop && *o->stop) {
+			w->r->stopped = true;
+			break;
+		}
+		if (w->oom)
+			break;
+	}
+}
+
+int bo_scenario_run(const struct bo_scenario *s, const struct bo_run_opts *o,
+		    struct bo_run_result *r, char *err, size_t errlen)
+{
+	struct world *w = calloc(1, sizeof *w);
+	double t0 = wall_now();
+	int rc = -1;
+
+	memset(r, 0, sizeof *r);
+	r->seed = o->seed;
+	if (!w) {
+		snprintf(err, errlen, "%s: out of memory", s->file);
+		return -1;
+	}
+	w->s = s;
+	w->o = o;
+	w->r = r;
+	w->seed = o->seed;
+	sim_loop_init(&w->loop);
+	if (world_build(w, err, errlen))
+		goto out;
+	faults_schedule(w);
+	rollout_init(w);
+	if (w->oom)
+		goto oom;
+	rollout_start(w);
+	run_loop(w);
+	if (w->oom)
+		goto oom;
+	r->sim_end_us = sim_now(&w->loop);
+	r->sim_events = w->loop.executed;
+	r->initiator_done = w->rollout_done;
+	r->node_count = w->n;
+	r->nodes = calloc(w->n ? w->n : 1, sizeof *r->nodes);
+	r->expect = calloc(s->expect_count ? s->expect_count : 1, sizeof *r->expect);
+	r->metrics = calloc(METRICS_MAX, sizeof *r->metrics);
+	if (!r->nodes || !r->expect || !r->metrics)
+		goto oom;
+	collect_nodes(w);
+	r->pass = !r->stopped;
+	for (size_t i = 0; i < s->expect_count; i++) {
+		check_expect(w, &s->expect[i], &r->expect[i]);
+		r->pass = r->pass && r->expect[i].pass;
+	}
+	r->expect_count = s->expect_count;
+	collect_metrics(w);
+	rc = 0;
+	goto out;
+oom:
+	snprintf(err, errlen, "%s: out of memory", s->file);
+out:
+	world_free(w);
+	free(w);
+	r->wall_s = wall_now() - t0;
+	return rc;
+}
+
+void bo_run_result_free(struct bo_run_result *r)
+{
+	free(r->nodes);
+	free(r->expect);
+	free(r->metrics);
+	free(r->events);
+	memset(r, 0, sizeof *r);
+}
