@@ -12,5 +12,6 @@ int cmd_flash_demo(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif
