@@ -1,5 +1,7 @@
 # Thin wrapper over meson for the two quick-start commands. Everything real is in meson.
-#   make demo           install missing packages, build, run the main job
+#   make demo           install missing packages, build, run the main job: the mesh rollout
+#                       of scenarios/mesh/demo.yaml (outcomes in brownout.db)
+#   make flash-demo     the power-cut flash demonstration (brownout flash-demo)
 #   make test           install missing packages, build, run the default test suites
 #   make test-sanitize  the same suites in build-sanitize/ with address+undefined sanitizers
 # MESON_OPTS are passed to `meson setup` (CI passes -Dwerror=true).
@@ -9,7 +11,7 @@ SANITIZE_BUILD ?= build-sanitize
 MESON_OPTS     ?=
 TEST_OPTS      ?= --print-errorlogs
 
-.PHONY: demo test test-sanitize deps build clean
+.PHONY: demo flash-demo test test-sanitize deps build clean
 
 deps:
 	@./tools/setup-deps.sh
@@ -24,6 +26,9 @@ build: deps $(BUILD)/build.ninja
 	meson compile -C $(BUILD)
 
 demo: build
+	./$(BUILD)/tools/brownout run scenarios/mesh/demo.yaml
+
+flash-demo: build
 	./$(BUILD)/tools/brownout flash-demo
 
 test: build
