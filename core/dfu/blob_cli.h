@@ -50,7 +50,9 @@
 #include "core/port/flash.h"
 #include "core/port/mesh.h"
 
-#define BO_BLOB_CLI_TARGETS_MAX 32u
+#ifndef BO_BLOB_CLI_TARGETS_MAX
+#define BO_BLOB_CLI_TARGETS_MAX 32u /* firmware default; host builds set it (meson.build) */
+#endif
 #define BO_BLOB_CLI_CHUNKS_MAX 256u
 #define BO_BLOB_CLI_BLOCKS_MAX 512u
 #define BO_BLOB_CLI_CHUNK_INTERVAL_US 50000u /* default pacing: one chunk message per 50 ms */

@@ -30,9 +30,11 @@
 
 /* Largest payload of one record, and largest slot (header + payload + CRC, rounded up to the
  * write unit). The slot is assembled on the stack: keep this small. */
-#define BO_DFU_PERSIST_PAYLOAD_MAX 160u
+#ifndef BO_DFU_PERSIST_PAYLOAD_MAX
+#define BO_DFU_PERSIST_PAYLOAD_MAX 160u /* firmware default; host builds raise it (meson.build) */
+#endif
 #define BO_DFU_PERSIST_HDR_LEN 12u
-#define BO_DFU_PERSIST_SLOT_MAX 224u
+#define BO_DFU_PERSIST_SLOT_MAX (BO_DFU_PERSIST_PAYLOAD_MAX + 64u)
 #define BO_DFU_PERSIST_MAGIC 0x52504f42u /* "BOPR" */
 
 enum bo_dfu_persist_err {

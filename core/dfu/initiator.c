@@ -17,6 +17,14 @@ static void arm(struct bo_initiator *in, uint64_t delay)
 	m->timer_arm(m->ctx, step_timer(in), delay);
 }
 
+/* The longest request: Upload Start (label UUID and metadata) or Receivers Add (3 bytes a
+ * target), which must fit one access message. */
+#define TX_BUF_LEN (BO_DFD_LABEL_UUID_LEN + 64u > 3u * BO_INITIATOR_TARGETS_MAX + 8u \
+			    ? BO_DFD_LABEL_UUID_LEN + 64u                           \
+			    : 3u * BO_INITIATOR_TARGETS_MAX + 8u)
+_Static_assert(3u * BO_INITIATOR_TARGETS_MAX + 2u <= 380u,
+	       "a Receivers Add of every target must fit one access message");
+
 static void tx(struct bo_initiator *in, uint32_t opcode, const uint8_t *buf, int len)
 {
 	const struct bo_mesh_port *m = in->cfg.mesh;
@@ -104,7 +112,7 @@ static void finish(struct bo_initiator *in, enum bo_initiator_result pending_as)
 /* Send the request of the current state (again). */
 static void request(struct bo_initiator *in)
 {
-	uint8_t buf[BO_DFD_LABEL_UUID_LEN + 64];
+	uint8_t buf[TX_BUF_LEN];
 
 	switch (in->state) {
 	case BO_INITIATOR_UPLOAD_START: {
