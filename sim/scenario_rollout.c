@@ -188,16 +188,18 @@ static void delete_timeout(struct sim_loop *loop, void *ctx, void *payload)
 	send_delete_all(w);
 }
 
-/* The Distributor holds a different image in its one slot: delete it first (the operator's
- * gateway does this before uploading another build). */
+/* The Distributor holds a different image in its one slot: end the finished distribution
+ * and delete the image first (the operator's gateway does this before uploading another
+ * build). The link keeps order: Cancel arrives before Delete All. */
 static void send_delete_all(struct world *w)
 {
+	struct bo_mesh_tx tx = {.dst = mesh_node_addr(w->s->initiator.distributor), .app_idx = 0,
+				.ttl = BO_MESH_TTL_DEFAULT};
+
 	w->deleting = true;
 	w->delete_tries++;
-	(void)w->gw.port.send(w->gw.port.ctx,
-			      &(struct bo_mesh_tx){.dst = mesh_node_addr(w->s->initiator.distributor),
-						   .app_idx = 0, .ttl = BO_MESH_TTL_DEFAULT},
-			      BO_OP_DFD_FW_DELETE_ALL, NULL, 0);
+	(void)w->gw.port.send(w->gw.port.ctx, &tx, BO_OP_DFD_CANCEL, NULL, 0);
+	(void)w->gw.port.send(w->gw.port.ctx, &tx, BO_OP_DFD_FW_DELETE_ALL, NULL, 0);
 	w->delete_timer = sim_schedule_in(&w->loop, DELETE_RETRY_US, delete_timeout, w, NULL, 0);
 }
 
@@ -248,7 +250,10 @@ void rollout_gateway_rx(struct world *w, uint16_t src, uint16_t dst, const uint8
 	if (sim_mesh_split(pdu, len, &op, &p, &plen))
 		return;
 	if (w->deleting) {
-		if (op == BO_OP_DFD_FW_STATUS) {
+		struct bo_dfd_fw_status st;
+
+		if (op == BO_OP_DFD_FW_STATUS && bo_dfd_fw_status_decode(p, plen, &st) == BO_DFU_OK &&
+		    st.status == BO_DFD_SUCCESS) {
 			w->deleting = false;
 			sim_cancel(&w->loop, w->delete_timer);
 			w->delete_timer = SIM_HANDLE_NONE;
