@@ -56,7 +56,7 @@ static void usage(FILE *out)
 		"  --seeds A..B   run seeds A to B (B - A + 1 runs)\n"
 		"  --jobs N       seeds run in parallel (default: online CPUs, at most the seeds);\n"
 		"                 every run is deterministic whatever N\n"
-		"  --shard K/N    run only every N-th seed of the list, from the K-th (1 <= K <= N)\n"
+		"  --shard K/N    run only every N-th seed of the list, from the K-th (0 <= K < N, as sweep)\n"
 		"  --events L     events recorded: 0 none, 1 outcomes (default: power cuts, boots,\n"
 		"                 reverts, bricks, convergence), 2 + progress, 3 + messages\n"
 		"  -h, --help     this help\n\n"
@@ -414,9 +414,8 @@ static void run_seed(struct worker *w, sqlite3 *db, struct job *j)
 	if (rc) {
 		j->state = JOB_BAD;
 		snprintf(j->err, sizeof j->err, "%s", err);
-	} else if (g_stop) {
-		/* Stopped at a progress point, or finished just as Ctrl-C came: either way not
-		 * a complete run the database may present as one. */
+	} else if (r.stopped) {
+		/* stopped at a progress point by Ctrl-C: a partial run, never written complete */
 		j->state = JOB_STOPPED;
 	} else {
 		j->state = JOB_DONE;
@@ -633,9 +632,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 				return EXIT_USAGE;
 			}
 		} else if (!strcmp(o, "--shard") && has_value) {
-			if (cli_parse_shard(argv[++i], &a->shard_k, &a->shard_n) || a->shard_k == 0 ||
-			    a->shard_k > a->shard_n) {
-				fprintf(stderr, "brownout run: --shard takes K/N with 1 <= K <= N\n");
+			if (cli_parse_shard(argv[++i], &a->shard_k, &a->shard_n) ||
+			    a->shard_k >= a->shard_n) {
+				fprintf(stderr, "brownout run: --shard takes K/N with 0 <= K < N\n");
 				return EXIT_USAGE;
 			}
 		} else if (!strcmp(o, "--events") && has_value) {
@@ -686,7 +685,7 @@ int cmd_run(int argc, char **argv)
 	/* The seeds: the scenario's, --seed's or --seeds', then this shard's slice. */
 	uint64_t first = a.have_seeds ? a.seed_a : a.have_seed ? a.seed : s->seed;
 	size_t listed = a.have_seeds ? (size_t)(a.seed_b - a.seed_a) + 1 : 1;
-	size_t k = a.shard_n ? a.shard_k - 1 : 0, step = a.shard_n ? a.shard_n : 1;
+	size_t k = a.shard_n ? a.shard_k : 0, step = a.shard_n ? a.shard_n : 1;
 	size_t njobs = listed > k ? (listed - k + step - 1) / step : 0;
 	struct run_ctx c = {
 		.s = s,

@@ -36,7 +36,7 @@ check 2 "--seed not a number" "$bin" run "$good" --seed -1
 check 2 "--seeds backwards" "$bin" run "$good" --seeds 5..1
 check 2 "--seeds malformed" "$bin" run "$good" --seeds 1-5
 check 2 "--seed and --seeds together" "$bin" run "$good" --seed 1 --seeds 1..2
-check 2 "--shard 0/2 (K is 1-based)" "$bin" run "$good" --shard 0/2
+check 2 "--shard 2/2 (K counts from 0)" "$bin" run "$good" --shard 2/2
 check 2 "--shard 3/2" "$bin" run "$good" --shard 3/2
 check 2 "--shard malformed" "$bin" run "$good" --shard 1/2x
 check 2 "--events 4" "$bin" run "$good" --events 4
@@ -111,8 +111,8 @@ PY
 check 0 "--seeds 1..3 --jobs 2" "$bin" run "$good" --seeds 1..3 --jobs 2 --db "$tmp/b.db" &&
 	{ grep -q "^ci-line-5: 3 of 3 seeds passed" "$tmp/out" || bad "seeds: no total line: $(cat "$tmp/out")"; }
 check 0 "--seed 2 alone" "$bin" run "$good" --seed 2 --jobs 1 --db "$tmp/b.db"
-check 0 "--shard 2/2 of --seeds 1..4" "$bin" run "$good" --seeds 1..4 --shard 2/2 --db "$tmp/s.db"
-check 0 "a shard that holds no seed" "$bin" run "$good" --shard 2/2 --db "$tmp/e.db"
+check 0 "--shard 1/2 of --seeds 1..4" "$bin" run "$good" --seeds 1..4 --shard 1/2 --db "$tmp/s.db"
+check 0 "a shard that holds no seed" "$bin" run "$good" --shard 1/2 --db "$tmp/e.db"
 python3 - "$tmp/b.db" "$tmp/s.db" <<'PY' && echo "ok: seeds, shard, determinism" || bad "seeds, shard, determinism"
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])

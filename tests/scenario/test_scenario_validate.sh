@@ -51,7 +51,7 @@ sed 's/^device: .*/device: {preset: stm32l4, strategy: overwrite}/' "$valid/demo
 	bad "l4: $(cat "$tmp/err")"
 
 # Fits the slots as a payload, not once signed (TLVs): the device build's message.
-sed 's/size: 100KiB}/size: 438200}/' "$valid/demo.yaml" >"$tmp/big.yaml"
+sed "s/size: 100KiB}/size: 438200}/" "$valid/grid-100.yaml" >"$tmp/big.yaml"
 "$brownout" validate "$tmp/big.yaml" >"$tmp/out" 2>"$tmp/err"; rc=$?
 [ $rc -eq 2 ] || bad "big: exit $rc, want 2"
 grep -q "^$tmp/big.yaml: image 'v2' is [0-9]* bytes signed, more than" "$tmp/err" ||
