@@ -1,0 +1,458 @@
+/*
+ * tests/scenario/test_scenario_run.c: sim/scenario_run.h, what a user of `brownout run`
+ * relies on, on the small scenarios of tests/scenario/run/ (argv[1]):
+ *   line-5             every target converges through a power cut during the transfer;
+ *   determinism        one scenario and seed give one run, another seed another run;
+ *   bad-image-cut      a no-confirm build reverts after a reset and is never re-offered;
+ *   line-5-impossible  an expectation that cannot hold fails the run, with its texts;
+ *   no-storage         a layout the loader accepts but the runner cannot build: -1, err;
+ *   stop               opts.stop ends the run at the first progress point.
+ * Set BO_TEST_EVENTS=1 in the environment to print each run's events.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sim/scenario_file.h"
+#include "sim/scenario_run.h"
+
+static const char *fixture_dir = "tests/scenario/run";
+
+static struct bo_scenario *load(const char *name)
+{
+	char path[512], err[BO_SCN_ERRLEN] = "";
+	struct bo_scenario *s = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s", fixture_dir, name);
+	int rc = bo_scenario_load_file(path, &s, err, sizeof(err));
+	if (rc != 0)
+		print_error("%s\n", err);
+	assert_int_equal(rc, 0);
+	assert_non_null(s);
+	return s;
+}
+
+static void dump_events(const char *what, const struct bo_run_result *r)
+{
+	const char *env = getenv("BO_TEST_EVENTS");
+	if (!env || !*env || !strcmp(env, "0"))
+		return;
+	printf("# %s: seed %llu, end %llu us, %zu events\n", what, (unsigned long long)r->seed,
+	       (unsigned long long)r->sim_end_us, r->event_count);
+	for (size_t i = 0; i < r->event_count; i++) {
+		const struct bo_run_event *e = &r->events[i];
+		printf("#  %10.3f s node %3lld L%d %-16s %s\n", (double)e->t_us / 1e6,
+		       (long long)e->node, e->level, e->kind, e->detail);
+	}
+	for (size_t i = 0; i < r->node_count; i++) {
+		const struct bo_run_node *n = &r->nodes[i];
+		printf("#  node %u %s fw %d->%d slot %s confirmed %d bricked %d converged %d "
+		       "boots %llu cuts %llu reverts %llu installs %llu offers %u result %s\n",
+		       n->id, n->role, n->initial_fw, n->final_fw, n->slot, n->confirmed,
+		       n->bricked, n->converged, (unsigned long long)n->boots,
+		       (unsigned long long)n->power_cuts, (unsigned long long)n->reverts,
+		       (unsigned long long)n->installs, n->offers, n->result ? n->result : "(null)");
+	}
+	for (size_t i = 0; i < r->expect_count; i++)
+		printf("#  expect %s: %s (observed %s, expected %s)\n", r->expect[i].name,
+		       r->expect[i].pass ? "pass" : "FAIL", r->expect[i].observed,
+		       r->expect[i].expected);
+}
+
+/* Run seed (or the scenario's seed when seed == 0) with events up to level 2. */
+static int run(const struct bo_scenario *s, uint64_t seed, struct bo_run_result *r, char *err,
+	       size_t errlen)
+{
+	const char *env = getenv("BO_TEST_EVENTS");
+	struct bo_run_opts o = {
+		.seed = seed ? seed : s->seed,
+		/* BO_TEST_EVENTS=3: the Initiator's trace too */
+		.max_event_level = env && !strcmp(env, "3") ? BO_RUN_EV_TRACE : BO_RUN_EV_PROGRESS,
+	};
+	return bo_scenario_run(s, &o, r, err, errlen);
+}
+
+static const struct bo_run_metric *metric(const struct bo_run_result *r, const char *name)
+{
+	for (size_t i = 0; i < r->metric_count; i++)
+		if (!strcmp(r->metrics[i].name, name))
+			return &r->metrics[i];
+	return NULL;
+}
+
+static const struct bo_run_node *node_by_id(const struct bo_run_result *r, uint32_t id)
+{
+	for (size_t i = 0; i < r->node_count; i++)
+		if (r->nodes[i].id == id)
+			return &r->nodes[i];
+	fail_msg("node %u not in the result", id);
+	return NULL;
+}
+
+/* 1. line-5: every target converges; node 2's power cut does not stop it. */
+static void test_line5(void **state)
+{
+	(void)state;
+	struct bo_scenario *s = load("line-5.yaml");
+	struct bo_run_result r;
+	char err[BO_RUN_ERRLEN] = "";
+	int v1 = bo_scenario_find_firmware(s, "v1"), v2 = bo_scenario_find_firmware(s, "v2");
+	assert_true(v1 >= 0 && v2 >= 0 && v1 != v2);
+
+	assert_int_equal(run(s, 0, &r, err, sizeof(err)), 0);
+	dump_events("line-5", &r);
+	assert_true(r.pass);
+	assert_false(r.stopped);
+	assert_true(r.initiator_done);
+	assert_int_equal(r.seed, 3);
+	assert_int_equal(r.targets, 4);
+	assert_int_equal(r.converged, 4);
+	assert_int_equal(r.failed, 0);
+	assert_int_equal(r.bricked, 0);
+	assert_true(r.sim_end_us > 0 && r.sim_end_us <= s->duration_us);
+	assert_int_equal(r.node_count, 5);
+
+	for (size_t i = 0; i < r.node_count; i++) {
+		const struct bo_run_node *n = &r.nodes[i];
+		assert_int_equal(n->id, i);
+		assert_false(n->bricked);
+		assert_int_equal(n->initial_fw, v1);
+		if (n->id == 0) {
+			/* The Distributor is not a target: it still runs v1. */
+			assert_string_equal(n->role, "distributor");
+			assert_false(n->target);
+			assert_int_equal(n->final_fw, v1);
+			assert_true(n->confirmed);
+			assert_false(n->converged);
+			continue;
+		}
+		assert_string_equal(n->role, "target");
+		assert_true(n->target);
+		assert_int_equal(n->final_fw, v2);
+		assert_string_equal(n->slot, "primary");
+		assert_true(n->confirmed);
+		assert_true(n->converged);
+		assert_true(n->converged_us != UINT64_MAX);
+		assert_true(n->converged_us > 0 && n->converged_us <= r.sim_end_us);
+		assert_true(n->installs >= 1);
+		assert_true(n->offers >= 1);
+		assert_non_null(n->result);
+		assert_string_equal(n->result, "updated");
+	}
+	const struct bo_run_node *n2 = node_by_id(&r, 2);
+	assert_int_equal(n2->power_cuts, 1);
+	assert_true(n2->boots >= 3); /* the initial boot, after the cut, after the apply */
+
+	assert_int_equal(r.expect_count, 2);
+	for (size_t i = 0; i < r.expect_count; i++)
+		assert_true(r.expect[i].pass);
+	assert_string_equal(r.expect[0].name, "converged");
+	assert_string_equal(r.expect[1].name, "no_bricked");
+
+	assert_true(r.metric_count > 0);
+	for (size_t i = 1; i < r.metric_count; i++)
+		assert_true(strcmp(r.metrics[i - 1].name, r.metrics[i].name) < 0);
+	const struct bo_run_metric *m = metric(&r, "converged");
+	assert_non_null(m);
+	assert_true(m->value == 4.0);
+	m = metric(&r, "targets");
+	assert_non_null(m);
+	assert_true(m->value == 4.0);
+
+	double p50 = bo_run_percentile_s(&r, 50), p100 = bo_run_percentile_s(&r, 100);
+	assert_true(p50 > 0 && p50 <= p100);
+	assert_true(p100 <= (double)r.sim_end_us / 1e6);
+
+	bo_run_result_free(&r);
+	bo_scenario_free(s);
+}
+
+/* 2. One scenario and seed give one run; another seed another. */
+static void assert_same_run(const struct bo_run_result *a, const struct bo_run_result *b)
+{
+	assert_int_equal(a->seed, b->seed);
+	assert_int_equal(a->sim_end_us, b->sim_end_us);
+	assert_int_equal(a->pass, b->pass);
+	assert_int_equal(a->initiator_done, b->initiator_done);
+	assert_int_equal(a->stopped, b->stopped);
+	assert_int_equal(a->targets, b->targets);
+	assert_int_equal(a->converged, b->converged);
+	assert_int_equal(a->failed, b->failed);
+	assert_int_equal(a->bricked, b->bricked);
+	assert_int_equal(a->sim_events, b->sim_events);
+
+	assert_int_equal(a->node_count, b->node_count);
+	for (size_t i = 0; i < a->node_count; i++) {
+		const struct bo_run_node *x = &a->nodes[i], *y = &b->nodes[i];
+		assert_int_equal(x->id, y->id);
+		assert_string_equal(x->role, y->role);
+		assert_true(x->x == y->x && x->y == y->y);
+		assert_int_equal(x->initial_fw, y->initial_fw);
+		assert_int_equal(x->final_fw, y->final_fw);
+		assert_string_equal(x->slot, y->slot);
+		assert_int_equal(x->target, y->target);
+		assert_int_equal(x->confirmed, y->confirmed);
+		assert_int_equal(x->bricked, y->bricked);
+		assert_int_equal(x->converged, y->converged);
+		assert_int_equal(x->converged_us, y->converged_us);
+		assert_int_equal(x->boots, y->boots);
+		assert_int_equal(x->power_cuts, y->power_cuts);
+		assert_int_equal(x->flash_cuts, y->flash_cuts);
+		assert_int_equal(x->reverts, y->reverts);
+		assert_int_equal(x->recovery_boots, y->recovery_boots);
+		assert_int_equal(x->installs, y->installs);
+		assert_int_equal(x->flash_erases, y->flash_erases);
+		assert_int_equal(x->flash_programs, y->flash_programs);
+		assert_int_equal(x->max_sector_erases, y->max_sector_erases);
+		assert_int_equal(x->offers, y->offers);
+		assert_true((x->result == NULL) == (y->result == NULL));
+		if (x->result)
+			assert_string_equal(x->result, y->result);
+	}
+
+	assert_int_equal(a->expect_count, b->expect_count);
+	for (size_t i = 0; i < a->expect_count; i++) {
+		assert_string_equal(a->expect[i].name, b->expect[i].name);
+		assert_int_equal(a->expect[i].pass, b->expect[i].pass);
+		assert_string_equal(a->expect[i].observed, b->expect[i].observed);
+		assert_string_equal(a->expect[i].expected, b->expect[i].expected);
+		assert_int_equal(a->expect[i].line, b->expect[i].line);
+	}
+
+	assert_int_equal(a->metric_count, b->metric_count);
+	for (size_t i = 0; i < a->metric_count; i++) {
+		assert_string_equal(a->metrics[i].name, b->metrics[i].name);
+		/* bit for bit, except a metric derived from wall time (none is expected) */
+		if (memcmp(&a->metrics[i].value, &b->metrics[i].value, sizeof(double)))
+			fail_msg("metric %s: %.17g then %.17g", a->metrics[i].name,
+				 a->metrics[i].value, b->metrics[i].value);
+	}
+
+	assert_int_equal(a->event_count, b->event_count);
+	for (size_t i = 0; i < a->event_count; i++) {
+		const struct bo_run_event *x = &a->events[i], *y = &b->events[i];
+		assert_int_equal(x->t_us, y->t_us);
+		assert_int_equal(x->node, y->node);
+		assert_int_equal(x->level, y->level);
+		assert_string_equal(x->kind, y->kind);
+		assert_string_equal(x->detail, y->detail);
+	}
+}
+
+static bool events_differ(const struct bo_run_result *a, const struct bo_run_result *b)
+{
+	if (a->event_count != b->event_count)
+		return true;
+	for (size_t i = 0; i < a->event_count; i++) {
+		const struct bo_run_event *x = &a->events[i], *y = &b->events[i];
+		if (x->t_us != y->t_us || x->node != y->node || x->level != y->level ||
+		    strcmp(x->kind, y->kind) || strcmp(x->detail, y->detail))
+			return true;
+	}
+	return false;
+}
+
+static void test_determinism(void **state)
+{
+	(void)state;
+	struct bo_scenario *s = load("line-5.yaml");
+	struct bo_run_result a, b, c;
+	char err[BO_RUN_ERRLEN] = "";
+
+	assert_int_equal(run(s, 3, &a, err, sizeof(err)), 0);
+	assert_int_equal(run(s, 3, &b, err, sizeof(err)), 0);
+	assert_true(a.event_count > 0);
+	assert_same_run(&a, &b);
+
+	assert_int_equal(run(s, 4, &c, err, sizeof(err)), 0);
+	dump_events("line-5 seed 4", &c);
+	assert_int_equal(c.seed, 4);
+	assert_true(c.sim_end_us != a.sim_end_us || events_differ(&a, &c));
+	/* this pair of seeds differs in both */
+	assert_true(c.sim_end_us != a.sim_end_us);
+	assert_true(events_differ(&a, &c));
+
+	bo_run_result_free(&a);
+	bo_run_result_free(&b);
+	bo_run_result_free(&c);
+	bo_scenario_free(s);
+}
+
+/* 3. A no-confirm build reverts after a reset, bricks nothing, is never offered again. */
+static void test_bad_image_revert(void **state)
+{
+	(void)state;
+	struct bo_scenario *s = load("bad-image-cut.yaml");
+	struct bo_run_result r;
+	char err[BO_RUN_ERRLEN] = "";
+	int v1 = bo_scenario_find_firmware(s, "v1"), v2 = bo_scenario_find_firmware(s, "v2");
+	assert_true(v1 >= 0 && v2 >= 0);
+
+	assert_int_equal(run(s, 0, &r, err, sizeof(err)), 0);
+	dump_events("bad-image-cut", &r);
+	assert_int_equal(r.targets, 4);
+	assert_int_equal(r.bricked, 0);
+
+	const struct bo_run_node *n3 = node_by_id(&r, 3);
+	assert_true(n3->target);
+	assert_true(n3->power_cuts >= 1);  /* the `at` cut rebooted it */
+	assert_true(n3->installs >= 1);    /* the bad build was installed (in test) ... */
+	assert_true(n3->reverts >= 1);     /* ... and reverted at the reset */
+	assert_int_equal(n3->final_fw, v1);
+	assert_string_equal(n3->slot, "primary");
+	assert_true(n3->confirmed);
+	assert_false(n3->bricked);
+	assert_false(n3->converged);
+	assert_true(n3->converged_us == UINT64_MAX);
+	/* The Initiator saw the revert, counts node 3 failed and, with 2 retries left, never
+	 * offers it the bad build again. */
+	assert_true(n3->offers <= 1);
+	assert_int_equal(n3->offers, 1);
+	assert_non_null(n3->result);
+	assert_string_equal(n3->result, "reverted");
+	assert_int_equal(s->initiator.retries, 2);
+	assert_int_equal(r.failed, 1);
+
+	for (uint32_t id = 1; id <= 4; id++) {
+		if (id == 3)
+			continue;
+		const struct bo_run_node *n = node_by_id(&r, id);
+		assert_int_equal(n->final_fw, v2);
+		assert_true(n->confirmed);
+		assert_true(n->converged);
+		assert_false(n->bricked);
+	}
+	assert_int_equal(r.converged, 3);
+	assert_true(r.pass);
+	for (size_t i = 0; i < r.expect_count; i++)
+		assert_true(r.expect[i].pass);
+
+	bo_run_result_free(&r);
+	bo_scenario_free(s);
+}
+
+/* 4. An expectation that cannot hold fails the run, and says what it saw. */
+static void test_impossible_expectation(void **state)
+{
+	(void)state;
+	struct bo_scenario *s = load("line-5-impossible.yaml");
+	struct bo_run_result r;
+	char err[BO_RUN_ERRLEN] = "";
+
+	assert_int_equal(run(s, 0, &r, err, sizeof(err)), 0);
+	assert_false(r.pass);
+	assert_int_equal(r.expect_count, 2);
+	assert_string_equal(r.expect[0].name, "converged");
+	assert_false(r.expect[0].pass);
+	assert_true(strlen(r.expect[0].observed) > 0);
+	assert_true(strlen(r.expect[0].expected) > 0);
+	assert_true(r.expect[0].line > 0);
+	/* the other expectation is judged on its own */
+	assert_string_equal(r.expect[1].name, "no_bricked");
+	assert_true(r.expect[1].pass);
+	/* the targets still converged, only not within 1 s */
+	assert_int_equal(r.converged, 4);
+
+	bo_run_result_free(&r);
+	bo_scenario_free(s);
+}
+
+/* 5. Bad input: an image larger than its slot is refused by the loader already; a layout
+ * without a storage partition loads but cannot be built: -1, err names the file. */
+static void test_bad_input(void **state)
+{
+	(void)state;
+	static const char big[] =
+		"scenario: too-big\n"
+		"duration: 1h\n"
+		"device: {preset: nrf52840, strategy: swap-scratch}\n"
+		"topology: {kind: line, count: 2, spacing: 10}\n"
+		"firmware:\n"
+		"  v1: {version: 1.0.0, size: 8KiB}\n"
+		"  v2: {version: 1.1.0, size: 500KiB}\n"
+		"nodes:\n"
+		"  default: {firmware: v1, role: target}\n"
+		"  overrides: [{id: 0, role: distributor}]\n"
+		"initiator: {distributor: 0, image: v2}\n";
+	struct bo_scenario *s = NULL;
+	char lerr[BO_SCN_ERRLEN] = "";
+	assert_true(bo_scenario_load_buffer("too-big.yaml", big, strlen(big), &s, lerr,
+					    sizeof(lerr)) < 0);
+	assert_null(s);
+	assert_non_null(strstr(lerr, "too-big.yaml"));
+	assert_non_null(strstr(lerr, "does not fit"));
+
+	s = load("no-storage.yaml");
+	struct bo_run_result r;
+	char err[BO_RUN_ERRLEN] = "";
+	assert_int_equal(run(s, 0, &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no-storage.yaml"));
+	assert_non_null(strstr(err, "storage"));
+	assert_true(strncmp(err, s->file, strlen(s->file)) == 0);
+	assert_false(r.pass);
+	assert_int_equal(r.node_count, 0);
+	bo_run_result_free(&r);
+	bo_scenario_free(s);
+}
+
+/* opts.stop, already set, ends the run at the first progress point. */
+static unsigned progress_calls;
+
+static void on_progress(void *ctx, uint64_t seed, uint64_t now_us, uint64_t end_us,
+			uint32_t converged, uint32_t targets)
+{
+	(void)ctx;
+	(void)seed;
+	(void)now_us;
+	(void)end_us;
+	(void)converged;
+	(void)targets;
+	progress_calls++;
+}
+
+static void test_stop(void **state)
+{
+	(void)state;
+	struct bo_scenario *s = load("line-5.yaml");
+	struct bo_run_result r;
+	char err[BO_RUN_ERRLEN] = "";
+	static volatile int stop;
+	stop = 1;
+	progress_calls = 0;
+	struct bo_run_opts o = {
+		.seed = s->seed,
+		.max_event_level = BO_RUN_EV_OUTCOME,
+		.progress = on_progress,
+		.progress_us = 60000000u,
+		.stop = &stop,
+	};
+	assert_int_equal(bo_scenario_run(s, &o, &r, err, sizeof(err)), 0);
+	assert_true(r.stopped);
+	assert_false(r.pass);
+	assert_false(r.initiator_done);
+	assert_true(r.sim_end_us <= 60000000u); /* line-5 needs about 10 minutes */
+	assert_true(r.converged < r.targets);
+	bo_run_result_free(&r);
+	bo_scenario_free(s);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1)
+		fixture_dir = argv[1];
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_line5),
+		cmocka_unit_test(test_determinism),
+		cmocka_unit_test(test_bad_image_revert),
+		cmocka_unit_test(test_impossible_expectation),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_stop),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
