@@ -162,7 +162,8 @@ enum bo_scn_expect_kind {
 	BO_EXPECT_CONVERGED = 0, /* at least fraction of targets run firmware, confirmed */
 	BO_EXPECT_NO_BRICKED,    /* no node ends with nothing its bootloader may boot */
 	BO_EXPECT_MAX_DURATION,  /* the Initiator has finished within */
-	BO_EXPECT_MAX_OFFERS,    /* no target is offered an image more than max_offers times */
+	BO_EXPECT_MAX_OFFERS,    /* no target is offered an image it refused more than
+				    max_offers times (scenarios/README.md) */
 };
 
 struct bo_scn_expect {

@@ -36,6 +36,9 @@ static void initiator_done(void *ctx, struct bo_initiator *in, bool success)
 
 		rn->offers += in->targets[i].tries;
 		rn->result = in->targets[i].result;
+		if (rn->result == BO_INITIATOR_VERIFY_FAILED || rn->result == BO_INITIATOR_REVERTED ||
+		    rn->result == BO_INITIATOR_UNBOOTABLE)
+			rn->refused_offers += in->targets[i].tries;
 		world_event(w, rn->sn->id, BO_RUN_EV_PROGRESS, "verdict", "%s: %s after %u offers",
 			    world_fw_name(w, wv->fw), result_name(rn->result),
 			    in->targets[i].tries);

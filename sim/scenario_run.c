@@ -163,14 +163,19 @@ static void check_expect(struct world *w, const struct bo_scn_expect *e, struct 
 		uint32_t who = 0;
 
 		for (uint32_t i = 0; i < w->n; i++)
-			if (w->nodes[i].offers > most) {
-				most = w->nodes[i].offers;
+			if (w->nodes[i].refused_offers > most) {
+				most = w->nodes[i].refused_offers;
 				who = w->nodes[i].sn->id;
 			}
 		snprintf(x->name, sizeof x->name, "max_offers");
 		x->pass = most <= e->max_offers;
-		snprintf(x->observed, sizeof x->observed, "at most %u offers (node %u)", most, who);
-		snprintf(x->expected, sizeof x->expected, "at most %u offers", e->max_offers);
+		if (most)
+			snprintf(x->observed, sizeof x->observed,
+				 "a refused image offered %u times (node %u)", most, who);
+		else
+			snprintf(x->observed, sizeof x->observed, "no target refused an image");
+		snprintf(x->expected, sizeof x->expected, "a refused image offered at most %u times",
+			 e->max_offers);
 		break;
 	}
 	}

@@ -69,6 +69,7 @@ struct run_node {
 	const struct bo_scn_node *sn;
 	int image;                /* firmware offered (target), BO_SCN_NONE */
 	uint32_t offers;
+	uint32_t refused_offers;  /* offers of an image it then refused (max_offers) */
 	uint8_t result;           /* enum bo_initiator_result of its last wave */
 	struct run_node_faults f;
 	uint64_t first_ok[BO_SCN_MAX_FIRMWARE]; /* first ran that firmware confirmed; UINT64_MAX */
