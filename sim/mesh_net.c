@@ -297,6 +297,22 @@ static void ev_tx_start(struct sim_loop *loop, void *ctx, void *payload);
 static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload);
 static void net_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p);
 
+/* Put the node's next transmission on air at `at`. Without collisions and half-duplex
+ * nothing happens at the start of a transmission that anybody could observe, so the start
+ * is folded into the end event: one event per transmission instead of two (the flood of a
+ * large all-relay mesh is almost all transmissions). */
+static void schedule_tx(struct mesh_net *net, struct node *n, const struct ev *e, uint64_t at)
+{
+	if (!net->cfg.collisions && !net->cfg.half_duplex) {
+		n->tx_start = at;
+		n->tx_id = ++net->next_tx_id;
+		n->adv_ev = sim_schedule_at(net->loop, at + airtime(net), ev_tx_end, net, e,
+					    sizeof(*e));
+		return;
+	}
+	n->adv_ev = sim_schedule_at(net->loop, at, ev_tx_start, net, e, sizeof(*e));
+}
+
 static void adv_kick(struct mesh_net *net, uint32_t ni)
 {
 	struct node *n = node_at(net, ni);
@@ -306,7 +322,7 @@ static void adv_kick(struct mesh_net *net, uint32_t ni)
 	n->tx_k = 0;
 	struct ev e = node_ev(n, ni);
 	uint64_t d = sim_rng_range(&n->rng_adv, 0, net->cfg.adv_delay_max_us);
-	n->adv_ev = sim_schedule_in(net->loop, d, ev_tx_start, net, &e, sizeof(e));
+	schedule_tx(net, n, &e, now(net) + d);
 }
 
 static void adv_push(struct mesh_net *net, uint32_t ni, const struct pdu *p, bool relay)
@@ -434,6 +450,7 @@ static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload)
 {
 	struct mesh_net *net = ctx;
 	struct ev *e = payload;
+	(void)loop;
 	uint32_t ni = e->node;
 	struct node *n = node_at(net, ni);
 	if (n->epoch != e->epoch)
@@ -459,7 +476,7 @@ static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload)
 					  : net->cfg.net_transmit_interval_us;
 		uint64_t at = n->tx_start + interval +
 			      sim_rng_range(&n->rng_adv, 0, net->cfg.adv_delay_max_us);
-		n->adv_ev = sim_schedule_at(loop, at, ev_tx_start, net, e, sizeof(*e));
+		schedule_tx(net, n, e, at);
 		return;
 	}
 	n->q_head = (n->q_head + 1) % n->q_cap;
