@@ -57,6 +57,7 @@ struct cut_ev {
 
 static void cut_now(struct world *w, struct run_node *rn, uint64_t off_us, const char *why)
 {
+	rn->f.boot_cut_armed = false;
 	world_event(w, rn->sn->id, BO_RUN_EV_PROGRESS, "fault", "power cut (%s)", why);
 	sim_vnode_power_cut(&rn->v, off_us);
 }
@@ -267,7 +268,7 @@ void faults_after_rx(struct world *w, struct run_node *rn)
 static uint64_t boot_ops(const struct run_node *rn)
 {
 	uint64_t len = rn->image >= 0 ? rn->w->fw[rn->image].len : 0;
-	uint64_t sectors = (len + rn->v.sector - 1u) / rn->v.sector;
+	uint64_t sectors = len / rn->v.sector; /* whole sectors: the cut lands inside the copy */
 	bool overwrite = rn->sn->strategy == BO_SWEEP_OVERWRITE ||
 			 rn->sn->strategy == BO_SWEEP_RECOVERY;
 
@@ -279,17 +280,29 @@ void faults_after_boot(struct world *w, struct run_node *rn)
 {
 	uint64_t now = sim_now(&w->loop);
 
+	if (rn->f.boot_cut_armed) {
+		/* the install took fewer operations than the point drawn: no cut this time
+		 * (a cut left armed would fire in some later, unrelated write) */
+		rn->f.boot_cut_armed = false;
+		fsim_disarm_cut(rn->v.dev);
+		world_event(w, rn->sn->id, BO_RUN_EV_PROGRESS, "fault",
+			    "boot cut not reached: the install was shorter");
+	}
+
 	if (sim_vnode_running(&rn->v) && now >= rn->f.offline_from && now < rn->f.offline_until)
 		mesh_node_set_online(w->net, rn->idx, false);
 }
 
 void faults_on_node_event(struct world *w, struct run_node *rn, enum sim_vnode_event ev)
 {
+	if (ev == SIM_VNODE_EV_POWER_CUT)
+		rn->f.boot_cut_armed = false; /* it fired (or another cut came first) */
 	/* the apply's reboot (not a crash-on-boot reset): the next operations are the
 	 * bootloader's install */
 	if (ev == SIM_VNODE_EV_REBOOT && rn->f.cut_boot && rn->v.dfu && rn->v.srv &&
 	    bo_dfu_srv_phase(rn->v.srv) == BO_DFU_PHASE_APPLYING) {
 		rn->f.cut_boot = false;
+		rn->f.boot_cut_armed = true;
 		cut_in_flash(w, rn, boot_ops(rn), rn->f.during_off_us, "during boot");
 	}
 }

@@ -56,6 +56,7 @@ struct run_node_faults {
 	double rate_per_hour;     /* sum of the node's rate faults */
 	uint64_t rate_off_us;
 	bool cut_transfer, cut_verify, cut_apply, cut_boot; /* `during` cuts still to make */
+	bool boot_cut_armed;      /* a boot cut waits in the flash for the install's ops */
 	double transfer_at;       /* fraction of the BLOB at which the transfer cut falls */
 	uint64_t during_off_us;
 	uint64_t offline_until;   /* radio off until (an offline window) */
