@@ -34,6 +34,13 @@ static void poison_ram(struct sim_vnode *n)
 
 static void power_on_event(struct sim_loop *loop, void *ctx, void *payload);
 
+static void cancel_watchdog(struct sim_vnode *n)
+{
+	if (n->wdt_ev != SIM_HANDLE_NONE)
+		sim_cancel(n->cfg.loop, n->wdt_ev);
+	n->wdt_ev = SIM_HANDLE_NONE;
+}
+
 /* Power is gone: off the network, timers forgotten, RAM poisoned; on again delay later. */
 static void go_off(struct sim_vnode *n, uint64_t delay, bool cut)
 {
@@ -52,6 +59,7 @@ static void go_off(struct sim_vnode *n, uint64_t delay, bool cut)
 	mesh_node_set_online(n->cfg.net, n->cfg.node, false);
 	sim_mesh_port_reset(&n->port);
 	poison_ram(n);
+	cancel_watchdog(n);
 	n->state = SIM_VNODE_OFF;
 	n->dfu = false;
 	if (n->power_ev != SIM_HANDLE_NONE)
@@ -125,7 +133,9 @@ static void tgt_apply(void *ctx, struct bo_dfu_srv *srv)
 	leave(n, SIM_VNODE_REBOOT_DELAY_US, false);
 }
 
-static void start_models(struct sim_vnode *n, uint32_t data_limit)
+/* The DFU models, restored from flash; `confirmed`: the application confirmed its image
+ * (or runs one confirmed already) and reports an update it rebooted into applied. */
+static void start_models(struct sim_vnode *n, uint32_t data_limit, bool confirmed)
 {
 	if (n->cfg.role == SIM_VNODE_TARGET) {
 		struct bo_dfu_srv_config c;
@@ -147,6 +157,8 @@ static void start_models(struct sim_vnode *n, uint32_t data_limit)
 		c.cb = (struct bo_dfu_srv_cb){n, NULL, NULL, tgt_apply, NULL};
 		bo_dfu_srv_init(n->srv, &c);
 		(void)bo_dfu_srv_restore(n->srv);
+		if (confirmed)
+			(void)bo_dfu_srv_applied(n->srv); /* -1: no update awaited it */
 	} else {
 		struct bo_distributor_config c;
 
@@ -169,6 +181,23 @@ static void start_models(struct sim_vnode *n, uint32_t data_limit)
 }
 
 /* ---- power-on ----------------------------------------------------------------------- */
+
+static void watchdog_entry(struct sim_vnode *n, const void *arg)
+{
+	(void)arg;
+	leave(n, SIM_VNODE_REBOOT_DELAY_US, false);
+}
+
+static void watchdog_event(struct sim_loop *loop, void *ctx, void *payload)
+{
+	struct sim_vnode *n = ctx;
+
+	(void)loop;
+	(void)payload;
+	n->wdt_ev = SIM_HANDLE_NONE;
+	if (n->state == SIM_VNODE_RUNNING)
+		enter(n, watchdog_entry, NULL);
+}
 
 static void boot_entry(struct sim_vnode *n, const void *arg)
 {
@@ -228,9 +257,14 @@ static void boot_entry(struct sim_vnode *n, const void *arg)
 		emit(n, SIM_VNODE_EV_CONVERGED);
 	}
 	n->state = SIM_VNODE_RUNNING;
+	/* a no-confirm image on trial: its watchdog resets it (and its bootloader reverts or
+	 * counts the attempt) */
+	if (n->res->slot == BO_SLOT_PRIMARY && beh == BO_APP_NO_CONFIRM && !n->c.confirmed)
+		n->wdt_ev = sim_schedule_in(n->cfg.loop, SIM_VNODE_WATCHDOG_US, watchdog_event, n,
+					    NULL, 0);
 	mesh_node_set_online(n->cfg.net, n->cfg.node, true);
 	if (beh != BO_APP_NO_DFU)
-		start_models(n, data_limit);
+		start_models(n, data_limit, n->c.confirmed);
 }
 
 static void power_on_event(struct sim_loop *loop, void *ctx, void *payload)
@@ -352,6 +386,8 @@ void sim_vnode_free(struct sim_vnode *n)
 {
 	if (n->cfg.loop && n->power_ev != SIM_HANDLE_NONE)
 		sim_cancel(n->cfg.loop, n->power_ev);
+	if (n->cfg.loop)
+		cancel_watchdog(n);
 	if (n->port.loop)
 		sim_mesh_port_reset(&n->port);
 	fsim_destroy(n->dev);

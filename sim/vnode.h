@@ -22,12 +22,23 @@
  * Life cycle. sim_vnode_power_on() schedules a power-on (delay 0). At power-on the node runs
  * bo_boot(); nothing bootable: the node is bricked (stays offline, silent). Otherwise the
  * booted image's behaviour decides:
- *   good       bo_app_confirm, then the DFU models run (restored from flash)
- *   no-confirm the DFU models run, nothing is confirmed
+ *   good       bo_app_confirm, then the DFU models run (restored from flash); after the
+ *              restore the application reports an update it rebooted into applied
+ *              (bo_dfu_srv_applied: the Target's Update phase APPLYING -> IDLE)
+ *   no-confirm the DFU models run, nothing is confirmed and applied is never reported
+ *              (the Target stays APPLYING after an update into it). Running unconfirmed
+ *              from the primary slot (a test upgrade on trial), its watchdog resets it
+ *              SIM_VNODE_WATCHDOG_US after boot: a reboot (off, then on again
+ *              SIM_VNODE_REBOOT_DELAY_US later; c.reboots, SIM_VNODE_EV_REBOOT), not a
+ *              power cut; its bootloader then reverts it (swap strategies) or counts a
+ *              trial boot (recovery strategies: the resets exhaust the attempts and the
+ *              recovery image boots). Already confirmed (an initial image, or installed
+ *              permanently by the bootloader) it runs like a good image without resets,
+ *              and reports an update applied since its image is confirmed.
  *   crash-on-boot   the node resets SIM_VNODE_CRASH_DELAY_US after boot (off, then on)
  *   no-dfu     bo_app_confirm, no DFU model: messages to the node are ignored
- * A recovery image never confirms (the primary's state is the bootloader's business) and
- * runs the DFU models. The Target's apply requests the upgrade (bo_app_request_upgrade,
+ * A recovery image never confirms (the primary's state is the bootloader's business), has
+ * no watchdog reset, runs the DFU models and never reports an update applied. The Target's apply requests the upgrade (bo_app_request_upgrade,
  * permanent unless cfg.test_upgrade) and reboots: off, then on SIM_VNODE_REBOOT_DELAY_US
  * later.
  *
@@ -58,6 +69,10 @@
 
 #define SIM_VNODE_CRASH_DELAY_US 100000u  /* crash-on-boot: reset 100 ms after boot */
 #define SIM_VNODE_REBOOT_DELAY_US 10000u  /* apply: back on 10 ms after the reboot */
+/* an unconfirmed no-confirm image is reset this long after boot: shorter than the
+ * Distributor's confirm deadline (BO_DFU_CLI_CONFIRM_TIMEOUT_US, 60 s), so it sees the
+ * revert */
+#define SIM_VNODE_WATCHDOG_US 30000000u
 #define SIM_VNODE_STORAGE_SECTORS 6u       /* "storage" sectors the records need */
 
 /* Timer ids on the node's port. */
@@ -76,7 +91,7 @@ enum sim_vnode_event {
 	SIM_VNODE_EV_BRICKED,      /* a boot found nothing bootable */
 	SIM_VNODE_EV_POWER_CUT,    /* power lost (sim_vnode_power_cut or a flash cut) */
 	SIM_VNODE_EV_FLASH_CUT,    /* ... inside a flash operation (follows EV_POWER_CUT) */
-	SIM_VNODE_EV_REBOOT,       /* the apply's reboot or a crash-on-boot reset */
+	SIM_VNODE_EV_REBOOT,       /* the apply's reboot, a crash-on-boot or watchdog reset */
 	SIM_VNODE_EV_CONVERGED,    /* first ran cfg.converge_fw confirmed */
 };
 
@@ -129,7 +144,7 @@ struct sim_vnode_counters {
 	uint64_t boots;          /* bo_boot() calls that returned */
 	uint64_t power_cuts;     /* sim_vnode_power_cut and flash cuts (reboots not counted) */
 	uint64_t flash_cuts;     /* of which inside a flash operation */
-	uint64_t reboots;        /* apply reboots and crash resets */
+	uint64_t reboots;        /* apply reboots, crash and watchdog resets */
 	uint64_t reverts;        /* boots that reverted a test image */
 	uint64_t installs;       /* boots that installed an upgrade */
 	uint64_t recovery_boots; /* boots into the recovery image */
@@ -156,6 +171,7 @@ struct sim_vnode {
 	enum sim_vnode_state state;
 	bool dfu;                 /* DFU models instantiated this boot */
 	sim_handle power_ev;      /* pending power-on, SIM_HANDLE_NONE: none */
+	sim_handle wdt_ev;        /* pending watchdog reset, SIM_HANDLE_NONE: none */
 	/* RAM of the node: poisoned on every power loss */
 	struct bo_boot *ws;
 	struct bo_boot_result *res;

@@ -540,24 +540,37 @@ enum bo_dfu_phase bo_dfu_srv_restore(struct bo_dfu_srv *srv)
 			bo_blob_srv_reset(&srv->blob);
 		break;
 	case BO_DFU_PHASE_APPLYING:
-		srv->applied = srv->u.have_version &&
-			       bo_version_cmp(&srv->cfg.running, &srv->u.version) == 0;
-		if (!srv->applied) {
+		if (!srv->u.have_version ||
+		    bo_version_cmp(&srv->cfg.running, &srv->u.version) != 0) {
 			/* the cut came before the upgrade request, or the bootloader refused or
 			 * reverted it: verify the slot again (VERIFY_OK if the image is still
 			 * there, so Apply can be repeated; VERIFY_FAIL otherwise) */
 			start_verify(srv);
 			break;
 		}
-		if (srv->u.effect == BO_DFU_EFFECT_UNPROV)
-			srv->u.unprov = 1;
-		bo_blob_srv_reset(&srv->blob);
-		set_phase(srv, BO_DFU_PHASE_IDLE);
+		/* the new image runs: APPLYING until the application reports it applied (it
+		 * confirmed the image), as Zephyr's bt_mesh_dfu_srv_applied() */
+		srv->await_applied = true;
+		if (srv->cfg.applied_at_restore)
+			(void)bo_dfu_srv_applied(srv);
 		break;
 	default:
 		break;
 	}
 	return (enum bo_dfu_phase)srv->u.phase;
+}
+
+int bo_dfu_srv_applied(struct bo_dfu_srv *srv)
+{
+	if (!srv->await_applied || srv->u.phase != BO_DFU_PHASE_APPLYING)
+		return -1;
+	srv->await_applied = false;
+	srv->applied = true;
+	if (srv->u.effect == BO_DFU_EFFECT_UNPROV)
+		srv->u.unprov = 1;
+	bo_blob_srv_reset(&srv->blob);
+	set_phase(srv, BO_DFU_PHASE_IDLE);
+	return 0;
 }
 
 void bo_dfu_srv_provisioned(struct bo_dfu_srv *srv)

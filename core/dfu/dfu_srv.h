@@ -8,6 +8,7 @@
  *   struct bo_dfu_srv_config cfg = {...};  // mesh, BLOB server config, slot, keys, cb
  *   bo_dfu_srv_init(&srv, &cfg);
  *   bo_dfu_srv_restore(&srv);              // at power-on: what flash says
+ *   bo_dfu_srv_applied(&srv);              // after the app confirmed a new image
  *   bo_dfu_srv_handle(&srv, &rx, opcode, payload, len);  // every access message
  *   bo_dfu_srv_timer(&srv, timer_id);                     // every timer expiry
  *
@@ -30,10 +31,18 @@
  *   VERIFY_OK --Update Apply--> APPLYING: the server answers, then (cfg.apply_delay_us later,
  *     timer) calls cb.apply, which requests the upgrade (bo_app_request_upgrade) and reboots.
  *   any phase but APPLYING --Update Cancel--> IDLE (the BLOB server is reset).
- *   APPLYING, at the next power-on (restore): the verified image's version runs -> IDLE
- *     (srv.applied set); otherwise (a cut before the upgrade request, or the bootloader
- *     refused or reverted it) -> VERIFY again: VERIFY_OK while the slot still holds that
- *     image (Apply may be repeated), else VERIFY_FAIL.
+ *   APPLYING, at the next power-on (restore): the verified image's version runs -> stays
+ *     APPLYING (Update Status reports it; Start, Cancel: ERR_WRONG_PHASE; Apply: SUCCESS,
+ *     nothing done) until the application calls bo_dfu_srv_applied() after it confirmed
+ *     the image to its bootloader (Zephyr's bt_mesh_dfu_srv_applied()) -> IDLE (srv.applied
+ *     set, persisted). An image that never confirms itself never calls it: the Distributor
+ *     sees it stay APPLYING and, after its bootloader reverts it at the next reset, the old
+ *     version (dfu_cli.h CONFIRM). cfg.applied_at_restore: the caller does not care, restore
+ *     calls bo_dfu_srv_applied() at once (IDLE right after restore). Otherwise (a cut
+ *     before the upgrade request, or the bootloader refused or reverted it) -> VERIFY
+ *     again: VERIFY_OK while the slot still holds that image (Apply may be repeated), else
+ *     VERIFY_FAIL. A power cut before bo_dfu_srv_applied() restores APPLYING again (with
+ *     the same rule: new version running or not).
  * Error statuses of Update Start: APPLYING -> ERR_WRONG_PHASE; image index >= count ->
  * ERR_FW_IDX; an identical Start (BLOB ID, index, TTL, timeout base) in TRANSFER_ACTIVE,
  * TRANSFER_ERR, VERIFY, VERIFY_OK or VERIFY_FAIL -> SUCCESS with the current state (a
@@ -44,8 +53,8 @@
  * Firmware Metadata Check: index >= count -> ERR_FW_IDX; otherwise cb.metadata_check's
  * verdict (ERR_METADATA or SUCCESS) with its effect.
  *
- * UNPROV effect: when an update with effect UNPROV was applied (restore from APPLYING with
- * effect UNPROV and the new version running), the node is unprovisioned: srv.unprov is set
+ * UNPROV effect: when an update with effect UNPROV was applied (bo_dfu_srv_applied() after
+ * a restore from APPLYING with effect UNPROV and the new version running), the node is unprovisioned: srv.unprov is set
  * and persisted, bo_dfu_srv_is_unprovisioned() says so, and the server answers no message at
  * all (Information Get included), so the Distributor sees silence. The application (or the
  * simulator) drops the node's keys / keeps the node off the network; after it is
@@ -125,6 +134,8 @@ struct bo_dfu_srv_config {
 	const uint8_t *uri;            /* optional update URI, NULL: none */
 	size_t uri_len;
 	uint32_t apply_delay_us;       /* 0: BO_DFU_SRV_APPLY_DELAY_US */
+	bool applied_at_restore;       /* restore calls bo_dfu_srv_applied() itself (an
+					  application that does not report it) */
 	struct bo_dfu_srv_cb cb;
 };
 
@@ -149,8 +160,10 @@ struct bo_dfu_srv {
 	struct bo_dfu_srv_update u;
 	struct bo_dfu_persist persist;
 	int persist_ok;
-	/* after restore from APPLYING: the new version runs */
+	/* bo_dfu_srv_applied() took the update (the new version runs, confirmed) */
 	bool applied;
+	/* restored APPLYING with the new version running: bo_dfu_srv_applied() expected */
+	bool await_applied;
 	enum bo_image_err verify_err; /* of the last verification */
 	uint32_t writes;              /* records written (statistics) */
 };
@@ -176,6 +189,14 @@ static inline enum bo_dfu_phase bo_dfu_srv_phase(const struct bo_dfu_srv *srv)
 static inline bool bo_dfu_srv_is_unprovisioned(const struct bo_dfu_srv *srv)
 {
 	return srv->u.unprov != 0;
+}
+/* The application confirmed the new image (after a restore into APPLYING with the new
+ * version running): -> IDLE, srv.applied set, the UNPROV effect taken, persisted. 0, or -1
+ * when no applied update is awaited (nothing changes). */
+int bo_dfu_srv_applied(struct bo_dfu_srv *srv);
+static inline bool bo_dfu_srv_awaits_applied(const struct bo_dfu_srv *srv)
+{
+	return srv->await_applied;
 }
 /* The node was provisioned again: answer messages again (persisted). */
 void bo_dfu_srv_provisioned(struct bo_dfu_srv *srv);

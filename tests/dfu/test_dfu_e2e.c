@@ -114,9 +114,15 @@ static int md_check(void *ctx, struct bo_dfu_srv *srv, uint8_t idx, const uint8_
 
 static void tgt_boot(struct tgt *t)
 {
+	struct bo_app_state st;
+
 	t->cfg.running = t->h.res.image.hdr.version;
 	bo_dfu_srv_init(&t->srv, &t->cfg);
 	(void)bo_dfu_srv_restore(&t->srv);
+	/* the application reports an update applied once its image is confirmed (by itself,
+	 * or by the bootloader for a permanent install): -1 when none is awaited */
+	if (t->h.res.slot == BO_SLOT_PRIMARY && bh_state(&t->h, &st) == 0 && st.confirmed)
+		(void)bo_dfu_srv_applied(&t->srv);
 }
 
 /* Apply: request the upgrade, reboot (RAM poisoned). A no-confirm image on trial runs

@@ -53,6 +53,7 @@ struct tgt {
 	unsigned applies, reboots, verified_calls;
 	enum bo_image_err verify_err;
 	bool cut_done;
+	bool hold_applied; /* the application never reports the update applied */
 };
 
 struct fx {
@@ -131,6 +132,10 @@ static void tgt_boot(struct tgt *t)
 	t->cfg.running = t->h.res.image.hdr.version;
 	bo_dfu_srv_init(&t->srv, &t->cfg);
 	(void)bo_dfu_srv_restore(&t->srv);
+	/* the application runs (bh_run_app confirmed a good image): it reports an update it
+	 * was restored into applied (-1 when none is awaited) */
+	if (!t->hold_applied)
+		(void)bo_dfu_srv_applied(&t->srv);
 }
 
 static void tgt_rx(void *owner, const struct bo_mesh_rx *rx, uint32_t op, const uint8_t *p,
@@ -570,6 +575,111 @@ static void test_srv_verify_wrong_version(void **state)
 	bh_img_free(&img);
 	bh_img_free(&other);
 	fx_free(f);
+}
+
+/*
+ * Zephyr's applied(): rebooted into the new image, the server stays APPLYING (Update Status
+ * says so, through power cuts) until the application calls bo_dfu_srv_applied(); then IDLE
+ * with srv.applied, persisted. cfg.applied_at_restore: IDLE at restore. The UNPROV effect
+ * is taken at applied(), not before.
+ */
+static void applying_case(bool unprov)
+{
+	struct fx *f = unit_setup();
+	struct tgt *t = &f->t[0];
+	uint8_t md[BO_DFU_METADATA_MAXLEN], buf[64], b2[64], g[2] = {0, 1};
+	size_t mdlen, n, n2;
+	struct bh_img img;
+	uint8_t eff = unprov ? BO_DFU_EFFECT_UNPROV : 0;
+	const uint8_t want[] = {1, 0, 8, 2, 1, 0, 0, 2, 0, 0, 0, 0};
+
+	t->hold_applied = true;
+	t->effect = (enum bo_dfu_effect)eff;
+	bh_image(&t->h, &img, 2, 2, 1, 4000, -1, false);
+	mdlen = make_md(md, &img);
+	n = make_start(buf, BLOB_ID, 0, md, mdlen);
+	n2 = make_start(b2, BLOB_ID + 1, 0, md, mdlen);
+	assert_true(req(f, BO_OP_DFU_UPDATE_START, buf, n));
+	put_image(f, &img);
+	blob_completes(f);
+	assert_int_equal(bo_dfu_srv_phase(&t->srv), BO_DFU_PHASE_VERIFY_OK);
+	assert_true(req(f, BO_OP_DFU_UPDATE_APPLY, NULL, 0));
+	expect_status(f, BO_DFU_SUCCESS, BO_DFU_PHASE_APPLYING, eff);
+	assert_false(bo_dfu_srv_awaits_applied(&t->srv)); /* not before the reboot */
+	assert_int_equal(bo_dfu_srv_applied(&t->srv), -1);
+	pump_run(&f->pump, f->pump.now + BO_USEC_PER_SEC, NULL, NULL);
+	assert_int_equal(t->applies, 1);
+	assert_true(bh_running(&t->h, &img));
+	/* the new image runs: still APPLYING, not applied, answering (even UNPROV) */
+	for (int cycle = 0; cycle < 2; cycle++) {
+		assert_int_equal(bo_dfu_srv_phase(&t->srv), BO_DFU_PHASE_APPLYING);
+		assert_true(bo_dfu_srv_awaits_applied(&t->srv));
+		assert_false(t->srv.applied);
+		assert_false(bo_dfu_srv_is_unprovisioned(&t->srv));
+		assert_true(req(f, BO_OP_DFU_UPDATE_GET, NULL, 0));
+		expect_status(f, BO_DFU_SUCCESS, BO_DFU_PHASE_APPLYING, eff);
+		assert_true(req(f, BO_OP_DFU_INFO_GET, g, 2));
+		expect(f, BO_OP_DFU_INFO_STATUS, want, sizeof(want));
+		assert_true(req(f, BO_OP_DFU_UPDATE_START, b2, n2));
+		expect_status(f, BO_DFU_ERR_WRONG_PHASE, BO_DFU_PHASE_APPLYING, eff);
+		assert_true(req(f, BO_OP_DFU_UPDATE_CANCEL, NULL, 0));
+		expect_status(f, BO_DFU_ERR_WRONG_PHASE, BO_DFU_PHASE_APPLYING, eff);
+		/* a repeated Apply is answered, nothing is applied again */
+		assert_true(req(f, BO_OP_DFU_UPDATE_APPLY, NULL, 0));
+		expect_status(f, BO_DFU_SUCCESS, BO_DFU_PHASE_APPLYING, eff);
+		pump_run(&f->pump, f->pump.now + 2 * BO_USEC_PER_SEC, NULL, NULL);
+		assert_int_equal(t->applies, 1);
+		power_cycle(t); /* a cut before applied(): APPLYING again */
+	}
+	/* the application confirmed: applied */
+	assert_int_equal(bo_dfu_srv_applied(&t->srv), 0);
+	assert_int_equal(bo_dfu_srv_phase(&t->srv), BO_DFU_PHASE_IDLE);
+	assert_true(t->srv.applied);
+	assert_false(bo_dfu_srv_awaits_applied(&t->srv));
+	assert_int_equal(bo_dfu_srv_applied(&t->srv), -1); /* once */
+	if (unprov) {
+		assert_true(bo_dfu_srv_is_unprovisioned(&t->srv));
+		assert_false(req(f, BO_OP_DFU_UPDATE_GET, NULL, 0));
+	} else {
+		assert_true(req(f, BO_OP_DFU_UPDATE_GET, NULL, 0));
+		expect_status(f, BO_DFU_SUCCESS, BO_DFU_PHASE_IDLE, 0);
+	}
+	/* persisted: IDLE after a power cut (and not applied again) */
+	power_cycle(t);
+	assert_int_equal(bo_dfu_srv_phase(&t->srv), BO_DFU_PHASE_IDLE);
+	assert_false(bo_dfu_srv_awaits_applied(&t->srv));
+	assert_int_equal(bo_dfu_srv_is_unprovisioned(&t->srv), unprov);
+	if (!unprov) {
+		/* a new update, applied_at_restore: IDLE right after the reboot */
+		bh_img_free(&img);
+		bh_image(&t->h, &img, 3, 3, 0, 4000, -1, false);
+		mdlen = make_md(md, &img);
+		n = make_start(buf, BLOB_ID, 0, md, mdlen);
+		assert_true(req(f, BO_OP_DFU_UPDATE_START, buf, n));
+		put_image(f, &img);
+		blob_completes(f);
+		t->cfg.applied_at_restore = true;
+		assert_true(req(f, BO_OP_DFU_UPDATE_APPLY, NULL, 0));
+		pump_run(&f->pump, f->pump.now + BO_USEC_PER_SEC, NULL, NULL);
+		assert_int_equal(t->applies, 2);
+		assert_true(bh_running(&t->h, &img));
+		assert_int_equal(bo_dfu_srv_phase(&t->srv), BO_DFU_PHASE_IDLE);
+		assert_true(t->srv.applied);
+	}
+	bh_img_free(&img);
+	fx_free(f);
+}
+
+static void test_srv_applying_until_applied(void **state)
+{
+	(void)state;
+	applying_case(false);
+}
+
+static void test_srv_applying_unprov(void **state)
+{
+	(void)state;
+	applying_case(true);
 }
 
 /* UNPROV effect: after apply and reboot the node answers nothing. */
@@ -1129,6 +1239,8 @@ int main(void)
 		cmocka_unit_test(test_srv_verify_fail),
 		cmocka_unit_test(test_srv_verify_wrong_version),
 		cmocka_unit_test(test_srv_unprov),
+		cmocka_unit_test(test_srv_applying_until_applied),
+		cmocka_unit_test(test_srv_applying_unprov),
 		cmocka_unit_test(test_srv_record_cuts),
 		cmocka_unit_test(test_e2e_good),
 		cmocka_unit_test(test_e2e_rogue),
