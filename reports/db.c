@@ -15,50 +15,94 @@ static void set_err(char *err, size_t errlen, const char *what, sqlite3 *db)
 	snprintf(err, errlen, "%s: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
 }
 
+/* The columns schema version 3 added to `node`, as reports/schema.sql defines them: a
+ * version-2 file gains them by ALTER TABLE (old rows read NULL). */
+static const char *const node_v3_columns[][2] = {
+	{"confirmed", "INTEGER"}, {"flash_cuts", "INTEGER"}, {"installs", "INTEGER"},
+	{"offers", "INTEGER"},    {"verdict", "TEXT"},       {"target", "INTEGER"},
+};
+
+static int pragma_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Inside the schema transaction, after the schema ran: add the version-3 node columns the
+ * table lacks (a version-2 file; one made by this schema has them all). 0, or -1. */
+static int add_node_v3_columns(sqlite3 *db, char **msg)
+{
+	for (size_t i = 0; i < sizeof node_v3_columns / sizeof *node_v3_columns; i++) {
+		char sql[160];
+		snprintf(sql, sizeof sql,
+			 "SELECT count(*) FROM pragma_table_info('node') WHERE name = '%s'",
+			 node_v3_columns[i][0]);
+		int have = pragma_int(db, sql);
+		if (have < 0)
+			return -1;
+		if (have)
+			continue;
+		snprintf(sql, sizeof sql, "ALTER TABLE node ADD COLUMN %s %s", node_v3_columns[i][0],
+			 node_v3_columns[i][1]);
+		if (sqlite3_exec(db, sql, NULL, NULL, msg) != SQLITE_OK)
+			return -1;
+	}
+	return 0;
+}
+
 sqlite3 *bo_db_open(const char *path, char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
+	char *msg = NULL;
 	if (sqlite3_open(path, &db) != SQLITE_OK) {
 		set_err(err, errlen, path, db);
 		sqlite3_close(db);
 		return NULL;
 	}
 	sqlite3_busy_timeout(db, 10000); /* shards may write to one file */
-	sqlite3_stmt *st;
-	int version = -1;
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	int version = pragma_int(db, "PRAGMA user_version");
 	if (version < 0) {
 		set_err(err, errlen, path, db);
 		sqlite3_close(db);
 		return NULL;
 	}
-	if (version > BO_DB_SCHEMA_VERSION) {
-		snprintf(err, errlen, "%s: schema version %d is newer than this brownout's (%d)", path,
-			 version, BO_DB_SCHEMA_VERSION);
-		sqlite3_close(db);
-		return NULL;
-	}
-	char *msg = NULL;
+	if (version > BO_DB_SCHEMA_VERSION)
+		goto newer;
 	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;", NULL, NULL, &msg) ||
-	    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) ||
-	    sqlite3_exec(db, schema_sql, NULL, NULL, &msg)) {
-		snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(db));
-		sqlite3_free(msg);
-		sqlite3_close(db);
-		return NULL;
+	    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg))
+		goto fail;
+	/* Again under the write lock: another process may have migrated the file meanwhile. */
+	version = pragma_int(db, "PRAGMA user_version");
+	if (version < 0)
+		goto fail;
+	if (version > BO_DB_SCHEMA_VERSION) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		goto newer;
 	}
+	if (sqlite3_exec(db, schema_sql, NULL, NULL, &msg) ||
+	    (version < 3 && add_node_v3_columns(db, &msg)))
+		goto fail;
 	char pragma[64];
 	snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d; COMMIT", BO_DB_SCHEMA_VERSION);
-	if (sqlite3_exec(db, pragma, NULL, NULL, &msg)) {
-		snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(db));
-		sqlite3_free(msg);
-		sqlite3_close(db);
-		return NULL;
-	}
+	if (sqlite3_exec(db, pragma, NULL, NULL, &msg))
+		goto fail;
 	return db;
+fail:
+	snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	if (sqlite3_get_autocommit(db) == 0)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	return NULL;
+newer:
+	snprintf(err, errlen, "%s: schema version %d is newer than this brownout's (%d)", path,
+		 version, BO_DB_SCHEMA_VERSION);
+	sqlite3_close(db);
+	return NULL;
 }
 
 void bo_db_close(sqlite3 *db)

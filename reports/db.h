@@ -1,7 +1,7 @@
 /*
  * reports/db.h: the outcome database (reports/schema.sql): open or create it, check its
- * schema version (migrating an older file: version 1 gains the run tables), and write one
- * sweep per transaction. Scenario runs are written by reports/db_run.h.
+ * schema version (migrating an older file: version 1 gains the run tables, version 2 the
+ * node columns of version 3), and write one sweep per transaction. Scenario runs are written by reports/db_run.h.
  */
 #ifndef REPORTS_DB_H
 #define REPORTS_DB_H
@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BO_DB_SCHEMA_VERSION 2 /* 2: scenario runs (reports/db_run.h) */
+/* 2: scenario runs (reports/db_run.h); 3: node confirmed, flash_cuts, installs, offers,
+ * verdict, target */
+#define BO_DB_SCHEMA_VERSION 3
 
 /* Open (creating it and its schema if needed) in WAL mode. NULL with err set on failure,
  * including a database written by a newer brownout. */

@@ -11,7 +11,8 @@ enum { ST_NODE, ST_EXPECTATION, ST_METRIC, ST_EVENT, ST_COUNT };
 static const char *const insert_sql[ST_COUNT] = {
 	[ST_NODE] = "INSERT INTO node (run_id, node, role, x, y, initial_fw, final_fw, running_slot,"
 		    " boots, power_cuts, reverts, recovery_boots, bricked, converged_us, flash_erases,"
-		    " flash_programs, max_sector_erases) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		    " flash_programs, max_sector_erases, confirmed, flash_cuts, installs, offers,"
+		    " verdict, target) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_EXPECTATION] = "INSERT INTO expectation (run_id, name, pass, observed, expected)"
 			   " VALUES (?,?,?,?,?)",
 	[ST_METRIC] = "INSERT INTO metric (run_id, name, value) VALUES (?,?,?)",
@@ -169,6 +170,12 @@ int bo_db_run_add_node(struct bo_db_run *r, const struct bo_db_node *n, char *er
 	sqlite3_bind_int64(st, i++, n->flash_erases);
 	sqlite3_bind_int64(st, i++, n->flash_programs);
 	sqlite3_bind_int64(st, i++, n->max_sector_erases);
+	sqlite3_bind_int(st, i++, n->confirmed != 0);
+	sqlite3_bind_int64(st, i++, n->flash_cuts);
+	sqlite3_bind_int64(st, i++, n->installs);
+	sqlite3_bind_int64(st, i++, n->offers);
+	bind_text(st, i++, n->verdict);
+	sqlite3_bind_int(st, i++, n->target != 0);
 	return step(r, st, "node", err, errlen);
 }
 
@@ -357,7 +364,8 @@ char *bo_db_run_dump(sqlite3 *db, int64_t run_id, char *err, size_t errlen)
 	static const char nodes[] =
 		"SELECT node, role, x, y, initial_fw, final_fw, running_slot, boots, power_cuts,"
 		" reverts, recovery_boots, bricked, converged_us, flash_erases, flash_programs,"
-		" max_sector_erases FROM node WHERE run_id = ? ORDER BY node";
+		" max_sector_erases, confirmed, flash_cuts, installs, offers, verdict, target"
+		" FROM node WHERE run_id = ? ORDER BY node";
 	static const char metrics[] = "SELECT name, value FROM metric WHERE run_id = ? ORDER BY name";
 	struct buf b = {0};
 	put_s(&b, "");

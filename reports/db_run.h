@@ -45,6 +45,13 @@ struct bo_db_node {
 	int bricked;
 	int64_t converged_us; /* negative: never converged (stored as NULL) */
 	int64_t flash_erases, flash_programs, max_sector_erases;
+	/* Schema version 3. */
+	int confirmed;             /* the running primary image is confirmed (stored 0/1) */
+	int64_t flash_cuts;        /* of power_cuts, those inside a flash operation */
+	int64_t installs;          /* boots that installed an upgrade */
+	int64_t offers;            /* distributions it was in */
+	const char *verdict;       /* the Initiator's last verdict; NULL for a non-target */
+	int target;                /* in the Initiator's targets (stored 0/1) */
 };
 
 struct bo_db_run; /* an open run */
@@ -72,7 +79,8 @@ int bo_db_run_finish(struct bo_db_run *r, double wall_s, uint64_t sim_end_us, in
 void bo_db_run_abort(struct bo_db_run *r);
 
 /* The run's `node` and `metric` rows in a canonical text form (ordered by node id and by
- * metric name, every column but run_id, one line per row), so two runs of the same scenario
+ * metric name, every column but run_id in table order, version 3's node columns included,
+ * one line per row), so two runs of the same scenario
  * and seed can be compared. Returns a malloc'ed string, or NULL with err set. */
 char *bo_db_run_dump(sqlite3 *db, int64_t run_id, char *err, size_t errlen);
 

@@ -58,6 +58,12 @@ CREATE INDEX IF NOT EXISTS sweep_failure_by_sweep ON sweep_failure(sweep_id);
 --      transaction that bo_db_run_finish commits.
 -- A process killed before that commit leaves exactly the 'incomplete' run row and no row
 -- in the other tables; a write error rolls the second transaction back the same way.
+--
+-- Schema version 3 adds six columns to `node` (confirmed, flash_cuts, installs, offers,
+-- verdict, target). Opening a version-2 file adds them with ALTER TABLE in the same
+-- transaction that applies this file and sets user_version; a version-1 file gets the
+-- whole `node` table below. A file of a newer version is refused.
+--
 -- Times of the simulation are integer microseconds of virtual time (deterministic);
 -- started_at and wall_s are the only wall-clock columns.
 
@@ -96,6 +102,18 @@ CREATE TABLE IF NOT EXISTS node (
     flash_erases     INTEGER NOT NULL,
     flash_programs   INTEGER NOT NULL,
     max_sector_erases INTEGER NOT NULL, -- erases of its most-erased sector
+    -- Version 3. Nullable because a version-2 file gains them by ALTER TABLE ADD COLUMN
+    -- (reports/db.c, with these same definitions): its old rows read NULL in all six.
+    -- Every row written by version 3 has all of them but verdict set.
+    confirmed        INTEGER,           -- 0 or 1: the running primary image is confirmed
+    flash_cuts       INTEGER,           -- of power_cuts, those inside a flash operation
+    installs         INTEGER,           -- boots that installed an upgrade
+    offers           INTEGER,           -- distributions it was in (all waves, all retries)
+    verdict          TEXT,              -- the Initiator's last verdict for it: pending,
+                                        -- updated, verified, verify-failed, reverted,
+                                        -- unbootable, rejected, refused-before, lost or
+                                        -- cancelled; NULL for a non-target
+    target           INTEGER,           -- 0 or 1: in the Initiator's targets
     PRIMARY KEY (run_id, node)
 ) WITHOUT ROWID;
 

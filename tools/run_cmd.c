@@ -296,6 +296,13 @@ static int record_details(struct bo_db_run *dr, const struct bo_scenario *s,
 			.flash_erases = (int64_t)n->flash_erases,
 			.flash_programs = (int64_t)n->flash_programs,
 			.max_sector_erases = n->max_sector_erases,
+			.confirmed = n->confirmed,
+			.flash_cuts = (int64_t)n->flash_cuts,
+			.installs = (int64_t)n->installs,
+			.offers = n->offers,
+			/* schema: NULL for a non-target ("-") */
+			.verdict = n->result && strcmp(n->result, "-") ? n->result : NULL,
+			.target = n->target,
 		};
 		if (bo_db_run_add_node(dr, &dn, err, errlen))
 			goto fail;

@@ -1,5 +1,5 @@
-/* Scenario runs in the outcome database: schema version 2 and the migration from 1, a large
- * run written and read back, a killed run (incomplete row, no detail rows), a failed write
+/* Scenario runs in the outcome database: schema version 3 and the migrations from 1 and 2,
+ * a large run written and read back, a killed run (incomplete row, no detail rows), a failed write
  * rolled back, and the canonical dump used for determinism checks. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -89,19 +89,57 @@ static struct bo_db_node node_row(int64_t id)
 		.flash_erases = 100 + id,
 		.flash_programs = 4000 + id,
 		.max_sector_erases = 3,
+		.confirmed = id % 7 != 0 && id % 5 != 0,
+		.flash_cuts = id % 3 == 2,
+		.installs = id % 7 ? 1 : 0,
+		.offers = id == 1 ? 0 : 1 + id % 4,
+		.verdict = id == 1 ? NULL : id % 7 == 0 ? "lost" : id % 5 == 0 ? "reverted" : "updated",
+		.target = id != 1,
 	};
 }
 
+/* The columns of a table, "name type notnull dflt pk;" each, in order. */
+static char *table_info(sqlite3 *db, const char *table)
+{
+	static char out[2048];
+	char sql[100];
+	snprintf(sql, sizeof sql, "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info('%s')",
+		 table);
+	sqlite3_stmt *st;
+	out[0] = '\0';
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		size_t len = strlen(out);
+		const char *dflt = (const char *)sqlite3_column_text(st, 3);
+		snprintf(out + len, sizeof out - len, "%s %s %d %s %d;", sqlite3_column_text(st, 0),
+			 sqlite3_column_text(st, 1), sqlite3_column_int(st, 2), dflt ? dflt : "-",
+			 sqlite3_column_int(st, 4));
+	}
+	sqlite3_finalize(st);
+	return out;
+}
+
+/* The node table as schema version 3 creates it. */
+static const char node_v3_columns[] =
+	"run_id INTEGER 1 - 1;node INTEGER 1 - 2;role TEXT 1 - 0;x REAL 1 - 0;y REAL 1 - 0;"
+	"initial_fw TEXT 0 - 0;final_fw TEXT 0 - 0;running_slot TEXT 0 - 0;boots INTEGER 1 - 0;"
+	"power_cuts INTEGER 1 - 0;reverts INTEGER 1 - 0;recovery_boots INTEGER 1 - 0;"
+	"bricked INTEGER 1 - 0;converged_us INTEGER 0 - 0;flash_erases INTEGER 1 - 0;"
+	"flash_programs INTEGER 1 - 0;max_sector_erases INTEGER 1 - 0;confirmed INTEGER 0 - 0;"
+	"flash_cuts INTEGER 0 - 0;installs INTEGER 0 - 0;offers INTEGER 0 - 0;verdict TEXT 0 - 0;"
+	"target INTEGER 0 - 0;";
+
 static const char *const table_names[] = {"run", "node", "expectation", "metric", "event"};
 
-static void creates_schema_version_2(void **state)
+static void creates_schema_version_3(void **state)
 {
 	(void)state;
 	char err[300];
 	sqlite3 *db = bo_db_open(path, err, sizeof err);
 	assert_non_null(db);
-	assert_int_equal(BO_DB_SCHEMA_VERSION, 2);
-	assert_int_equal(count(db, "PRAGMA user_version"), 2);
+	assert_int_equal(BO_DB_SCHEMA_VERSION, 3);
+	assert_int_equal(count(db, "PRAGMA user_version"), 3);
+	assert_string_equal(table_info(db, "node"), node_v3_columns);
 	for (size_t i = 0; i < sizeof table_names / sizeof *table_names; i++) {
 		char sql[200];
 		snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'",
@@ -151,7 +189,8 @@ static void migrates_a_version_1_file(void **state)
 	char err[300];
 	sqlite3 *db = bo_db_open(path, err, sizeof err);
 	assert_non_null(db);
-	assert_int_equal(count(db, "PRAGMA user_version"), 2);
+	assert_int_equal(count(db, "PRAGMA user_version"), 3);
+	assert_string_equal(table_info(db, "node"), node_v3_columns);
 	assert_int_equal(count(db, "SELECT count(*) FROM sweep WHERE id = 7 AND name = 'old' AND failures = 1"), 1);
 	assert_int_equal(count(db, "SELECT count(*) FROM sweep_failure WHERE sweep_id = 7"), 1);
 	/* The new tables are there and usable. */
@@ -162,14 +201,163 @@ static void migrates_a_version_1_file(void **state)
 	assert_int_equal(bo_db_run_finish(r, 0.5, 1000, 1, err, sizeof err), 0);
 	assert_int_equal(count(db, "SELECT count(*) FROM run WHERE status = 'complete'"), 1);
 	assert_int_equal(count(db, "SELECT count(*) FROM node"), 1);
+	assert_int_equal(count(db, "SELECT count(*) FROM node WHERE confirmed = 1 AND target = 0"
+				   " AND verdict IS NULL AND offers = 0"), 1);
 	bo_db_close(db);
 	/* Opening again changes nothing. */
 	db = bo_db_open(path, err, sizeof err);
 	assert_non_null(db);
-	assert_int_equal(count(db, "PRAGMA user_version"), 2);
+	assert_int_equal(count(db, "PRAGMA user_version"), 3);
 	assert_int_equal(count(db, "SELECT count(*) FROM sweep"), 1);
 	assert_int_equal(count(db, "SELECT count(*) FROM run"), 1);
 	bo_db_close(db);
+}
+
+/* The run tables exactly as schema version 2 created them (reports/schema.sql before the
+ * version-3 node columns). */
+static const char v2_run_tables[] =
+	"CREATE TABLE IF NOT EXISTS run ("
+	"    id               INTEGER PRIMARY KEY,"
+	"    scenario         TEXT    NOT NULL,"
+	"    scenario_file    TEXT    NOT NULL,"
+	"    scenario_hash    TEXT    NOT NULL,"
+	"    seed             INTEGER NOT NULL,"
+	"    tool_version     TEXT    NOT NULL,"
+	"    started_at       TEXT    NOT NULL,"
+	"    wall_s           REAL,"
+	"    sim_end_us       INTEGER,"
+	"    status           TEXT    NOT NULL DEFAULT 'incomplete'"
+	"                     CHECK (status IN ('complete', 'incomplete')),"
+	"    pass             INTEGER"
+	");"
+	"CREATE TABLE IF NOT EXISTS node ("
+	"    run_id           INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,"
+	"    node             INTEGER NOT NULL,"
+	"    role             TEXT    NOT NULL,"
+	"    x                REAL    NOT NULL,"
+	"    y                REAL    NOT NULL,"
+	"    initial_fw       TEXT,"
+	"    final_fw         TEXT,"
+	"    running_slot     TEXT,"
+	"    boots            INTEGER NOT NULL,"
+	"    power_cuts       INTEGER NOT NULL,"
+	"    reverts          INTEGER NOT NULL,"
+	"    recovery_boots   INTEGER NOT NULL,"
+	"    bricked          INTEGER NOT NULL,"
+	"    converged_us     INTEGER,"
+	"    flash_erases     INTEGER NOT NULL,"
+	"    flash_programs   INTEGER NOT NULL,"
+	"    max_sector_erases INTEGER NOT NULL,"
+	"    PRIMARY KEY (run_id, node)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS expectation ("
+	"    run_id           INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,"
+	"    name             TEXT    NOT NULL,"
+	"    pass             INTEGER NOT NULL,"
+	"    observed         TEXT    NOT NULL,"
+	"    expected         TEXT    NOT NULL"
+	");"
+	"CREATE INDEX IF NOT EXISTS expectation_by_run ON expectation(run_id);"
+	"CREATE TABLE IF NOT EXISTS metric ("
+	"    run_id           INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,"
+	"    name             TEXT    NOT NULL,"
+	"    value            REAL    NOT NULL,"
+	"    PRIMARY KEY (run_id, name)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS event ("
+	"    run_id           INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,"
+	"    t_us             INTEGER NOT NULL,"
+	"    node             INTEGER,"
+	"    level            INTEGER NOT NULL,"
+	"    kind             TEXT    NOT NULL,"
+	"    detail           TEXT    NOT NULL"
+	");"
+	"CREATE INDEX IF NOT EXISTS event_by_run ON event(run_id, t_us);";
+
+/* A file written by schema version 2 (here: its run tables, one complete run with one node
+ * row) gains the version-3 node columns: user_version 3, the old row reads NULL in them and
+ * keeps the rest, the table ends up as a new file's, and a new run writes every column. */
+static void migrates_a_version_2_file(void **state)
+{
+	(void)state;
+	sqlite3 *raw;
+	assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, "PRAGMA journal_mode=WAL", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, v2_run_tables, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw,
+		"INSERT INTO run VALUES (4, 'old', 'old.yaml', 'cd34', 9, 'v2', '2026-01-01T00:00:00Z',"
+		" 0.5, 5000000, 'complete', 1);"
+		"INSERT INTO node VALUES (4, 2, 'target', 1.5, 2.5, 'v1', 'v2', 'primary', 3, 1, 0, 0,"
+		" 0, 4000000, 40, 900, 5);"
+		"PRAGMA user_version=2;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+
+	char err[300];
+	sqlite3 *db = bo_db_open(path, err, sizeof err);
+	assert_non_null(db);
+	assert_int_equal(count(db, "PRAGMA user_version"), 3);
+	assert_string_equal(table_info(db, "node"), node_v3_columns);
+	/* The old row: its columns kept, the new ones NULL. */
+	assert_int_equal(count(db, "SELECT count(*) FROM node"), 1);
+	assert_int_equal(count(db, "SELECT count(*) FROM node WHERE run_id = 4 AND node = 2"
+				   " AND role = 'target' AND x = 1.5 AND final_fw = 'v2' AND boots = 3"
+				   " AND power_cuts = 1 AND converged_us = 4000000 AND max_sector_erases = 5"
+				   " AND confirmed IS NULL AND flash_cuts IS NULL AND installs IS NULL"
+				   " AND offers IS NULL AND verdict IS NULL AND target IS NULL"), 1);
+	char *old = bo_db_run_dump(db, 4, err, sizeof err);
+	assert_non_null(old);
+	assert_string_equal(old, "node\t2\t\"target\"\t1.5\t2.5\t\"v1\"\t\"v2\"\t\"primary\"\t3\t1\t0\t0"
+				 "\t0\t4000000\t40\t900\t5\tNULL\tNULL\tNULL\tNULL\tNULL\tNULL\n");
+	free(old);
+	assert_int_equal(count(db, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
+	/* A new run writes every column. */
+	struct bo_db_run *r = bo_db_run_begin(db, &info, err, sizeof err);
+	assert_non_null(r);
+	int64_t id = bo_db_run_id(r);
+	assert_int_equal(id, 5);
+	for (int64_t i = 1; i <= 10; i++) {
+		struct bo_db_node n = node_row(i);
+		assert_int_equal(bo_db_run_add_node(r, &n, err, sizeof err), 0);
+	}
+	assert_int_equal(bo_db_run_finish(r, 0.25, 2000, 1, err, sizeof err), 0);
+	assert_int_equal(count_id(db, "SELECT count(*) FROM node WHERE run_id = ? AND (confirmed IS NULL"
+				      " OR flash_cuts IS NULL OR installs IS NULL OR offers IS NULL"
+				      " OR target IS NULL)", id), 0);
+	assert_int_equal(count_id(db, "SELECT count(*) FROM node WHERE run_id = ? AND verdict IS NULL", id), 1);
+	assert_int_equal(count_id(db, "SELECT count(*) FROM node WHERE run_id = ? AND node = 5"
+				      " AND confirmed = 0 AND flash_cuts = 1 AND installs = 1 AND offers = 2"
+				      " AND verdict = 'reverted' AND target = 1", id), 1);
+	assert_int_equal(count_id(db, "SELECT count(*) FROM node WHERE run_id = ? AND node = 7"
+				      " AND confirmed = 0 AND installs = 0 AND verdict = 'lost'", id), 1);
+	bo_db_close(db);
+	/* Opening again changes nothing (the columns are not added twice). */
+	db = bo_db_open(path, err, sizeof err);
+	assert_non_null(db);
+	assert_int_equal(count(db, "PRAGMA user_version"), 3);
+	assert_string_equal(table_info(db, "node"), node_v3_columns);
+	assert_int_equal(count(db, "SELECT count(*) FROM node"), 11);
+	bo_db_close(db);
+}
+
+/* A file of the next schema version is refused and left as it was. */
+static void refuses_the_next_version(void **state)
+{
+	(void)state;
+	sqlite3 *raw;
+	assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+	char pragma[64];
+	snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", BO_DB_SCHEMA_VERSION + 1);
+	assert_int_equal(sqlite3_exec(raw, v2_run_tables, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, pragma, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	char err[300];
+	assert_null(bo_db_open(path, err, sizeof err));
+	assert_non_null(strstr(err, "newer"));
+	assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+	assert_int_equal(count(raw, "PRAGMA user_version"), BO_DB_SCHEMA_VERSION + 1);
+	assert_int_equal(count(raw, "SELECT count(*) FROM pragma_table_info('node') WHERE name = 'verdict'"), 0);
+	assert_int_equal(count(raw, "SELECT count(*) FROM sqlite_master WHERE name = 'sweep'"), 0);
+	sqlite3_close(raw);
 }
 
 enum { NODES = 1000, EVENTS = 10000 };
@@ -485,6 +673,43 @@ static void the_canonical_dump_compares_runs(void **state)
 	assert_true(strstr(da, "node\t2\t") < strstr(da, "node\t10\t"));
 	assert_true(strstr(da, "node\t50\t") < strstr(da, "metric\t"));
 	assert_non_null(strstr(da, "node\t7\t\"target\"\t87.5\t0.70000000000000007\t\"1.0\"\tNULL\tNULL\t"));
+	/* Whole lines, every column in table order: version 3's confirmed, flash_cuts,
+	 * installs, offers, verdict and target last (NULL verdict for the non-target). */
+	assert_non_null(strstr(da, "node\t1\t\"distributor\"\t12.5\t0.10000000000000001\t\"1.0\"\t\"2.0\""
+				   "\t\"primary\"\t3\t1\t0\t0\t0\t1001234\t101\t4001\t3\t1\t0\t1\t0\tNULL\t0\n"));
+	assert_non_null(strstr(da, "\nnode\t5\t\"target\"\t62.5\t0.5\t\"1.0\"\t\"2.0\"\t\"primary\"\t4\t2\t1\t0"
+				   "\t0\t1006170\t105\t4005\t3\t0\t1\t1\t2\t\"reverted\"\t1\n"));
+	assert_non_null(strstr(da, "\nnode\t7\t\"target\"\t87.5\t0.70000000000000007\t\"1.0\"\tNULL\tNULL\t3\t1"
+				   "\t0\t0\t1\tNULL\t107\t4007\t3\t0\t0\t0\t4\t\"lost\"\t1\n"));
+	/* Each new column alone changes the dump. */
+	for (int col = 0; col < 6; col++) {
+		struct bo_db_run *r = bo_db_run_begin(db, &info, err, sizeof err);
+		assert_non_null(r);
+		int64_t id = bo_db_run_id(r);
+		for (int i = 1; i <= 50; i++) {
+			struct bo_db_node n = node_row(i);
+			if (i == 9) {
+				switch (col) {
+				case 0: n.confirmed = !n.confirmed; break;
+				case 1: n.flash_cuts++; break;
+				case 2: n.installs++; break;
+				case 3: n.offers++; break;
+				case 4: n.verdict = "verify-failed"; break;
+				default: n.target = !n.target; break;
+				}
+			}
+			assert_int_equal(bo_db_run_add_node(r, &n, err, sizeof err), 0);
+		}
+		assert_int_equal(bo_db_run_add_metric(r, "convergence_p50_s", 12.25, err, sizeof err), 0);
+		assert_int_equal(bo_db_run_add_metric(r, "convergence_p95_s", 0.1 + 0.2, err, sizeof err), 0);
+		assert_int_equal(bo_db_run_add_metric(r, "messages_sent", 123456, err, sizeof err), 0);
+		assert_int_equal(bo_db_run_finish(r, 9, 987654321, 0, err, sizeof err), 0);
+		char *dx = bo_db_run_dump(db, id, err, sizeof err);
+		assert_non_null(dx);
+		assert_int_equal(strlen(dx), strlen(da) + (col == 4 ? strlen("verify-failed") - strlen("updated") : 0));
+		assert_string_not_equal(da, dx);
+		free(dx);
+	}
 	/* A run with no rows dumps as an empty string. */
 	char *empty = bo_db_run_dump(db, 999, err, sizeof err);
 	assert_non_null(empty);
@@ -499,8 +724,10 @@ static void the_canonical_dump_compares_runs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(creates_schema_version_2, setup, teardown),
+		cmocka_unit_test_setup_teardown(creates_schema_version_3, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrates_a_version_1_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrates_a_version_2_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(refuses_the_next_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(writes_a_large_run_and_reads_it_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_killed_run_is_incomplete_and_leaves_no_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_run_killed_after_a_cache_spill_leaves_no_rows, setup, teardown),
