@@ -77,6 +77,12 @@ static void send_request(struct bo_dfu_cli *cli, const struct bo_dfu_cli_target 
 {
 	uint8_t buf[16 + BO_DFU_METADATA_MAXLEN];
 
+	buf[0] = 0; /* the empty messages send none of it */
+	if (cli->state == BO_DFU_CLI_CONFIRM && t->runs_new) {
+		/* it runs the new image: has it left APPLYING (applied)? */
+		send(cli, t->addr, BO_OP_DFU_UPDATE_GET, buf, 0);
+		return;
+	}
 	switch (cli->state) {
 	case BO_DFU_CLI_INFO:
 	case BO_DFU_CLI_CONFIRM: {
@@ -343,11 +349,20 @@ static void rx_info_status(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t,
 		if (cli->upd.apply && new_fwid(cli, e.fwid, e.fwid_len))
 			conclude(cli, t, BO_DFU_CLI_APPLIED);
 	} else if (cli->state == BO_DFU_CLI_CONFIRM) {
+		t->tries = 0;
 		if (new_fwid(cli, e.fwid, e.fwid_len)) {
-			t->acked = 1;
-			conclude(cli, t, BO_DFU_CLI_APPLIED);
+			/* it runs the new image (so it took the Apply); not enough: it must also
+			 * leave APPLYING (applied: it confirmed the image). Ask at once. */
+			t->runs_new = 1;
+			t->answered = 0;
+			t->applying = 1;
+			t->tries++;
+			send_request(cli, t);
 		} else {
-			t->answered = 1; /* still the old one: keep asking until the deadline */
+			/* another FWID: not (yet, or no longer: reverted) the new one; keep asking
+			 * until the deadline */
+			t->answered = 1;
+			t->runs_new = 0;
 		}
 	}
 }
@@ -381,9 +396,31 @@ static void rx_update_status(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t
 	    m.phase != BO_DFU_PHASE_APPLYING)
 		return; /* a late answer to an Update Get: Apply answers APPLYING or an error */
 	if (cli->state == BO_DFU_CLI_CONFIRM) {
+		if (m.status != BO_DFU_SUCCESS)
+			return; /* a late answer to an Apply: no verdict */
+		if (t->runs_new) {
+			/* the answer to our Update Get, the new image running */
+			t->tries = 0;
+			if (m.phase == BO_DFU_PHASE_IDLE || m.phase == BO_DFU_PHASE_APPLY_SUCCESS) {
+				t->status = m.status;
+				t->phase = m.phase;
+				t->acked = 1;
+				conclude(cli, t, BO_DFU_CLI_APPLIED);
+			} else if (m.phase == BO_DFU_PHASE_APPLYING) {
+				/* not applied (yet): keep polling until the deadline */
+				t->status = m.status;
+				t->phase = m.phase;
+				t->stuck = 1;
+			} else {
+				/* it left APPLYING another way (rebooted, reverted, verified the
+				 * slot again): ask what it runs */
+				t->runs_new = 0;
+			}
+			return;
+		}
 		/* a late answer to an Apply (or to an Update Get): only one that the Apply was
 		 * taken counts, for the verdict on another FWID */
-		if (m.status == BO_DFU_SUCCESS && m.phase == BO_DFU_PHASE_APPLYING) {
+		if (m.phase == BO_DFU_PHASE_APPLYING) {
 			t->status = m.status;
 			t->phase = m.phase;
 			t->applying = 1;
@@ -477,7 +514,16 @@ int bo_dfu_cli_timer(struct bo_dfu_cli *cli, uint32_t timer_id)
 
 				if (!pending(t))
 					continue;
-				if (t->answered && t->applying)
+				if (t->runs_new) {
+					/* runs the new image, never seen to leave APPLYING */
+					if (t->effect == BO_DFU_EFFECT_UNPROV && t->tries > 0)
+						/* silent since: applied, unprovisioned */
+						conclude(cli, t, BO_DFU_CLI_APPLIED);
+					else if (t->stuck) /* did not confirm itself */
+						conclude(cli, t, BO_DFU_CLI_APPLY_FAILED);
+					else /* no Update Status: no verdict */
+						conclude(cli, t, BO_DFU_CLI_LOST);
+				} else if (t->answered && t->applying)
 					conclude(cli, t, BO_DFU_CLI_APPLY_FAILED);
 				else if (!t->answered && t->applying &&
 					 t->effect == BO_DFU_EFFECT_UNPROV)

@@ -35,11 +35,26 @@
  *            in another phase is a late answer to an Update Get, ignored.
  *   CONFIRM  Update Information Get, first after BO_DFU_CLI_CONFIRM_DELAY_US, then with
  *            doubling backoff (at most BO_DFU_CLI_CONFIRM_BACKOFF_MAX_US) until
- *            upd.confirm_timeout_us: the new FWID (upd.fwid) -> APPLIED; at the deadline a
- *            target that took the Apply and only answered another FWID -> APPLY_FAILED
- *            (reverted or refused); one not known to have taken it, or silent -> LOST;
- *            except an UNPROV-effect target that took the Apply: silence is APPLIED. A
- *            late SUCCESS + APPLYING answer to the Apply still counts.
+ *            upd.confirm_timeout_us. Running the new FWID (upd.fwid) is not enough (a
+ *            Target runs a test image unconfirmed in phase APPLYING until its application
+ *            reports it applied, dfu_srv.h): the client asks Update Get at once, and
+ *            then instead of Information Get each round: phase IDLE (or APPLY_SUCCESS)
+ *            -> APPLIED; APPLYING -> polled on until the deadline; any other phase (it
+ *            rebooted or reverted, and verified its slot again) -> Information Get again.
+ *            At the deadline:
+ *              the new FWID, last answered APPLYING (never applied: the image did not
+ *                confirm itself, a bad image; its bootloader reverts it at its next
+ *                reset) -> APPLY_FAILED; but an UNPROV-effect target silent since ->
+ *                APPLIED (applied and unprovisioned); the new FWID and no Update Status
+ *                -> LOST;
+ *              another FWID last, for a target that took the Apply (ran the new FWID
+ *                meanwhile, or answered the Apply APPLYING) -> APPLY_FAILED (reverted,
+ *                or refused by its bootloader);
+ *              one not known to have taken it (another FWID only, no APPLYING answer),
+ *                or silent -> LOST; except an UNPROV-effect target that took the Apply:
+ *                silence is APPLIED.
+ *            A late SUCCESS + APPLYING answer to the Apply still counts (error answers
+ *            are ignored here). An inconclusive answer never ends APPLY_FAILED.
  * Then done(success: at least one target APPLIED, or VERIFIED without apply).
  *
  * Timers: cfg.timer_base + BO_DFU_CLI_TIMER_STEP, and the BLOB client's
@@ -79,7 +94,8 @@ enum bo_dfu_cli_result {
 	BO_DFU_CLI_REJECTED,      /* refused the metadata or the Start (status) */
 	BO_DFU_CLI_LOST,          /* went silent (or no sign it applied), or the BLOB
 				     transfer lost it */
-	BO_DFU_CLI_APPLY_FAILED,  /* took the Apply, but still runs another FWID */
+	BO_DFU_CLI_APPLY_FAILED,  /* took the Apply, but runs another FWID (reverted or
+				     refused), or runs it without ever applying (a bad image) */
 	BO_DFU_CLI_CANCELLED,
 };
 
@@ -105,7 +121,9 @@ struct bo_dfu_cli_target {
 	uint8_t acked;    /* done with the current step */
 	uint8_t tries;    /* sends of the current step without an answer */
 	uint8_t verified; /* reported VERIFY_OK */
-	uint8_t answered; /* CONFIRM: answered with another FWID */
+	uint8_t answered; /* CONFIRM: last answered with another FWID */
+	uint8_t runs_new; /* CONFIRM: last answered the new FWID (then polled by Update Get) */
+	uint8_t stuck;    /* CONFIRM: running the new FWID, answered APPLYING (not applied) */
 	uint8_t applying; /* took the Apply: answered it APPLYING, or left VERIFY_OK after it
 			     (IDLE / VERIFY_FAIL) */
 	uint8_t has_blob; /* answered the Start in VERIFY / VERIFY_OK / VERIFY_FAIL: no BLOB */

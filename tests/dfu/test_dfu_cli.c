@@ -6,6 +6,9 @@
  * answer to an Update Get comes instead), the Target applies and reboots, the retried Apply
  * finds it IDLE (WRONG_PHASE): what its firmware reports decides (new FWID: APPLIED, the
  * old one: APPLY_FAILED, silence: LOST).
+ * Zephyr's applied(): a Target running the new FWID is APPLIED only once its Update phase
+ * left APPLYING (IDLE: its image confirmed itself); the new FWID stuck in APPLYING to the
+ * deadline, or the old FWID after it (reverted), is APPLY_FAILED.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -190,10 +193,8 @@ static struct fx *fx_start(const uint8_t *running)
 
 /* From INFO (old FWID) to an Apply sent: the Target holds the image verified already (its
  * Start answer VERIFY_OK: no BLOB transfer). */
-static struct fx *fx_to_apply(void)
+static struct fx *fx_to_apply_from(struct fx *f)
 {
-	struct fx *f = fx_start(fw_old);
-
 	assert_int_equal(bo_dfu_cli_state(&f->cli), BO_DFU_CLI_CHECK);
 	assert_int_equal(last_op(f), BO_OP_DFU_METADATA_CHECK);
 	rx_metadata_ok(f);
@@ -205,6 +206,11 @@ static struct fx *fx_to_apply(void)
 	assert_int_equal(bo_dfu_cli_state(&f->cli), BO_DFU_CLI_APPLY);
 	assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_APPLY);
 	return f;
+}
+
+static struct fx *fx_to_apply(void)
+{
+	return fx_to_apply_from(fx_start(fw_old));
 }
 
 static size_t count_sent(const struct fx *f, uint32_t op)
@@ -244,12 +250,23 @@ static void run_out(struct fx *f)
 	assert_int_equal(bo_dfu_cli_state(&f->cli), BO_DFU_CLI_DONE);
 }
 
+/* The Target answered the new FWID: the client asks its Update phase at once; IDLE
+ * (applied) -> APPLIED. */
+static void expect_applied_on_idle(struct fx *f)
+{
+	assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_GET);
+	assert_int_equal(f->done_calls, 0);
+	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_PENDING);
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_IDLE);
+}
+
 static void test_apply_lost_runs_new(void **state)
 {
 	struct fx *f = fx_apply_lost_then_idle();
 
 	(void)state;
 	rx_info(f, fw_new);
+	expect_applied_on_idle(f);
 	assert_int_equal(f->done_calls, 1);
 	assert_true(f->success);
 	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_APPLIED);
@@ -296,7 +313,9 @@ static void test_apply_unanswered(void **state)
 		assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_PENDING);
 		assert_true(fire(f));
 		rx_info(f, runs_new ? fw_new : fw_old);
-		if (!runs_new)
+		if (runs_new)
+			expect_applied_on_idle(f);
+		else
 			run_out(f);
 		assert_int_equal(f->done_calls, 1);
 		assert_int_equal(f->cli.targets[0].result,
@@ -318,6 +337,121 @@ static void test_apply_taken_reverted(void **state)
 	rx_info(f, fw_old);
 	run_out(f);
 	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_APPLY_FAILED);
+	test_free(f);
+}
+
+/* The Apply taken (APPLYING), the first Information Get answers the new FWID. */
+static struct fx *fx_runs_new_applying(void)
+{
+	struct fx *f = fx_to_apply();
+
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_APPLYING);
+	assert_int_equal(bo_dfu_cli_state(&f->cli), BO_DFU_CLI_CONFIRM);
+	assert_true(fire(f));
+	assert_int_equal(last_op(f), BO_OP_DFU_INFO_GET);
+	rx_info(f, fw_new);
+	assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_GET); /* at once */
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_APPLYING);
+	assert_int_equal(f->done_calls, 0);
+	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_PENDING);
+	return f;
+}
+
+/* New FWID in APPLYING, polled (Update Get) until it reports IDLE: APPLIED. */
+static void test_runs_new_applying_then_idle(void **state)
+{
+	struct fx *f = fx_runs_new_applying();
+	size_t gets;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		assert_true(fire(f));
+		assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_GET);
+		rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_APPLYING);
+		assert_int_equal(f->done_calls, 0);
+	}
+	gets = count_sent(f, BO_OP_DFU_INFO_GET);
+	assert_true(fire(f));
+	assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_GET);
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_IDLE);
+	assert_int_equal(f->done_calls, 1);
+	assert_true(f->success);
+	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_APPLIED);
+	assert_int_equal(count_sent(f, BO_OP_DFU_INFO_GET), gets);
+	assert_true(f->now < 1000 + CONFIRM_US);
+	test_free(f);
+}
+
+/* New FWID in APPLYING, then it reboots (silent), reverts and verifies its slot again: the
+ * Update Get finds VERIFY_OK, the client asks its firmware again: the old FWID. At the
+ * deadline: APPLY_FAILED (the Initiator's REVERTED). */
+static void test_runs_new_applying_then_reverted(void **state)
+{
+	struct fx *f = fx_runs_new_applying();
+
+	(void)state;
+	assert_true(fire(f)); /* rebooting: unanswered */
+	assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_GET);
+	assert_true(fire(f));
+	assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_GET);
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_VERIFY_OK);
+	assert_true(fire(f));
+	assert_int_equal(last_op(f), BO_OP_DFU_INFO_GET);
+	rx_info(f, fw_old);
+	assert_int_equal(f->done_calls, 0);
+	while (f->done_calls == 0) {
+		assert_true(fire(f));
+		if (f->done_calls == 0) {
+			assert_int_equal(last_op(f), BO_OP_DFU_INFO_GET);
+			rx_info(f, fw_old);
+		}
+	}
+	assert_false(f->success);
+	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_APPLY_FAILED);
+	assert_true(f->now >= 1000 + CONFIRM_US);
+	test_free(f);
+}
+
+/* New FWID, APPLYING at every poll to the deadline: it never confirmed itself (a bad
+ * image): APPLY_FAILED. */
+static void test_runs_new_stuck_applying(void **state)
+{
+	struct fx *f = fx_runs_new_applying();
+	size_t gets = count_sent(f, BO_OP_DFU_UPDATE_GET);
+
+	(void)state;
+	while (f->done_calls == 0) {
+		assert_true(fire(f));
+		if (f->done_calls == 0) {
+			assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_GET);
+			rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_APPLYING);
+		}
+	}
+	assert_false(f->success);
+	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_APPLY_FAILED);
+	assert_true(f->now >= 1000 + CONFIRM_US);
+	/* polled with the backoff: a few more, not one per second */
+	assert_true(count_sent(f, BO_OP_DFU_UPDATE_GET) > gets + 2);
+	assert_true(count_sent(f, BO_OP_DFU_UPDATE_GET) < gets + CONFIRM_US / 1000000u);
+	test_free(f);
+}
+
+/* New FWID, then no Update Status at all: no verdict (LOST, retried), never APPLY_FAILED;
+ * errors (late answers to an Apply) do not count either. */
+static void test_runs_new_no_update_status(void **state)
+{
+	struct fx *f = fx_to_apply();
+
+	(void)state;
+	rx_update(f, BO_DFU_ERR_WRONG_PHASE, BO_DFU_PHASE_IDLE);
+	assert_int_equal(bo_dfu_cli_state(&f->cli), BO_DFU_CLI_CONFIRM);
+	assert_true(fire(f));
+	rx_info(f, fw_new);
+	assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_GET);
+	rx_update(f, BO_DFU_ERR_WRONG_PHASE, BO_DFU_PHASE_IDLE); /* late, for an Apply */
+	assert_int_equal(f->done_calls, 0);
+	run_out(f);
+	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_LOST);
 	test_free(f);
 }
 
@@ -348,6 +482,10 @@ int main(void)
 		cmocka_unit_test(test_apply_unanswered),
 		cmocka_unit_test(test_apply_taken_reverted),
 		cmocka_unit_test(test_already_running_new),
+		cmocka_unit_test(test_runs_new_applying_then_idle),
+		cmocka_unit_test(test_runs_new_applying_then_reverted),
+		cmocka_unit_test(test_runs_new_stuck_applying),
+		cmocka_unit_test(test_runs_new_no_update_status),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
