@@ -6,7 +6,9 @@
  * to completion in virtual time: every Target runs it confirmed. Variants: a Target
  * power-cut mid-transfer, a Target losing power inside a flash operation mid-transfer
  * (also with every node relaying: a flooded network), a crash-on-boot image (reverted under
- * swap-scratch, recovery under the recovery strategy, never bricked).
+ * swap-scratch, recovery under the recovery strategy, never bricked), a no-confirm image
+ * as a test upgrade (its watchdog resets it: reverted and REVERTED, never offered again,
+ * under swap-scratch; the recovery image after the trial boots under recovery).
  *
  * Debug: VNODE_DEBUG=1 (results and counters), VNODE_TRACE=1 (messages, see rx_cb),
  * VNODE_RELAY=1 (every node relays in every test).
@@ -40,7 +42,7 @@ static const struct fsim_partition parts[] = {
 	{"recovery", 0xE8000, 0x10000, false}, {"storage", 0xF8000, 0x08000, false},
 };
 
-enum { FW_OLD = 0, FW_NEW = 1, FW_CRASH = 2, FW_NODFU = 3, FW_COUNT };
+enum { FW_OLD = 0, FW_NEW = 1, FW_CRASH = 2, FW_NODFU = 3, FW_NOCONF = 4, FW_COUNT };
 
 struct img {
 	uint8_t *bytes;
@@ -195,6 +197,7 @@ static struct world *world_new_relay(enum bo_strategy strategy, int update, bool
 	make_image(w, FW_NEW, 2, -1);
 	make_image(w, FW_CRASH, 3, BO_APP_CRASH_ON_BOOT);
 	make_image(w, FW_NODFU, 4, BO_APP_NO_DFU);
+	make_image(w, FW_NOCONF, 5, BO_APP_NO_CONFIRM);
 
 	assert_int_equal(fsim_preset("nrf52840", &g), 0);
 	w->initial = fsim_create(&g, err, sizeof err);
@@ -640,6 +643,73 @@ static void test_crash_on_boot(void **state)
 	}
 }
 
+/* A no-confirm image applied as a test upgrade: it runs the new FWID unconfirmed, its
+ * Target stays APPLYING (never applied), its watchdog resets it 30 s after boot (a reboot,
+ * not a power cut). Swap-scratch reverts it: the Distributor sees the old FWID before its
+ * confirm deadline, the Initiator's verdict is REVERTED and it never offers that image to
+ * that Target again. The recovery strategy cannot revert: the resets use up the trial boots
+ * and the recovery image boots. Never bricked. */
+static void test_no_confirm(void **state)
+{
+	static const enum bo_strategy strategies[] = {BO_STRATEGY_SWAP_SCRATCH,
+						      BO_STRATEGY_RECOVERY};
+
+	(void)state;
+	for (size_t s = 0; s < 2; s++) {
+		struct world *w = world_new(strategies[s], FW_NOCONF, true);
+
+		run(w, CUT_NONE);
+		assert_int_equal(w->done_calls, 1);
+		assert_false(w->success);
+		/* long after: nothing more happens to the reverted ones, the others are in
+		 * their recovery image */
+		sim_run_until(&w->loop, sim_now(&w->loop) + SIM_S(600));
+		assert_int_equal(w->done_calls, 1);
+		for (uint32_t i = 1; i < NVN; i++) {
+			const struct sim_vnode_counters *c = sim_vnode_counters(&w->v[i]);
+
+			if (getenv("VNODE_DEBUG"))
+				fprintf(stderr, "%s target %u: result %u tries %u fw %d slot %d "
+					"reverts %llu recovery %llu boots %llu reboots %llu cuts "
+					"%llu\n",
+					bo_strategy_name(strategies[s]), i,
+					w->in.targets[i - 1].result, w->in.targets[i - 1].tries,
+					c->running_fw, c->slot, (unsigned long long)c->reverts,
+					(unsigned long long)c->recovery_boots,
+					(unsigned long long)c->boots,
+					(unsigned long long)c->reboots,
+					(unsigned long long)c->power_cuts);
+			assert_false(c->bricked);
+			assert_int_equal(c->bricked_boots, 0);
+			assert_int_equal(c->power_cuts, 0);
+			assert_true(sim_vnode_running(&w->v[i]));
+			assert_int_equal(c->running_fw, FW_OLD);
+			assert_true(c->converged_us == UINT64_MAX);
+			assert_true(c->installs >= 1);
+			/* the apply's reboot and at least one watchdog reset */
+			assert_true(c->reboots >= 2);
+			assert_int_equal(count_events(w, i, SIM_VNODE_EV_REBOOT), c->reboots);
+			assert_int_equal(w->in.targets[i - 1].result, BO_INITIATOR_REVERTED);
+			assert_int_equal(w->in.targets[i - 1].tries, 1);
+			assert_true(bo_initiator_refused(&w->in, mesh_node_addr(i), w->fwid,
+							 sizeof w->fwid));
+			if (strategies[s] == BO_STRATEGY_SWAP_SCRATCH) {
+				assert_true(c->reverts >= 1);
+				assert_int_equal(c->reboots, 2); /* reverted at the first reset */
+				assert_int_equal(c->slot, BO_SLOT_PRIMARY);
+				assert_true(c->confirmed);
+				/* the server saw the revert: it verified its slot again */
+				assert_int_not_equal(bo_dfu_srv_phase(w->v[i].srv),
+						     BO_DFU_PHASE_APPLYING);
+			} else {
+				assert_true(c->recovery_boots >= 1);
+				assert_int_equal(c->slot, BO_SLOT_RECOVERY);
+			}
+		}
+		world_free(w);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -648,6 +718,7 @@ int main(void)
 		cmocka_unit_test(test_flash_cut_mid_transfer),
 		cmocka_unit_test(test_flash_cut_mid_transfer_relay),
 		cmocka_unit_test(test_crash_on_boot),
+		cmocka_unit_test(test_no_confirm),
 		cmocka_unit_test(test_distributor_power_cut),
 		cmocka_unit_test(test_no_dfu),
 		cmocka_unit_test(test_bricked),
