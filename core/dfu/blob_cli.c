@@ -25,14 +25,28 @@ static void timer_cancel(struct bo_blob_cli *cli, uint32_t id)
 		m->timer_cancel(m->ctx, cli->cfg.timer_base + id);
 }
 
-static void send(struct bo_blob_cli *cli, uint16_t dst, uint32_t op, const uint8_t *p,
-		 size_t len)
+/* 0: handed to the stack (it may still be lost on the way); < 0: refused now (no buffer,
+ * or a segmented send to dst in progress), try again later. */
+static int send(struct bo_blob_cli *cli, uint16_t dst, uint32_t op, const uint8_t *p, size_t len)
 {
 	const struct bo_mesh_port *m = cli->cfg.mesh;
 	struct bo_mesh_tx tx = {.dst = dst, .app_idx = cli->x.app_idx, .ttl = cli->x.ttl};
 
-	if (m && m->send)
-		(void)m->send(m->ctx, &tx, op, p, len); /* a failure is a lost message */
+	if (!m || !m->send)
+		return 0;
+	return m->send(m->ctx, &tx, op, p, len) < 0 ? -1 : 0;
+}
+
+/* A refused send (rc < 0): true to try the same message again after BO_BLOB_CLI_BUSY_US,
+ * false when it was refused too often in a row (it counts as sent and lost). Sent: false. */
+static bool refused(struct bo_blob_cli *cli, int rc)
+{
+	if (rc == 0 || cli->busy + 1u >= BO_BLOB_CLI_BUSY_TRIES) {
+		cli->busy = 0;
+		return false;
+	}
+	cli->busy++;
+	return true;
 }
 
 static struct bo_blob_cli_target *find(struct bo_blob_cli *cli, uint16_t addr)
@@ -142,7 +156,29 @@ static bool in_step(const struct bo_blob_cli_target *t, uint8_t state)
 	       (state == BO_BLOB_CLI_CANCEL && t->state == BO_BLOB_TARGET_DONE);
 }
 
+static void step_tx(struct bo_blob_cli *cli);
+
+/* Send the current step's request: to the group (group_ok and a group set), else start a
+ * paced unicast round to every target that has not answered (step_tx). */
 static void step_send(struct bo_blob_cli *cli, bool group_ok)
+{
+	timer_cancel(cli, BO_BLOB_CLI_TIMER_TX);
+	cli->busy = 0;
+	cli->grp_pending = 0;
+	if (group_ok && cli->x.group != BO_MESH_ADDR_UNASSIGNED) {
+		cli->grp_pending = 1;
+	} else {
+		for (unsigned i = 0; i < cli->ntargets; i++)
+			cli->targets[i].sent = 0;
+	}
+	cli->tx_target = 0;
+	cli->tx_running = 0;
+	step_tx(cli);
+}
+
+/* TX timer in an acknowledged step: the group request (again, if it was refused), or the
+ * next unicast request of the round, one per BO_BLOB_CLI_STEP_INTERVAL_US. */
+static void step_tx(struct bo_blob_cli *cli)
 {
 	uint8_t buf[24];
 	uint32_t op = 0;
@@ -150,15 +186,28 @@ static void step_send(struct bo_blob_cli *cli, bool group_ok)
 
 	if (n < 0)
 		return;
-	if (group_ok && cli->x.group != BO_MESH_ADDR_UNASSIGNED) {
-		send(cli, cli->x.group, op, buf, (size_t)n);
+	if (cli->grp_pending) {
+		if (refused(cli, send(cli, cli->x.group, op, buf, (size_t)n))) {
+			timer_arm(cli, BO_BLOB_CLI_TIMER_TX, BO_BLOB_CLI_BUSY_US);
+			return;
+		}
+		cli->grp_pending = 0;
 		return;
 	}
-	for (unsigned i = 0; i < cli->ntargets; i++) {
+	for (unsigned k = 0; k < cli->ntargets; k++) {
+		unsigned i = (cli->tx_target + k) % cli->ntargets;
 		struct bo_blob_cli_target *t = &cli->targets[i];
 
-		if (in_step(t, cli->state) && !t->acked)
-			send(cli, t->addr, op, buf, (size_t)n);
+		if (!in_step(t, cli->state) || t->acked || t->sent)
+			continue;
+		cli->tx_target = (uint8_t)i;
+		if (refused(cli, send(cli, t->addr, op, buf, (size_t)n))) {
+			timer_arm(cli, BO_BLOB_CLI_TIMER_TX, BO_BLOB_CLI_BUSY_US);
+			return;
+		}
+		t->sent = 1;
+		timer_arm(cli, BO_BLOB_CLI_TIMER_TX, BO_BLOB_CLI_STEP_INTERVAL_US);
+		return;
 	}
 }
 
@@ -183,12 +232,15 @@ static void check_step(struct bo_blob_cli *cli)
 			return;
 	}
 	timer_cancel(cli, BO_BLOB_CLI_TIMER_RETRY);
+	timer_cancel(cli, BO_BLOB_CLI_TIMER_TX);
 	step_done(cli);
 }
 
 static void retry(struct bo_blob_cli *cli)
 {
-	if (++cli->retries < BO_BLOB_CLI_BLOCK_RETRIES) {
+	timer_cancel(cli, BO_BLOB_CLI_TIMER_TX);
+	++cli->retries;
+	if (cli->retries < BO_BLOB_CLI_BLOCK_RETRIES) {
 		step_send(cli, false);
 		timer_arm(cli, BO_BLOB_CLI_TIMER_RETRY, retry_us(cli));
 		return;
@@ -282,18 +334,64 @@ static void pull_kick(struct bo_blob_cli *cli)
 	}
 }
 
-/* Pull: wait for requests; a silent client timeout sends Block Get. */
+/* Pull: serve the requests; every retry interval check that each target still missing
+ * chunks was heard (pull_check). */
 static void begin_pull(struct bo_blob_cli *cli)
 {
-	uint8_t ttl = cli->x.ttl == BO_MESH_TTL_DEFAULT ? 7 : cli->x.ttl;
-
 	cli->state = BO_BLOB_CLI_PULL;
+	for (unsigned i = 0; i < cli->ntargets; i++) {
+		struct bo_blob_cli_target *t = &cli->targets[i];
+
+		t->heard = 1; /* it just answered Block Start */
+		t->probes = 0;
+		t->ctl = 0;
+		t->sends = 0;
+	}
 	if (!pull_pending(cli)) {
 		block_finished(cli);
 		return;
 	}
-	timer_arm(cli, BO_BLOB_CLI_TIMER_RETRY, bo_blob_cli_timeout_us(cli->x.timeout_base, ttl));
+	timer_arm(cli, BO_BLOB_CLI_TIMER_RETRY, retry_us(cli));
 	pull_kick(cli);
+}
+
+/* Pull: after a target was lost, go on (block done, or every target lost). */
+static void pull_progress(struct bo_blob_cli *cli)
+{
+	if (!count_state(cli, BO_BLOB_TARGET_ACTIVE)) {
+		step_done(cli);
+		return;
+	}
+	if (!pull_pending(cli)) {
+		block_finished(cli);
+		return;
+	}
+	pull_kick(cli);
+}
+
+/* Pull, every retry interval: a target still missing chunks and not heard since the last
+ * check gets a Block Get; silent for BO_BLOB_CLI_BLOCK_RETRIES checks (a client timeout),
+ * it is lost. */
+static void pull_check(struct bo_blob_cli *cli)
+{
+	for (unsigned i = 0; i < cli->ntargets; i++) {
+		struct bo_blob_cli_target *t = &cli->targets[i];
+
+		if (t->state != BO_BLOB_TARGET_ACTIVE || !t->needs)
+			continue;
+		if (t->heard) {
+			t->heard = 0;
+			t->probes = 0;
+			continue;
+		}
+		if (++t->probes >= BO_BLOB_CLI_BLOCK_RETRIES) {
+			lose(cli, t, BO_BLOB_ERR_INTERNAL);
+			continue;
+		}
+		t->ctl = BO_BLOB_CLI_CTL_BLOCK_GET;
+	}
+	timer_arm(cli, BO_BLOB_CLI_TIMER_RETRY, retry_us(cli));
+	pull_progress(cli);
 }
 
 static void step_done(struct bo_blob_cli *cli)
@@ -334,19 +432,6 @@ static void step_done(struct bo_blob_cli *cli)
 			break;
 		}
 		cli->restart = 0;
-		if (cli->x.mode == BO_BLOB_MODE_PULL) {
-			if (pull_pending(cli) && ++cli->rounds >= BO_BLOB_CLI_ROUNDS_MAX) {
-				for (unsigned i = 0; i < cli->ntargets; i++)
-					if (cli->targets[i].needs)
-						lose(cli, &cli->targets[i], BO_BLOB_ERR_INTERNAL);
-				if (!count_state(cli, BO_BLOB_TARGET_ACTIVE)) {
-					step_done(cli);
-					break;
-				}
-			}
-			begin_pull(cli);
-			break;
-		}
 		if (bo_blob_bitmap_count(cli->missing, sizeof(cli->missing), cli->chunk_count)) {
 			if (++cli->rounds < BO_BLOB_CLI_ROUNDS_MAX) {
 				begin_chunks(cli, false);
@@ -399,17 +484,33 @@ static void next_block(struct bo_blob_cli *cli)
 	step_begin(cli, BO_BLOB_CLI_BLOCK_START);
 }
 
-/* Send one chunk message; false when this round has nothing left. */
-static bool tx_one(struct bo_blob_cli *cli)
+/* Read chunk c of the current block into txbuf: the message length, or -1. */
+static int chunk_msg(struct bo_blob_cli *cli, uint32_t c)
+{
+	uint32_t len = bo_blob_chunk_len(cli->block_size, cli->chunk_size, c);
+	uint32_t off = ((uint32_t)cli->block << cli->block_size_log) + c * cli->chunk_size;
+	int rc;
+
+	cli->txbuf[0] = (uint8_t)c;
+	cli->txbuf[1] = (uint8_t)(c >> 8);
+	if (cli->cfg.cb.read)
+		rc = cli->cfg.cb.read(cli->cfg.cb.ctx, off, cli->txbuf + 2, len);
+	else
+		rc = bo_area_read(&cli->cfg.source, off, cli->txbuf + 2, len);
+	return rc == 0 ? (int)(2 + len) : -1;
+}
+
+/* Push: send one chunk message. The delay to the next, or 0 when this round has nothing
+ * left. */
+static uint64_t tx_one(struct bo_blob_cli *cli)
 {
 	uint32_t n = cli->chunk_count;
-	uint32_t len, off;
 	uint16_t dst = cli->x.group;
-	int rc;
+	int len;
 
 	for (;;) {
 		if (cli->tx_chunk >= n)
-			return false;
+			return 0;
 		if (cli->x.group != BO_MESH_ADDR_UNASSIGNED)
 			break;
 		while (cli->tx_target < cli->ntargets &&
@@ -424,71 +525,142 @@ static bool tx_one(struct bo_blob_cli *cli)
 		cli->tx_chunk = (uint16_t)bo_blob_bitmap_next(cli->missing, sizeof(cli->missing), n,
 							      cli->tx_chunk + 1u);
 	}
-	len = bo_blob_chunk_len(cli->block_size, cli->chunk_size, cli->tx_chunk);
-	off = ((uint32_t)cli->block << cli->block_size_log) + (uint32_t)cli->tx_chunk * cli->chunk_size;
-	cli->txbuf[0] = (uint8_t)cli->tx_chunk;
-	cli->txbuf[1] = (uint8_t)(cli->tx_chunk >> 8);
-	if (cli->cfg.cb.read)
-		rc = cli->cfg.cb.read(cli->cfg.cb.ctx, off, cli->txbuf + 2, len);
-	else
-		rc = bo_area_read(&cli->cfg.source, off, cli->txbuf + 2, len);
-	if (rc == 0)
-		send(cli, dst, BO_OP_BLOB_CHUNK, cli->txbuf, 2 + len);
+	len = chunk_msg(cli, cli->tx_chunk);
+	/* refused: the same chunk again shortly (not lost: that would cost a Block Get round) */
+	if (len > 0 && refused(cli, send(cli, dst, BO_OP_BLOB_CHUNK, cli->txbuf, (size_t)len)))
+		return BO_BLOB_CLI_BUSY_US;
 	if (cli->x.group != BO_MESH_ADDR_UNASSIGNED)
 		cli->tx_chunk = (uint16_t)bo_blob_bitmap_next(cli->missing, sizeof(cli->missing), n,
 							      cli->tx_chunk + 1u);
 	else
 		cli->tx_target++;
-	return true;
+	return cli->x.chunk_interval_us;
 }
 
-/* Pull: send the next requested chunk (unicast); false when nothing is asked for. */
-static bool tx_pull_one(struct bo_blob_cli *cli)
+/* Pull: a Block Get or Block Start one target is owed (pull_check, a suspended target).
+ * The delay to the next message, or 0 when none is due. */
+static uint64_t tx_pull_ctl(struct bo_blob_cli *cli)
 {
-	uint32_t n = cli->chunk_count;
+	for (unsigned i = 0; i < cli->ntargets; i++) {
+		struct bo_blob_cli_target *t = &cli->targets[i];
+		uint8_t buf[4];
+		uint32_t op = BO_OP_BLOB_BLOCK_GET;
+		int n = 0;
 
-	for (unsigned k = 0; k < cli->ntargets; k++) {
-		unsigned ti = (cli->tx_target + k) % cli->ntargets;
-		struct bo_blob_cli_target *t = &cli->targets[ti];
-		uint32_t c, len, off;
-		int rc;
+		if (t->state != BO_BLOB_TARGET_ACTIVE || !t->ctl)
+			continue;
+		if (t->ctl == BO_BLOB_CLI_CTL_BLOCK_START) {
+			struct bo_blob_block_start m = {.block = cli->block,
+							.chunk_size = cli->chunk_size};
 
-		if (t->state != BO_BLOB_TARGET_ACTIVE)
-			continue;
-		c = bo_blob_bitmap_next(cli->req[ti], sizeof(cli->req[ti]), n, 0);
-		if (c >= n)
-			continue;
-		(void)bo_blob_bitmap_set(cli->req[ti], sizeof(cli->req[ti]), c, false);
-		len = bo_blob_chunk_len(cli->block_size, cli->chunk_size, c);
-		off = ((uint32_t)cli->block << cli->block_size_log) + c * cli->chunk_size;
-		cli->txbuf[0] = (uint8_t)c;
-		cli->txbuf[1] = (uint8_t)(c >> 8);
-		if (cli->cfg.cb.read)
-			rc = cli->cfg.cb.read(cli->cfg.cb.ctx, off, cli->txbuf + 2, len);
-		else
-			rc = bo_area_read(&cli->cfg.source, off, cli->txbuf + 2, len);
-		if (rc == 0)
-			send(cli, t->addr, BO_OP_BLOB_CHUNK, cli->txbuf, 2 + len);
-		cli->tx_target = (uint8_t)((ti + 1) % cli->ntargets);
-		return true;
+			op = BO_OP_BLOB_BLOCK_START;
+			n = bo_blob_block_start_encode(&m, buf, sizeof(buf));
+		}
+		if (n >= 0 && refused(cli, send(cli, t->addr, op, buf, (size_t)n)))
+			return BO_BLOB_CLI_BUSY_US;
+		t->ctl = 0;
+		return BO_BLOB_CLI_STEP_INTERVAL_US;
 	}
-	return false;
+	return 0;
+}
+
+/* Pull: send the lowest chunk some active target asked for: to the group when a group is
+ * set and two or more want it, else unicast to the one that asked (round robin over the
+ * targets without a group). The delay to the next message, or 0 when nothing is asked. */
+static uint64_t tx_pull_chunk(struct bo_blob_cli *cli)
+{
+	uint32_t n = cli->chunk_count, c = n;
+	unsigned want = 0, ti = 0;
+	uint16_t dst;
+	int len;
+
+	if (cli->x.group != BO_MESH_ADDR_UNASSIGNED) {
+		for (unsigned i = 0; i < cli->ntargets; i++) {
+			uint32_t ci;
+
+			if (cli->targets[i].state != BO_BLOB_TARGET_ACTIVE)
+				continue;
+			ci = bo_blob_bitmap_next(cli->req[i], sizeof(cli->req[i]), n, 0);
+			if (ci < c) {
+				c = ci;
+				want = 0;
+			}
+			if (ci == c && ci < n) {
+				want++;
+				ti = i;
+			}
+		}
+	} else {
+		for (unsigned k = 0; k < cli->ntargets && c >= n; k++) {
+			unsigned i = (cli->tx_target + k) % cli->ntargets;
+
+			if (cli->targets[i].state != BO_BLOB_TARGET_ACTIVE)
+				continue;
+			c = bo_blob_bitmap_next(cli->req[i], sizeof(cli->req[i]), n, 0);
+			ti = i;
+			want = 1;
+		}
+	}
+	if (c >= n)
+		return 0;
+	dst = want > 1 ? cli->x.group : cli->targets[ti].addr;
+	len = chunk_msg(cli, c);
+	if (len > 0 && refused(cli, send(cli, dst, BO_OP_BLOB_CHUNK, cli->txbuf, (size_t)len)))
+		return BO_BLOB_CLI_BUSY_US;
+	cli->tx_target = (uint8_t)((ti + 1) % cli->ntargets);
+	for (unsigned i = 0; i < cli->ntargets; i++) {
+		struct bo_blob_cli_target *t = &cli->targets[i];
+
+		if (t->state != BO_BLOB_TARGET_ACTIVE || (want <= 1 && i != ti) ||
+		    !bo_blob_bitmap_test(cli->req[i], sizeof(cli->req[i]), c))
+			continue;
+		(void)bo_blob_bitmap_set(cli->req[i], sizeof(cli->req[i]), c, false);
+		if (++t->sends > (uint32_t)BO_BLOB_CLI_ROUNDS_MAX * n)
+			lose(cli, t, BO_BLOB_ERR_INTERNAL); /* asks and asks, never completes */
+	}
+	return cli->x.chunk_interval_us;
 }
 
 static void tx_tick(struct bo_blob_cli *cli)
 {
-	if (cli->state == BO_BLOB_CLI_PULL) {
-		if (tx_pull_one(cli))
-			timer_arm(cli, BO_BLOB_CLI_TIMER_TX, cli->x.chunk_interval_us);
-		else
-			cli->tx_running = 0;
+	uint64_t next;
+
+	switch (cli->state) {
+	case BO_BLOB_CLI_CAPS:
+	case BO_BLOB_CLI_START:
+	case BO_BLOB_CLI_BLOCK_START:
+	case BO_BLOB_CLI_BLOCK_GET:
+	case BO_BLOB_CLI_CONFIRM:
+	case BO_BLOB_CLI_CANCEL:
+		step_tx(cli);
+		return;
+	case BO_BLOB_CLI_PULL:
+		next = tx_pull_ctl(cli);
+		if (!next)
+			next = tx_pull_chunk(cli);
+		if (cli->state != BO_BLOB_CLI_PULL)
+			return;
+		if (next) {
+			timer_arm(cli, BO_BLOB_CLI_TIMER_TX, next);
+			return;
+		}
+		cli->tx_running = 0;
+		/* a target lost on its send budget may have been the last */
+		if (!count_state(cli, BO_BLOB_TARGET_ACTIVE))
+			step_done(cli);
+		else if (!pull_pending(cli))
+			block_finished(cli);
+		return;
+	case BO_BLOB_CLI_CHUNKS:
+		break;
+	default:
+		cli->tx_running = 0;
 		return;
 	}
 	cli->tx_running = 0;
-	if (cli->state != BO_BLOB_CLI_CHUNKS)
-		return;
-	if (tx_one(cli)) {
-		timer_arm(cli, BO_BLOB_CLI_TIMER_TX, cli->x.chunk_interval_us);
+	next = tx_one(cli);
+	if (next) {
+		timer_arm(cli, BO_BLOB_CLI_TIMER_TX, next);
 		return;
 	}
 	/* round sent: ask what is missing */
@@ -561,58 +733,90 @@ static void on_xfer_status(struct bo_blob_cli *cli, struct bo_blob_cli_target *t
 		cli->needed[i] |= m->blocks[i];
 }
 
-/* Pull: what a target asks for (Block Status format, or a Partial Block Report as ENCODED). */
+/* Pull: what a target asks for now (Block Status format, or a Partial Block Report as
+ * ENCODED); it replaces what it asked for before. */
 static void pull_request(struct bo_blob_cli *cli, struct bo_blob_cli_target *t, uint8_t format,
 			 const uint8_t *list, size_t len)
 {
 	unsigned ti = (unsigned)(t - cli->targets);
 	uint8_t *req = cli->req[ti];
 
+	t->heard = 1;
+	t->probes = 0;
 	if (format == BO_BLOB_MISSING_NONE || (format == BO_BLOB_MISSING_ENCODED && len == 0)) {
 		t->needs = 0;
 		memset(req, 0, sizeof(cli->req[ti]));
 		return;
 	}
+	t->needs = 1;
 	if (format == BO_BLOB_MISSING_ENCODED &&
-	    bo_blob_enc_list_to_bitmap(list, len, cli->chunk_count, req, sizeof(cli->req[ti])) == 0) {
-		t->needs = 1;
+	    bo_blob_enc_list_validate(list, len, cli->chunk_count, NULL) == 0) {
+		memset(req, 0, sizeof(cli->req[ti]));
+		(void)bo_blob_enc_list_to_bitmap(list, len, cli->chunk_count, req,
+						 sizeof(cli->req[ti]));
 		return;
 	}
-	if (format == BO_BLOB_MISSING_SOME &&
-	    bo_blob_bitmap_valid(list, len, cli->chunk_count)) {
-		for (size_t i = 0; i < len; i++)
-			req[i] |= list[i];
-		t->needs = 1;
+	if (format == BO_BLOB_MISSING_SOME && bo_blob_bitmap_valid(list, len, cli->chunk_count)) {
+		memset(req, 0, sizeof(cli->req[ti]));
+		memcpy(req, list, len);
 		return;
 	}
 	bo_blob_bitmap_fill(req, sizeof(cli->req[ti]), cli->chunk_count);
-	t->needs = 1;
 }
 
 static void on_block_report(struct bo_blob_cli *cli, struct bo_blob_cli_target *t,
 			    const struct bo_blob_block_report *m)
 {
-	uint8_t ttl = cli->x.ttl == BO_MESH_TTL_DEFAULT ? 7 : cli->x.ttl;
-
 	pull_request(cli, t, BO_BLOB_MISSING_ENCODED, m->list, m->len);
 	if (!pull_pending(cli)) {
 		block_finished(cli);
 		return;
 	}
-	timer_arm(cli, BO_BLOB_CLI_TIMER_RETRY, bo_blob_cli_timeout_us(cli->x.timeout_base, ttl));
+	pull_kick(cli);
+}
+
+/* Pull: a Block Status outside the Block Start step (the answer to a Block Get probe or to
+ * a Block Start that resumes a suspended target). */
+static void on_pull_block_status(struct bo_blob_cli *cli, struct bo_blob_cli_target *t,
+				 const struct bo_blob_block_status *m)
+{
+	t->status = m->status;
+	if (m->status == BO_BLOB_ERR_INFO_UNAVAILABLE) {
+		/* suspended (its timeout, or a power cut): a Block Start resumes it */
+		t->heard = 1;
+		t->ctl = BO_BLOB_CLI_CTL_BLOCK_START;
+		pull_kick(cli);
+		return;
+	}
+	if (m->status != BO_BLOB_SUCCESS) {
+		/* e.g. WRONG_PHASE: it cancelled (INACTIVE) or never started */
+		lose(cli, t, m->status);
+		pull_progress(cli);
+		return;
+	}
+	pull_request(cli, t, m->format, m->missing, m->missing_len);
+	if (!pull_pending(cli)) {
+		block_finished(cli);
+		return;
+	}
 	pull_kick(cli);
 }
 
 static void on_block_status(struct bo_blob_cli *cli, struct bo_blob_cli_target *t,
 			    const struct bo_blob_block_status *m)
 {
-	if (cli->state != BO_BLOB_CLI_BLOCK_START && cli->state != BO_BLOB_CLI_BLOCK_GET)
+	if (cli->state != BO_BLOB_CLI_BLOCK_START && cli->state != BO_BLOB_CLI_BLOCK_GET &&
+	    cli->state != BO_BLOB_CLI_PULL)
 		return;
 	/* a success must be about our block; an error may carry none (0xffff), and so may a
 	 * server that has every block (COMPLETE after a reboot: nothing missing) */
 	if (m->status == BO_BLOB_SUCCESS && m->block != cli->block &&
 	    !(m->block == 0xffffu && m->format == BO_BLOB_MISSING_NONE))
 		return;
+	if (cli->state == BO_BLOB_CLI_PULL) {
+		on_pull_block_status(cli, t, m);
+		return;
+	}
 	t->status = m->status;
 	t->acked = 1;
 	if (m->status == BO_BLOB_ERR_INFO_UNAVAILABLE && cli->state == BO_BLOB_CLI_BLOCK_GET) {
@@ -746,6 +950,14 @@ int bo_blob_cli_handle(struct bo_blob_cli *cli, const struct bo_mesh_rx *rx, uin
 			on_block_report(cli, t, &m);
 		return 1;
 	}
+	if (opcode == BO_OP_BLOB_BLOCK_STATUS && state == BO_BLOB_CLI_PULL) {
+		struct bo_blob_block_status m;
+
+		if (t && t->state == BO_BLOB_TARGET_ACTIVE &&
+		    bo_blob_block_status_decode(payload, len, &m) == 0)
+			on_block_status(cli, t, &m);
+		return 1;
+	}
 	if (!t || !in_step(t, state) || t->acked)
 		return 1;
 	switch (opcode) {
@@ -793,12 +1005,7 @@ int bo_blob_cli_timer(struct bo_blob_cli *cli, uint32_t timer_id)
 			retry(cli);
 			break;
 		case BO_BLOB_CLI_PULL:
-			/* no request for a client timeout: ask */
-			for (unsigned i = 0; i < cli->ntargets; i++) {
-				cli->targets[i].needs = 0;
-				memset(cli->req[i], 0, sizeof(cli->req[i]));
-			}
-			step_begin(cli, BO_BLOB_CLI_BLOCK_GET);
+			pull_check(cli);
 			break;
 		default:
 			break;

@@ -22,10 +22,18 @@
  * current block, not block 0.
  *
  * Pull mode (xfer.mode = BO_BLOB_MODE_PULL): after Block Start each target asks for chunks
- * (the encoded list in its Block Status, then Partial Block Reports); the client sends each
- * target the chunks it asked for, unicast, paced as above; an empty list means the target
- * has the block. Without a report for a client timeout, Block Get asks again. The block is
- * done when every active target has it.
+ * (the encoded list in its Block Status, then Partial Block Reports; each list replaces the
+ * target's previous request). The client sends the requested chunks paced as above, lowest
+ * chunk first: to the group when one is set and two or more targets want that chunk (one
+ * message serves every target of a dense wave), else unicast to the one target that asked.
+ * An empty list means the target has the block; the block is done when every active target
+ * has it. Every client retry interval each target still missing chunks must have been heard
+ * (a report or a status); a silent one gets a Block Get (unicast, in the chunks' pacing
+ * slots, while the others keep being served): a target answering it suspended
+ * (INFO_UNAVAILABLE) gets the Block Start again, which resumes it; one answering with any
+ * other error (e.g. WRONG_PHASE: it cancelled and is INACTIVE) is lost, and so is one silent
+ * for a client timeout (BO_BLOB_CLI_BLOCK_RETRIES intervals) or one asked to be sent more
+ * than BO_BLOB_CLI_ROUNDS_MAX times each chunk of a block.
  *
  * Acknowledged steps (Information Get, Transfer Start, Block Start, Block Get, Transfer Get,
  * Transfer Cancel) go to the group first when one is set, then unicast to the targets that
@@ -35,6 +43,13 @@
  * lost power and restored its state) gets the Block Start again, which resumes it. When every target
  * is lost the transfer is SUSPENDED (callback); bo_blob_cli_resume() re-activates the lost
  * targets and restarts with Transfer Start, continuing from the blocks they still miss.
+ *
+ * Pacing and refused sends. The mesh stack refuses a send it cannot take now (send() < 0:
+ * no buffer, or a segmented message to that destination still in progress). The client does
+ * not count a refused message as sent: it tries it again BO_BLOB_CLI_BUSY_US later (at most
+ * BO_BLOB_CLI_BUSY_TRIES times in a row, then it counts as lost). Unicast requests of an
+ * acknowledged step go out one every BO_BLOB_CLI_STEP_INTERVAL_US, not in one burst (a burst
+ * overflows the advertising buffers, and its answers collide).
  *
  * Limits (compile time): BO_BLOB_CLI_TARGETS_MAX targets, BO_BLOB_CLI_CHUNKS_MAX chunks per
  * block, BO_BLOB_CLI_BLOCKS_MAX blocks.
@@ -59,6 +74,9 @@
 #define BO_BLOB_CLI_ROUNDS_MAX 20u   /* Block Get rounds per block before the laggards are lost */
 #define BO_BLOB_CLI_PASSES_MAX 3u    /* Transfer Get passes that find blocks still missing */
 #define BO_BLOB_CLI_MTU_DEFAULT 380u
+#define BO_BLOB_CLI_STEP_INTERVAL_US 250000u /* unicast requests of a step: one per 250 ms */
+#define BO_BLOB_CLI_BUSY_US 250000u   /* a refused send is tried again this much later */
+#define BO_BLOB_CLI_BUSY_TRIES 20u    /* ... this many times in a row, then counts as lost */
 
 /* Timer ids: cfg.timer_base + these. */
 #define BO_BLOB_CLI_TIMER_RETRY 0u
@@ -78,7 +96,16 @@ struct bo_blob_cli_target {
 	uint8_t phase;  /* last phase it reported (enum bo_blob_phase) */
 	uint8_t acked;  /* answered the current step */
 	uint8_t needs;  /* misses chunks of the current block (unicast resends) */
+	uint8_t sent;   /* the current round's unicast request went out */
+	uint8_t heard;  /* pull: a report or status since the last check */
+	uint8_t probes; /* pull: checks it was found silent in a row (Block Gets sent) */
+	uint8_t ctl;    /* pull: control message due to it (0, BO_BLOB_CLI_CTL_*) */
+	uint16_t sends; /* pull: chunk messages sent that it asked for, this block */
 };
+
+/* Pull mode: control messages the client owes one target. */
+#define BO_BLOB_CLI_CTL_BLOCK_GET 1u
+#define BO_BLOB_CLI_CTL_BLOCK_START 2u
 
 enum bo_blob_cli_state {
 	BO_BLOB_CLI_IDLE = 0,
@@ -143,6 +170,8 @@ struct bo_blob_cli {
 	uint8_t cancelled;
 	uint8_t restart;    /* a target answered Block Get suspended: Block Start again */
 	uint8_t tx_running; /* pull: the pacing timer is armed */
+	uint8_t grp_pending; /* the step's group request was refused: try again */
+	uint8_t busy;       /* consecutive refused sends of the message due */
 	/* negotiated */
 	uint8_t block_size_log;
 	uint16_t chunk_size;

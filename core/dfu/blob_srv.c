@@ -674,6 +674,7 @@ static void handle_chunk(struct bo_blob_srv *srv, const struct bo_blob_chunk *m)
 {
 	uint32_t off;
 	uint16_t done;
+	bool asked;
 
 	if (srv->phase == BO_BLOB_PHASE_WAITING_FOR_BLOCK) {
 		/* chunks of a block we already stored (the client resends a block to a server
@@ -687,20 +688,25 @@ static void handle_chunk(struct bo_blob_srv *srv, const struct bo_blob_chunk *m)
 	if (m->len != bo_blob_chunk_len(srv->block_size, srv->chunk_size, m->chunk))
 		return;
 	reset_timer(srv);
-	if (srv->x.mode == BO_BLOB_MODE_PULL)
-		timer_arm(srv, BO_BLOB_SRV_TIMER_REPORT, BO_BLOB_REPORT_TIMEOUT_US);
 	if (!bo_blob_bitmap_test(srv->missing, sizeof(srv->missing), m->chunk))
 		return; /* duplicate: never program a unit twice */
 	off = block_off(srv, srv->block) + (uint32_t)m->chunk * srv->chunk_size;
 	if (store_chunk(srv, off, m->data, m->len) != 0)
 		return; /* stays missing; the client resends it */
+	asked = bo_blob_bitmap_test(srv->requested, sizeof(srv->requested), m->chunk);
 	(void)bo_blob_bitmap_set(srv->missing, sizeof(srv->missing), m->chunk, false);
 	(void)bo_blob_bitmap_set(srv->requested, sizeof(srv->requested), m->chunk, false);
 	if (missing_count(srv) > 0) {
-		if (srv->x.mode == BO_BLOB_MODE_PULL &&
-		    !bo_blob_bitmap_count(srv->requested, sizeof(srv->requested), srv->chunk_count)) {
+		if (srv->x.mode != BO_BLOB_MODE_PULL)
+			return;
+		if (!bo_blob_bitmap_count(srv->requested, sizeof(srv->requested), srv->chunk_count)) {
 			/* everything asked for arrived: ask for the next ones now */
 			block_report(srv);
+			timer_arm(srv, BO_BLOB_SRV_TIMER_REPORT, BO_BLOB_REPORT_TIMEOUT_US);
+		} else if (asked) {
+			/* progress on our request: the report can wait. Chunks we did not ask
+			 * for (sent to the group for other targets) do not delay it, or a request
+			 * the client never got would not be repeated while they flow. */
 			timer_arm(srv, BO_BLOB_SRV_TIMER_REPORT, BO_BLOB_REPORT_TIMEOUT_US);
 		}
 		return;

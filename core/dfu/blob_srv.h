@@ -39,8 +39,9 @@
  *
  * Pull mode: the Block Status answering Block Start (and Block Get) lists the first
  * pull_req_count missing chunks; a Partial Block Report asks for the next ones as soon as
- * those have all arrived, and again every 10 s without chunks (BO_BLOB_REPORT_TIMEOUT_US);
- * an empty report says the block is complete. The transfer becomes COMPLETE when the client
+ * those have all arrived, and again every 10 s without one of them (BO_BLOB_REPORT_TIMEOUT_US;
+ * chunks it did not ask for, sent to the group for other targets, are stored but do not
+ * postpone the report); an empty report says the block is complete. The transfer becomes COMPLETE when the client
  * asks (Transfer Get) or at the receive timeout, as in Zephyr.
  *
  * Resume: a suspended server resumes on a matching Transfer Start, and (as in Zephyr) on a

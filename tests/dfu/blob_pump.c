@@ -93,6 +93,25 @@ static int port_send(void *ctx, const struct bo_mesh_tx *tx, uint32_t opcode,
 
 	if (len > PUMP_PAYLOAD_MAX)
 		return -1;
+	if (p->seg_busy_us && len + (opcode > 0xffff ? 3u : opcode > 0x7f ? 2u : 1u) > 11u) {
+		int slot = -1;
+
+		for (int i = 0; i < PUMP_SEG_SLOTS; i++) {
+			if (src->seg[i].until <= p->now) {
+				if (slot < 0)
+					slot = i;
+			} else if (src->seg[i].dst == tx->dst) {
+				slot = -2;
+				break;
+			}
+		}
+		if (slot < 0) {
+			src->refused++;
+			return -1;
+		}
+		src->seg[slot].dst = tx->dst;
+		src->seg[slot].until = p->now + p->seg_busy_us;
+	}
 	src->sent++;
 	for (size_t i = 0; i < p->nnodes; i++) {
 		struct pump_node *n = &p->nodes[i];

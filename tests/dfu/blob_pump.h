@@ -10,6 +10,11 @@
  *
  * A node that is offline neither receives messages nor fires timers. pump_node_reset()
  * forgets a node's pending timers (its RAM was wiped by a power cut).
+ *
+ * Busy model (off unless seg_busy_us is set): like a mesh stack, a node has PUMP_SEG_SLOTS
+ * segmented sends (opcode + payload > 11 bytes) in progress at most, one per destination,
+ * each for seg_busy_us; a send that finds no slot, or one to the same destination, is
+ * refused (send() returns -1) and counted in refused.
  */
 #ifndef BO_TESTS_BLOB_PUMP_H
 #define BO_TESTS_BLOB_PUMP_H
@@ -22,7 +27,8 @@
 #include "core/port/mesh.h"
 #include "flashsim/flashsim.h"
 
-#define PUMP_NODES_MAX 8
+#define PUMP_NODES_MAX 16
+#define PUMP_SEG_SLOTS 4 /* segmented sends in progress per node (busy model) */
 #define PUMP_TIMERS_MAX 16
 #define PUMP_GROUPS_MAX 4
 #define PUMP_PAYLOAD_MAX 384
@@ -44,7 +50,11 @@ struct pump_node {
 	pump_timer_fn timer;
 	void *owner;
 	uint32_t timer_gen[PUMP_TIMERS_MAX];
-	uint64_t sent, received;
+	uint64_t sent, received, refused;
+	struct {
+		uint16_t dst;
+		uint64_t until;
+	} seg[PUMP_SEG_SLOTS];
 };
 
 enum pump_ev_kind { PUMP_EV_MSG, PUMP_EV_TIMER };
@@ -75,6 +85,7 @@ struct pump {
 	pump_observe_fn observe;
 	void *observe_ctx;
 	uint64_t delivered, lost, events;
+	uint64_t seg_busy_us; /* busy model: 0 off */
 };
 
 void pump_init(struct pump *p, uint64_t seed, uint32_t loss_permille, uint64_t latency_us);
