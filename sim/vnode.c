@@ -153,6 +153,12 @@ static void start_models(struct sim_vnode *n, uint32_t data_limit, bool confirme
 		c.keys = n->cfg.keys;
 		c.state = storage_sub(n, 2, 2);
 		c.running = n->c.running;
+		/* the bootloader went back from an image it tried: it reverted it, finished an
+		 * interrupted swap (an install ends on the new image, so with another one
+		 * running that was a revert), or fell to the recovery image */
+		c.boot_reverted = n->res->action == BO_ACT_REVERTED ||
+				  n->res->action == BO_ACT_RESUMED ||
+				  n->res->slot == BO_SLOT_RECOVERY;
 		c.apply_delay_us = n->cfg.apply_delay_us;
 		c.cb = (struct bo_dfu_srv_cb){n, NULL, NULL, tgt_apply, NULL};
 		bo_dfu_srv_init(n->srv, &c);

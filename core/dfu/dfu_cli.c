@@ -78,6 +78,11 @@ static void send_request(struct bo_dfu_cli *cli, const struct bo_dfu_cli_target 
 	uint8_t buf[16 + BO_DFU_METADATA_MAXLEN];
 
 	buf[0] = 0; /* the empty messages send none of it */
+	if (cli->state == BO_DFU_CLI_CONFIRM && t->reapply) {
+		/* it did not apply (the request never reached its bootloader): again */
+		send(cli, t->addr, BO_OP_DFU_UPDATE_APPLY, buf, 0);
+		return;
+	}
 	if (cli->state == BO_DFU_CLI_CONFIRM && t->runs_new) {
 		/* it runs the new image: has it left APPLYING (applied)? */
 		send(cli, t->addr, BO_OP_DFU_UPDATE_GET, buf, 0);
@@ -354,7 +359,9 @@ static void rx_info_status(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t,
 			/* it runs the new image (so it took the Apply); not enough: it must also
 			 * leave APPLYING (applied: it confirmed the image). Ask at once. */
 			t->runs_new = 1;
+			t->seen_new = 1;
 			t->answered = 0;
+			t->ask_phase = 0;
 			t->applying = 1;
 			t->tries++;
 			send_request(cli, t);
@@ -363,6 +370,15 @@ static void rx_info_status(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t,
 			 * until the deadline */
 			t->answered = 1;
 			t->runs_new = 0;
+			if (t->applying) {
+				/* it took the Apply: did it try the image (APPLY_FAIL) or not
+				 * (VERIFY_OK: Apply again)? Ask its phase at once (once per
+				 * answer; the rounds ask its firmware) */
+				uint8_t b[1] = {0};
+
+				t->ask_phase = 1;
+				send(cli, t->addr, BO_OP_DFU_UPDATE_GET, b, 0);
+			}
 		}
 	}
 }
@@ -396,8 +412,53 @@ static void rx_update_status(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t
 	    m.phase != BO_DFU_PHASE_APPLYING)
 		return; /* a late answer to an Update Get: Apply answers APPLYING or an error */
 	if (cli->state == BO_DFU_CLI_CONFIRM) {
+		if (t->reapply) {
+			/* the answer to a repeated Apply: SUCCESS + APPLYING, or an error */
+			if (m.status == BO_DFU_SUCCESS && m.phase != BO_DFU_PHASE_APPLYING)
+				return; /* a late answer to an Update Get */
+			t->reapply = 0;
+			t->tries = 0;
+			t->status = m.status;
+			t->phase = m.phase;
+			return; /* then what it runs decides, as after the first Apply */
+		}
 		if (m.status != BO_DFU_SUCCESS)
 			return; /* a late answer to an Apply: no verdict */
+		if (m.phase == BO_DFU_PHASE_VERIFY_FAIL && (t->runs_new || t->ask_phase)) {
+			/* the answer to our Update Get after it took the Apply: its phase
+			 * APPLY_FAIL (on the wire VERIFY_FAIL, dfu_srv.h): its bootloader tried the
+			 * image and reverted it (or refused it, the slot no longer verifies) */
+			t->status = m.status;
+			t->phase = BO_DFU_PHASE_APPLY_FAIL;
+			t->acked = 1;
+			conclude(cli, t, BO_DFU_CLI_APPLY_FAILED);
+			return;
+		}
+		if (t->ask_phase && !t->runs_new) {
+			/* the answer to our Update Get, another FWID running */
+			t->ask_phase = 0;
+			t->tries = 0;
+			t->status = m.status;
+			t->phase = m.phase;
+			if (m.phase == BO_DFU_PHASE_VERIFY_OK && t->answered && !t->seen_new &&
+			    t->reapplies < BO_DFU_CLI_REAPPLY_MAX) {
+				/* it answered the Apply APPLYING, yet never ran the new image and is
+				 * back in VERIFY_OK: the upgrade request did not reach its bootloader
+				 * (power lost first). Apply again, with a new confirm deadline. */
+				uint64_t dl = now(cli) + cli->upd.confirm_timeout_us;
+
+				t->reapplies++;
+				t->reapply = 1;
+				t->answered = 0;
+				t->tries = 1;
+				if (dl > cli->deadline)
+					cli->deadline = dl;
+				send_request(cli, t);
+			}
+			/* APPLYING (not rebooted yet), VERIFY (verifying again), VERIFY_OK with no
+			 * re-apply left: what it runs decides at the deadline */
+			return;
+		}
 		if (t->runs_new) {
 			/* the answer to our Update Get, the new image running */
 			t->tries = 0;

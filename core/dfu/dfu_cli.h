@@ -82,6 +82,7 @@
 #define BO_DFU_CLI_CONFIRM_DELAY_US 1000000u
 #define BO_DFU_CLI_CONFIRM_BACKOFF_MAX_US 8000000u
 #define BO_DFU_CLI_CONFIRM_TIMEOUT_US 60000000u
+#define BO_DFU_CLI_REAPPLY_MAX 2u /* repeated Applies per target and distribution */
 
 #define BO_DFU_CLI_TIMER_STEP 0u
 #define BO_DFU_CLI_TIMERS 1u
@@ -127,6 +128,10 @@ struct bo_dfu_cli_target {
 	uint8_t applying; /* took the Apply: answered it APPLYING, or left VERIFY_OK after it
 			     (IDLE / VERIFY_FAIL) */
 	uint8_t has_blob; /* answered the Start in VERIFY / VERIFY_OK / VERIFY_FAIL: no BLOB */
+	uint8_t seen_new; /* CONFIRM: reported the new FWID at least once */
+	uint8_t ask_phase; /* CONFIRM: another FWID after it took the Apply: Update Get asked */
+	uint8_t reapply;  /* CONFIRM: Update Apply sent again, not answered yet */
+	uint8_t reapplies; /* CONFIRM: Update Applies sent again (<= BO_DFU_CLI_REAPPLY_MAX) */
 	uint8_t fwid_len; /* the FWID it last reported */
 	uint8_t fwid[BO_DFU_FWID_MAXLEN];
 };

@@ -89,7 +89,8 @@ static int load(struct bo_dfu_srv *srv)
 	u.version.minor = bo_wire_get_u8(&r);
 	u.version.revision = bo_wire_get_le16(&r);
 	u.version.build = bo_wire_get_le32(&r);
-	if (r.err != BO_DFU_OK || u.phase > BO_DFU_PHASE_TRANSFER_CANCELED ||
+	if (r.err != BO_DFU_OK ||
+	    (u.phase > BO_DFU_PHASE_TRANSFER_CANCELED && u.phase != BO_DFU_PHASE_APPLY_FAIL) ||
 	    u.effect > BO_DFU_EFFECT_UNPROV || u.img_idx >= BO_DFU_SRV_IMG_COUNT)
 		return -1;
 	u.have_version = (flags & REC_F_VERSION) ? 1u : 0u;
@@ -130,6 +131,8 @@ static void update_status(struct bo_dfu_srv *srv, const struct bo_mesh_rx *rx,
 	memset(&m, 0, sizeof(m));
 	m.status = (uint8_t)status;
 	m.phase = srv->u.phase;
+	if (m.phase == BO_DFU_PHASE_APPLY_FAIL) /* the wire's phase has 3 bits (0-7) */
+		m.phase = BO_DFU_PHASE_VERIFY_FAIL;
 	if (m.phase != BO_DFU_PHASE_IDLE) {
 		m.ttl = srv->u.ttl;
 		m.effect = srv->u.effect;
@@ -308,7 +311,7 @@ static void handle_apply(struct bo_dfu_srv *srv, const struct bo_mesh_rx *rx)
 		update_status(srv, rx, BO_DFU_SUCCESS);
 		return;
 	}
-	if (srv->u.phase != BO_DFU_PHASE_VERIFY_OK) {
+	if (srv->u.phase != BO_DFU_PHASE_VERIFY_OK) { /* APPLY_FAIL included */
 		update_status(srv, rx, BO_DFU_ERR_WRONG_PHASE);
 		return;
 	}
@@ -531,6 +534,7 @@ enum bo_dfu_phase bo_dfu_srv_restore(struct bo_dfu_srv *srv)
 		start_verify(srv);
 		break;
 	case BO_DFU_PHASE_IDLE:
+	case BO_DFU_PHASE_APPLY_FAIL:
 	case BO_DFU_PHASE_TRANSFER_CANCELED:
 	case BO_DFU_PHASE_VERIFY_OK:
 	case BO_DFU_PHASE_VERIFY_FAIL:
@@ -542,8 +546,14 @@ enum bo_dfu_phase bo_dfu_srv_restore(struct bo_dfu_srv *srv)
 	case BO_DFU_PHASE_APPLYING:
 		if (!srv->u.have_version ||
 		    bo_version_cmp(&srv->cfg.running, &srv->u.version) != 0) {
-			/* the cut came before the upgrade request, or the bootloader refused or
-			 * reverted it: verify the slot again (VERIFY_OK if the image is still
+			if (srv->cfg.boot_reverted) {
+				/* the bootloader tried the image and went back (reverted it, or
+				 * fell to the recovery image): the apply failed, for good */
+				set_phase(srv, BO_DFU_PHASE_APPLY_FAIL);
+				break;
+			}
+			/* the cut came before the upgrade request reached the bootloader, or it
+			 * refused it: verify the slot again (VERIFY_OK if the image is still
 			 * there, so Apply can be repeated; VERIFY_FAIL otherwise) */
 			start_verify(srv);
 			break;

@@ -22,7 +22,8 @@
  * its URI is cfg.uri (optional, <= BO_DFU_URI_MAXLEN bytes).
  *
  * Phases (enum bo_dfu_phase) and what moves them:
- *   IDLE / TRANSFER_ERR / TRANSFER_CANCELED --Update Start (metadata accepted)--> TRANSFER_ACTIVE
+ *   IDLE / TRANSFER_ERR / TRANSFER_CANCELED / APPLY_FAIL --Update Start (metadata accepted)-->
+ *     TRANSFER_ACTIVE
  *   TRANSFER_ACTIVE --BLOB suspended (receive timeout)--> TRANSFER_ERR --BLOB resumed--> back
  *   TRANSFER_ACTIVE --BLOB cancelled (BLOB Transfer Cancel, no start in time)--> TRANSFER_CANCELED
  *   TRANSFER_ACTIVE --BLOB complete--> VERIFY --bo_image_verify on cfg.slot--> VERIFY_OK or
@@ -38,11 +39,18 @@
  *     set, persisted). An image that never confirms itself never calls it: the Distributor
  *     sees it stay APPLYING and, after its bootloader reverts it at the next reset, the old
  *     version (dfu_cli.h CONFIRM). cfg.applied_at_restore: the caller does not care, restore
- *     calls bo_dfu_srv_applied() at once (IDLE right after restore). Otherwise (a cut
- *     before the upgrade request, or the bootloader refused or reverted it) -> VERIFY
- *     again: VERIFY_OK while the slot still holds that image (Apply may be repeated), else
- *     VERIFY_FAIL. A power cut before bo_dfu_srv_applied() restores APPLYING again (with
- *     the same rule: new version running or not).
+ *     calls bo_dfu_srv_applied() at once (IDLE right after restore). Another version
+ *     running and cfg.boot_reverted (the bootloader tried the image and went back: it
+ *     reverted it, or fell to the recovery image) -> APPLY_FAIL (the reference's phase 9),
+ *     persisted, kept across power-ons; Update Get reports it as VERIFY_FAIL (the Update
+ *     Status phase field has 3 bits, 0-7: phase 9 does not fit; the image cannot be
+ *     applied), Apply -> ERR_WRONG_PHASE, Cancel -> IDLE, a Start (any BLOB ID) begins a
+ *     new update as from IDLE. Another version running without boot_reverted (a cut before
+ *     the upgrade request reached the bootloader, or the bootloader refused it) -> VERIFY
+ *     again: VERIFY_OK while the slot still holds that image (Apply may be repeated, and the
+ *     Distributor does, dfu_cli.h CONFIRM), else VERIFY_FAIL. A power cut before
+ *     bo_dfu_srv_applied() restores APPLYING again (with the same rule: new version running
+ *     or not).
  * Error statuses of Update Start: APPLYING -> ERR_WRONG_PHASE; image index >= count ->
  * ERR_FW_IDX; an identical Start (BLOB ID, index, TTL, timeout base) in TRANSFER_ACTIVE,
  * TRANSFER_ERR, VERIFY, VERIFY_OK or VERIFY_FAIL -> SUCCESS with the current state (a
@@ -67,7 +75,8 @@
  * change. bo_dfu_srv_restore(): TRANSFER_ACTIVE comes back TRANSFER_ACTIVE with the BLOB
  * server restored (SUSPENDED at its last stored block: the client's Transfer Start resumes
  * it; COMPLETE: verification runs again; nothing: prepared again for the same BLOB ID);
- * VERIFY runs verification again; VERIFY_OK / VERIFY_FAIL / TRANSFER_ERR / CANCELED stay.
+ * VERIFY runs verification again; VERIFY_OK / VERIFY_FAIL / APPLY_FAIL / TRANSFER_ERR / CANCELED
+ * stay.
  *
  * Timers: cfg.timer_base + BO_DFU_SRV_TIMER_* (verify, apply) and the BLOB server's
  * cfg.blob.timer_base + BO_BLOB_SRV_TIMER_*: all distinct on the node.
@@ -131,6 +140,10 @@ struct bo_dfu_srv_config {
 	const struct bo_keyring *keys;
 	struct bo_flash_area state;    /* our persisted record: >= 2 sectors */
 	struct bo_image_version running; /* the running image's version */
+	bool boot_reverted;            /* this boot's bootloader result: it went back from
+					  an image it tried (reverted an unconfirmed test
+					  image, or booted the recovery image); set like
+					  running, from the bootloader's result */
 	const uint8_t *uri;            /* optional update URI, NULL: none */
 	size_t uri_len;
 	uint32_t apply_delay_us;       /* 0: BO_DFU_SRV_APPLY_DELAY_US */

@@ -9,6 +9,9 @@
  * Zephyr's applied(): a Target running the new FWID is APPLIED only once its Update phase
  * left APPLYING (IDLE: its image confirmed itself); the new FWID stuck in APPLYING to the
  * deadline, or the old FWID after it (reverted), is APPLY_FAILED.
+ * A power cut before the upgrade request reached the bootloader: the old FWID and VERIFY_OK
+ * after an APPLYING answer: Update Apply again (at most BO_DFU_CLI_REAPPLY_MAX times); the
+ * Target's APPLY_FAIL (VERIFY_FAIL on the wire: reverted): APPLY_FAILED at once.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -473,6 +476,170 @@ static void test_already_running_new(void **state)
 	test_free(f);
 }
 
+/* Answered the Apply APPLYING, then power was lost before the upgrade request reached its
+ * bootloader: it runs the old FWID and, asked its phase, reports VERIFY_OK (Apply may be
+ * repeated). The client sends Update Apply again; then the new FWID and IDLE: APPLIED. */
+static struct fx *fx_applying_then_old_verify_ok(void)
+{
+	struct fx *f = fx_to_apply();
+
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_APPLYING);
+	assert_int_equal(bo_dfu_cli_state(&f->cli), BO_DFU_CLI_CONFIRM);
+	assert_true(fire(f));
+	assert_int_equal(last_op(f), BO_OP_DFU_INFO_GET);
+	rx_info(f, fw_old);
+	assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_GET); /* its phase, at once */
+	return f;
+}
+
+static void test_applying_old_verify_ok_reapplied(void **state)
+{
+	struct fx *f = fx_applying_then_old_verify_ok();
+
+	(void)state;
+	assert_int_equal(count_sent(f, BO_OP_DFU_UPDATE_APPLY), 1);
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_VERIFY_OK);
+	assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_APPLY); /* again, at once */
+	assert_int_equal(count_sent(f, BO_OP_DFU_UPDATE_APPLY), 2);
+	assert_int_equal(f->done_calls, 0);
+	/* unanswered: sent again next round */
+	assert_true(fire(f));
+	assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_APPLY);
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_VERIFY_OK); /* late, for the Get: ignored */
+	assert_true(fire(f));
+	assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_APPLY);
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_APPLYING);
+	assert_true(fire(f));
+	assert_int_equal(last_op(f), BO_OP_DFU_INFO_GET);
+	rx_info(f, fw_new);
+	expect_applied_on_idle(f);
+	assert_int_equal(f->done_calls, 1);
+	assert_true(f->success);
+	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_APPLIED);
+	assert_int_equal(count_sent(f, BO_OP_DFU_UPDATE_APPLY), 4);
+	test_free(f);
+}
+
+/* Asked its phase after the old FWID: APPLY_FAIL (VERIFY_FAIL on the wire, dfu_srv.h): its
+ * bootloader tried the image and reverted it: APPLY_FAILED at once, not at the deadline,
+ * and no Apply again. */
+static void test_applying_old_apply_fail(void **state)
+{
+	struct fx *f = fx_applying_then_old_verify_ok();
+
+	(void)state;
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_VERIFY_FAIL);
+	assert_int_equal(f->done_calls, 1);
+	assert_false(f->success);
+	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_APPLY_FAILED);
+	assert_int_equal(f->cli.targets[0].phase, BO_DFU_PHASE_APPLY_FAIL);
+	assert_true(f->now < 1000 + CONFIRM_US / 2);
+	assert_int_equal(count_sent(f, BO_OP_DFU_UPDATE_APPLY), 1);
+	test_free(f);
+}
+
+/* New FWID in APPLYING, then (reverted) APPLY_FAIL to the Update Get: APPLY_FAILED at once. */
+static void test_runs_new_then_apply_fail(void **state)
+{
+	struct fx *f = fx_to_apply();
+
+	(void)state;
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_APPLYING);
+	assert_true(fire(f));
+	rx_info(f, fw_new);
+	assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_GET);
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_APPLYING);
+	assert_true(fire(f));
+	assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_GET);
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_VERIFY_FAIL);
+	assert_int_equal(f->done_calls, 1);
+	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_APPLY_FAILED);
+	assert_true(f->now < 1000 + CONFIRM_US / 2);
+	test_free(f);
+}
+
+/* It ran the new FWID, then the old one and VERIFY_OK (reverted, the server not told): it
+ * tried the image, no Apply again: APPLY_FAILED at the deadline, as before. */
+static void test_runs_new_then_old_verify_ok_no_reapply(void **state)
+{
+	struct fx *f = fx_to_apply();
+
+	(void)state;
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_APPLYING);
+	assert_true(fire(f));
+	rx_info(f, fw_new);
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_VERIFY_OK);
+	while (f->done_calls == 0) {
+		assert_true(fire(f));
+		if (f->done_calls == 0) {
+			assert_int_equal(last_op(f), BO_OP_DFU_INFO_GET);
+			rx_info(f, fw_old);
+			assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_GET);
+			rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_VERIFY_OK);
+		}
+	}
+	assert_int_equal(count_sent(f, BO_OP_DFU_UPDATE_APPLY), 1);
+	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_APPLY_FAILED);
+	assert_true(f->now >= 1000 + CONFIRM_US);
+	test_free(f);
+}
+
+/* The old FWID and VERIFY_OK after every Apply: at most BO_DFU_CLI_REAPPLY_MAX Applies
+ * again, then APPLY_FAILED at the deadline (of the last re-apply). */
+static void test_reapply_limit(void **state)
+{
+	struct fx *f = fx_applying_then_old_verify_ok();
+	uint64_t t_last = 0;
+
+	(void)state;
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_VERIFY_OK);
+	for (unsigned i = 0; i < 1000 && f->done_calls == 0; i++) {
+		size_t before = f->nsent;
+		uint32_t op = last_op(f);
+
+		/* answer the last request (once); nothing new sent: the next timer */
+		if (op == BO_OP_DFU_UPDATE_APPLY) {
+			t_last = f->now;
+			rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_APPLYING);
+		} else if (op == BO_OP_DFU_INFO_GET) {
+			rx_info(f, fw_old);
+		} else if (op == BO_OP_DFU_UPDATE_GET) {
+			rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_VERIFY_OK);
+		}
+		if (f->done_calls == 0 && f->nsent == before)
+			assert_true(fire(f));
+	}
+	assert_int_equal(f->done_calls, 1);
+	assert_int_equal(count_sent(f, BO_OP_DFU_UPDATE_APPLY), 1 + BO_DFU_CLI_REAPPLY_MAX);
+	assert_false(f->success);
+	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_APPLY_FAILED);
+	assert_true(f->now >= t_last + CONFIRM_US);
+	test_free(f);
+}
+
+/* Without an APPLYING answer (it never took the Apply, as far as the client knows): the
+ * old FWID is not asked further, no Apply again: LOST at the deadline (retried). */
+static void test_not_applying_old_no_reapply(void **state)
+{
+	struct fx *f = fx_to_apply();
+
+	(void)state;
+	rx_update(f, BO_DFU_ERR_INTERNAL, BO_DFU_PHASE_VERIFY_OK);
+	assert_int_equal(bo_dfu_cli_state(&f->cli), BO_DFU_CLI_CONFIRM);
+	while (f->done_calls == 0) {
+		assert_true(fire(f));
+		if (f->done_calls == 0) {
+			assert_int_equal(last_op(f), BO_OP_DFU_INFO_GET);
+			rx_info(f, fw_old);
+			rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_VERIFY_OK);
+		}
+	}
+	assert_int_equal(count_sent(f, BO_OP_DFU_UPDATE_APPLY), 1);
+	assert_int_equal(count_sent(f, BO_OP_DFU_UPDATE_GET), 1); /* REFRESH's */
+	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_LOST);
+	test_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -486,6 +653,12 @@ int main(void)
 		cmocka_unit_test(test_runs_new_applying_then_reverted),
 		cmocka_unit_test(test_runs_new_stuck_applying),
 		cmocka_unit_test(test_runs_new_no_update_status),
+		cmocka_unit_test(test_applying_old_verify_ok_reapplied),
+		cmocka_unit_test(test_applying_old_apply_fail),
+		cmocka_unit_test(test_runs_new_then_apply_fail),
+		cmocka_unit_test(test_runs_new_then_old_verify_ok_no_reapply),
+		cmocka_unit_test(test_reapply_limit),
+		cmocka_unit_test(test_not_applying_old_no_reapply),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

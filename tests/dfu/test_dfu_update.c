@@ -54,6 +54,7 @@ struct tgt {
 	enum bo_image_err verify_err;
 	bool cut_done;
 	bool hold_applied; /* the application never reports the update applied */
+	bool force_reverted; /* the next boot's result says reverted (cfg.boot_reverted) */
 };
 
 struct fx {
@@ -130,6 +131,9 @@ static void cb_apply(void *ctx, struct bo_dfu_srv *srv)
 static void tgt_boot(struct tgt *t)
 {
 	t->cfg.running = t->h.res.image.hdr.version;
+	t->cfg.boot_reverted = t->force_reverted || t->h.res.action == BO_ACT_REVERTED ||
+			       t->h.res.slot == BO_SLOT_RECOVERY;
+	t->force_reverted = false;
 	bo_dfu_srv_init(&t->srv, &t->cfg);
 	(void)bo_dfu_srv_restore(&t->srv);
 	/* the application runs (bh_run_app confirmed a good image): it reports an update it
@@ -680,6 +684,98 @@ static void test_srv_applying_unprov(void **state)
 {
 	(void)state;
 	applying_case(true);
+}
+
+/*
+ * Restored from APPLYING with the old image running: the bootloader's result decides.
+ * Reverted (or the recovery image): APPLY_FAIL, persisted, Update Status VERIFY_FAIL (the
+ * wire's 3-bit phase), Apply refused, Cancel -> IDLE, a Start begins anew. Not reverted
+ * (power lost before the upgrade request reached the bootloader): VERIFY -> VERIFY_OK, and
+ * a repeated Apply installs the image.
+ */
+static void applying_restore_case(bool reverted)
+{
+	struct fx *f = unit_setup();
+	struct tgt *t = &f->t[0];
+	uint8_t md[BO_DFU_METADATA_MAXLEN], buf[64];
+	size_t mdlen, n;
+	struct bh_img img;
+
+	bh_image(&t->h, &img, 2, 2, 1, 4000, -1, false);
+	mdlen = make_md(md, &img);
+	n = make_start(buf, BLOB_ID, 0, md, mdlen);
+	assert_true(req(f, BO_OP_DFU_UPDATE_START, buf, n));
+	put_image(f, &img);
+	blob_completes(f);
+	assert_int_equal(bo_dfu_srv_phase(&t->srv), BO_DFU_PHASE_VERIFY_OK);
+	assert_true(req(f, BO_OP_DFU_UPDATE_APPLY, NULL, 0));
+	expect_status(f, BO_DFU_SUCCESS, BO_DFU_PHASE_APPLYING, 0);
+	/* power lost before the apply timer: no upgrade request */
+	t->force_reverted = reverted;
+	power_cycle(t);
+	assert_true(bh_running(&t->h, &f->img_old));
+	assert_int_equal(t->applies, 0);
+	if (reverted) {
+		assert_int_equal(bo_dfu_srv_phase(&t->srv), BO_DFU_PHASE_APPLY_FAIL);
+		assert_false(bo_dfu_srv_awaits_applied(&t->srv));
+		for (int cycle = 0; cycle < 2; cycle++) {
+			assert_true(req(f, BO_OP_DFU_UPDATE_GET, NULL, 0));
+			expect_status(f, BO_DFU_SUCCESS, BO_DFU_PHASE_VERIFY_FAIL, 0);
+			assert_true(req(f, BO_OP_DFU_UPDATE_APPLY, NULL, 0));
+			expect_status(f, BO_DFU_ERR_WRONG_PHASE, BO_DFU_PHASE_VERIFY_FAIL, 0);
+			pump_run(&f->pump, f->pump.now + 2 * BO_USEC_PER_SEC, NULL, NULL);
+			assert_int_equal(t->applies, 0);
+			power_cycle(t); /* persisted, though this boot did not revert */
+			assert_int_equal(bo_dfu_srv_phase(&t->srv), BO_DFU_PHASE_APPLY_FAIL);
+		}
+		/* a new Start (the same BLOB ID) begins a new update */
+		assert_true(req(f, BO_OP_DFU_UPDATE_START, buf, n));
+		expect_status(f, BO_DFU_SUCCESS, BO_DFU_PHASE_TRANSFER_ACTIVE, 0);
+		power_cycle(t);
+		t->force_reverted = true;
+		assert_true(req(f, BO_OP_DFU_UPDATE_CANCEL, NULL, 0));
+		expect_status(f, BO_DFU_SUCCESS, BO_DFU_PHASE_IDLE, 0);
+		/* Cancel leaves APPLY_FAIL too */
+		assert_true(req(f, BO_OP_DFU_UPDATE_START, buf, n));
+		put_image(f, &img);
+		blob_completes(f);
+		assert_true(req(f, BO_OP_DFU_UPDATE_APPLY, NULL, 0));
+		expect_status(f, BO_DFU_SUCCESS, BO_DFU_PHASE_APPLYING, 0);
+		power_cycle(t);
+		assert_int_equal(bo_dfu_srv_phase(&t->srv), BO_DFU_PHASE_APPLY_FAIL);
+		assert_true(req(f, BO_OP_DFU_UPDATE_CANCEL, NULL, 0));
+		expect_status(f, BO_DFU_SUCCESS, BO_DFU_PHASE_IDLE, 0);
+		power_cycle(t);
+		assert_int_equal(bo_dfu_srv_phase(&t->srv), BO_DFU_PHASE_IDLE);
+	} else {
+		assert_int_equal(bo_dfu_srv_phase(&t->srv), BO_DFU_PHASE_VERIFY);
+		pump_run(&f->pump, f->pump.now + 1000, NULL, NULL); /* the verify timer */
+		assert_int_equal(bo_dfu_srv_phase(&t->srv), BO_DFU_PHASE_VERIFY_OK);
+		assert_true(req(f, BO_OP_DFU_UPDATE_GET, NULL, 0));
+		expect_status(f, BO_DFU_SUCCESS, BO_DFU_PHASE_VERIFY_OK, 0);
+		/* Apply again: installed this time */
+		assert_true(req(f, BO_OP_DFU_UPDATE_APPLY, NULL, 0));
+		expect_status(f, BO_DFU_SUCCESS, BO_DFU_PHASE_APPLYING, 0);
+		pump_run(&f->pump, f->pump.now + BO_USEC_PER_SEC, NULL, NULL);
+		assert_int_equal(t->applies, 1);
+		assert_true(bh_running(&t->h, &img));
+		assert_int_equal(bo_dfu_srv_phase(&t->srv), BO_DFU_PHASE_IDLE);
+		assert_true(t->srv.applied);
+	}
+	bh_img_free(&img);
+	fx_free(f);
+}
+
+static void test_srv_applying_restore_reverted(void **state)
+{
+	(void)state;
+	applying_restore_case(true);
+}
+
+static void test_srv_applying_restore_no_request(void **state)
+{
+	(void)state;
+	applying_restore_case(false);
 }
 
 /* UNPROV effect: after apply and reboot the node answers nothing. */
@@ -1240,6 +1336,8 @@ int main(void)
 		cmocka_unit_test(test_srv_verify_wrong_version),
 		cmocka_unit_test(test_srv_unprov),
 		cmocka_unit_test(test_srv_applying_until_applied),
+		cmocka_unit_test(test_srv_applying_restore_reverted),
+		cmocka_unit_test(test_srv_applying_restore_no_request),
 		cmocka_unit_test(test_srv_applying_unprov),
 		cmocka_unit_test(test_srv_record_cuts),
 		cmocka_unit_test(test_e2e_good),

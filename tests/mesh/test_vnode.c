@@ -336,7 +336,7 @@ static unsigned progress(struct world *w, uint32_t t)
 	return bo_blob_srv_progress(&v->srv->blob);
 }
 
-enum cut_kind { CUT_NONE, CUT_POWER, CUT_FLASH, CUT_DIST };
+enum cut_kind { CUT_NONE, CUT_POWER, CUT_FLASH, CUT_DIST, CUT_APPLY };
 
 /* Run until the Initiator is done (or 2 h of virtual time); with a cut of Target 1 once it
  * stored a third of the image. */
@@ -359,7 +359,14 @@ static void run(struct world *w, enum cut_kind cut)
 			assert_false(mesh_node_online(w->net, 0));
 			assert_false(sim_vnode_running(&w->v[0]));
 		}
-		if (!cut_done && cut != CUT_DIST && progress(w, 1) >= 30) {
+		if (!cut_done && cut == CUT_APPLY && sim_vnode_running(&w->v[1]) && w->v[1].dfu &&
+		    bo_dfu_srv_phase(w->v[1].srv) == BO_DFU_PHASE_APPLYING) {
+			/* it answered the Apply APPLYING: power lost inside one of the apply's
+			 * flash operations (the upgrade request) */
+			cut_done = true;
+			sim_vnode_arm_flash_cut(&w->v[1], w->cut_nth, w->cut_mode, 7, SIM_S(2));
+		}
+		if (!cut_done && cut != CUT_DIST && cut != CUT_APPLY && progress(w, 1) >= 30) {
 			cut_done = true;
 			if (cut == CUT_POWER)
 				sim_vnode_power_cut(&w->v[1], SIM_S(2));
@@ -515,6 +522,30 @@ static void test_flash_cut_mid_transfer_relay(void **state)
 
 /* The Distributor loses power mid-distribution: it boots again, its models restore from
  * flash and the distribution completes. */
+/* Target 1 answered the Apply APPLYING and loses power inside one of its first flash
+ * operations after it (the upgrade request: torn, or between): the request never reaches
+ * the bootloader (or does, whole), it boots the old image (not reverted: VERIFY_OK again)
+ * or the new one. The Distributor applies it again: UPDATED, the new image confirmed, never
+ * REVERTED. */
+static void test_flash_cut_in_apply(void **state)
+{
+	(void)state;
+	for (uint64_t nth = 1; nth <= 4; nth++) {
+		for (int m = 0; m < 2; m++) {
+			struct world *w = world_new(BO_STRATEGY_SWAP_SCRATCH, FW_NEW, true);
+
+			w->cut_nth = nth;
+			w->cut_mode = m ? FSIM_CUT_BETWEEN : FSIM_CUT_TORN;
+			run(w, CUT_APPLY);
+			assert_all_updated(w);
+			assert_int_equal(w->in.targets[0].tries, 1);
+			assert_int_equal(sim_vnode_counters(&w->v[1])->flash_cuts, 1);
+			assert_int_equal(sim_vnode_counters(&w->v[1])->reverts, 0);
+			world_free(w);
+		}
+	}
+}
+
 static void test_distributor_power_cut(void **state)
 {
 	struct world *w = world_new(BO_STRATEGY_OVERWRITE, FW_NEW, false);
@@ -717,6 +748,7 @@ int main(void)
 		cmocka_unit_test(test_power_cut_mid_transfer),
 		cmocka_unit_test(test_flash_cut_mid_transfer),
 		cmocka_unit_test(test_flash_cut_mid_transfer_relay),
+		cmocka_unit_test(test_flash_cut_in_apply),
 		cmocka_unit_test(test_crash_on_boot),
 		cmocka_unit_test(test_no_confirm),
 		cmocka_unit_test(test_distributor_power_cut),
