@@ -45,7 +45,9 @@ static void cancel_watchdog(struct sim_vnode *n)
 static void go_off(struct sim_vnode *n, uint64_t delay, bool cut)
 {
 	if (cut) {
-		if (n->state != SIM_VNODE_OFF)
+		/* a node is powered while it runs (RUNNING, BRICKED) and while it boots (OFF, but
+		 * inside its code: the bootloader) */
+		if (n->state != SIM_VNODE_OFF || n->in_entry)
 			n->c.power_cuts++;
 	} else {
 		n->c.reboots++;

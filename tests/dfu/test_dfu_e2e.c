@@ -117,6 +117,8 @@ static void tgt_boot(struct tgt *t)
 	struct bo_app_state st;
 
 	t->cfg.running = t->h.res.image.hdr.version;
+	/* what the bootloader says about an apply that did not take (dfu_srv.h) */
+	t->cfg.boot_reverted = t->h.res.action == BO_ACT_REVERTED || t->h.res.slot == BO_SLOT_RECOVERY;
 	bo_dfu_srv_init(&t->srv, &t->cfg);
 	(void)bo_dfu_srv_restore(&t->srv);
 	/* the application reports an update applied once its image is confirmed (by itself,

@@ -540,6 +540,7 @@ static void test_flash_cut_in_apply(void **state)
 			assert_all_updated(w);
 			assert_int_equal(w->in.targets[0].tries, 1);
 			assert_int_equal(sim_vnode_counters(&w->v[1])->flash_cuts, 1);
+			assert_int_equal(sim_vnode_counters(&w->v[1])->power_cuts, 1);
 			assert_int_equal(sim_vnode_counters(&w->v[1])->reverts, 0);
 			world_free(w);
 		}
