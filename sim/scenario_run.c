@@ -246,6 +246,7 @@ static void collect_metrics(struct world *w)
 	metric(r, "segments_retransmitted", (double)t.seg_retransmitted);
 	metric(r, "sar_failed", (double)t.sar_failed);
 	metric(r, "gateway_messages", (double)w->link.messages);
+	metric(r, "unreachable_targets", (double)w->unreachable);
 	qsort(r->metrics, r->metric_count, sizeof *r->metrics, cmp_metric);
 }
 
@@ -321,6 +322,7 @@ int bo_scenario_run(const struct bo_scenario *s, const struct bo_run_opts *o,
 	r->sim_end_us = sim_now(&w->loop);
 	r->sim_events = w->loop.executed;
 	r->initiator_done = w->rollout_done;
+	r->unreachable = w->unreachable;
 	r->node_count = w->n;
 	r->nodes = calloc(w->n ? w->n : 1, sizeof *r->nodes);
 	r->expect = calloc(s->expect_count ? s->expect_count : 1, sizeof *r->expect);

@@ -101,6 +101,8 @@ struct bo_run_result {
 	bool initiator_done;     /* the rollout finished before the duration ran out */
 	bool stopped;            /* opts.stop ended the run early: the outcome is partial */
 	uint32_t targets, converged, failed, bricked;
+	uint32_t unreachable;    /* targets the distribution's TTL cannot reach through the
+				    relays from the Distributor (a plan error: see the events) */
 	uint64_t sim_events;     /* event-loop events executed */
 	struct bo_run_node *nodes;       /* node_count, node order */
 	size_t node_count;

@@ -358,6 +358,81 @@ static int build_nodes(struct world *w, char *err, size_t errlen)
 	return 0;
 }
 
+/* Hops from the Distributor along links, forwarding only through relay nodes (BFS over an
+ * adjacency list built from the links). A PDU sent with TTL t reaches a node d hops away
+ * when d <= t (each relay forwards TTL >= 2 with TTL - 1; TTL 0 is never relayed), and the
+ * target's answers use the mesh's default TTL: a target beyond either can never be updated,
+ * a plan error the run reports up front. */
+static int check_reach(struct world *w, const struct mesh_link *links, size_t nl)
+{
+	const struct bo_scenario *s = w->s;
+	uint32_t n = w->n, *deg = calloc(n + 1u, sizeof *deg), *adj = NULL, *q = NULL;
+	uint32_t head = 0, tail = 0, src = s->initiator.distributor;
+	uint32_t ttl = s->initiator.ttl < s->mesh.default_ttl ? s->initiator.ttl
+							       : s->mesh.default_ttl;
+	uint32_t reach = ttl == 0 ? 1u : ttl;
+
+	if (!deg)
+		return -1;
+	for (size_t i = 0; i < nl; i++) {
+		deg[links[i].a + 1u]++;
+		deg[links[i].b + 1u]++;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		deg[i + 1u] += deg[i];
+	adj = malloc((nl ? 2u * nl : 1u) * sizeof *adj);
+	q = malloc((n ? n : 1u) * sizeof *q);
+	if (!adj || !q) {
+		free(deg);
+		free(adj);
+		free(q);
+		return -1;
+	}
+	for (size_t i = 0; i < nl; i++) {
+		if (links[i].delivery <= 0)
+			continue;
+		adj[deg[links[i].a]++] = links[i].b;
+		adj[deg[links[i].b]++] = links[i].a;
+	}
+	/* deg[i] now ends node i's list; node i's list starts at deg[i - 1] (0 for node 0) */
+	for (uint32_t i = 0; i < n; i++)
+		w->nodes[i].hops = UINT32_MAX;
+	w->nodes[src].hops = 0;
+	q[tail++] = src;
+	while (head < tail) {
+		uint32_t u = q[head++];
+
+		if (u != src && !s->nodes[u].relay)
+			continue; /* hears, does not forward */
+		for (uint32_t k = u ? deg[u - 1u] : 0; k < deg[u]; k++) {
+			uint32_t v = adj[k];
+
+			if (w->nodes[v].hops == UINT32_MAX) {
+				w->nodes[v].hops = w->nodes[u].hops + 1u;
+				q[tail++] = v;
+			}
+		}
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const struct run_node *rn = &w->nodes[i];
+
+		if (!s->nodes[i].target || i == src || rn->hops <= reach)
+			continue;
+		w->unreachable++;
+		if (rn->hops == UINT32_MAX)
+			world_event(w, s->nodes[i].id, BO_RUN_EV_OUTCOME, "unreachable",
+				    "no relay path from the Distributor");
+		else
+			world_event(w, s->nodes[i].id, BO_RUN_EV_OUTCOME, "unreachable",
+				    "%u hops from the Distributor, TTL %u reaches %u", rn->hops,
+				    ttl, reach);
+	}
+	free(deg);
+	free(adj);
+	free(q);
+	return 0;
+}
+
 int world_build(struct world *w, char *err, size_t errlen)
 {
 	const struct bo_scenario *s = w->s;
@@ -376,6 +451,10 @@ int world_build(struct world *w, char *err, size_t errlen)
 		goto oom;
 	/* node n is the gateway: an address, no links, never on the radio */
 	w->net = mesh_net_create(&w->loop, &s->mesh, w->n + 1u, links, nl, w->seed);
+	if (check_reach(w, links, nl)) {
+		free(links);
+		goto oom;
+	}
 	free(links);
 	if (!w->net)
 		goto oom;

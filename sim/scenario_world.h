@@ -74,6 +74,7 @@ struct run_node {
 	uint8_t result;           /* enum bo_initiator_result of its last wave */
 	struct run_node_faults f;
 	uint64_t first_ok[BO_SCN_MAX_FIRMWARE]; /* first ran that firmware confirmed; UINT64_MAX */
+	uint32_t hops;            /* from the Distributor through relays; UINT32_MAX: none */
 	struct sim_rng rng;       /* RUN_RNG_FAULT */
 };
 
@@ -113,6 +114,7 @@ struct world {
 	uint64_t rollout_done_us;
 	bool settled;             /* BO_RUN_SETTLE_US after the rollout: the run ends */
 	uint32_t rounds;          /* distributions started (all waves, retries) */
+	uint32_t unreachable;     /* targets beyond the TTL (scenario_world.c) */
 	/* the run's events (kept up to o->max_event_level) */
 	size_t ev_cap;
 	bool oom;

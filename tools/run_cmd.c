@@ -357,6 +357,10 @@ static char *format_summary(const struct bo_scenario *s, const struct bo_run_res
 		   "%zu/%zu expectations held\n",
 		p50, p95, pmax, end, r->initiator_done ? "" : " (rollout unfinished)", r->wall_s,
 		held, r->expect_count);
+	if (r->unreachable)
+		fprintf(f, "  warning: %u target%s beyond the TTL or without a relay path from the "
+			   "Distributor (events 'unreachable')\n",
+			r->unreachable, r->unreachable == 1 ? " is" : "s are");
 	for (size_t i = 0; i < r->expect_count; i++) {
 		const struct bo_run_expect *e = &r->expect[i];
 		if (!e->pass)

@@ -106,6 +106,7 @@ static void test_line5(void **state)
 	assert_true(v1 >= 0 && v2 >= 0 && v1 != v2);
 
 	assert_int_equal(run(s, 0, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.unreachable, 0);
 	dump_events("line-5", &r);
 	assert_true(r.pass);
 	assert_false(r.stopped);
@@ -364,6 +365,37 @@ static void test_impossible_expectation(void **state)
 	bo_scenario_free(s);
 }
 
+/* A target beyond the TTL: reported before the run (result, metric, event) and, as the
+ * report says, never updated; the ones within reach are. */
+static void test_unreachable(void **state)
+{
+	(void)state;
+	struct bo_scenario *s = load("line-5-short-ttl.yaml");
+	struct bo_run_result r;
+	char err[BO_RUN_ERRLEN] = "";
+	size_t events = 0;
+
+	assert_int_equal(run(s, 0, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.unreachable, 1);
+	assert_non_null(metric(&r, "unreachable_targets"));
+	assert_true(metric(&r, "unreachable_targets")->value == 1.0);
+	for (size_t i = 0; i < r.event_count; i++)
+		if (!strcmp(r.events[i].kind, "unreachable")) {
+			events++;
+			assert_int_equal(r.events[i].node, 4);
+			assert_int_equal(r.events[i].t_us, 0);
+			assert_non_null(strstr(r.events[i].detail, "4 hops"));
+		}
+	assert_int_equal(events, 1);
+	assert_false(node_by_id(&r, 4)->converged);
+	for (uint32_t id = 1; id <= 3; id++)
+		assert_true(node_by_id(&r, id)->converged);
+	assert_true(r.pass); /* 3 of 4 is what the file expects */
+
+	bo_run_result_free(&r);
+	bo_scenario_free(s);
+}
+
 /* 5. Bad input: an image larger than its slot is refused by the loader already; a layout
  * without a storage partition loads but cannot be built: -1, err names the file. */
 static void test_bad_input(void **state)
@@ -453,6 +485,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bad_image_revert),
 		cmocka_unit_test(test_impossible_expectation),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_unreachable),
 		cmocka_unit_test(test_stop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
