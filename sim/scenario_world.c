@@ -374,7 +374,10 @@ static int check_reach(struct world *w, const struct mesh_link *links, size_t nl
 
 	if (!deg)
 		return -1;
+	/* a link that never delivers is no path: left out of the counts and the lists alike */
 	for (size_t i = 0; i < nl; i++) {
+		if (links[i].delivery <= 0)
+			continue;
 		deg[links[i].a + 1u]++;
 		deg[links[i].b + 1u]++;
 	}

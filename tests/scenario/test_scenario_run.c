@@ -394,6 +394,19 @@ static void test_unreachable(void **state)
 
 	bo_run_result_free(&r);
 	bo_scenario_free(s);
+
+	/* a link that never delivers is no path */
+	s = load("dead-link.yaml");
+	assert_int_equal(run(s, 0, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.unreachable, 1);
+	for (size_t i = 0; i < r.event_count; i++)
+		if (!strcmp(r.events[i].kind, "unreachable")) {
+			assert_int_equal(r.events[i].node, 1);
+			assert_non_null(strstr(r.events[i].detail, "no relay path"));
+		}
+	assert_false(node_by_id(&r, 1)->converged);
+	bo_run_result_free(&r);
+	bo_scenario_free(s);
 }
 
 /* 5. Bad input: an image larger than its slot is refused by the loader already; a layout
