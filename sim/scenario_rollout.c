@@ -18,7 +18,7 @@ static const char *const result_names[] = {
 	"rejected", "refused-before", "lost", "cancelled",
 };
 
-static const char *result_name(uint8_t r)
+const char *rollout_result_name(uint8_t r)
 {
 	return r < sizeof result_names / sizeof result_names[0] ? result_names[r] : "?";
 }
@@ -40,7 +40,7 @@ static void initiator_done(void *ctx, struct bo_initiator *in, bool success)
 		    rn->result == BO_INITIATOR_UNBOOTABLE)
 			rn->refused_offers += in->targets[i].tries;
 		world_event(w, rn->sn->id, BO_RUN_EV_PROGRESS, "verdict", "%s: %s after %u offers",
-			    world_fw_name(w, wv->fw), result_name(rn->result),
+			    world_fw_name(w, wv->fw), rollout_result_name(rn->result),
 			    in->targets[i].tries);
 	}
 	world_event(w, -1, BO_RUN_EV_PROGRESS, "wave_done", "wave %zu of %zu (%s): %s",

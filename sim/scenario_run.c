@@ -25,11 +25,6 @@ static const char *slot_name(const struct sim_vnode_counters *c)
 										      : "none";
 }
 
-static const char *const result_names[] = {
-	"pending", "updated", "verified", "verify-failed", "reverted", "unbootable",
-	"rejected", "refused-before", "lost", "cancelled",
-};
-
 static void collect_nodes(struct world *w)
 {
 	struct bo_run_result *r = w->r;
@@ -62,7 +57,7 @@ static void collect_nodes(struct world *w)
 		o->flash_programs = c->flash_programs;
 		o->max_sector_erases = c->max_sector_erases;
 		o->offers = rn->offers;
-		o->result = o->target ? result_names[rn->result < 10 ? rn->result : 0] : "-";
+		o->result = o->target ? rollout_result_name(rn->result) : "-";
 		if (o->target) {
 			r->targets++;
 			r->converged += o->converged;
@@ -109,18 +104,13 @@ double bo_run_percentile_s(const struct bo_run_result *r, double p)
 
 /* ---- expectations ------------------------------------------------------------------------ */
 
-static void fmt_time(uint64_t us, char *out, size_t n)
-{
-	bo_scenario_format_duration(us, out, n);
-}
-
 static void check_expect(struct world *w, const struct bo_scn_expect *e, struct bo_run_expect *x)
 {
 	const struct bo_run_result *r = w->r;
 	char t[32];
 
 	x->line = e->line;
-	fmt_time(e->within_us, t, sizeof t);
+	bo_scenario_format_duration(e->within_us, t, sizeof t);
 	switch (e->kind) {
 	case BO_EXPECT_CONVERGED: {
 		uint32_t ok = 0, tg = 0;
@@ -152,7 +142,7 @@ static void check_expect(struct world *w, const struct bo_scn_expect *e, struct 
 		snprintf(x->name, sizeof x->name, "max_duration");
 		x->pass = w->rollout_done && w->rollout_done_us <= e->within_us;
 		if (w->rollout_done)
-			fmt_time(w->rollout_done_us, d, sizeof d);
+			bo_scenario_format_duration(w->rollout_done_us, d, sizeof d);
 		snprintf(x->observed, sizeof x->observed, "rollout %s %s",
 			 w->rollout_done ? "finished at" : "unfinished", w->rollout_done ? d : "");
 		snprintf(x->expected, sizeof x->expected, "finished by %s", t);

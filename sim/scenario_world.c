@@ -139,13 +139,17 @@ static int build_links(struct world *w, struct mesh_link **links, size_t *nl)
 		*links = calloc(t->link_count ? t->link_count : 1, sizeof **links);
 		if (!*links)
 			return -1;
-		for (size_t i = 0; i < t->link_count; i++) {
-			long a = bo_scenario_node_index(s, t->links[i].a);
-			long b = bo_scenario_node_index(s, t->links[i].b);
+		/* node index by id, once (the loader checked every id), not a scan per link */
+		uint32_t *index = malloc((BO_SCN_MAX_ID + 1u) * sizeof *index);
 
-			(*links)[i] = (struct mesh_link){(uint32_t)a, (uint32_t)b,
+		if (!index)
+			return -1;
+		for (uint32_t i = 0; i < w->n; i++)
+			index[s->nodes[i].id] = i;
+		for (size_t i = 0; i < t->link_count; i++)
+			(*links)[i] = (struct mesh_link){index[t->links[i].a], index[t->links[i].b],
 							 1.0 - t->links[i].loss};
-		}
+		free(index);
 		*nl = t->link_count;
 		return 0;
 	}

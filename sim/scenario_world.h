@@ -141,6 +141,8 @@ uint32_t faults_select(struct world *w, size_t k, uint32_t *out);
 /* scenario_rollout.c */
 void rollout_init(struct world *w);
 void rollout_start(struct world *w);
+/* The Initiator's verdict (enum bo_initiator_result) as the outcome tables spell it. */
+const char *rollout_result_name(uint8_t result);
 void rollout_gateway_rx(struct world *w, uint16_t src, uint16_t dst, const uint8_t *pdu,
 			size_t len);
 
