@@ -187,7 +187,7 @@ static int cmp_metric(const void *a, const void *b)
 		      ((const struct bo_run_metric *)b)->name);
 }
 
-#define METRICS_MAX 32
+#define METRICS_MAX 40 /* collect_metrics writes 30 */
 
 static void collect_metrics(struct world *w)
 {
@@ -225,6 +225,7 @@ static void collect_metrics(struct world *w)
 	metric(r, "waves", (double)w->nwaves);
 	metric(r, "distributions", w->rounds);
 	metric(r, "rollout_s", w->rollout_done ? (double)w->rollout_done_us / 1e6 : -1);
+	metric(r, "initiator_done", w->rollout_done);
 	metric(r, "sim_end_s", (double)r->sim_end_us / 1e6);
 	metric(r, "sim_events", (double)r->sim_events);
 	metric(r, "messages_sent", (double)t.msgs_sent);

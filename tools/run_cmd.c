@@ -237,40 +237,6 @@ static const char *fw_name(const struct bo_scenario *s, int fw)
 	return fw >= 0 && (size_t)fw < s->firmware_count ? s->firmware[fw].name : NULL;
 }
 
-static bool has_metric(const struct bo_run_result *r, const char *name)
-{
-	for (size_t i = 0; i < r->metric_count; i++)
-		if (!strcmp(r->metrics[i].name, name))
-			return true;
-	return false;
-}
-
-/* Numbers of the summary the result holds outside its metrics; recorded as metrics too
- * (unless the runner already names them), so the database alone answers the summary. */
-struct extra_metric {
-	const char *name;
-	double value;
-};
-
-static size_t extra_metrics(const struct bo_run_result *r, struct extra_metric *m)
-{
-	size_t n = 0;
-	m[n++] = (struct extra_metric){"targets", r->targets};
-	m[n++] = (struct extra_metric){"converged", r->converged};
-	m[n++] = (struct extra_metric){"failed", r->failed};
-	m[n++] = (struct extra_metric){"bricked", r->bricked};
-	m[n++] = (struct extra_metric){"initiator_done", r->initiator_done};
-	m[n++] = (struct extra_metric){"sim_events", (double)r->sim_events};
-	double p50 = bo_run_percentile_s(r, 50), p95 = bo_run_percentile_s(r, 95),
-	       pmax = bo_run_percentile_s(r, 100);
-	if (p50 >= 0) {
-		m[n++] = (struct extra_metric){"convergence_p50_s", p50};
-		m[n++] = (struct extra_metric){"convergence_p95_s", p95};
-		m[n++] = (struct extra_metric){"convergence_max_s", pmax};
-	}
-	return n;
-}
-
 /* Write the details and finish the run (caller holds the lock). 0, or -1 with err set;
  * dr is freed either way. */
 static int record_details(struct bo_db_run *dr, const struct bo_scenario *s,
@@ -315,12 +281,6 @@ static int record_details(struct bo_db_run *dr, const struct bo_scenario *s,
 	}
 	for (size_t i = 0; i < r->metric_count; i++)
 		if (bo_db_run_add_metric(dr, r->metrics[i].name, r->metrics[i].value, err, errlen))
-			goto fail;
-	struct extra_metric m[12];
-	size_t nm = extra_metrics(r, m);
-	for (size_t i = 0; i < nm; i++)
-		if (!has_metric(r, m[i].name) &&
-		    bo_db_run_add_metric(dr, m[i].name, m[i].value, err, errlen))
 			goto fail;
 	for (size_t i = 0; i < r->event_count; i++) {
 		const struct bo_run_event *e = &r->events[i];
