@@ -25,6 +25,10 @@ const char *sweep_invariant_name(enum sweep_invariant i)
 		return "I5 wear";
 	case SWEEP_BASELINE:
 		return "baseline";
+	case SWEEP_FW_ABORT:
+		return "firmware abort";
+	case SWEEP_APP_ERROR:
+		return "application error";
 	case SWEEP_INVARIANTS:
 		break;
 	}
@@ -584,8 +588,14 @@ int sweep_run(const struct sweep_workload *w, const struct sweep_options *o,
 void sweep_result_free(struct sweep_result *r)
 {
 	free(r->kept);
-	r->kept = NULL;
-	r->nkept = 0;
+	free(r->fp_kept);
+	free(r->per_op);
+	free(r->sector_max_erases);
+	r->kept = r->fp_kept = NULL;
+	r->per_op = NULL;
+	r->sector_max_erases = NULL;
+	r->nkept = r->nfp_kept = r->nper_op = 0;
+	r->nsectors = 0;
 }
 
 uint64_t sweep_total_failures(const struct sweep_result *r)

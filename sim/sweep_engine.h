@@ -29,6 +29,9 @@ enum sweep_invariant {
 	SWEEP_I4_FLASH,     /* a flashsim violation: double program, unaligned, write-protect */
 	SWEEP_I5_WEAR,      /* a sector was erased more often than the bound */
 	SWEEP_BASELINE,     /* the uncut workload itself fails (a wrong sweep file, or a bug) */
+	SWEEP_FW_ABORT,     /* the firmware under test asserted or aborted */
+	SWEEP_APP_ERROR,    /* an application call failed (e.g. a request refused after a cut);
+			       reported apart from the bootloader invariants, never hiding one */
 	SWEEP_INVARIANTS
 };
 
@@ -45,17 +48,31 @@ struct sweep_options {
 	size_t max_failures_kept;  /* repro IDs kept (all are counted); 0 = 50 */
 };
 
+/* A failing (or, in fp_kept, falsely positive) cut point. */
 struct sweep_failure {
 	char repro[96];
-	enum sweep_invariant inv;
-	char detail[160];
+	enum sweep_invariant inv;  /* the first broken invariant, in enum order */
+	uint32_t inv_mask;         /* every broken invariant of this cut: bit i = enum value i */
+	char detail[160];          /* what broke, for inv */
+	char expected[96];         /* the file's `expect`, e.g. "running v1 confirmed, primary v1" */
+	char observed[96];         /* the end state reached, in the same words */
+	uint64_t op_index;         /* operation index of the top-level cut (uncut numbering) */
+};
+
+/* Failing cut points per top-level operation index, per invariant (for plots). */
+struct sweep_op_failures {
+	uint64_t op_index;
+	uint64_t count[SWEEP_INVARIANTS];
 };
 
 struct sweep_result {
 	uint64_t workload_ops;    /* mutating operations of the uncut workload */
 	uint64_t cut_points;      /* cut points run (all depths) */
 	uint64_t distinct_states; /* distinct (flash, step) states whose continuation ran */
-	uint64_t failures[SWEEP_INVARIANTS];
+	uint64_t failures[SWEEP_INVARIANTS]; /* cuts that broke each invariant (a cut may
+						  break several, so these can add up to more
+						  than failing_cuts) */
+	uint64_t failing_cuts;    /* cut points that broke at least one invariant */
 	uint64_t false_positives; /* I6: reverted or fell to recovery although the new image was
 				     good, because the cut hit a boot */
 	uint32_t wear_bound;      /* I5's bound: 2 x the uncut worst sector + 2 */
@@ -63,6 +80,13 @@ struct sweep_result {
 	uint64_t baseline_busy_ns;
 	struct sweep_failure *kept; /* the first failures, canonical order */
 	size_t nkept;
+	struct sweep_failure *fp_kept; /* the first false positives (I6), canonical order */
+	size_t nfp_kept;
+	struct sweep_op_failures *per_op; /* ascending op_index, only ops with failures */
+	size_t nper_op;
+	uint32_t *sector_max_erases; /* per sector of the device: the most erases any cut's
+					continuation reached (baseline included) */
+	uint32_t nsectors;
 	double wall_s;
 };
 
