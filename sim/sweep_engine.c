@@ -701,6 +701,8 @@ int sweep_replay(const struct sweep_workload *w, const struct sweep_options *o, 
 			continue;
 		/* The last cut: run its continuation again from the post-cut state, visibly. */
 		fsim_snapshot_restore(n.dev, rec.snap[0]);
+		if (o->on_replay_state)
+			o->on_replay_state(o->on_replay_ctx, n.dev, "cut");
 		if (trace) {
 			printf("continuation after the cut (step %d):\n", step);
 			fsim_set_trace(n.dev, print_op, NULL);
@@ -709,6 +711,8 @@ int sweep_replay(const struct sweep_workload *w, const struct sweep_options *o, 
 		sweep_node_reset_obs(&n);
 		sweep_node_resume(&n, step);
 		fsim_set_trace(n.dev, NULL, NULL);
+		if (o->on_replay_state)
+			o->on_replay_state(o->on_replay_ctx, n.dev, "end");
 		struct verdict v;
 		judge(w, &n, vb, r->wear_bound, step, &v);
 		t.cut_points = t.distinct = 1;

@@ -46,6 +46,11 @@ struct sweep_options {
 	uint64_t seed;       /* picks the bits of torn variants */
 	unsigned shard_k, shard_n; /* run only top-level cut points i with i % n == k; n = 0: all */
 	size_t max_failures_kept;  /* repro IDs kept (all are counted); 0 = 50 */
+	/* Replay only: called with the device just after the last cut of the repro ID
+	 * (when = "cut", RAM already lost, before the power-on) and at the end of its
+	 * continuation (when = "end"), e.g. to save the flash (`--save-flash`). */
+	void (*on_replay_state)(void *ctx, const struct fsim_device *dev, const char *when);
+	void *on_replay_ctx;
 };
 
 /* A failing (or, in fp_kept, falsely positive) cut point. */
