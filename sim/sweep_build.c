@@ -40,6 +40,7 @@ int sweep_build(const struct bo_sweep *s, struct sweep_build *b, char *err, size
 	w->attempts = b->device->cfg.attempts;
 	w->allow_downgrade = b->device->cfg.allow_downgrade;
 	w->keys = &b->device->keys;
+	w->no_fall_back = w->strategy == BO_STRATEGY_OVERWRITE;
 	w->extra_reboots = 3;
 	for (size_t i = 0; i < s->image_count; i++) {
 		const struct bo_sweep_image *si = &s->images[i];
