@@ -16,13 +16,16 @@
  *   fake-fallback an install interrupted by a cut "falls back" to the recovery image for
  *                 good, leaving the primary half-written: a broken install hidden behind
  *                 what looks like a fall-back, which the sweep must not count as a
- *                 harmless false positive (I6).
+ *                 harmless false positive (I6);
+ *   abort-on-resume asserts (abort()) when it finds an interrupted install: brownout must
+ *                 report a firmware abort for those cuts, not crash.
  *
  * Layout: records live in the primary's last sector; the request is a record in the
  * upgrade slot's last sector. The primary is booted without verification (as bootloaders
  * that skip primary validation do), so a half-installed image shows up as a hybrid.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "brownout/firmware.h"
@@ -32,7 +35,7 @@ static const uint8_t start_magic[12] = "BROKENSTART";
 static const uint8_t prog_magic[12] = "BROKENPROGR";
 static const uint8_t req_magic[12] = "BROKENREQST";
 
-enum bug { TORN_RECORD, RAM_PROGRESS, ERASE_FIRST, FAKE_FALLBACK };
+enum bug { TORN_RECORD, RAM_PROGRESS, ERASE_FIRST, FAKE_FALLBACK, ABORT_ON_RESUME };
 
 /* Chosen by configure(): kept across power-ons like a build option. */
 static enum bug bug;
@@ -157,6 +160,8 @@ static int mini_boot(const struct bro_env *env, struct bro_boot_result *res)
 		strcpy(res->reason, "resumed from RAM");
 	} else if (read_record(&s, s.pri, 0, start_magic, &sectors)) {
 		const struct bro_partition *rec = bro_partition_find(env->dev, "recovery");
+		if (bug == ABORT_ON_RESUME)
+			abort(); /* "assert(!interrupted)" */
 		if (bug == FAKE_FALLBACK && rec) {
 			/* The bug: an interrupted install "falls back" to the recovery image for
 			 * good, leaving the primary half-written. */
@@ -220,7 +225,7 @@ static int mini_configure(const struct bro_env *env, const struct bro_option *op
 			  char *err, size_t errlen)
 {
 	static const char *const names[] = {"torn-record", "ram-progress", "erase-first",
-					    "fake-fallback"};
+					    "fake-fallback", "abort-on-resume"};
 	(void)env;
 	for (unsigned i = 0; i < n; i++) {
 		int found = 0;
@@ -230,7 +235,7 @@ static int mini_configure(const struct bro_env *env, const struct bro_option *op
 				found = 1;
 			}
 		if (!found) {
-			strncpy(err, "option bug: torn-record | ram-progress | erase-first | fake-fallback",
+			strncpy(err, "option bug: torn-record | ram-progress | erase-first | fake-fallback | abort-on-resume",
 				errlen - 1);
 			err[errlen - 1] = '\0';
 			return -1;
