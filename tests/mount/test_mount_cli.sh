@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/mount/test_mount_cli.sh: device files end to end.
-#  1. Bad input (always): mount of a missing file, a non-device file, a missing mount point,
-#     boot of a missing file: exit 2 with a message.
+#  1. Always: bad input (mount of a missing file, a non-device file, a missing mount point;
+#     boot of a missing or non-device file) exits 2 with a message; `run --save-flash DIR
+#     --nodes IDS` writes the chosen nodes' final flash, which `brownout boot` boots.
 #  2. With FUSE (else exit 77): a failing cut of a broken miniature bootloader
 #     (save_broken_cut) is mounted; its partitions, image JSON, trailer text and sector
 #     table read back as the device in memory had them.
@@ -50,6 +51,16 @@ expect 2 "no such mount point" "mount on a missing mount point" -- \
 	"$bo" mount "$tmp/text.txt" "$tmp/nowhere"
 expect 2 "No such file" "boot of a missing file" -- "$bo" boot "$tmp/missing.dev"
 expect 2 "not a brownout device file" "boot of a non-device file" -- "$bo" boot "$tmp/text.txt"
+
+# run --save-flash: chosen nodes' final flash, bootable
+expect 0 "saved 3 device files" "run --save-flash DIR --nodes 1,3-4" -- \
+	"$bo" run "$src/tests/scenario/run/line-5.yaml" --no-db --save-flash "$tmp/nodes" --nodes 1,3-4
+[ "$(ls "$tmp/nodes" | tr '\n' ' ')" = "seed3-node1.dev seed3-node3.dev seed3-node4.dev " ] &&
+	ok "one device file per chosen node" || bad "files in --save-flash DIR: $(ls "$tmp/nodes")"
+expect 0 "swap-scratch: boot primary 1.1.0+0" "boot --dry-run of a node's final flash" -- \
+	"$bo" boot "$tmp/nodes/seed3-node3.dev" --dry-run
+expect 2 "the scenario has no node 99" "run --nodes with an unknown node" -- \
+	"$bo" run "$src/tests/scenario/run/line-5.yaml" --no-db --save-flash "$tmp/nodes" --nodes 99
 
 # ---- FUSE available? ------------------------------------------------------------------
 skip() {
