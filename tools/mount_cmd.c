@@ -47,9 +47,19 @@ static void usage(FILE *out)
 		"2 bad input or usage\n");
 }
 
-static struct mfs *fs(void)
+struct mount_state {
+	struct mfs m;
+	struct timespec mtime; /* the device file's, shown as every file's time */
+};
+
+static struct mount_state *state(void)
 {
 	return fuse_get_context()->private_data;
+}
+
+static struct mfs *fs(void)
+{
+	return &state()->m;
 }
 
 /* "/name" -> file index, or -ENOENT. */
@@ -71,7 +81,7 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->negative_timeout = 0;
 	cfg->direct_io = 1;
 	cfg->use_ino = 0;
-	return fs();
+	return state();
 }
 
 static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
@@ -80,6 +90,7 @@ static int op_getattr(const char *path, struct stat *st, struct fuse_file_info *
 	memset(st, 0, sizeof *st);
 	st->st_uid = getuid();
 	st->st_gid = getgid();
+	st->st_mtim = st->st_ctim = st->st_atim = state()->mtime;
 	if (!strcmp(path, "/")) {
 		st->st_mode = S_IFDIR | 0755;
 		st->st_nlink = 2;
@@ -246,8 +257,12 @@ int cmd_mount(int argc, char **argv)
 		fsim_destroy(dev);
 		return EXIT_USAGE;
 	}
-	struct mfs m;
-	mfs_init(&m, dev, abs, note, rw, have_strategy ? &s : NULL);
+	struct mount_state ms;
+	struct mfs *m = &ms.m;
+	ms.mtime = st.st_mtim;
+	if (stat(abs, &st) == 0)
+		ms.mtime = st.st_mtim;
+	mfs_init(m, dev, abs, note, rw, have_strategy ? &s : NULL);
 
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	fuse_opt_add_arg(&args, "brownout");
@@ -255,7 +270,7 @@ int cmd_mount(int argc, char **argv)
 	fuse_opt_add_arg(&args, rw ? "fsname=brownout,subtype=brownout"
 				   : "ro,fsname=brownout,subtype=brownout");
 	int rc = EXIT_FAILED;
-	struct fuse *f = fuse_new(&args, &ops, sizeof ops, &m);
+	struct fuse *f = fuse_new(&args, &ops, sizeof ops, &ms);
 	if (!f) {
 		fprintf(stderr, "brownout mount: cannot start FUSE\n");
 		goto out;
@@ -277,12 +292,12 @@ int cmd_mount(int argc, char **argv)
 	fuse_unmount(f);
 	fuse_destroy(f);
 	rc = loop < 0 ? EXIT_FAILED : EXIT_OK;
-	if (mfs_save(&m, err, sizeof err)) {
+	if (mfs_save(m, err, sizeof err)) {
 		fprintf(stderr, "brownout mount: %s\n", err);
 		rc = EXIT_FAILED;
 	}
 out:
 	fuse_opt_free_args(&args);
-	mfs_free(&m);
+	mfs_free(m);
 	return rc;
 }
