@@ -477,6 +477,64 @@ static void test_weak_cells_saved(void **state)
 	fsim_destroy(dev);
 }
 
+/* Random corruption and truncation of the version-2 extension (erase counts, weak ranges,
+ * note): refused with a message or loaded, never a crash (run under ASan). */
+static void test_extension_corrupt_fuzz(void **state)
+{
+	(void)state;
+	struct fsim_device *dev = tu_preset_dev("nrf52840");
+	tu_nrf_partitions(dev);
+	struct tu_catcher j;
+	uint8_t d[64];
+	memset(d, 0x00, sizeof d);
+	struct fsim_stats st;
+	fsim_get_stats(dev, &st);
+	struct fsim_cut c = {st.mutating_ops, FSIM_CUT_TORN, FSIM_TORN_PROG_SOME_BITS, 9, true};
+	fsim_arm_cut(dev, &c);
+	tu_catch(dev, &j);
+	TU_EXPECT_CUT(&j, fsim_program(dev, 0x30000, d, sizeof d));
+	char path[512], err[256];
+	tmp_path(path, sizeof path, "src");
+	assert_int_equal(fsim_save_with_note(dev, path, "strategy=recovery x", err, sizeof err),
+			 FSIM_OK);
+	size_t flen;
+	uint8_t *f = read_file(path, &flen);
+	unlink(path);
+	size_t ext = FILE_HEADER + fsim_size(dev);
+	assert_true(flen > ext + 4 * fsim_sector_count(dev) + 8);
+	uint8_t *g = malloc(flen);
+	assert_non_null(g);
+	uint64_t rs = 99;
+	int refused = 0;
+	tmp_path(path, sizeof path, "x");
+	for (int it = 0; it < 300; it++) {
+		memcpy(g, f, flen);
+		size_t len = it % 5 == 0 ? ext + (size_t)(tu_rand(&rs) % (flen - ext)) : flen;
+		for (int k = 0; k < 1 + it % 3; k++) {
+			size_t pos = ext + (size_t)(tu_rand(&rs) % (flen - ext));
+			g[pos] = (uint8_t)tu_rand(&rs);
+		}
+		write_file(path, g, len);
+		memset(err, 0, sizeof err);
+		struct fsim_device *l = fsim_load(path, err, sizeof err);
+		if (!l) {
+			if (strlen(err) == 0)
+				fail_msg("iteration %d: refused without a message", it);
+			refused++;
+			continue;
+		}
+		uint8_t buf[64];
+		assert_int_equal(fsim_read(l, 0x30000, buf, sizeof buf), FSIM_OK);
+		fsim_destroy(l);
+	}
+	unlink(path);
+	print_message("corrupt extensions: %d of 300 refused\n", refused);
+	assert_true(refused > 0);
+	free(g);
+	free(f);
+	fsim_destroy(dev);
+}
+
 /* A 588-byte file whose header promises gigabytes fails at once, as truncated (the loader
  * checks the size before allocating), and a failed save leaves the old file whole and no
  * temporary file behind. */
@@ -533,6 +591,7 @@ int main(void)
 		cmocka_unit_test(test_version2_state_and_version1),
 		cmocka_unit_test(test_weak_cells_saved),
 		cmocka_unit_test(test_huge_header_and_atomic_save),
+		cmocka_unit_test(test_extension_corrupt_fuzz),
 	};
 	return cmocka_run_group_tests_name("flashsim-persist", tests, setup, teardown);
 }
