@@ -144,6 +144,15 @@ else ok "read-only mount refuses writes"; fi
 unmount_wait
 cmp -s "$tmp/cut.dev" "$tmp/cut.dev" && [ ! -e "$mnt/flash.bin" ] && ok "unmounted" || bad "still mounted"
 
+# weak cells: a torn, metastable cut leaves weak bits that sectors.csv shows
+expect 0 "saved the flash at the cut" "sweep --metastable --repro t200.1 --save-flash" -- \
+	"$bo" sweep "$src/scenarios/sweeps/nrf52840-swap-scratch-test-reverted.yaml" --metastable \
+	--repro t200.1 --save-flash "$tmp/meta.dev"
+"$bo" mount "$tmp/meta.dev" "$mnt" || bad "mount meta.dev"
+awk -F, 'NR > 1 && $7 > 0 { n++ } END { exit n ? 0 : 1 }' "$mnt/sectors.csv" &&
+	ok "sectors.csv shows the weak bits of a metastable cut" || bad "no weak bits in sectors.csv"
+unmount_wait
+
 # ---- 3. write an image through the mount, boot it --------------------------------------
 sweep="$src/scenarios/sweeps/nrf52840-overwrite-perm.yaml"
 expect 0 "saved the flash at the end" "sweep --repro b1 --save-flash-end" -- \
