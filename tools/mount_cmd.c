@@ -226,10 +226,13 @@ int cmd_mount(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	struct stat st;
-	if (stat(mnt, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "brownout mount: %s: %s\n", mnt,
-			errno == ENOENT || stat(mnt, &st) != 0 ? "no such mount point (create the "
-			"directory first)" : "the mount point is not a directory");
+	if (stat(mnt, &st) != 0) {
+		fprintf(stderr, "brownout mount: %s: no such mount point (create the directory "
+			"first): %s\n", mnt, strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "brownout mount: %s: the mount point is not a directory\n", mnt);
 		return EXIT_USAGE;
 	}
 	enum bo_strategy s;

@@ -54,6 +54,7 @@ if "$bo" mount --help 2>&1 | grep -q "DEVICE_FILE"; then
 		"$bo" mount "$tmp/text.txt" "$mnt"
 	expect 2 "no such mount point" "mount on a missing mount point" -- \
 		"$bo" mount "$tmp/text.txt" "$tmp/nowhere"
+	expect 2 "not a directory" "mount on a file" -- "$bo" mount "$tmp/text.txt" "$tmp/text.txt"
 else
 	expect 2 "no FUSE support" "mount without libfuse3 says so" -- "$bo" mount "$tmp/x" "$mnt"
 fi
@@ -207,6 +208,22 @@ rc=$?
 [ "$(dd if="$mnt/storage.bin" bs=1 skip=16 count=5 2>/dev/null)" = saved ] &&
 	ok "the write before SIGTERM was saved" || bad "the write before SIGTERM was lost"
 unmount_wait
+
+# ---- SIGINT (Ctrl-C with --foreground): a background job of sh ignores SIGINT, and
+# libfuse keeps an ignored signal ignored, so the job gets its default back through env
+if env --default-signal=INT true 2>/dev/null; then
+	env --default-signal=INT "$bo" mount "$tmp/b1.dev" "$mnt" --foreground &
+	pid=$!
+	i=0
+	while [ ! -e "$mnt/flash.bin" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -INT $pid
+	wait $pid
+	rc=$?
+	[ $rc -eq 0 ] && [ ! -e "$mnt/flash.bin" ] && ok "SIGINT unmounts, exit 0" ||
+		bad "SIGINT: exit $rc"
+else
+	echo "note: env --default-signal missing: SIGINT not checked (SIGTERM was)"
+fi
 
 [ "$fails" -eq 0 ] && echo "all passed" || echo "$fails failed"
 [ "$fails" -eq 0 ]
