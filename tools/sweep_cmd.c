@@ -82,7 +82,7 @@ struct save_flash {
 	const char *cut_path, *end_path;
 	const struct bo_sweep *s;
 	const char *repro;
-	bool failed;
+	bool failed, saved_cut, saved_end;
 };
 
 static void save_flash_state(void *ctx, const struct fsim_device *dev, const char *when)
@@ -102,6 +102,10 @@ static void save_flash_state(void *ctx, const struct fsim_device *dev, const cha
 	}
 	printf("  saved the flash %s: %s\n", !strcmp(when, "cut") ? "at the cut" : "at the end",
 	       path);
+	if (!strcmp(when, "cut"))
+		sf->saved_cut = true;
+	else
+		sf->saved_end = true;
 }
 
 static int record(const char *db_path, const struct bo_sweep *s, const struct sweep_options *o,
@@ -228,7 +232,7 @@ int cmd_sweep(int argc, char **argv)
 
 	struct sweep_result r;
 	int rc;
-	struct save_flash sf = {save_cut, save_end, s, repro, false};
+	struct save_flash sf = {save_cut, save_end, s, repro, false, false, false};
 	if (save_cut || save_end) {
 		o.on_replay_state = save_flash_state;
 		o.on_replay_ctx = &sf;
@@ -245,6 +249,10 @@ int cmd_sweep(int argc, char **argv)
 			if (r.false_positives)
 				printf("  (a fall-back the strategy allows: counted as an I6 false positive)\n");
 			rc = failed ? EXIT_FAILED : EXIT_OK;
+			if ((save_cut && !sf.saved_cut) || (save_end && !sf.saved_end))
+				fprintf(stderr, "brownout sweep: the replay did not reach %s: %s not "
+					"written\n", save_cut && !sf.saved_cut ? "the cut" : "the end",
+					save_cut && !sf.saved_cut ? save_cut : save_end);
 			if (sf.failed)
 				rc = EXIT_USAGE;
 		}
