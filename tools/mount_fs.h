@@ -1,6 +1,6 @@
 /*
  * tools/mount_fs.h: the files `brownout mount` shows for one device, independent of FUSE
- * (mount_cmd.c is the libfuse glue). Flat directory:
+ * (mount_cmd.c is the libfuse glue, mount_text.c makes the generated files). Flat directory:
  *
  *   flash.bin              the whole device
  *   <partition>.bin        one per partition (boot.bin, primary.bin, upgrade.bin, ...)
