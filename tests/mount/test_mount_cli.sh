@@ -189,6 +189,11 @@ ls "$tmp" | grep -q '\.tmp-' && bad "a temporary file was left next to the devic
 expect 0 "boot primary 3.0.0+0 (installed" "brownout boot installs the copied image" -- \
 	"$bo" boot "$tmp/end.dev"
 expect 0 "boot primary 3.0.0+0" "the next boot runs it again" -- "$bo" boot "$tmp/end.dev"
+expect 0 "boot primary 3.0.0+0" "boot --key with the signing key" -- \
+	"$bo" boot "$tmp/end.dev" --key "$tmp/test.pem" --dry-run
+"$bo" image keygen -k "$tmp/other.pem" -t ecdsa-p256 --seed 2 >/dev/null
+expect 1 "bricked: nothing bootable" "boot --key with another key trusts only that key" -- \
+	"$bo" boot "$tmp/end.dev" --key "$tmp/other.pem" --dry-run
 
 # ---- SIGTERM: clean unmount, the device saved ------------------------------------------
 "$bo" mount "$tmp/b1.dev" "$mnt" --rw --foreground &
