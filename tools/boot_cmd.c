@@ -1,9 +1,9 @@
 /*
- * `brownout boot DEVICE_FILE [--strategy S] [--key KEY.pem] [--trace] [--confirm]
- *                            [--out FILE | --dry-run]`
+ * `brownout boot DEVICE_FILE [--strategy S | --plugin P [--option K=V]...] [--key KEY.pem]
+ *                            [--trace] [--confirm] [--out FILE | --dry-run]`
  *
  * Powers a saved device (a device file from `sweep --save-flash`, `run --save-flash` or a
- * `brownout mount --rw` session) on once with core/boot, prints the bootloader's decision
+ * `brownout mount --rw` session) on once with core/boot or a firmware plug-in, prints the bootloader's decision
  * and saves the flash it leaves (atomically, over DEVICE_FILE unless --out or --dry-run),
  * so a failure can be followed boot by boot.
  * Exit codes: 0 something booted, 1 nothing bootable or a flash rule broken, 2 bad input.
@@ -14,6 +14,7 @@
 #include "tools/cli_util.h"
 #include "tools/commands.h"
 #include "tools/device_boot.h"
+#include "tools/device_boot_plugin.h"
 
 static void usage(FILE *out)
 {
@@ -24,6 +25,9 @@ static void usage(FILE *out)
 		"options:\n"
 		"  --strategy S   overwrite | swap-scratch | swap-move | recovery |\n"
 		"                 swap-scratch+recovery (default: the one the file's note names)\n"
+		"  --plugin P     boot with this firmware plug-in (a shared object implementing\n"
+		"                 include/brownout/firmware.h) instead of core/boot\n"
+		"  --option K=V   an option for the plug-in's configure() (repeatable)\n"
 		"  --key FILE     trust this PEM key's public key instead of the sweeps' built-in\n"
 		"                 test key (bo_signkey_from_seed(1), which signs sweep images)\n"
 		"  --attempts N   trial boots before recovery (default 3)\n"
@@ -44,8 +48,11 @@ static int bad(const char *msg, const char *arg)
 
 int cmd_boot(int argc, char **argv)
 {
-	const char *file = NULL, *out = NULL, *strategy = NULL;
+	const char *file = NULL, *out = NULL, *strategy = NULL, *plugin = NULL;
 	struct device_boot_opts o = {0};
+	struct bro_option popts[32];
+	char pbuf[32][128];
+	unsigned npopts = 0;
 	bool dry = false, confirm = false, trace = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -55,6 +62,16 @@ int cmd_boot(int argc, char **argv)
 			return EXIT_OK;
 		} else if (!strcmp(a, "--strategy") && has_value) {
 			strategy = argv[++i];
+		} else if (!strcmp(a, "--plugin") && has_value) {
+			plugin = argv[++i];
+		} else if (!strcmp(a, "--option") && has_value) {
+			const char *kv = argv[++i], *eq = strchr(kv, '=');
+			if (!eq || eq == kv || npopts == 32 || strlen(kv) >= sizeof pbuf[0])
+				return bad("--option takes KEY=VALUE (at most 32)", kv);
+			snprintf(pbuf[npopts], sizeof pbuf[npopts], "%s", kv);
+			pbuf[npopts][eq - kv] = '\0';
+			popts[npopts] = (struct bro_option){pbuf[npopts], pbuf[npopts] + (eq - kv) + 1};
+			npopts++;
 		} else if (!strcmp(a, "--key") && has_value) {
 			o.key_pem = argv[++i];
 		} else if (!strcmp(a, "--attempts") && has_value) {
@@ -92,6 +109,35 @@ int cmd_boot(int argc, char **argv)
 	if (!dev)
 		return bad(err, NULL);
 	int rc = EXIT_USAGE;
+	if (plugin) {
+		if (strategy) {
+			bad("--strategy is core/boot's; a plug-in takes --option", NULL);
+			goto out;
+		}
+		printf("%s: %s: ", file, plugin);
+		int prc = device_boot_plugin(dev, plugin, popts, npopts, confirm, stdout, err,
+					     sizeof err);
+		if (prc < 0) {
+			printf("\n");
+			fprintf(stderr, "brownout boot: %s\n", err);
+			goto out;
+		}
+		if (!dry) {
+			char pnote[FSIM_NOTE_MAX];
+			snprintf(pnote, sizeof pnote, "firmware=%s after brownout boot", plugin);
+			if (fsim_save_with_note(dev, out ? out : file, pnote, err, sizeof err)) {
+				fprintf(stderr, "brownout boot: %s\n", err);
+				goto out;
+			}
+			printf("  saved: %s\n", out ? out : file);
+		}
+		rc = prc || fsim_violation_count(dev) ? EXIT_FAILED : EXIT_OK;
+		goto out;
+	}
+	if (npopts) {
+		bad("--option goes with --plugin", NULL);
+		goto out;
+	}
 	if (strategy ? device_strategy_parse(strategy, &o.strategy)
 		     : device_strategy_from_note(note, &o.strategy)) {
 		if (strategy)
