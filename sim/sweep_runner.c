@@ -305,7 +305,10 @@ static void power_on(struct sweep_node *n)
 			}
 			continue; /* it resets before doing anything */
 		}
-		if (part == n->part_primary && (how == BO_APP_GOOD || how == BO_APP_NO_DFU))
+		/* A working application confirms itself, wherever it runs: the recovery image
+		 * too, so that its confirm path (which must confirm itself, never the failed
+		 * primary) is swept like the primary's. */
+		if (how == BO_APP_GOOD || how == BO_APP_NO_DFU)
 			fw_confirm(n);
 		return;
 	}
@@ -398,7 +401,7 @@ static void exec_step(struct sweep_node *n, int s)
 			fw_request(n, st->kind == SWEEP_STEP_REQUEST_PERM);
 		break;
 	case SWEEP_STEP_CONFIRM:
-		if (n->obs.last.part == n->part_primary && n->obs.last.part >= 0)
+		if (n->obs.last.part >= 0)
 			fw_confirm(n);
 		break;
 	}
