@@ -6,6 +6,7 @@
 
 #include "sim/firmware/coreboot.h"
 #include "sim/sweep_runner.h"
+#include "sim/sweep_trace.h"
 
 #define DOWNLOAD_WRITE 256u /* the application writes the upgrade in pieces this big */
 #define POISON 0xa5
@@ -265,6 +266,8 @@ static void power_on(struct sweep_node *n)
 	uint32_t crash_limit = 2u * (n->w->attempts ? n->w->attempts : 3u) + 4u;
 	for (uint32_t crashes = 0;; crashes++) {
 		sweep_node_poison(n);
+		if (n->trace)
+			sweep_trace_trailers(n->dev, stdout); /* what the boot is about to read */
 		struct bro_boot_result res;
 		int rc = fw_boot(n, &res);
 		int part = -1, image = -1;
