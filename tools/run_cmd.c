@@ -269,6 +269,9 @@ static int record_details(struct bo_db_run *dr, const struct bo_scenario *s,
 			/* schema: NULL for a non-target ("-") */
 			.verdict = n->result && strcmp(n->result, "-") ? n->result : NULL,
 			.target = n->target,
+			.wave = n->wave,
+			.hops = n->hops == UINT32_MAX ? -1 : (int64_t)n->hops,
+			.rx_start_us = n->rx_start_us == UINT64_MAX ? -1 : (int64_t)n->rx_start_us,
 		};
 		if (bo_db_run_add_node(dr, &dn, err, errlen))
 			goto fail;

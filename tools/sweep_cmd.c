@@ -71,17 +71,37 @@ static void print_summary(const struct bo_sweep *s, const struct sweep_options *
 		printf("  ... and %llu more\n", (unsigned long long)(failed - r->nkept));
 }
 
+/* "I1 never bricked,I3 converges": every invariant of a cut's mask (the first one alone
+ * when the engine left the mask empty). */
+static void invariant_list(const struct sweep_failure *f, char *out, size_t n)
+{
+	size_t len = 0;
+	out[0] = 0;
+	uint32_t mask = f->inv_mask ? f->inv_mask : 1u << f->inv;
+	for (int i = 1; i < SWEEP_INVARIANTS && len < n; i++)
+		if (mask & (1u << i))
+			len += (size_t)snprintf(out + len, n - len, "%s%s", len ? "," : "",
+						sweep_invariant_name(i));
+}
+
+static struct bo_db_failure db_failure(const struct sweep_failure *f, char *inv, size_t invlen)
+{
+	if (inv)
+		invariant_list(f, inv, invlen);
+	return (struct bo_db_failure){
+		.repro = f->repro, .invariant = sweep_invariant_name(f->inv), .detail = f->detail,
+		.invariants = inv, .expected = f->expected[0] ? f->expected : NULL,
+		.observed = f->observed[0] ? f->observed : NULL, .op_index = (int64_t)f->op_index,
+	};
+}
+
 static int record(const char *db_path, const struct bo_sweep *s, const struct sweep_options *o,
 		  const struct sweep_result *r, const char *shard)
 {
 	char err[300], hash[65] = "";
 	if (cli_file_sha256(s->file, hash))
 		snprintf(hash, sizeof hash, "unreadable");
-	sqlite3 *db = bo_db_open(db_path, err, sizeof err);
-	if (!db) {
-		fprintf(stderr, "brownout sweep: %s\n", err);
-		return -1;
-	}
+	uint64_t total = sweep_total_failures(r);
 	struct bo_db_sweep row = {
 		.name = s->name, .file = s->file, .file_hash = hash,
 		.strategy = bo_sweep_strategy_name(s->strategy), .preset = s->preset,
@@ -91,20 +111,54 @@ static int record(const char *db_path, const struct bo_sweep *s, const struct sw
 		.baseline_busy_ms = r->baseline_busy_ns / 1e6,
 		.workload_ops = (int64_t)r->workload_ops, .cut_points = (int64_t)r->cut_points,
 		.distinct_states = (int64_t)r->distinct_states,
-		.failures = (int64_t)sweep_total_failures(r),
+		.failures = (int64_t)total,
 		.i1 = (int64_t)r->failures[SWEEP_I1_BRICKED], .i2 = (int64_t)r->failures[SWEEP_I2_HYBRID],
 		.i3 = (int64_t)r->failures[SWEEP_I3_CONVERGE], .i4 = (int64_t)r->failures[SWEEP_I4_FLASH],
 		.i5 = (int64_t)r->failures[SWEEP_I5_WEAR],
 		.baseline_failed = (int64_t)r->failures[SWEEP_BASELINE],
+		.fw_abort = (int64_t)r->failures[SWEEP_FW_ABORT],
+		.app_error = (int64_t)r->failures[SWEEP_APP_ERROR],
+		/* an engine that does not count failing cuts yet leaves 0 with failures: unknown */
+		.failing_cuts = r->failing_cuts || !total ? (int64_t)r->failing_cuts : -1,
 		.i6 = (int64_t)r->false_positives, .wear_bound = r->wear_bound,
+		.sector_max_erases = r->sector_max_erases,
+		.nsectors = r->sector_max_erases ? r->nsectors : 0,
 	};
+	enum { INVLEN = 160 };
 	struct bo_db_failure *f = calloc(r->nkept + 1, sizeof *f);
+	struct bo_db_failure *fp = calloc(r->nfp_kept + 1, sizeof *fp);
+	char *inv = calloc(r->nkept + 1, INVLEN);
+	struct bo_db_op_failure *per_op = calloc(r->nper_op * SWEEP_INVARIANTS + 1, sizeof *per_op);
+	int64_t id = -1;
+	if (!f || !fp || !inv || !per_op) {
+		snprintf(err, sizeof err, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < r->nkept; i++)
-		f[i] = (struct bo_db_failure){r->kept[i].repro, sweep_invariant_name(r->kept[i].inv),
-					      r->kept[i].detail};
-	int64_t id = bo_db_add_sweep(db, &row, f, r->nkept, err, sizeof err);
+		f[i] = db_failure(&r->kept[i], inv + i * INVLEN, INVLEN);
+	for (size_t i = 0; i < r->nfp_kept; i++)
+		fp[i] = db_failure(&r->fp_kept[i], NULL, 0);
+	size_t nop = 0;
+	for (size_t i = 0; i < r->nper_op; i++)
+		for (int k = 1; k < SWEEP_INVARIANTS; k++)
+			if (r->per_op[i].count[k])
+				per_op[nop++] = (struct bo_db_op_failure){
+					(int64_t)r->per_op[i].op_index, sweep_invariant_name(k),
+					(int64_t)r->per_op[i].count[k]};
+	row.false_positives = fp;
+	row.nfalse_positives = r->nfp_kept;
+	row.per_op = per_op;
+	row.nper_op = nop;
+	sqlite3 *db = bo_db_open(db_path, err, sizeof err);
+	if (db) {
+		id = bo_db_add_sweep(db, &row, f, r->nkept, err, sizeof err);
+		bo_db_close(db);
+	}
+out:
 	free(f);
-	bo_db_close(db);
+	free(fp);
+	free(inv);
+	free(per_op);
 	if (id < 0) {
 		fprintf(stderr, "brownout sweep: %s: %s\n", db_path, err);
 		return -1;
