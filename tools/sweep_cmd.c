@@ -1,6 +1,6 @@
 /*
  * `brownout sweep SWEEP.yaml [--db FILE] [--depth N] [--jobs N] [--repro ID [--trace]]
- *                            [--shard K/N] [--no-db]`
+ *                            [--shard K/N|auto] [--no-db]`
  *
  * Runs the file's workload under every power cut its `cuts:` ask for, prints a summary
  * line and a repro ID for each failure, and records the sweep in the outcome database.
@@ -33,7 +33,9 @@ static void usage(FILE *out)
 		"  --depth N      nested cuts (overrides the file's cuts.depth)\n"
 		"  --metastable   torn cells read unstably until erased (overrides the file)\n"
 		"  --jobs N       threads (default: 1; results are identical for any N)\n"
-		"  --shard K/N    run only the K-th of N slices of the cut points (0 <= K < N)\n"
+		"  --shard K/N    run only the K-th of N slices of the cut points (0 <= K < N);\n"
+		"                 auto: from a Slurm job array (SLURM_ARRAY_TASK_ID, _COUNT) or a\n"
+		"                 Kubernetes Indexed Job (JOB_COMPLETION_INDEX, BROWNOUT_SHARD_COUNT)\n"
 		"  --repro ID     replay one failing case (the ID a failure printed)\n"
 		"  --trace        with --repro: print every flash operation and boot decision\n\n"
 		"exit codes: 0 all invariants held, 1 a failure, 2 bad input or usage\n");
@@ -171,6 +173,7 @@ int cmd_sweep(int argc, char **argv)
 	const char *file = NULL, *db_path = CLI_DEFAULT_DB, *repro = NULL, *shard = NULL;
 	bool trace = false, no_db = false, metastable = false;
 	unsigned long depth = 0, jobs = 1, shard_k = 0, shard_n = 0;
+	char shard_buf[48];
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		bool has_value = i + 1 < argc;
@@ -194,11 +197,18 @@ int cmd_sweep(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 		} else if (!strcmp(a, "--shard") && has_value) {
-			shard = argv[++i];
-			if (cli_parse_shard(shard, &shard_k, &shard_n) || shard_k >= shard_n) {
-				fprintf(stderr, "brownout sweep: --shard takes K/N with 0 <= K < N\n");
+			char serr[300];
+			if (!strcmp(argv[++i], "auto")) {
+				if (cli_shard_auto(&shard_k, &shard_n, serr, sizeof serr)) {
+					fprintf(stderr, "brownout sweep: %s\n", serr);
+					return EXIT_USAGE;
+				}
+			} else if (cli_parse_shard(argv[i], &shard_k, &shard_n) || shard_k >= shard_n) {
+				fprintf(stderr, "brownout sweep: --shard takes K/N with 0 <= K < N, or auto\n");
 				return EXIT_USAGE;
 			}
+			snprintf(shard_buf, sizeof shard_buf, "%lu/%lu", shard_k, shard_n);
+			shard = shard_buf;
 		} else if (!strcmp(a, "--repro") && has_value) {
 			repro = argv[++i];
 		} else if (!strcmp(a, "--trace")) {
