@@ -153,6 +153,7 @@ struct rep_diff {
 	struct rep_change *changes;
 	size_t n;
 	size_t regressions;
+	size_t matched;     /* sweeps and runs found in both (whatever their hash) */
 };
 
 /* The documented defaults of --max-regression (report_diff.c). */
@@ -175,6 +176,9 @@ void rep_write_json(FILE *f, const struct rep_data *d, const struct rep_diff *di
 
 /* Shared by the renderers: "brownout sweep FILE --repro ID --trace". */
 void rep_replay_command(const struct rep_sweep *s, const char *repro, char *out, size_t n);
+/* The length of the valid UTF-8 sequence at s (1 to 4), or 0 when s starts an invalid one:
+ * XML and JSON output must be UTF-8 whatever a database holds. */
+int rep_utf8_len(const char *s);
 /* A time in seconds, compact ("42.1s", "12m05s", "1h02m"); "-" when negative or NAN. */
 void rep_fmt_seconds(double s, char *out, size_t n);
 

@@ -221,8 +221,11 @@ int rep_diff(const struct rep_data *cur, const struct rep_data *base,
 {
 	memset(d, 0, sizeof *d);
 	struct out o = {.d = d};
-	for (size_t i = 0; i < cur->nsweeps; i++)
-		diff_sweep(&o, &cur->sweeps[i], find_sweep(base, &cur->sweeps[i]));
+	for (size_t i = 0; i < cur->nsweeps; i++) {
+		const struct rep_sweep *b = find_sweep(base, &cur->sweeps[i]);
+		d->matched += b != NULL;
+		diff_sweep(&o, &cur->sweeps[i], b);
+	}
 	for (size_t i = 0; i < base->nsweeps; i++)
 		if (!find_sweep(cur, &base->sweeps[i])) {
 			char what[160];
@@ -234,7 +237,9 @@ int rep_diff(const struct rep_data *cur, const struct rep_data *base,
 		/* diff_run's "no named expectation" check looks at this run's changes only */
 		struct rep_diff sub = {0};
 		struct out so = {.d = &sub};
-		diff_run(&so, c, find_run(base, c->scenario, c->seed), th, nth);
+		const struct rep_run *b = find_run(base, c->scenario, c->seed);
+		d->matched += b != NULL;
+		diff_run(&so, c, b, th, nth);
 		for (size_t k = 0; k < sub.n && !so.oom; k++)
 			add(&o, sub.changes[k].kind, sub.changes[k].what, sub.changes[k].regression, "%s",
 			    sub.changes[k].detail);

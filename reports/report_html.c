@@ -33,7 +33,16 @@ static const char *const seed_colour[] = {
 
 static void esc(FILE *f, const char *s)
 {
-	for (; s && *s; s++)
+	for (; s && *s; s++) {
+		int n = rep_utf8_len(s);
+		if (n != 1) { /* the page says utf-8: other bytes become '?' */
+			if (n == 0)
+				fputc('?', f);
+			else
+				fwrite(s, 1, (size_t)n, f);
+			s += n ? n - 1 : 0;
+			continue;
+		}
 		switch (*s) {
 		case '&': fputs("&amp;", f); break;
 		case '<': fputs("&lt;", f); break;
@@ -41,6 +50,7 @@ static void esc(FILE *f, const char *s)
 		case '"': fputs("&quot;", f); break;
 		default: fputc(*s, f);
 		}
+	}
 }
 
 /* A class name from free text: letters and digits, the rest '-'. */

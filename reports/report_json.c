@@ -13,6 +13,15 @@ static void str(FILE *f, const char *s)
 	fputc('"', f);
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
+		int n = rep_utf8_len(s);
+		if (n != 1) { /* JSON is UTF-8: other bytes become '?' */
+			if (n == 0)
+				fputc('?', f);
+			else
+				fwrite(s, 1, (size_t)n, f);
+			s += n ? n - 1 : 0;
+			continue;
+		}
 		if (c == '"' || c == '\\')
 			fprintf(f, "\\%c", c);
 		else if (c < 0x20)

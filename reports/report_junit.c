@@ -8,11 +8,21 @@
 
 #define MAX_LISTED 50
 
-/* Text or attribute value: markup escaped, control characters XML 1.0 forbids dropped. */
+/* Text or attribute value: markup escaped, control characters XML 1.0 forbids dropped,
+ * bytes that are not UTF-8 written as '?'. */
 static void esc(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
+		int n = rep_utf8_len(s);
+		if (n != 1) {
+			if (n == 0)
+				fputc('?', f);
+			else
+				fwrite(s, 1, (size_t)n, f);
+			s += n ? n - 1 : 0;
+			continue;
+		}
 		switch (c) {
 		case '&': fputs("&amp;", f); break;
 		case '<': fputs("&lt;", f); break;

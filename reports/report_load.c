@@ -665,6 +665,19 @@ void rep_replay_command(const struct rep_sweep *s, const char *repro, char *out,
 		snprintf(out, n, "brownout sweep %s --repro %s --trace", file, repro ? repro : "?");
 }
 
+int rep_utf8_len(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	int n = u[0] < 0x80 ? 1 : (u[0] & 0xe0) == 0xc0 ? 2 : (u[0] & 0xf0) == 0xe0 ? 3
+		: (u[0] & 0xf8) == 0xf0 ? 4 : 0;
+	if (n == 2 && u[0] < 0xc2)
+		return 0; /* overlong */
+	for (int i = 1; i < n; i++)
+		if ((u[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
 void rep_fmt_seconds(double s, char *out, size_t n)
 {
 	if (!(s >= 0)) {

@@ -224,6 +224,11 @@ int cmd_report(int argc, char **argv)
 			goto free_cur;
 		}
 		have_diff = true;
+		if (!diff.matched && (cur.nsweeps || cur.nruns)) {
+			fprintf(stderr, "brownout report: baseline %s shares no sweep and no scenario "
+					"seed with the report: a baseline of other inputs\n", baseline);
+			goto free_cur;
+		}
 	}
 	char *buf = NULL;
 	size_t len = 0;

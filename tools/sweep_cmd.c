@@ -86,14 +86,20 @@ static void invariant_list(const struct sweep_failure *f, char *out, size_t n)
 						sweep_invariant_name(i));
 }
 
-static struct bo_db_failure db_failure(const struct sweep_failure *f, char *inv, size_t invlen)
+/* One kept failure as a row. expected and observed are copied (NUL-terminated within their
+ * arrays whatever the engine left in them) into buf: 2 x 96 bytes. */
+static struct bo_db_failure db_failure(const struct sweep_failure *f, char *inv, size_t invlen,
+				       char *buf)
 {
 	if (inv)
 		invariant_list(f, inv, invlen);
+	snprintf(buf, 96, "%.*s", (int)sizeof f->expected - 1, f->expected);
+	snprintf(buf + 96, 96, "%.*s", (int)sizeof f->observed - 1, f->observed);
 	return (struct bo_db_failure){
 		.repro = f->repro, .invariant = sweep_invariant_name(f->inv), .detail = f->detail,
-		.invariants = inv, .expected = f->expected[0] ? f->expected : NULL,
-		.observed = f->observed[0] ? f->observed : NULL, .op_index = (int64_t)f->op_index,
+		.invariants = inv, .expected = buf[0] ? buf : NULL,
+		.observed = buf[96] ? buf + 96 : NULL,
+		.op_index = f->op_index <= INT64_MAX ? (int64_t)f->op_index : -1,
 	};
 }
 
@@ -130,16 +136,17 @@ static int record(const char *db_path, const struct bo_sweep *s, const struct sw
 	struct bo_db_failure *f = calloc(r->nkept + 1, sizeof *f);
 	struct bo_db_failure *fp = calloc(r->nfp_kept + 1, sizeof *fp);
 	char *inv = calloc(r->nkept + 1, INVLEN);
+	char *states = calloc(r->nkept + r->nfp_kept + 1, 2 * 96);
 	struct bo_db_op_failure *per_op = calloc(r->nper_op * SWEEP_INVARIANTS + 1, sizeof *per_op);
 	int64_t id = -1;
-	if (!f || !fp || !inv || !per_op) {
+	if (!f || !fp || !inv || !per_op || !states) {
 		snprintf(err, sizeof err, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < r->nkept; i++)
-		f[i] = db_failure(&r->kept[i], inv + i * INVLEN, INVLEN);
+		f[i] = db_failure(&r->kept[i], inv + i * INVLEN, INVLEN, states + i * 2 * 96);
 	for (size_t i = 0; i < r->nfp_kept; i++)
-		fp[i] = db_failure(&r->fp_kept[i], NULL, 0);
+		fp[i] = db_failure(&r->fp_kept[i], NULL, 0, states + (r->nkept + i) * 2 * 96);
 	size_t nop = 0;
 	for (size_t i = 0; i < r->nper_op; i++)
 		for (int k = 1; k < SWEEP_INVARIANTS; k++)
@@ -160,6 +167,7 @@ out:
 	free(f);
 	free(fp);
 	free(inv);
+	free(states);
 	free(per_op);
 	if (id < 0) {
 		fprintf(stderr, "brownout sweep: %s: %s\n", db_path, err);
