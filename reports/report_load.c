@@ -555,8 +555,9 @@ static int group_runs(struct loader *l, struct rep_data *d)
 	if (!d->runs)
 		return -1;
 	for (size_t i = 0; i < l->nru; i++) {
-		if (i && !str_cmp(l->ru[i].r.scenario, l->ru[i - 1].r.scenario) &&
-		    l->ru[i].r.seed == l->ru[i - 1].r.seed)
+		const struct rep_run *last = d->nruns ? &d->runs[d->nruns - 1] : NULL;
+		if (last && !str_cmp(l->ru[i].r.scenario, last->scenario) &&
+		    l->ru[i].r.seed == last->seed)
 			continue; /* an older run of the same scenario and seed */
 		d->runs[d->nruns++] = l->ru[i].r;
 		memset(&l->ru[i].r, 0, sizeof l->ru[i].r);
