@@ -487,7 +487,8 @@ static int cmp_op(const void *pa, const void *pb)
 
 static int group_sweeps(struct loader *l, struct rep_data *d)
 {
-	qsort(l->sw, l->nsw, sizeof *l->sw, cmp_raw_sweep);
+	if (l->nsw > 1)
+		qsort(l->sw, l->nsw, sizeof *l->sw, cmp_raw_sweep);
 	d->sweeps = calloc(l->nsw + 1, sizeof *d->sweeps);
 	if (!d->sweeps)
 		return -1;
@@ -530,7 +531,8 @@ static int group_sweeps(struct loader *l, struct rep_data *d)
 						out->shards_n = -1; /* mixed N: never complete */
 				}
 			}
-			qsort(out->ops, out->nops, sizeof *out->ops, cmp_op);
+			if (out->nops > 1) /* qsort wants a non-NULL array */
+				qsort(out->ops, out->nops, sizeof *out->ops, cmp_op);
 		}
 		i = end;
 	}
@@ -550,7 +552,8 @@ static int cmp_raw_run(const void *pa, const void *pb)
 
 static int group_runs(struct loader *l, struct rep_data *d)
 {
-	qsort(l->ru, l->nru, sizeof *l->ru, cmp_raw_run);
+	if (l->nru > 1)
+		qsort(l->ru, l->nru, sizeof *l->ru, cmp_raw_run);
 	d->runs = calloc(l->nru + 1, sizeof *d->runs);
 	if (!d->runs)
 		return -1;
