@@ -148,6 +148,8 @@ sqlite3 *bo_db_open_read(const char *path, char *err, size_t errlen)
 			 path);
 		goto fail;
 	}
+	if (version == BO_DB_SCHEMA_VERSION)
+		return file; /* nothing to migrate: read the file itself */
 	if (sqlite3_open(":memory:", &mem) != SQLITE_OK) {
 		set_err(err, errlen, path, NULL);
 		goto fail;

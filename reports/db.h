@@ -21,8 +21,9 @@
 /* Open (creating it and its schema if needed) in WAL mode. NULL with err set on failure,
  * including a database written by a newer brownout. */
 sqlite3 *bo_db_open(const char *path, char *err, size_t errlen);
-/* Open an existing database for reading, leaving the file untouched: it is copied into
- * memory and an older schema is migrated there, so a reader always sees version 4. NULL
+/* Open an existing database for reading, leaving the file untouched: a file of this
+ * version is opened read-only; one of an older version is copied into memory and migrated
+ * there, so a reader always sees version 4. NULL
  * with err set when the file is missing, not a SQLite database, not a brownout database
  * (no sweep or run table) or newer than this brownout. */
 sqlite3 *bo_db_open_read(const char *path, char *err, size_t errlen);

@@ -133,12 +133,24 @@ static void diff_sweep(struct out *o, const struct rep_sweep *c, const struct re
 
 /* ---- runs ---- */
 
+/* Runs are sorted by scenario, then seed (report_load.c): a binary search. */
 static const struct rep_run *find_run(const struct rep_data *d, const char *scenario,
 				      uint64_t seed)
 {
-	for (size_t i = 0; i < d->nruns; i++)
-		if (!nullcmp(d->runs[i].scenario, scenario) && d->runs[i].seed == seed)
-			return &d->runs[i];
+	size_t lo = 0, hi = d->nruns;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct rep_run *r = &d->runs[mid];
+		int c = nullcmp(r->scenario, scenario);
+		if (!c)
+			c = r->seed < seed ? -1 : r->seed > seed;
+		if (!c)
+			return r;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 

@@ -42,8 +42,8 @@ static void sweep_case(FILE *f, const struct rep_sweep *s)
 	fprintf(f, "\" time=\"%.3f\">\n", s->wall_s);
 	if (!s->pass) {
 		char msg[400];
-		size_t len = (size_t)snprintf(msg, sizeof msg, "%lld failing cuts",
-					      (long long)s->failures);
+		size_t len = (size_t)snprintf(msg, sizeof msg, "%lld failing cut%s",
+					      (long long)s->failures, s->failures == 1 ? "" : "s");
 		for (int k = 0; k < REP_NINV && len < sizeof msg; k++)
 			if (s->inv[k])
 				len += (size_t)snprintf(msg + len, sizeof msg - len, "%s%s: %lld",

@@ -84,10 +84,11 @@ static void write_sweep_detail(FILE *f, const struct rep_sweep *s)
 				rep_inv_name[k], (long long)s->inv[k]);
 			any = true;
 		}
+	if (any && s->failing_cuts >= 0)
+		fprintf(f, "; %lld cut point%s broke at least one (a cut may break several)",
+			(long long)s->failing_cuts, s->failing_cuts == 1 ? "" : "s");
 	if (any)
-		fprintf(f, "%s\n\n", s->failing_cuts >= 0 ? "" : " (failing cuts not counted apart)");
-	if (s->failing_cuts >= 0 && any)
-		fprintf(f, "%lld cut points broke at least one invariant.\n\n", (long long)s->failing_cuts);
+		fprintf(f, "\n\n");
 	if (s->nfail) {
 		fprintf(f, "| repro ID | invariants | detail | expected | observed | replay |\n"
 			   "|---|---|---|---|---|---|\n");

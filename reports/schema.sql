@@ -55,6 +55,8 @@ CREATE TABLE IF NOT EXISTS sweep_failure (
     op_index   INTEGER            -- operation index of the top-level cut
 );
 CREATE INDEX IF NOT EXISTS sweep_failure_by_sweep ON sweep_failure(sweep_id);
+-- Version 4: `brownout report merge` looks sweeps up by name and runs by scenario and seed.
+CREATE INDEX IF NOT EXISTS sweep_by_name ON sweep(name);
 
 -- Schema version 4 adds the three tables below and the nullable columns marked "Version 4"
 -- (sweep, sweep_failure, node). Opening a version-3 file creates the tables and adds the
@@ -126,6 +128,8 @@ CREATE TABLE IF NOT EXISTS run (
                      CHECK (status IN ('complete', 'incomplete')),
     pass             INTEGER            -- 1 when every expectation holds; NULL while incomplete
 );
+-- Version 4, for `brownout report merge` (the columns exist since version 2).
+CREATE INDEX IF NOT EXISTS run_by_seed ON run(scenario_hash, seed);
 
 -- Each node's outcome at the end of a run.
 CREATE TABLE IF NOT EXISTS node (

@@ -74,6 +74,14 @@ def runs(d):
 assert runs(m) == runs(f), "merged seeds differ from the unsharded run"
 assert [r["seed"] for r in m["runs"]] == [1, 2, 3, 4]
 print("ok: merged shards report the unsharded totals (sweep and seeds)")
+# Schema 4's node columns from a real run: the line's Distributor is node 0, the targets
+# 1..4 hops away, all in wave 0, each offered the image when that wave started.
+nodes = f["runs"][0]["nodes"]
+assert [n["hops"] for n in nodes] == [0, 1, 2, 3, 4], nodes
+assert [n["wave"] for n in nodes] == [None, 0, 0, 0, 0], nodes
+assert nodes[0]["rx_start_us"] is None and len({n["rx_start_us"] for n in nodes[1:]}) == 1, nodes
+assert all(n["rx_start_us"] < n["converged_us"] for n in nodes[1:]), nodes
+print("ok: node wave, hops and rx_start_us recorded")
 PY
 python3 - "$tmp/merged.db" <<'PY' || fail=1
 import sqlite3, sys
