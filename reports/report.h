@@ -50,6 +50,8 @@ struct rep_sweep {
 	int depth, metastable;
 	int shards_n;         /* 0: an unsharded row; else the N of "K/N" */
 	int shards_have;      /* distinct shards K found */
+	/* Summed over shards; distinct_states then counts a state two shards both reached
+	 * twice, so only cut_points and the failure counts equal the unsharded run's. */
 	int64_t workload_ops, cut_points, distinct_states, failures, failing_cuts; /* -1: unknown */
 	int64_t inv[REP_NINV];
 	int64_t false_positives, wear_bound;
@@ -139,7 +141,7 @@ enum rep_change_kind {
 	REP_METRIC_CHANGED,  /* a metric changed within its threshold, or one without one */
 	REP_INPUT_CHANGED,   /* the file hash differs: not compared */
 	REP_NEW_ENTRY,       /* in the current databases only (a regression when failing) */
-	REP_MISSING,         /* in the baseline only */
+	REP_MISSING,         /* in the baseline only; a regression: shards missing from a sweep */
 };
 
 struct rep_change {

@@ -102,6 +102,10 @@ static void diff_sweep(struct out *o, const struct rep_sweep *c, const struct re
 		    c->pass ? "passes" : "FAILS");
 		return;
 	}
+	if (c->shards_n && c->shards_have != c->shards_n)
+		add(o, REP_MISSING, what, true, "only %d shard%s of %s: the sweep is incomplete",
+		    c->shards_have, c->shards_have == 1 ? "" : "s",
+		    c->shards_n > 0 ? "the set" : "differing shard counts");
 	if (nullcmp(b->file_hash, c->file_hash)) {
 		add(o, REP_INPUT_CHANGED, what, false,
 		    "file hash %.12s... differs from the baseline's %.12s...: not compared",

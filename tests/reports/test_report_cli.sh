@@ -93,6 +93,13 @@ assert db.execute("PRAGMA user_version").fetchone()[0] == 4
 print("ok: merged database rows (merging twice added nothing)")
 PY
 
+# A shard missing: reported as incomplete, and a regression against a baseline.
+check 0 "two of three shards" "$bin" report "$tmp/shard0.db" "$tmp/shard2.db" &&
+	{ grep -q "| nrf52840-overwrite-tiny | pass | overwrite | nrf52840 | [0-9]* (2 of 3 shards, INCOMPLETE)" "$tmp/out" ||
+	{ bad "incomplete shards not shown"; cat "$tmp/out"; }; }
+check 1 "a missing shard fails the gate" "$bin" report "$tmp/shard0.db" "$tmp/shard2.db" \
+	--baseline "$tmp/full.db"
+
 # Refusals: another file under the same sweep name, another brownout version. OUT is not
 # created (or left as it was).
 sed 's/^# The smallest image.*/# another file, same sweep name/' "$tiny" >"$tmp/other.yaml"
