@@ -107,6 +107,7 @@ static void ops_plot(FILE *f, const struct rep_sweep *s)
 		if ((double)s->ops[i].op_index + 1 > xmax)
 			xmax = (double)s->ops[i].op_index + 1;
 	}
+	ymax = ceil(ymax / 4) * 4; /* whole numbers on the 4 ticks */
 	svg_open(f, "ops-plot", "failing cuts per operation index, by invariant");
 	axes(f, xmax, ymax, "operation index", false);
 	double bw = PW / xmax < 2 ? 2 : PW / xmax;
@@ -145,6 +146,7 @@ static void sector_plot(FILE *f, const struct rep_sweep *s)
 	for (size_t i = 0; i < s->nsectors; i++)
 		if ((double)s->sector_erases[i] > ymax)
 			ymax = (double)s->sector_erases[i];
+	ymax = ceil(ymax / 4) * 4;
 	svg_open(f, "sector-plot", "most erases per sector, against the wear bound");
 	axes(f, (double)s->nsectors, ymax, "sector", false);
 	double bw = PW / (double)s->nsectors;
