@@ -1,6 +1,7 @@
 /*
  * `brownout sweep SWEEP.yaml [--db FILE] [--depth N] [--jobs N] [--repro ID [--trace]
- *                            [--save-flash OUT] [--save-flash-end OUT]] [--shard K/N] [--no-db]`
+ *                            [--save-flash OUT] [--save-flash-end OUT]] [--shard K/N|auto]
+ *                            [--no-db]`
  *
  * Runs the file's workload under every power cut its `cuts:` ask for, prints a summary
  * line and a repro ID for each failure, and records the sweep in the outcome database.
@@ -34,7 +35,9 @@ static void usage(FILE *out)
 		"  --depth N      nested cuts (overrides the file's cuts.depth)\n"
 		"  --metastable   torn cells read unstably until erased (overrides the file)\n"
 		"  --jobs N       threads (default: 1; results are identical for any N)\n"
-		"  --shard K/N    run only the K-th of N slices of the cut points (0 <= K < N)\n"
+		"  --shard K/N    run only the K-th of N slices of the cut points (0 <= K < N);\n"
+		"                 auto: from a Slurm job array (SLURM_ARRAY_TASK_ID, _COUNT) or a\n"
+		"                 Kubernetes Indexed Job (JOB_COMPLETION_INDEX, BROWNOUT_SHARD_COUNT)\n"
 		"  --repro ID     replay one failing case (the ID a failure printed)\n"
 		"  --trace        with --repro: print every flash operation and boot decision\n"
 		"  --save-flash OUT      with --repro: save the device just after the (last) cut,\n"
@@ -76,6 +79,36 @@ static void print_summary(const struct bo_sweep *s, const struct sweep_options *
 		printf("  ... and %llu more\n", (unsigned long long)(failed - r->nkept));
 }
 
+/* "I1 never bricked,I3 converges": every invariant of a cut's mask (the first one alone
+ * when the engine left the mask empty). */
+static void invariant_list(const struct sweep_failure *f, char *out, size_t n)
+{
+	size_t len = 0;
+	out[0] = 0;
+	uint32_t mask = f->inv_mask ? f->inv_mask : 1u << f->inv;
+	for (int i = 1; i < SWEEP_INVARIANTS && len < n; i++)
+		if (mask & (1u << i))
+			len += (size_t)snprintf(out + len, n - len, "%s%s", len ? "," : "",
+						sweep_invariant_name(i));
+}
+
+/* One kept failure as a row. expected and observed are copied (NUL-terminated within their
+ * arrays whatever the engine left in them) into buf: 2 x 96 bytes. */
+static struct bo_db_failure db_failure(const struct sweep_failure *f, char *inv, size_t invlen,
+				       char *buf)
+{
+	if (inv)
+		invariant_list(f, inv, invlen);
+	snprintf(buf, 96, "%.*s", (int)sizeof f->expected - 1, f->expected);
+	snprintf(buf + 96, 96, "%.*s", (int)sizeof f->observed - 1, f->observed);
+	return (struct bo_db_failure){
+		.repro = f->repro, .invariant = sweep_invariant_name(f->inv), .detail = f->detail,
+		.invariants = inv, .expected = buf[0] ? buf : NULL,
+		.observed = buf[96] ? buf + 96 : NULL,
+		.op_index = f->op_index <= INT64_MAX ? (int64_t)f->op_index : -1,
+	};
+}
+
 /* --save-flash / --save-flash-end: the replay hands over the device at the cut and at the
  * end; each is written as a device file whose note names the strategy and the case. */
 struct save_flash {
@@ -114,11 +147,7 @@ static int record(const char *db_path, const struct bo_sweep *s, const struct sw
 	char err[300], hash[65] = "";
 	if (cli_file_sha256(s->file, hash))
 		snprintf(hash, sizeof hash, "unreadable");
-	sqlite3 *db = bo_db_open(db_path, err, sizeof err);
-	if (!db) {
-		fprintf(stderr, "brownout sweep: %s\n", err);
-		return -1;
-	}
+	uint64_t total = sweep_total_failures(r);
 	struct bo_db_sweep row = {
 		.name = s->name, .file = s->file, .file_hash = hash,
 		.strategy = sweep_firmware_label(s), .preset = s->preset,
@@ -128,20 +157,56 @@ static int record(const char *db_path, const struct bo_sweep *s, const struct sw
 		.baseline_busy_ms = r->baseline_busy_ns / 1e6,
 		.workload_ops = (int64_t)r->workload_ops, .cut_points = (int64_t)r->cut_points,
 		.distinct_states = (int64_t)r->distinct_states,
-		.failures = (int64_t)sweep_total_failures(r),
+		.failures = (int64_t)total,
 		.i1 = (int64_t)r->failures[SWEEP_I1_BRICKED], .i2 = (int64_t)r->failures[SWEEP_I2_HYBRID],
 		.i3 = (int64_t)r->failures[SWEEP_I3_CONVERGE], .i4 = (int64_t)r->failures[SWEEP_I4_FLASH],
 		.i5 = (int64_t)r->failures[SWEEP_I5_WEAR],
 		.baseline_failed = (int64_t)r->failures[SWEEP_BASELINE],
+		.fw_abort = (int64_t)r->failures[SWEEP_FW_ABORT],
+		.app_error = (int64_t)r->failures[SWEEP_APP_ERROR],
+		/* an engine that does not count failing cuts yet leaves 0 with failures: unknown */
+		.failing_cuts = r->failing_cuts || !total ? (int64_t)r->failing_cuts : -1,
 		.i6 = (int64_t)r->false_positives, .wear_bound = r->wear_bound,
+		.sector_max_erases = r->sector_max_erases,
+		.nsectors = r->sector_max_erases ? r->nsectors : 0,
 	};
+	enum { INVLEN = 160 };
 	struct bo_db_failure *f = calloc(r->nkept + 1, sizeof *f);
+	struct bo_db_failure *fp = calloc(r->nfp_kept + 1, sizeof *fp);
+	char *inv = calloc(r->nkept + 1, INVLEN);
+	char *states = calloc(r->nkept + r->nfp_kept + 1, 2 * 96);
+	struct bo_db_op_failure *per_op = calloc(r->nper_op * SWEEP_INVARIANTS + 1, sizeof *per_op);
+	int64_t id = -1;
+	if (!f || !fp || !inv || !per_op || !states) {
+		snprintf(err, sizeof err, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < r->nkept; i++)
-		f[i] = (struct bo_db_failure){r->kept[i].repro, sweep_invariant_name(r->kept[i].inv),
-					      r->kept[i].detail};
-	int64_t id = bo_db_add_sweep(db, &row, f, r->nkept, err, sizeof err);
+		f[i] = db_failure(&r->kept[i], inv + i * INVLEN, INVLEN, states + i * 2 * 96);
+	for (size_t i = 0; i < r->nfp_kept; i++)
+		fp[i] = db_failure(&r->fp_kept[i], NULL, 0, states + (r->nkept + i) * 2 * 96);
+	size_t nop = 0;
+	for (size_t i = 0; i < r->nper_op; i++)
+		for (int k = 1; k < SWEEP_INVARIANTS; k++)
+			if (r->per_op[i].count[k])
+				per_op[nop++] = (struct bo_db_op_failure){
+					(int64_t)r->per_op[i].op_index, sweep_invariant_name(k),
+					(int64_t)r->per_op[i].count[k]};
+	row.false_positives = fp;
+	row.nfalse_positives = r->nfp_kept;
+	row.per_op = per_op;
+	row.nper_op = nop;
+	sqlite3 *db = bo_db_open(db_path, err, sizeof err);
+	if (db) {
+		id = bo_db_add_sweep(db, &row, f, r->nkept, err, sizeof err);
+		bo_db_close(db);
+	}
+out:
 	free(f);
-	bo_db_close(db);
+	free(fp);
+	free(inv);
+	free(states);
+	free(per_op);
 	if (id < 0) {
 		fprintf(stderr, "brownout sweep: %s: %s\n", db_path, err);
 		return -1;
@@ -155,6 +220,7 @@ int cmd_sweep(int argc, char **argv)
 	const char *save_cut = NULL, *save_end = NULL;
 	bool trace = false, no_db = false, metastable = false;
 	unsigned long depth = 0, jobs = 1, shard_k = 0, shard_n = 0;
+	char shard_buf[48];
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		bool has_value = i + 1 < argc;
@@ -178,11 +244,18 @@ int cmd_sweep(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 		} else if (!strcmp(a, "--shard") && has_value) {
-			shard = argv[++i];
-			if (cli_parse_shard(shard, &shard_k, &shard_n) || shard_k >= shard_n) {
-				fprintf(stderr, "brownout sweep: --shard takes K/N with 0 <= K < N\n");
+			char serr[300];
+			if (!strcmp(argv[++i], "auto")) {
+				if (cli_shard_auto(&shard_k, &shard_n, serr, sizeof serr)) {
+					fprintf(stderr, "brownout sweep: %s\n", serr);
+					return EXIT_USAGE;
+				}
+			} else if (cli_parse_shard(argv[i], &shard_k, &shard_n) || shard_k >= shard_n) {
+				fprintf(stderr, "brownout sweep: --shard takes K/N with 0 <= K < N, or auto\n");
 				return EXIT_USAGE;
 			}
+			snprintf(shard_buf, sizeof shard_buf, "%lu/%lu", shard_k, shard_n);
+			shard = shard_buf;
 		} else if (!strcmp(a, "--repro") && has_value) {
 			repro = argv[++i];
 		} else if (!strcmp(a, "--trace")) {
