@@ -108,3 +108,13 @@ int cli_file_sha256(const char *path, char hex[65])
 		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
 	return 0;
 }
+
+int cli_bad_argument(const char *cmd, const char *arg)
+{
+	if (arg[0] == '-' && arg[1])
+		fprintf(stderr, "brownout %s: unknown option '%s' (or its value is missing)\n", cmd, arg);
+	else
+		fprintf(stderr, "brownout %s: unexpected argument '%s'\n", cmd, arg);
+	fprintf(stderr, "(see brownout %s --help)\n", cmd);
+	return 2;
+}

@@ -26,4 +26,9 @@ int cli_shard_auto(unsigned long *k, unsigned long *n, char *err, size_t errlen)
 /* SHA-256 of a file's bytes as 64 lowercase hex digits: 0, or -1 when unreadable. */
 int cli_file_sha256(const char *path, char hex[65]);
 
+/* The one wording every subcommand uses for an argument it cannot take: "brownout CMD:
+ * unknown option '--x' (or its value is missing)" for an option, "unexpected argument 'x'"
+ * otherwise, then "(see brownout CMD --help)". Returns 2, the usage exit code. */
+int cli_bad_argument(const char *cmd, const char *arg);
+
 #endif

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "reports/report.h"
+#include "tools/cli_util.h"
 #include "tools/commands.h"
 
 #define MAX_THRESHOLDS 64
@@ -180,9 +181,7 @@ int cmd_report(int argc, char **argv)
 			}
 			nth++;
 		} else if (a[0] == '-' && a[1]) {
-			fprintf(stderr, "brownout report: unexpected argument '%s'%s\n", a,
-				!has_value ? " (or its value is missing)" : "");
-			usage(stderr);
+			cli_bad_argument("report", a);
 			goto done;
 		} else {
 			dbs[ndbs++] = a;

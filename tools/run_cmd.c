@@ -591,6 +591,11 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->no_db = true;
 		} else if (!strcmp(o, "--db") && has_value) {
 			a->db_path = argv[++i];
+			if (!*a->db_path) {
+				fprintf(stderr, "brownout run: --db takes a file name (--no-db records "
+					"nothing)\n");
+				return EXIT_USAGE;
+			}
 		} else if (!strcmp(o, "--seed") && has_value) {
 			if (cli_parse_u64(argv[++i], UINT64_MAX, &a->seed)) {
 				fprintf(stderr, "brownout run: --seed takes a number 0..2^64-1\n");
@@ -635,10 +640,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		} else if (!strcmp(o, "--nodes") && has_value) {
 			a->nodes = argv[++i];
 		} else if (o[0] == '-' || a->file) {
-			fprintf(stderr, "brownout run: unexpected argument '%s'%s\n", o,
-				o[0] == '-' && !has_value ? " (or its value is missing)" : "");
-			usage(stderr);
-			return EXIT_USAGE;
+			return cli_bad_argument("run", o);
 		} else {
 			a->file = o;
 		}

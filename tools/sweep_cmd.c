@@ -141,8 +141,8 @@ static void save_flash_state(void *ctx, const struct fsim_device *dev, const cha
 		sf->saved_end = true;
 }
 
-static int record(const char *db_path, const struct bo_sweep *s, const struct sweep_options *o,
-		  const struct sweep_result *r, const char *shard)
+static int record(sqlite3 *db, const char *db_path, const struct bo_sweep *s,
+		  const struct sweep_options *o, const struct sweep_result *r, const char *shard)
 {
 	char err[300], hash[65] = "";
 	if (cli_file_sha256(s->file, hash))
@@ -196,11 +196,7 @@ static int record(const char *db_path, const struct bo_sweep *s, const struct sw
 	row.nfalse_positives = r->nfp_kept;
 	row.per_op = per_op;
 	row.nper_op = nop;
-	sqlite3 *db = bo_db_open(db_path, err, sizeof err);
-	if (db) {
-		id = bo_db_add_sweep(db, &row, f, r->nkept, err, sizeof err);
-		bo_db_close(db);
-	}
+	id = bo_db_add_sweep(db, &row, f, r->nkept, err, sizeof err);
 out:
 	free(f);
 	free(fp);
@@ -229,6 +225,11 @@ int cmd_sweep(int argc, char **argv)
 			return EXIT_OK;
 		} else if (!strcmp(a, "--db") && has_value) {
 			db_path = argv[++i];
+			if (!*db_path) {
+				fprintf(stderr, "brownout sweep: --db takes a file name (--no-db records "
+					"nothing)\n");
+				return EXIT_USAGE;
+			}
 		} else if (!strcmp(a, "--metastable")) {
 			metastable = true;
 		} else if (!strcmp(a, "--no-db")) {
@@ -265,9 +266,7 @@ int cmd_sweep(int argc, char **argv)
 		} else if (!strcmp(a, "--save-flash-end") && has_value) {
 			save_end = argv[++i];
 		} else if (a[0] == '-' || file) {
-			fprintf(stderr, "brownout sweep: unexpected argument '%s'\n", a);
-			usage(stderr);
-			return EXIT_USAGE;
+			return cli_bad_argument("sweep", a);
 		} else {
 			file = a;
 		}
@@ -310,6 +309,7 @@ int cmd_sweep(int argc, char **argv)
 	o.shard_n = (unsigned)shard_n;
 
 	struct sweep_result r;
+	sqlite3 *db = NULL;
 	int rc;
 	struct save_flash sf = {save_cut, save_end, s, repro, false, false, false};
 	if (save_cut || save_end) {
@@ -338,15 +338,22 @@ int cmd_sweep(int argc, char **argv)
 			if (sf.failed)
 				rc = EXIT_USAGE;
 		}
+	} else if (!no_db && !(db = bo_db_open(db_path, err, sizeof err))) {
+		/* checked before the sweep runs: a bad --db must not cost a whole sweep */
+		fprintf(stderr, "brownout sweep: %s\n", err);
+		memset(&r, 0, sizeof r);
+		rc = EXIT_USAGE;
 	} else if (sweep_run(&b.w, &o, &r, err, sizeof err)) {
 		fprintf(stderr, "brownout sweep: %s\n", err);
 		rc = EXIT_USAGE;
 	} else {
 		print_summary(s, &o, &r);
 		rc = sweep_total_failures(&r) ? EXIT_FAILED : EXIT_OK;
-		if (!no_db && record(db_path, s, &o, &r, shard))
+		if (db && record(db, db_path, s, &o, &r, shard))
 			rc = EXIT_USAGE;
 	}
+	if (db)
+		bo_db_close(db);
 	sweep_result_free(&r);
 	sweep_build_free(&b);
 	bo_sweep_free(s);

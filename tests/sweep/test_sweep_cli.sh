@@ -39,6 +39,13 @@ grep -q "baseline" "$tmp/out" || { echo "FAIL: baseline failure not reported"; f
 check 2 "a missing file exits 2" "$bin" sweep "$tmp/nope.yaml" --no-db
 check 2 "a bad option exits 2" "$bin" sweep "$good" --jobs 0
 check 2 "a bad shard exits 2" "$bin" sweep "$good" --shard 4/4
+# The database is opened before the sweep runs (a bad --db costs no sweep); '' is refused.
+check 2 "an unwritable --db exits 2 before the sweep" \
+	"$bin" sweep "$sweeps/nrf52840-swap-scratch-full.yaml" --db "$tmp/no/such/dir/x.db"
+grep -q "cut points" "$tmp/out" && { echo "FAIL: the sweep ran before the --db check"; fail=1; }
+check 2 "--db '' exits 2" "$bin" sweep "$good" --db ''
+check 2 "an unknown option" "$bin" sweep "$good" --frob
+grep -q "unknown option '--frob'" "$tmp/err" || { echo "FAIL: unknown option wording"; fail=1; }
 check 0 "replay of a cut point" "$bin" sweep "$good" --repro t5.1 --trace
 grep -q "continuation from step" "$tmp/out" ||
 	{ echo "FAIL: replay printed no trace"; cat "$tmp/out"; fail=1; }
