@@ -608,6 +608,8 @@ struct top {
 	size_t nowners;
 	struct tally *results;  /* one per owner */
 	atomic_size_t next;
+	atomic_size_t finished;   /* owners done (progress) */
+	atomic_uint_fast64_t failing; /* failing cut points so far (progress) */
 	char err[160];
 	atomic_int failed;
 };
@@ -632,6 +634,8 @@ static void *worker(void *arg)
 		t->cut_points = 1; /* the owner; nested cuts add theirs */
 		sweep_cut(tp->cx, &node, tp->base, &tp->cuts[tp->owners[i]], "", 0, tp->cx->o->depth,
 			  t);
+		atomic_fetch_add(&tp->failing, t->failing_cuts);
+		atomic_fetch_add(&tp->finished, 1);
 	}
 	sweep_node_free(&node);
 	return NULL;
@@ -719,13 +723,25 @@ int sweep_run(const struct sweep_workload *w, const struct sweep_options *o,
 				 .nowners = nowners};
 		tp.results = calloc(nowners + 1, sizeof *tp.results);
 		atomic_init(&tp.next, 0);
+		atomic_init(&tp.finished, 0);
+		atomic_init(&tp.failing, 0);
 		atomic_init(&tp.failed, 0);
 		unsigned jobs = o->jobs ? o->jobs : 1;
 		pthread_t *th = calloc(jobs, sizeof *th);
 		for (unsigned j = 0; j < jobs; j++)
 			pthread_create(&th[j], NULL, worker, &tp);
+		while (o->on_progress && atomic_load(&tp.finished) < nowners &&
+		       !atomic_load(&tp.failed)) {
+			struct timespec q = {0, 250 * 1000 * 1000};
+			nanosleep(&q, NULL);
+			o->on_progress(o->on_progress_ctx, atomic_load(&tp.finished), nowners,
+				       atomic_load(&tp.failing), now_s() - t0);
+		}
 		for (unsigned j = 0; j < jobs; j++)
 			pthread_join(th[j], NULL);
+		if (o->on_progress)
+			o->on_progress(o->on_progress_ctx, nowners, nowners, atomic_load(&tp.failing),
+				       now_s() - t0);
 		free(th);
 		/* Merge in canonical order; a duplicate state counts as a cut point with its
 		 * owner's verdict. Failures per operation first: an owner's whole subtree goes

@@ -51,6 +51,12 @@ struct sweep_options {
 	 * continuation (when = "end"), e.g. to save the flash (`--save-flash`). */
 	void (*on_replay_state)(void *ctx, const struct fsim_device *dev, const char *when);
 	void *on_replay_ctx;
+	/* Called from sweep_run's own thread about four times a second while the workers run
+	 * (a progress line), and once at the end with done == total: distinct states checked
+	 * of those to check, failing cut points so far, wall seconds since the start. */
+	void (*on_progress)(void *ctx, uint64_t done, uint64_t total, uint64_t failures,
+			    double elapsed_s);
+	void *on_progress_ctx;
 };
 
 /* A failing (or, in fp_kept, falsely positive) cut point. */

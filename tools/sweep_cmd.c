@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "reports/db.h"
 #include "sim/sweep_build.h"
@@ -139,6 +140,26 @@ static void save_flash_state(void *ctx, const struct fsim_device *dev, const cha
 		sf->saved_cut = true;
 	else
 		sf->saved_end = true;
+}
+
+/* The progress line on a terminal: states checked of the total, failures so far, and the
+ * time left at the rate so far. Cleared when the sweep ends. */
+static void show_progress(void *ctx, uint64_t done, uint64_t total, uint64_t failures,
+			  double elapsed_s)
+{
+	(void)ctx;
+	if (done >= total) {
+		fprintf(stderr, "\r\033[K");
+		return;
+	}
+	double left = done ? elapsed_s * (double)(total - done) / (double)done : 0;
+	fprintf(stderr, "\r\033[Ksweep: %llu/%llu states (%.0f%%), %llu failing cut points, ",
+		(unsigned long long)done, (unsigned long long)total,
+		100.0 * (double)done / (double)total, (unsigned long long)failures);
+	if (done)
+		fprintf(stderr, "about %.0f s left", left);
+	else
+		fprintf(stderr, "estimating");
 }
 
 static int record(sqlite3 *db, const char *db_path, const struct bo_sweep *s,
@@ -305,6 +326,8 @@ int cmd_sweep(int argc, char **argv)
 	if (metastable)
 		o.metastable = true;
 	o.jobs = (unsigned)jobs;
+	if (isatty(STDERR_FILENO))
+		o.on_progress = show_progress; /* nothing extra when not a terminal */
 	o.shard_k = (unsigned)shard_k;
 	o.shard_n = (unsigned)shard_n;
 
