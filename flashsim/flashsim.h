@@ -63,7 +63,7 @@ int fsim_geometry_check(const struct fsim_geometry *g, char *err, size_t errlen)
 uint32_t fsim_geometry_size(const struct fsim_geometry *g);
 uint32_t fsim_geometry_sectors(const struct fsim_geometry *g);
 
-/* The presets of shared/reference/flash.md: nrf52840, stm32f4, stm32l4, stm32h7, k64f,
+/* The presets of docs/reference/flash.md: nrf52840, stm32f4, stm32l4, stm32h7, k64f,
  * spi-nor. Returns FSIM_ERR_INVALID for an unknown name. */
 int fsim_preset(const char *name, struct fsim_geometry *out);
 /* Preset names, NULL-terminated. */

@@ -80,7 +80,7 @@
  *
  * ---- Default layouts (`layout: default`) ---------------------------------------------------
  *
- *   nrf52840, stm32l4 (1 MiB; 4 KiB / 2 KiB sectors), from shared/reference/flash.md:
+ *   nrf52840, stm32l4 (1 MiB; 4 KiB / 2 KiB sectors), from docs/reference/flash.md:
  *     boot 0x00000 48K (write-protected), primary 0x0C000 432K, upgrade 0x78000 432K,
  *     scratch 0xE4000 16K, recovery 0xE8000 64K, storage 0xF8000 32K
  *     On stm32l4 this layout suits overwrite and recovery only: core/boot keeps a swap's
