@@ -52,10 +52,11 @@ static void print_summary(const struct bo_sweep *s, const struct sweep_options *
 			  const struct sweep_result *r)
 {
 	uint64_t failed = sweep_total_failures(r);
-	printf("sweep %s: %s on %s, depth %u, %s%s%s: %llu ops, %llu cut points, %llu distinct "
+	char modes[160];
+	sweep_modes_string(o, '+', modes, sizeof modes);
+	printf("sweep %s: %s on %s, depth %u, %s: %llu ops, %llu cut points, %llu distinct "
 	       "states, %llu failures",
-	       s->name, sweep_firmware_label(s), s->preset, o->depth,
-	       o->between ? "between" : "", o->between && o->torn ? "+" : "", o->torn ? "torn" : "",
+	       s->name, sweep_firmware_label(s), s->preset, o->depth, modes,
 	       (unsigned long long)r->workload_ops, (unsigned long long)r->cut_points,
 	       (unsigned long long)r->distinct_states, (unsigned long long)failed);
 	if (failed) {
@@ -169,10 +170,12 @@ static int record(sqlite3 *db, const char *db_path, const struct bo_sweep *s,
 	if (cli_file_sha256(s->file, hash))
 		snprintf(hash, sizeof hash, "unreadable");
 	uint64_t total = sweep_total_failures(r);
+	char modes[160];
+	sweep_modes_string(o, ',', modes, sizeof modes);
 	struct bo_db_sweep row = {
 		.name = s->name, .file = s->file, .file_hash = hash,
 		.strategy = sweep_firmware_label(s), .preset = s->preset,
-		.modes = o->between && o->torn ? "between,torn" : o->torn ? "torn" : "between",
+		.modes = modes,
 		.shard = shard, .tool_version = BROWNOUT_VERSION, .depth = (int)o->depth,
 		.metastable = o->metastable, .wall_s = r->wall_s,
 		.baseline_busy_ms = r->baseline_busy_ns / 1e6,
