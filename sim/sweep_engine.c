@@ -644,6 +644,13 @@ static size_t enumerate_faults(const struct recording *r, const struct sweep_opt
 	return n;
 }
 
+static const char *fault_phrase(enum fsim_fault_kind k)
+{
+	static const char *const phrase[FSIM_FAULT_KINDS] = {"a program error", "an erase error",
+							     "a stuck bit", "a bad sector"};
+	return k < FSIM_FAULT_KINDS ? phrase[k] : "a flash error";
+}
+
 /* A whole image that may run is still in the primary or the recovery partition: a
  * bootloader that bricks now lost it for no reason. */
 static bool good_image_left(const struct sweep_node *n)
@@ -660,24 +667,24 @@ static void judge_fault(const struct sweep_workload *w, struct sweep_node *n, si
 	const struct sweep_obs *ob = &n->obs;
 	memset(v, 0, sizeof *v);
 	if (ob->ran_unbootable)
-		add(v, SWEEP_I1_BRICKED, "after a %s: booted '%s', an image that must never run",
-		    fsim_fault_name(p->kind), image_name(w, ob->unbootable_image));
+		add(v, SWEEP_I1_BRICKED, "after %s: booted '%s', an image that must never run",
+		    fault_phrase(p->kind), image_name(w, ob->unbootable_image));
 	else if (ob->bricked && (!(o->faults_may_brick >> p->kind & 1u) || good_image_left(n)))
-		add(v, SWEEP_I1_BRICKED, "after a %s: boot %u found no bootable image%s%s%s",
-		    fsim_fault_name(p->kind), ob->boots, ob->last_reason[0] ? ": " : "",
+		add(v, SWEEP_I1_BRICKED, "after %s: boot %u found no bootable image%s%s%s",
+		    fault_phrase(p->kind), ob->boots, ob->last_reason[0] ? ": " : "",
 		    ob->last_reason, good_image_left(n) ? " (a good image was still in flash)" : "");
 	if (ob->hybrid)
-		add(v, SWEEP_I2_HYBRID, "after a %s: boot %d ran bytes that are none of the "
-		    "workload's images", fsim_fault_name(p->kind), ob->hybrid_boot);
+		add(v, SWEEP_I2_HYBRID, "after %s: boot %d ran bytes that are none of the "
+		    "workload's images", fault_phrase(p->kind), ob->hybrid_boot);
 	size_t nv = fsim_violation_count(n->dev);
 	if (nv > vb) {
 		const struct fsim_violation *x = fsim_violation_at(n->dev, vb);
-		add(v, SWEEP_I4_FLASH, "after a %s: %s at 0x%x (op %llu): the error was ignored",
-		    fsim_fault_name(p->kind), x ? fsim_violation_name(x->kind) : "violation",
+		add(v, SWEEP_I4_FLASH, "after %s: %s at 0x%x (op %llu): the error was ignored",
+		    fault_phrase(p->kind), x ? fsim_violation_name(x->kind) : "violation",
 		    x ? x->addr : 0, x ? (unsigned long long)x->op_index : 0ull);
 	}
 	if (ob->fw_abort)
-		add(v, SWEEP_FW_ABORT, "after a %s: %s", fsim_fault_name(p->kind),
+		add(v, SWEEP_FW_ABORT, "after %s: %s", fault_phrase(p->kind),
 		    ob->fw_abort_reason);
 	if (v->mask) {
 		describe_expect(w, v->expected, sizeof v->expected);
