@@ -106,9 +106,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim/device_desc.h"
+
 #define BO_SWEEP_NAME_MAX 64       /* sweep name incl. NUL */
 #define BO_SWEEP_IMAGE_NAME_MAX 32 /* image name incl. NUL */
-#define BO_SWEEP_PRESET_MAX 16
 #define BO_SWEEP_MAX_IMAGES 32
 #define BO_SWEEP_MAX_STEPS 256
 #define BO_SWEEP_MAX_DEPTH 4
@@ -140,22 +141,6 @@ enum bo_sweep_behaviour {
 enum bo_sweep_key {
 	BO_SWEEP_KEY_TRUSTED = 0,   /* bo_signkey_from_seed(1), in the bootloader's keyring */
 	BO_SWEEP_KEY_UNTRUSTED = 1, /* bo_signkey_from_seed(2) */
-};
-
-enum bo_sweep_part {
-	BO_SWEEP_PART_BOOT = 0,
-	BO_SWEEP_PART_PRIMARY,
-	BO_SWEEP_PART_UPGRADE,
-	BO_SWEEP_PART_SCRATCH,
-	BO_SWEEP_PART_RECOVERY,
-	BO_SWEEP_PART_STORAGE,
-	BO_SWEEP_PART_COUNT
-};
-
-struct bo_sweep_area {
-	bool present;
-	uint32_t off;
-	uint32_t size;
 };
 
 struct bo_sweep_version {
@@ -227,9 +212,7 @@ struct bo_sweep {
 	size_t option_count;
 	unsigned firmware_line, firmware_col; /* where `firmware` is, for later errors */
 	char name[BO_SWEEP_NAME_MAX];
-	char preset[BO_SWEEP_PRESET_MAX];
-	bool default_layout;             /* layout: default (or absent) */
-	struct bo_sweep_area parts[BO_SWEEP_PART_COUNT];
+	struct bo_device_desc device;    /* flash devices and partitions (sim/device_desc.h) */
 	enum bo_sweep_strategy strategy;
 	unsigned attempts;
 	bool allow_downgrade;
@@ -253,11 +236,7 @@ int bo_sweep_load_buffer(const char *name, const void *buf, size_t len, struct b
 			 char *err, size_t errlen);
 void bo_sweep_free(struct bo_sweep *s);
 
-/* Fill parts with the default layout of a preset; -1 when the preset has none. */
-int bo_sweep_default_layout(const char *preset, struct bo_sweep_area parts[BO_SWEEP_PART_COUNT]);
-
 const char *bo_sweep_strategy_name(enum bo_sweep_strategy s);
-const char *bo_sweep_part_name(enum bo_sweep_part p);
 const char *bo_sweep_behaviour_name(enum bo_sweep_behaviour b);
 /* An image version "MAJ[.MIN[.REV[+BUILD]]]" within MCUboot's ranges: 0, or -1. */
 int bo_sweep_parse_version(const char *s, struct bo_sweep_version *v);

@@ -45,7 +45,7 @@ static void print_summary(const struct bo_sweep *s, const struct sweep_options *
 	uint64_t failed = sweep_total_failures(r);
 	printf("sweep %s: %s on %s, depth %u, %s%s%s: %llu ops, %llu cut points, %llu distinct "
 	       "states, %llu failures",
-	       s->name, sweep_firmware_label(s), s->preset, o->depth,
+	       s->name, sweep_firmware_label(s), s->device.label, o->depth,
 	       o->between ? "between" : "", o->between && o->torn ? "+" : "", o->torn ? "torn" : "",
 	       (unsigned long long)r->workload_ops, (unsigned long long)r->cut_points,
 	       (unsigned long long)r->distinct_states, (unsigned long long)failed);
@@ -84,7 +84,7 @@ static int record(const char *db_path, const struct bo_sweep *s, const struct sw
 	}
 	struct bo_db_sweep row = {
 		.name = s->name, .file = s->file, .file_hash = hash,
-		.strategy = sweep_firmware_label(s), .preset = s->preset,
+		.strategy = sweep_firmware_label(s), .preset = s->device.label,
 		.modes = o->between && o->torn ? "between,torn" : o->torn ? "torn" : "between",
 		.shard = shard, .tool_version = BROWNOUT_VERSION, .depth = (int)o->depth,
 		.metastable = o->metastable, .wall_s = r->wall_s,

@@ -81,9 +81,7 @@ static int build_devices(const struct bo_scenario *s, char *err, size_t errlen)
 			slot_image[s->faults[i].firmware] = true;
 	snprintf(w->file, sizeof w->file, "%s", s->file);
 	snprintf(w->name, sizeof w->name, "%s", s->name);
-	snprintf(w->preset, sizeof w->preset, "%s", s->preset);
-	w->default_layout = s->default_layout;
-	memcpy(w->parts, s->parts, sizeof w->parts);
+	w->device = s->device;
 	w->attempts = s->attempts;
 	w->allow_downgrade = s->allow_downgrade;
 	memcpy(w->images, s->firmware, s->firmware_count * sizeof s->firmware[0]);
@@ -172,7 +170,7 @@ static int validate_one(const char *path)
 	}
 	sweep_build_free(&b);
 	printf("%s: valid sweep '%s' (%s on %s, %zu image%s, %zu step%s)\n", path, s->name,
-	       sweep_firmware_label(s), s->preset, s->image_count,
+	       sweep_firmware_label(s), s->device.label, s->image_count,
 	       s->image_count == 1 ? "" : "s", s->step_count, s->step_count == 1 ? "" : "s");
 	bo_sweep_free(s);
 	return EXIT_OK;
