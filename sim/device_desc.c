@@ -121,7 +121,7 @@ static const char *flash_label(const struct bo_device_desc *d, unsigned i)
 {
 	if (d->named)
 		return d->flash[i].name;
-	return d->flash[i].preset[0] ? d->flash[i].preset : "the custom geometry";
+	return d->flash[i].preset[0] ? d->label : "the custom geometry";
 }
 
 /* ---- Scalars ------------------------------------------------------------------------ */
