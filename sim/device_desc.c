@@ -463,20 +463,16 @@ static int load_part(struct bo_yaml *y, yaml_node_t *v, const char *path,
 			if (bo_yaml_str(y, dn, ip, &name))
 				return -1;
 			unsigned i = 0;
-			while (i < d->flash_count && (!d->named || strcmp(d->flash[i].name, name)))
+			while (i < d->flash_count && strcmp(d->flash[i].name, name))
 				i++;
 			if (i == d->flash_count) {
 				char list[BO_DEV_MAX_FLASH * BO_DEV_NAME_MAX + 8] = "";
-				for (unsigned k = 0; d->named && k < d->flash_count; k++)
+				for (unsigned k = 0; k < d->flash_count; k++)
 					snprintf(list + strlen(list), sizeof list - strlen(list),
 						 "%s%s", k ? ", " : "", d->flash[k].name);
-				return d->named ? bo_yaml_error(y, dn, ip,
-								"unknown device '%s' (devices: %s)",
-								name, list)
-						: bo_yaml_error(y, dn, ip,
-								"unknown device '%s': name devices "
-								"with device.flash to use several",
-								name);
+				return bo_yaml_error(y, dn, ip, "unknown device '%s' (devices: %s%s)",
+						     name, list,
+						     d->named ? "" : "; name several with device.flash");
 			}
 			a->device = i;
 		}
