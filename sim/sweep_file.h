@@ -12,13 +12,23 @@
  * ---- Format ------------------------------------------------------------------------------
  *
  *   sweep: swap-scratch-test-revert     # required. Name: 1..63 of [A-Za-z0-9._-]
- *   device:                             # required
- *     preset: nrf52840                  # required: nrf52840 stm32f4 stm32l4 stm32h7 k64f
- *                                       #   spi-nor (flashsim presets)
- *     layout: default                   # optional (default: `default`), or a mapping:
+ *   device:                             # required (sim/device_desc.h); one of three forms
+ *     preset: nrf52840                  # a preset: nrf52840 stm32f4 stm32l4 stm32h7 k64f
+ *                                       #   spi-nor (`brownout validate --presets`)
+ *     geometry: {write_unit: 8}         # optional with a preset: override its fields;
+ *                                       #   without a preset: the whole part (below)
+ *     # flash: {internal: nrf52840,     # or several named devices (1..4; names 1..15 of
+ *     #         spi: {preset: spi-nor, geometry: {...}}}   [A-Za-z0-9_-]), each a preset
+ *     #                                 #   name or {preset, geometry} as above; not with
+ *     #                                 #   preset/geometry. The first is the internal flash
+ *     layout: default                   # optional (default: `default`, the first device's
+ *                                       #   preset's layout, below), or a mapping:
  *     # layout: {boot: [0x0, 48KiB], primary: [0xC000, 432KiB], upgrade: [...],
  *     #          scratch: [...], recovery: [...], storage: [...]}
- *     #   each [OFFSET, SIZE]; boot, primary, upgrade required, the others optional.
+ *     #   each [OFFSET, SIZE] on the first device, or {device: NAME, off: OFFSET,
+ *     #   size: SIZE} (device optional, default the first; the one device of the
+ *     #   preset/geometry form is called `flash`). boot, primary, upgrade required, the
+ *     #   others optional; boot must be on the first device and is write-protected.
  *   strategy: swap-scratch              # required for core/boot: overwrite | swap-scratch |
  *                                       #   swap-move | recovery | swap-scratch+recovery
  *   firmware:                           # optional: sweep another bootloader instead of
@@ -76,9 +86,42 @@
  * wrong types, images that are referenced but not defined, images too large for the slots
  * that hold them, partitions outside the device, not on sector boundaries or overlapping,
  * and a strategy whose partitions are missing (swap-scratch strategies need scratch,
- * recovery strategies need recovery and an initial recovery image).
+ * recovery strategies need recovery and an initial recovery image). Geometry errors: no or
+ * too many regions, zero counts or sizes, units not powers of two, sector sizes not
+ * multiples of the units, an erase value other than 0x00/0xff, unknown device names.
  *
- * ---- Default layouts (`layout: default`) ---------------------------------------------------
+ * ---- Geometry (device.geometry, device.flash.NAME.geometry) -------------------------------
+ *
+ * Over a preset every key is optional and overrides the preset's field; without a preset
+ * `regions` is required and the defaults below apply.
+ *
+ *   regions: [{size: 16KiB, count: 4, erase_ms: 500}, {size: 128KiB, count: 7}]
+ *                                       #   required without a preset: 1..8 runs of equal
+ *                                       #   sectors in address order; size > 0, a multiple
+ *                                       #   of write_unit and read_unit; count >= 1
+ *                                       #   (default 1); erase_ms: that run's erase time
+ *                                       #   (default: geometry's erase_ms, else the
+ *                                       #   preset's for that sector size or its first
+ *                                       #   region's, else 50). Replaces a preset's regions
+ *   write_unit: 4                       #   program granularity, a power of two (default 1)
+ *   read_unit: 1                        #   read granularity, a power of two (default 1);
+ *                                       #   described and checked, reads not refused yet
+ *   erase_value: 0xff                   #   0xff or 0x00 (default 0xff)
+ *   erase_ms: 85                        #   time to erase one sector, every region (up to
+ *                                       #   3 decimals: 0.5; default 50)
+ *   program_us: 41                      #   time to program one chunk (up to 3 decimals;
+ *                                       #   default 10)
+ *   program_chunk: 4                    #   bytes per program_us, a multiple of write_unit
+ *                                       #   (default write_unit; over a preset the
+ *                                       #   preset's when still a multiple)
+ *   endurance: 10000                    #   erase cycles per sector (default 10000)
+ *
+ * Times only move simulated time and wear figures; sector sizes, units and the erase value
+ * change what the bootloader does. Sweeps and runs take one flash device so far: a file
+ * with several loads and passes `brownout validate` (which then skips the device build),
+ * and `brownout sweep` refuses it (sim/sweep_device.c).
+ *
+ * ---- Default layouts (`layout: default`; also `brownout validate --presets`) -------------
  *
  *   nrf52840, stm32l4 (1 MiB; 4 KiB / 2 KiB sectors), from shared/reference/flash.md:
  *     boot 0x00000 48K (write-protected), primary 0x0C000 432K, upgrade 0x78000 432K,
@@ -97,6 +140,7 @@
  *     boot 0x000000 128K, primary 0x020000 768K, upgrade 0x0E0000 768K,
  *     scratch 0x1A0000 128K, recovery 0x1C0000 256K
  *   spi-nor: no default (external flash without a boot ROM): give an explicit layout.
+ *   A geometry without a preset has none either.
  * The boot partition is always write-protected.
  */
 #ifndef BO_SIM_SWEEP_FILE_H
