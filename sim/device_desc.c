@@ -413,11 +413,12 @@ yaml_node_t *bo_device_load(struct bo_yaml *y, yaml_node_t *root, const char *co
 		return NULL;
 	yaml_node_t *flash = bo_yaml_map_get(y, dev, "flash");
 	if (flash) {
-		if (bo_yaml_map_get(y, dev, "preset") || bo_yaml_map_get(y, dev, "geometry"))
-			return bo_yaml_error(y, flash, "device.flash",
-					     "give either flash (named devices) or preset/geometry "
-					     "(one device), not both"),
-			       NULL;
+		if (bo_yaml_map_get(y, dev, "preset") || bo_yaml_map_get(y, dev, "geometry")) {
+			bo_yaml_error(y, flash, "device.flash",
+				      "give either flash (named devices) or preset/geometry (one "
+				      "device), not both");
+			return NULL;
+		}
 		if (load_named(y, flash, out))
 			return NULL;
 	} else {

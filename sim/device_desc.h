@@ -41,7 +41,7 @@
 #define BO_DEV_MAX_FLASH 4
 #define BO_DEV_NAME_MAX 16   /* flash device name incl. NUL */
 #define BO_DEV_PRESET_MAX 16 /* preset name incl. NUL */
-#define BO_DEV_LABEL_MAX 96  /* the whole device's label incl. NUL */
+#define BO_DEV_LABEL_MAX 176 /* the whole device's label incl. NUL: 4 x NAME=PRESET(modified) */
 
 /* The partitions a layout may name. */
 enum bo_sweep_part {

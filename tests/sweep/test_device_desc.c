@@ -237,6 +237,43 @@ static void test_read_unit_check(void **state)
 	assert_int_equal(fsim_geometry_check(&g, err, sizeof err), FSIM_OK);
 }
 
+/* Every prefix of a rich device section, and every byte of it replaced by YAML's special
+ * characters, loads or fails with a message: never a crash (run under ASan in CI). */
+static void test_no_crash(void **state)
+{
+	(void)state;
+	static const char rich[] =
+		"device:\n"
+		"  flash:\n"
+		"    internal: {preset: stm32f4, geometry: {write_unit: 4, erase_ms: 0.5}}\n"
+		"    ext: {geometry: {regions: [{size: 4KiB, count: 128, erase_ms: 45}],\n"
+		"          write_unit: 1, read_unit: 1, erase_value: 0x00, program_us: 700,\n"
+		"          program_chunk: 256, endurance: 100000}}\n"
+		"  layout:\n"
+		"    boot: [0, 64KiB]\n"
+		"    primary: {device: internal, off: 0x20000, size: 256KiB}\n"
+		"    upgrade: {device: ext, off: 0, size: 256KiB}\n";
+	size_t len = strlen(rich);
+	char buf[sizeof rich];
+	static const char subst[] = {'\0', ':', '-', '[', '{', ' ', '\n', '"', '&', '*', 'x', '9', '.'};
+	for (size_t cut = 0; cut <= len; cut++) {
+		for (size_t k = 0; k <= sizeof subst; k++) {
+			char err[BO_SWEEP_ERRLEN] = "";
+			memcpy(buf, rich, len);
+			buf[len] = '\0';
+			if (k < sizeof subst && cut < len)
+				buf[cut] = subst[k];
+			else if (k < sizeof subst)
+				continue;
+			else
+				buf[cut] = '\0'; /* the prefix */
+			struct bo_sweep *s = load(buf, err, sizeof err);
+			assert_true(s || err[0]);
+			bo_sweep_free(s);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_named_devices),
 		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_read_unit_check),
+		cmocka_unit_test(test_no_crash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
