@@ -38,6 +38,14 @@ refusal="2 flash devices (internal=nrf52840 spi=spi-nor(modified)): sweeps and r
 grep -q "two-devices.yaml: 2 flash devices (internal=nrf52840 spi=spi-nor): sweeps and runs support one flash device so far" \
 	"$tmp/err" || bad "run two devices: $(cat "$tmp/err")"
 
+# Bad geometry is bad input for sweep and run too: the loader's message, exit 2.
+bad_geo="$tmp/bad-geo.yaml"
+printf 'sweep: b\ndevice: {geometry: {regions: [{size: 4KiB, count: 0}]}}\n' >"$bad_geo"
+"$brownout" sweep "$bad_geo" --no-db >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] || bad "sweep bad geometry: exit $rc, want 2"
+[ "$(cat "$tmp/err")" = "$bad_geo:2:51: key 'device.geometry.regions[0].count': a region needs at least one sector" ] ||
+	bad "sweep bad geometry: $(cat "$tmp/err")"
+
 # The preset table: a few lines pinned, exit 0, nothing on stderr.
 "$brownout" validate --presets >"$tmp/out" 2>"$tmp/err" || bad "--presets: exit $?"
 [ ! -s "$tmp/err" ] || bad "--presets wrote to stderr: $(cat "$tmp/err")"
