@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flashsim/flashsim.h"
 #include "sim/yaml_util.h"
 
 
