@@ -20,6 +20,9 @@
  *     layout: {boot: [0, 48KiB], primary: [0xC000, 432KiB],
  *              upgrade: {device: spi, off: 0, size: 432KiB}}
  *
+ * [OFFSET, SIZE] places a partition on the first device; the one device of the first
+ * three forms is called `flash`. Only the first device has a default layout (its preset's).
+ *
  * Checks, each an error at the offending node (FILE:LINE:COL: key '...': ...): unknown
  * presets and keys, a geometry that does not add up (no or too many regions, zero counts
  * or sizes, sector sizes not multiples of the write or read unit, units not powers of two,
