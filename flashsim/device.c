@@ -67,6 +67,8 @@ static struct fsim_layout *layout_new(const struct fsim_geometry *g)
 	l->geo = *g;
 	if (!l->geo.program_chunk)
 		l->geo.program_chunk = g->write_unit;
+	if (!l->geo.read_unit)
+		l->geo.read_unit = 1;
 	l->size = fsim_geometry_size(g);
 	l->nsectors = fsim_geometry_sectors(g);
 	l->start = malloc((l->nsectors + 1) * sizeof *l->start);

@@ -52,6 +52,9 @@ struct fsim_geometry {
 	struct fsim_region regions[FSIM_MAX_REGIONS];
 	uint32_t region_count;
 	uint32_t write_unit;    /* program granularity, a power of two (1, 2, 4, ... bytes) */
+	uint32_t read_unit;     /* read granularity, a power of two dividing every sector; 0
+				   means 1. Described and checked; reads are not yet refused
+				   for it, and fsim_save does not keep it (loads as 1) */
 	uint8_t erase_value;    /* 0xff or 0x00 */
 	uint32_t program_ns;    /* simulated time to program one program_chunk */
 	uint32_t program_chunk; /* bytes per program_ns; write_unit unless the part programs

@@ -29,6 +29,11 @@ int fsim_geometry_check(const struct fsim_geometry *g, char *err, size_t errlen)
 		fsim_set_err(err, errlen, "write unit %u is not a power of two", g->write_unit);
 		return FSIM_ERR_INVALID;
 	}
+	uint32_t read_unit = g->read_unit ? g->read_unit : 1;
+	if (!is_pow2(read_unit)) {
+		fsim_set_err(err, errlen, "read unit %u is not a power of two", g->read_unit);
+		return FSIM_ERR_INVALID;
+	}
 	if (g->erase_value != 0xff && g->erase_value != 0x00) {
 		fsim_set_err(err, errlen, "erase value 0x%02x is neither 0xff nor 0x00", g->erase_value);
 		return FSIM_ERR_INVALID;
@@ -50,6 +55,12 @@ int fsim_geometry_check(const struct fsim_geometry *g, char *err, size_t errlen)
 			fsim_set_err(err, errlen,
 				     "sector size %u of region %u is not a multiple of the write unit %u",
 				     r->sector_size, i, g->write_unit);
+			return FSIM_ERR_INVALID;
+		}
+		if (r->sector_size % read_unit) {
+			fsim_set_err(err, errlen,
+				     "sector size %u of region %u is not a multiple of the read unit %u",
+				     r->sector_size, i, read_unit);
 			return FSIM_ERR_INVALID;
 		}
 		total += (uint64_t)r->count * r->sector_size;

@@ -18,8 +18,6 @@
 
 static const char *const strategy_names[] = {"overwrite", "swap-scratch", "swap-move", "recovery",
 					     "swap-scratch+recovery", NULL};
-static const char *const part_names[] = {"boot",     "primary",  "upgrade",
-					 "scratch",  "recovery", "storage", NULL};
 static const char *const behaviour_names[] = {"good", "no-confirm", "crash-on-boot", "no-dfu",
 					      NULL};
 static const char *const key_names[] = {"trusted", "untrusted", NULL};
@@ -381,140 +379,17 @@ static int load_head(struct loader *L)
 
 /* ---- device ------------------------------------------------------------------------ */
 
-static bool sector_boundary(const struct fsim_geometry *g, uint64_t off)
-{
-	uint64_t pos = 0;
-	if (off == 0)
-		return true;
-	for (uint32_t r = 0; r < g->region_count; r++) {
-		uint64_t end = pos + (uint64_t)g->regions[r].count * g->regions[r].sector_size;
-		if (off <= end)
-			return (off - pos) % g->regions[r].sector_size == 0;
-		pos = end;
-	}
-	return false;
-}
-
-static uint32_t sector_size_at(const struct fsim_geometry *g, uint32_t off)
-{
-	uint64_t pos = 0;
-	for (uint32_t r = 0; r < g->region_count; r++) {
-		uint64_t end = pos + (uint64_t)g->regions[r].count * g->regions[r].sector_size;
-		if (off < end)
-			return g->regions[r].sector_size;
-		pos = end;
-	}
-	return 0;
-}
-
-static int load_layout(struct loader *L, yaml_node_t *layout, const struct fsim_geometry *g)
-{
-	static const char *const keys[] = {"boot",     "primary",  "upgrade", "scratch",
-					   "recovery", "storage", NULL};
-	if (bo_yaml_map_check(&L->y, layout, "device.layout", keys))
-		return -1;
-	uint32_t dev_size = fsim_geometry_size(g);
-	for (int p = 0; p < BO_SWEEP_PART_COUNT; p++) {
-		char path[BO_YAML_PATH_MAX], ip[BO_YAML_PATH_MAX];
-		KP(path, "device.layout", part_names[p]);
-		yaml_node_t *v = p <= BO_SWEEP_PART_UPGRADE
-					 ? bo_yaml_map_need(&L->y, layout, "device.layout",
-							    part_names[p])
-					 : bo_yaml_map_get(&L->y, layout, part_names[p]);
-		if (!v) {
-			if (p <= BO_SWEEP_PART_UPGRADE)
-				return -1;
-			continue;
-		}
-		if (v->type != YAML_SEQUENCE_NODE || bo_yaml_seq_len(v) != 2)
-			return bo_yaml_error(&L->y, v, path, "expected [OFFSET, SIZE], found %s%s",
-					     bo_yaml_kind(v),
-					     v->type == YAML_SEQUENCE_NODE ? " of another length" : "");
-		struct bo_sweep_area *a = &L->s->parts[p];
-		bo_yaml_path_index(ip, sizeof ip, path, 0);
-		if (bo_yaml_size(&L->y, bo_yaml_seq_at(&L->y, v, 0), ip, &a->off))
-			return -1;
-		bo_yaml_path_index(ip, sizeof ip, path, 1);
-		if (bo_yaml_size(&L->y, bo_yaml_seq_at(&L->y, v, 1), ip, &a->size))
-			return -1;
-		if (a->size == 0)
-			return bo_yaml_error(&L->y, bo_yaml_seq_at(&L->y, v, 1), ip,
-					     "a partition cannot be empty");
-		a->present = true;
-		uint64_t end = (uint64_t)a->off + a->size;
-		if (end > dev_size)
-			return bo_yaml_error(&L->y, v, path,
-					     "partition 0x%x..0x%llx ends outside the device (%s: "
-					     "0x%x bytes)",
-					     a->off, (unsigned long long)end, L->s->preset, dev_size);
-		if (!sector_boundary(g, a->off) || !sector_boundary(g, end))
-			return bo_yaml_error(&L->y, v, path,
-					     "partition 0x%x..0x%llx is not on sector boundaries of %s",
-					     a->off, (unsigned long long)end, L->s->preset);
-		for (int q = 0; q < p; q++) {
-			const struct bo_sweep_area *b = &L->s->parts[q];
-			if (b->present && a->off < b->off + b->size && b->off < end)
-				return bo_yaml_error(&L->y, v, path,
-						     "partition 0x%x..0x%llx overlaps %s (0x%x..0x%x)",
-						     a->off, (unsigned long long)end, part_names[q],
-						     b->off, b->off + b->size);
-		}
-	}
-	return 0;
-}
-
 static int load_device(struct loader *L)
 {
-	static const char *const keys[] = {"preset", "strategy", "layout", "attempts",
-					   "allow_downgrade", NULL};
-	yaml_node_t *dev = bo_yaml_map_need(&L->y, L->root, "", "device");
-	if (!dev || bo_yaml_map_check(&L->y, dev, "device", keys))
+	static const char *const keys[] = {"strategy", "attempts", "allow_downgrade", NULL};
+	yaml_node_t *dev = bo_device_load(&L->y, L->root, keys, &L->s->device);
+	if (!dev)
 		return -1;
-	yaml_node_t *pn = bo_yaml_map_need(&L->y, dev, "device", "preset");
-	const char *preset;
-	if (!pn || bo_yaml_str(&L->y, pn, "device.preset", &preset))
-		return -1;
-	struct fsim_geometry g;
-	if (fsim_preset(preset, &g)) {
-		char list[128] = "";
-		size_t used = 0;
-		for (const char *const *n = fsim_preset_names(); *n; n++) {
-			int m = snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "",
-					 *n);
-			if (m < 0 || (size_t)m >= sizeof list - used)
-				break;
-			used += (size_t)m;
-		}
-		return bo_yaml_error(&L->y, pn, "device.preset", "unknown preset '%s' (valid: %s)",
-				     preset, list);
-	}
-	snprintf(L->s->preset, sizeof L->s->preset, "%s", preset);
 	yaml_node_t *sn = bo_yaml_map_need(&L->y, dev, "device", "strategy");
 	int e;
 	if (!sn || bo_yaml_enum(&L->y, sn, "device.strategy", strategy_names, &e))
 		return -1;
 	L->s->strategy = (enum bo_sweep_strategy)e;
-
-	yaml_node_t *layout = bo_yaml_map_get(&L->y, dev, "layout");
-	if (!layout || (layout->type == YAML_SCALAR_NODE && !bo_yaml_is_null(layout))) {
-		if (layout && strcmp((const char *)layout->data.scalar.value, "default"))
-			return bo_yaml_error(&L->y, layout, "device.layout",
-					     "expected 'default' or a mapping of partitions "
-					     "{boot: [OFFSET, SIZE], ...}, found '%s'",
-					     (const char *)layout->data.scalar.value);
-		L->s->default_layout = true;
-		if (bo_sweep_default_layout(preset, L->s->parts))
-			return bo_yaml_error(&L->y, layout ? layout : dev, "device.layout",
-					     "preset '%s' has no default layout: give one "
-					     "({boot: [OFFSET, SIZE], primary: ..., upgrade: ...})",
-					     preset);
-	} else if (layout->type != YAML_MAPPING_NODE) {
-		return bo_yaml_error(&L->y, layout, "device.layout",
-				     "expected 'default' or a mapping of partitions, found %s",
-				     bo_yaml_kind(layout));
-	} else if (load_layout(L, layout, &g)) {
-		return -1;
-	}
 	L->s->attempts = 3;
 	if (get_u32(L, dev, "device", "attempts", 1, 255, &L->s->attempts) ||
 	    get_bool(L, dev, "device", "allow_downgrade", &L->s->allow_downgrade))
@@ -528,11 +403,11 @@ static int check_strategy(struct loader *L, enum bo_sweep_strategy st, yaml_node
 {
 	bool need_scratch = st == BO_SWEEP_SWAP_SCRATCH || st == BO_SWEEP_SWAP_SCRATCH_RECOVERY;
 	bool need_recovery = st == BO_SWEEP_RECOVERY || st == BO_SWEEP_SWAP_SCRATCH_RECOVERY;
-	if (need_scratch && !L->s->parts[BO_SWEEP_PART_SCRATCH].present)
+	if (need_scratch && !L->s->device.parts[BO_SWEEP_PART_SCRATCH].present)
 		return bo_yaml_error(&L->y, n, path,
 				     "%s needs a scratch partition (device.layout.scratch)",
 				     strategy_names[st]);
-	if (need_recovery && !L->s->parts[BO_SWEEP_PART_RECOVERY].present)
+	if (need_recovery && !L->s->device.parts[BO_SWEEP_PART_RECOVERY].present)
 		return bo_yaml_error(&L->y, n, path,
 				     "%s needs a recovery partition (device.layout.recovery)",
 				     strategy_names[st]);
@@ -1072,30 +947,16 @@ static int load_firmware(struct loader *L)
 	return 0;
 }
 
-/* Room for an image in a partition (as sweep files: slots lose their last sector). */
-static uint32_t image_room(const struct bo_scenario *s, enum bo_sweep_part p)
-{
-	const struct bo_sweep_area *a = &s->parts[p];
-	if (!a->present)
-		return 0;
-	if (p == BO_SWEEP_PART_RECOVERY)
-		return a->size;
-	struct fsim_geometry g;
-	fsim_preset(s->preset, &g);
-	uint32_t last = sector_size_at(&g, a->off + a->size - 1);
-	return a->size > last ? a->size - last : 0;
-}
-
 static int check_fit(struct loader *L, int fw, enum bo_sweep_part p, yaml_node_t *at,
 		     const char *path)
 {
 	const struct bo_sweep_image *im = &L->s->firmware[fw];
-	uint32_t room = image_room(L->s, p);
+	uint32_t room = bo_device_image_room(&L->s->device, p);
 	if ((uint64_t)im->size + HEADER_SIZE > room)
 		return bo_yaml_error(&L->y, at, path,
 				     "firmware '%s' (%u bytes + %u-byte header) does not fit in %s "
 				     "(%u bytes%s)",
-				     im->name, im->size, HEADER_SIZE, part_names[p], room,
+				     im->name, im->size, HEADER_SIZE, bo_sweep_part_name(p), room,
 				     p == BO_SWEEP_PART_RECOVERY ? "" : " before the trailer sector");
 	return 0;
 }
@@ -1132,7 +993,7 @@ static int load_settings(struct loader *L, yaml_node_t *m, const char *path,
 	if ((v = bo_yaml_map_get(&L->y, m, "recovery"))) {
 		if (firmware_ref(L, v, kp, &ns->recovery))
 			return -1;
-		if (!L->s->parts[BO_SWEEP_PART_RECOVERY].present)
+		if (!L->s->device.parts[BO_SWEEP_PART_RECOVERY].present)
 			return bo_yaml_error(&L->y, v, kp, "the layout has no recovery partition");
 		if (check_fit(L, ns->recovery, BO_SWEEP_PART_RECOVERY, v, kp))
 			return -1;

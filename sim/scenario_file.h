@@ -182,9 +182,7 @@ struct bo_scenario {
 	uint64_t seed;
 	uint64_t duration_us;
 	/* device (sweep-file conventions; strategy is the nodes' default) */
-	char preset[BO_SWEEP_PRESET_MAX];
-	bool default_layout;
-	struct bo_sweep_area parts[BO_SWEEP_PART_COUNT];
+	struct bo_device_desc device; /* flash devices and partitions (sim/device_desc.h) */
 	enum bo_sweep_strategy strategy;
 	unsigned attempts;
 	bool allow_downgrade;

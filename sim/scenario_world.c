@@ -70,9 +70,7 @@ static struct run_device *device_for(struct world *w, const struct bo_scn_node *
 	d->strategy = sn->strategy;
 	snprintf(d->sweep.file, sizeof d->sweep.file, "%s", s->file);
 	snprintf(d->sweep.name, sizeof d->sweep.name, "%s", s->name);
-	snprintf(d->sweep.preset, sizeof d->sweep.preset, "%s", s->preset);
-	d->sweep.default_layout = s->default_layout;
-	memcpy(d->sweep.parts, s->parts, sizeof d->sweep.parts);
+	d->sweep.device = s->device;
 	d->sweep.strategy = sn->strategy;
 	d->sweep.attempts = s->attempts;
 	d->sweep.allow_downgrade = s->allow_downgrade;
@@ -92,7 +90,7 @@ static struct run_device *device_for(struct world *w, const struct bo_scn_node *
 			snprintf(err, errlen,
 				 "%s: firmware '%s' (%u bytes) does not fit the %s upgrade slot of "
 				 "the %s nodes (%u bytes usable)",
-				 s->file, s->firmware[i].name, d->dev->images[i].len, s->preset,
+				 s->file, s->firmware[i].name, d->dev->images[i].len, s->device.label,
 				 bo_sweep_strategy_name(sn->strategy), d->dev->data_limit);
 			return NULL;
 		}

@@ -37,24 +37,29 @@ static int fail(const struct bo_sweep *s, char *err, size_t errlen, const char *
 static int make_flash(struct bo_sweep_device *d, char *err, size_t errlen)
 {
 	const struct bo_sweep *s = d->sweep;
-	struct fsim_geometry g;
+	const struct bo_device_desc *desc = &s->device;
 	char why[256];
-	if (fsim_preset(s->preset, &g))
-		return fail(s, err, errlen, "unknown preset '%s'", s->preset);
-	d->dev = fsim_create(&g, why, sizeof why);
+	/* Until the sweep engine cuts power to several devices at once (issue 11), a file
+	 * naming more than one is valid but cannot be swept or run. */
+	if (desc->flash_count > 1)
+		return fail(s, err, errlen,
+			    "%u flash devices (%s): sweeps and runs support one flash device so "
+			    "far; `brownout validate` checks this file",
+			    desc->flash_count, desc->label);
+	d->dev = fsim_create(&desc->flash[0].geo, why, sizeof why);
 	if (!d->dev)
-		return fail(s, err, errlen, "cannot create the %s flash: %s", s->preset, why);
+		return fail(s, err, errlen, "cannot create the %s flash: %s", desc->label, why);
 	struct fsim_partition table[BO_SWEEP_PART_COUNT];
 	size_t n = 0;
 	for (int p = 0; p < BO_SWEEP_PART_COUNT; p++) {
-		if (!s->parts[p].present)
+		if (!s->device.parts[p].present)
 			continue;
 		memset(&table[n], 0, sizeof table[n]);
 		snprintf(table[n].name, sizeof table[n].name, "%s",
 			 bo_sweep_part_name((enum bo_sweep_part)p));
-		table[n].off = s->parts[p].off;
-		table[n].size = s->parts[p].size;
-		table[n].write_protected = p == BO_SWEEP_PART_BOOT;
+		table[n].off = s->device.parts[p].off;
+		table[n].size = s->device.parts[p].size;
+		table[n].write_protected = s->device.parts[p].write_protected;
 		n++;
 	}
 	if (fsim_set_partitions(d->dev, table, n, why, sizeof why))
@@ -92,7 +97,7 @@ static int make_cfg(struct bo_sweep_device *d, char *err, size_t errlen)
 	};
 	for (size_t i = 0; i < sizeof areas / sizeof areas[0]; i++) {
 		struct bo_flash_area *a = (struct bo_flash_area *)((char *)c + areas[i].field);
-		if (s->parts[areas[i].part].present &&
+		if (s->device.parts[areas[i].part].present &&
 		    sim_flash_area(&d->port, bo_sweep_part_name(areas[i].part), a))
 			return fail(s, err, errlen, "partition %s missing",
 				    bo_sweep_part_name(areas[i].part));
@@ -225,12 +230,12 @@ static int check_fit(struct bo_sweep_device *d, char *err, size_t errlen)
 				    s->images[i].name, d->images[i].len, d->data_limit,
 				    bo_sweep_strategy_name(s->strategy));
 		if (s->initial[BO_SWEEP_PART_RECOVERY] == (int)i &&
-		    d->images[i].len > s->parts[BO_SWEEP_PART_RECOVERY].size)
+		    d->images[i].len > s->device.parts[BO_SWEEP_PART_RECOVERY].size)
 			return fail(s, err, errlen,
 				    "image '%s' is %u bytes signed, larger than the recovery "
 				    "partition (%u bytes)",
 				    s->images[i].name, d->images[i].len,
-				    s->parts[BO_SWEEP_PART_RECOVERY].size);
+				    s->device.parts[BO_SWEEP_PART_RECOVERY].size);
 	}
 	return 0;
 }
@@ -244,7 +249,7 @@ static int place_initial(struct bo_sweep_device *d, char *err, size_t errlen)
 		int img = s->initial[parts[i]];
 		if (img < 0)
 			continue;
-		if (fsim_load_bytes(d->dev, s->parts[parts[i]].off, d->images[img].bytes,
+		if (fsim_load_bytes(d->dev, s->device.parts[parts[i]].off, d->images[img].bytes,
 				    d->images[img].len))
 			return fail(s, err, errlen, "cannot place image '%s' in %s",
 				    s->images[img].name, bo_sweep_part_name(parts[i]));

@@ -1,8 +1,9 @@
 /*
  * sim/sweep_device.h: the device a sweep file describes, built and ready to boot.
  *
- * From a loaded struct bo_sweep (sim/sweep_file.h): a flashsim device of the preset with
- * the partition table of the layout (boot write-protected), the core/boot configuration
+ * From a loaded struct bo_sweep (sim/sweep_file.h): a flashsim device of the file's
+ * geometry (sim/device_desc.h) with the partition table of the layout (boot
+ * write-protected), the core/boot configuration
  * (strategy, areas, attempts, downgrade policy, the trusted keyring, the crypto port), the
  * workload's images built and signed in memory, and the initial flash content laid out
  * with fsim_load_bytes (as a programmer would: no operations counted).
@@ -22,7 +23,9 @@
  * Checks beyond the loader's: core/boot accepts the configuration
  * (bo_boot_check_config: swap chunks fit the scratch, swap-move's uniform sectors, the
  * progress log fits, ...), and every image placed in or downloaded to a slot fits below
- * the bootloader's data limit. Errors are one sentence "FILE: ...".
+ * the bootloader's data limit. A file with several flash devices is refused here (one
+ * sentence naming the missing support) until the engine supports them. Errors are one
+ * sentence "FILE: ...".
  *
  * Host code: heap; the struct must not move while cfg is in use (it points into itself),
  * which bo_sweep_device_build guarantees by allocating it.

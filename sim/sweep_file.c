@@ -7,18 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flashsim/flashsim.h"
 #include "sim/yaml_util.h"
 
-#define KIB 1024u
 
 /* Image header bytes in front of the payload (imgtool's default -H 32). */
 #define HEADER_SIZE 32u
 
 static const char *const strategy_names[] = {"overwrite", "swap-scratch", "swap-move", "recovery",
 					     "swap-scratch+recovery", NULL};
-static const char *const part_names[] = {"boot",     "primary",  "upgrade",
-					 "scratch",  "recovery", "storage", NULL};
 static const char *const behaviour_names[] = {"good", "no-confirm", "crash-on-boot", "no-dfu",
 					      NULL};
 static const char *const key_names[] = {"trusted", "untrusted", NULL};
@@ -26,11 +22,6 @@ static const char *const key_names[] = {"trusted", "untrusted", NULL};
 const char *bo_sweep_strategy_name(enum bo_sweep_strategy s)
 {
 	return (unsigned)s < 5 ? strategy_names[s] : "?";
-}
-
-const char *bo_sweep_part_name(enum bo_sweep_part p)
-{
-	return (unsigned)p < BO_SWEEP_PART_COUNT ? part_names[p] : "?";
 }
 
 const char *bo_sweep_behaviour_name(enum bo_sweep_behaviour b)
@@ -46,87 +37,11 @@ int bo_sweep_find_image(const struct bo_sweep *s, const char *name)
 	return -1;
 }
 
-/* ---- Default layouts --------------------------------------------------------------- */
-
-struct layout_entry {
-	uint32_t off, size;
-};
-
-struct default_layout {
-	const char *preset;
-	struct layout_entry parts[BO_SWEEP_PART_COUNT]; /* size 0: absent */
-};
-
-static const struct default_layout default_layouts[] = {
-	{"nrf52840",
-	 {{0x00000, 48 * KIB}, {0x0C000, 432 * KIB}, {0x78000, 432 * KIB}, {0xE4000, 16 * KIB},
-	  {0xE8000, 64 * KIB}, {0xF8000, 32 * KIB}}},
-	{"stm32l4",
-	 {{0x00000, 48 * KIB}, {0x0C000, 432 * KIB}, {0x78000, 432 * KIB}, {0xE4000, 16 * KIB},
-	  {0xE8000, 64 * KIB}, {0xF8000, 32 * KIB}}},
-	{"k64f",
-	 {{0x00000, 48 * KIB}, {0x0C000, 432 * KIB}, {0x78000, 432 * KIB}, {0xE4000, 4 * KIB},
-	  {0xE8000, 64 * KIB}, {0xF8000, 32 * KIB}}},
-	{"stm32f4",
-	 {{0x00000, 64 * KIB}, {0x20000, 384 * KIB}, {0x80000, 384 * KIB}, {0xE0000, 128 * KIB},
-	  {0x10000, 64 * KIB}, {0, 0}}},
-	{"stm32h7",
-	 {{0x000000, 128 * KIB}, {0x020000, 768 * KIB}, {0x0E0000, 768 * KIB},
-	  {0x1A0000, 128 * KIB}, {0x1C0000, 256 * KIB}, {0, 0}}},
-};
-
-int bo_sweep_default_layout(const char *preset, struct bo_sweep_area parts[BO_SWEEP_PART_COUNT])
-{
-	for (size_t i = 0; i < sizeof default_layouts / sizeof default_layouts[0]; i++) {
-		if (strcmp(default_layouts[i].preset, preset))
-			continue;
-		for (int p = 0; p < BO_SWEEP_PART_COUNT; p++) {
-			parts[p].off = default_layouts[i].parts[p].off;
-			parts[p].size = default_layouts[i].parts[p].size;
-			parts[p].present = parts[p].size != 0;
-		}
-		return 0;
-	}
-	return -1;
-}
-
-/* ---- Geometry helpers -------------------------------------------------------------- */
-
-static bool sector_boundary(const struct fsim_geometry *g, uint32_t off)
-{
-	uint64_t pos = 0;
-	if (off == 0)
-		return true;
-	for (uint32_t r = 0; r < g->region_count; r++) {
-		uint64_t end = pos + (uint64_t)g->regions[r].count * g->regions[r].sector_size;
-		if (off <= end) {
-			return (off - pos) % g->regions[r].sector_size == 0;
-		}
-		pos = end;
-	}
-	return false;
-}
-
-/* Size of the sector holding off (off inside the device). */
-static uint32_t sector_size_at(const struct fsim_geometry *g, uint32_t off)
-{
-	uint64_t pos = 0;
-	for (uint32_t r = 0; r < g->region_count; r++) {
-		uint64_t end = pos + (uint64_t)g->regions[r].count * g->regions[r].sector_size;
-		if (off < end)
-			return g->regions[r].sector_size;
-		pos = end;
-	}
-	return 0;
-}
-
 /* ---- Loader ------------------------------------------------------------------------ */
 
 struct loader {
 	struct bo_yaml y;
 	struct bo_sweep *s;
-	yaml_node_t *part_nodes[BO_SWEEP_PART_COUNT]; /* explicit layout entries */
-	yaml_node_t *layout_node;                     /* value of device.layout, or device */
 	yaml_node_t *image_nodes[BO_SWEEP_MAX_IMAGES];
 };
 
@@ -228,137 +143,6 @@ static int load_name(struct loader *L, yaml_node_t *root)
 	return 0;
 }
 
-static int load_layout(struct loader *L, yaml_node_t *layout)
-{
-	static const char *const keys[] = {"boot",     "primary",  "upgrade", "scratch",
-					   "recovery", "storage", NULL};
-	if (bo_yaml_map_check(&L->y, layout, "device.layout", keys))
-		return -1;
-	for (int p = 0; p < BO_SWEEP_PART_COUNT; p++) {
-		char path[BO_YAML_PATH_MAX];
-		bo_yaml_path_key(path, sizeof path, "device.layout", part_names[p]);
-		yaml_node_t *v = (p <= BO_SWEEP_PART_UPGRADE)
-					 ? bo_yaml_map_need(&L->y, layout, "device.layout",
-							    part_names[p])
-					 : bo_yaml_map_get(&L->y, layout, part_names[p]);
-		if (!v) {
-			if (p <= BO_SWEEP_PART_UPGRADE)
-				return -1;
-			continue;
-		}
-		if (v->type != YAML_SEQUENCE_NODE || bo_yaml_seq_len(v) != 2)
-			return bo_yaml_error(&L->y, v, path,
-					     "expected [OFFSET, SIZE], found %s%s", bo_yaml_kind(v),
-					     v->type == YAML_SEQUENCE_NODE ? " of another length"
-									   : "");
-		char ip[BO_YAML_PATH_MAX];
-		bo_yaml_path_index(ip, sizeof ip, path, 0);
-		if (bo_yaml_size(&L->y, bo_yaml_seq_at(&L->y, v, 0), ip, &L->s->parts[p].off))
-			return -1;
-		bo_yaml_path_index(ip, sizeof ip, path, 1);
-		if (bo_yaml_size(&L->y, bo_yaml_seq_at(&L->y, v, 1), ip, &L->s->parts[p].size))
-			return -1;
-		if (L->s->parts[p].size == 0)
-			return bo_yaml_error(&L->y, bo_yaml_seq_at(&L->y, v, 1), ip,
-					     "a partition cannot be empty");
-		L->s->parts[p].present = true;
-		L->part_nodes[p] = v;
-	}
-	return 0;
-}
-
-static int load_device(struct loader *L, yaml_node_t *root)
-{
-	static const char *const keys[] = {"preset", "layout", NULL};
-	yaml_node_t *dev = bo_yaml_map_need(&L->y, root, "", "device");
-	if (!dev || bo_yaml_map_check(&L->y, dev, "device", keys))
-		return -1;
-	yaml_node_t *pn = bo_yaml_map_need(&L->y, dev, "device", "preset");
-	const char *preset;
-	if (!pn || bo_yaml_str(&L->y, pn, "device.preset", &preset))
-		return -1;
-	struct fsim_geometry g;
-	if (fsim_preset(preset, &g)) {
-		char list[128] = "";
-		size_t used = 0;
-		for (const char *const *n = fsim_preset_names(); *n; n++) {
-			int m = snprintf(list + used, sizeof list - used, "%s%s",
-					 used ? ", " : "", *n);
-			if (m < 0 || (size_t)m >= sizeof list - used)
-				break;
-			used += (size_t)m;
-		}
-		return bo_yaml_error(&L->y, pn, "device.preset", "unknown preset '%s' (valid: %s)",
-				     preset, list);
-	}
-	snprintf(L->s->preset, sizeof L->s->preset, "%s", preset);
-
-	yaml_node_t *layout = bo_yaml_map_get(&L->y, dev, "layout");
-	L->layout_node = layout ? layout : dev;
-	if (!layout || (layout->type == YAML_SCALAR_NODE && !bo_yaml_is_null(layout))) {
-		if (layout) {
-			const char *v = (const char *)layout->data.scalar.value;
-			if (strcmp(v, "default"))
-				return bo_yaml_error(&L->y, layout, "device.layout",
-						     "expected 'default' or a mapping of partitions "
-						     "{boot: [OFFSET, SIZE], ...}, found '%s'",
-						     v);
-		}
-		L->s->default_layout = true;
-		if (bo_sweep_default_layout(preset, L->s->parts))
-			return bo_yaml_error(&L->y, L->layout_node, "device.layout",
-					     "preset '%s' has no default layout: give one "
-					     "({boot: [OFFSET, SIZE], primary: ..., upgrade: ...})",
-					     preset);
-		return 0;
-	}
-	if (layout->type != YAML_MAPPING_NODE)
-		return bo_yaml_error(&L->y, layout, "device.layout",
-				     "expected 'default' or a mapping of partitions, found %s",
-				     bo_yaml_kind(layout));
-	return load_layout(L, layout);
-}
-
-/* Partitions inside the device, on sector boundaries, not overlapping. */
-static int check_layout(struct loader *L)
-{
-	struct fsim_geometry g;
-	fsim_preset(L->s->preset, &g);
-	uint32_t dev_size = fsim_geometry_size(&g);
-	for (int p = 0; p < BO_SWEEP_PART_COUNT; p++) {
-		const struct bo_sweep_area *a = &L->s->parts[p];
-		if (!a->present)
-			continue;
-		char path[BO_YAML_PATH_MAX];
-		bo_yaml_path_key(path, sizeof path, "device.layout", part_names[p]);
-		yaml_node_t *at = L->part_nodes[p] ? L->part_nodes[p] : L->layout_node;
-		uint64_t end = (uint64_t)a->off + a->size;
-		if (end > dev_size)
-			return bo_yaml_error(&L->y, at, path,
-					     "partition 0x%x..0x%llx ends outside the device (%s: "
-					     "0x%x bytes)",
-					     a->off, (unsigned long long)end, L->s->preset, dev_size);
-		if (!sector_boundary(&g, a->off))
-			return bo_yaml_error(&L->y, at, path,
-					     "offset 0x%x is not on a sector boundary of %s", a->off,
-					     L->s->preset);
-		if (!sector_boundary(&g, (uint32_t)end))
-			return bo_yaml_error(&L->y, at, path,
-					     "end 0x%llx is not on a sector boundary of %s",
-					     (unsigned long long)end, L->s->preset);
-		for (int q = 0; q < p; q++) {
-			const struct bo_sweep_area *b = &L->s->parts[q];
-			if (b->present && a->off < b->off + b->size && b->off < end)
-				return bo_yaml_error(&L->y, at, path,
-						     "partition 0x%x..0x%llx overlaps %s "
-						     "(0x%x..0x%x)",
-						     a->off, (unsigned long long)end, part_names[q],
-						     b->off, b->off + b->size);
-		}
-	}
-	return 0;
-}
-
 static int load_strategy(struct loader *L, yaml_node_t *root)
 {
 	if (L->s->plugin[0])
@@ -370,11 +154,11 @@ static int load_strategy(struct loader *L, yaml_node_t *root)
 	L->s->strategy = (enum bo_sweep_strategy)v;
 	bool need_scratch = v == BO_SWEEP_SWAP_SCRATCH || v == BO_SWEEP_SWAP_SCRATCH_RECOVERY;
 	bool need_recovery = v == BO_SWEEP_RECOVERY || v == BO_SWEEP_SWAP_SCRATCH_RECOVERY;
-	if (need_scratch && !L->s->parts[BO_SWEEP_PART_SCRATCH].present)
+	if (need_scratch && !L->s->device.parts[BO_SWEEP_PART_SCRATCH].present)
 		return bo_yaml_error(&L->y, n, "strategy",
 				     "%s needs a scratch partition (device.layout.scratch)",
 				     strategy_names[v]);
-	if (need_recovery && !L->s->parts[BO_SWEEP_PART_RECOVERY].present)
+	if (need_recovery && !L->s->device.parts[BO_SWEEP_PART_RECOVERY].present)
 		return bo_yaml_error(&L->y, n, "strategy",
 				     "%s needs a recovery partition (device.layout.recovery)",
 				     strategy_names[v]);
@@ -631,17 +415,17 @@ static int load_initial(struct loader *L, yaml_node_t *root)
 							   BO_SWEEP_PART_RECOVERY};
 		for (size_t i = 0; i < 3; i++) {
 			enum bo_sweep_part p = parts[i];
-			yaml_node_t *v = bo_yaml_map_get(&L->y, init, part_names[p]);
+			yaml_node_t *v = bo_yaml_map_get(&L->y, init, bo_sweep_part_name(p));
 			if (!v)
 				continue;
 			char path[BO_YAML_PATH_MAX];
-			bo_yaml_path_key(path, sizeof path, "initial", part_names[p]);
+			bo_yaml_path_key(path, sizeof path, "initial", bo_sweep_part_name(p));
 			if (image_ref(L, v, path, false, &L->s->initial[p]))
 				return -1;
-			if (!L->s->parts[p].present)
+			if (!L->s->device.parts[p].present)
 				return bo_yaml_error(&L->y, v, path,
 						     "the layout has no %s partition",
-						     part_names[p]);
+						     bo_sweep_part_name(p));
 		}
 	}
 	enum bo_sweep_strategy st = L->s->strategy;
@@ -825,31 +609,18 @@ static int load_cuts(struct loader *L, yaml_node_t *root)
 	return 0;
 }
 
-/* Room for an image in a partition: the whole partition for recovery, the slot before its
- * last sector (the trailer and progress log) for primary and upgrade. */
-static uint32_t image_room(const struct bo_sweep *s, enum bo_sweep_part p)
-{
-	const struct bo_sweep_area *a = &s->parts[p];
-	if (p == BO_SWEEP_PART_RECOVERY)
-		return a->size;
-	struct fsim_geometry g;
-	fsim_preset(s->preset, &g);
-	uint32_t last = sector_size_at(&g, a->off + a->size - 1);
-	return a->size > last ? a->size - last : 0;
-}
-
 static int check_fit(struct loader *L, int img, enum bo_sweep_part p, yaml_node_t *at,
 		     const char *path)
 {
 	const struct bo_sweep_image *im = &L->s->images[img];
 	if (L->s->plugin[0])
 		return 0; /* the plug-in decides what fits its slots */
-	uint32_t room = image_room(L->s, p);
+	uint32_t room = bo_device_image_room(&L->s->device, p);
 	if ((uint64_t)im->size + HEADER_SIZE > room)
 		return bo_yaml_error(&L->y, at, path,
 				     "image '%s' (%u bytes + %u-byte header) does not fit in %s "
 				     "(%u bytes before the trailer sector)",
-				     im->name, im->size, HEADER_SIZE, part_names[p], room);
+				     im->name, im->size, HEADER_SIZE, bo_sweep_part_name(p), room);
 	return 0;
 }
 
@@ -865,8 +636,8 @@ static int check_sizes(struct loader *L, yaml_node_t *root)
 		if (s->initial[p] < 0)
 			continue;
 		char path[BO_YAML_PATH_MAX];
-		bo_yaml_path_key(path, sizeof path, "initial", part_names[p]);
-		yaml_node_t *at = bo_yaml_map_get(&L->y, init, part_names[p]);
+		bo_yaml_path_key(path, sizeof path, "initial", bo_sweep_part_name(p));
+		yaml_node_t *at = bo_yaml_map_get(&L->y, init, bo_sweep_part_name(p));
 		if (check_fit(L, s->initial[p], p, at, path))
 			return -1;
 		/* Slot images move between primary and upgrade. */
@@ -908,7 +679,7 @@ static int load_root(struct loader *L)
 		return bo_yaml_map_need(&L->y, root, "", "sweep") ? 0 : -1;
 	if (bo_yaml_map_check(&L->y, root, "", keys))
 		return -1;
-	if (load_name(L, root) || load_device(L, root) || check_layout(L) ||
+	if (load_name(L, root) || !bo_device_load(&L->y, root, NULL, &L->s->device) ||
 	    load_firmware(L, root) || load_strategy(L, root) || load_images(L, root) || load_initial(L, root) ||
 	    load_steps(L, root) || load_expect(L, root) || load_cuts(L, root) ||
 	    check_sizes(L, root))

@@ -12,13 +12,23 @@
  * ---- Format ------------------------------------------------------------------------------
  *
  *   sweep: swap-scratch-test-revert     # required. Name: 1..63 of [A-Za-z0-9._-]
- *   device:                             # required
- *     preset: nrf52840                  # required: nrf52840 stm32f4 stm32l4 stm32h7 k64f
- *                                       #   spi-nor (flashsim presets)
- *     layout: default                   # optional (default: `default`), or a mapping:
+ *   device:                             # required (sim/device_desc.h); one of three forms
+ *     preset: nrf52840                  # a preset: nrf52840 stm32f4 stm32l4 stm32h7 k64f
+ *                                       #   spi-nor (`brownout validate --presets`)
+ *     geometry: {write_unit: 8}         # optional with a preset: override its fields;
+ *                                       #   without a preset: the whole part (below)
+ *     # flash: {internal: nrf52840,     # or several named devices (1..4; names 1..15 of
+ *     #         spi: {preset: spi-nor, geometry: {...}}}   [A-Za-z0-9_-]), each a preset
+ *     #                                 #   name or {preset, geometry} as above; not with
+ *     #                                 #   preset/geometry. The first is the internal flash
+ *     layout: default                   # optional (default: `default`, the first device's
+ *                                       #   preset's layout, below), or a mapping:
  *     # layout: {boot: [0x0, 48KiB], primary: [0xC000, 432KiB], upgrade: [...],
  *     #          scratch: [...], recovery: [...], storage: [...]}
- *     #   each [OFFSET, SIZE]; boot, primary, upgrade required, the others optional.
+ *     #   each [OFFSET, SIZE] on the first device, or {device: NAME, off: OFFSET,
+ *     #   size: SIZE} (device optional, default the first; the one device of the
+ *     #   preset/geometry form is called `flash`). boot, primary, upgrade required, the
+ *     #   others optional; boot must be on the first device and is write-protected.
  *   strategy: swap-scratch              # required for core/boot: overwrite | swap-scratch |
  *                                       #   swap-move | recovery | swap-scratch+recovery
  *   firmware:                           # optional: sweep another bootloader instead of
@@ -84,9 +94,42 @@
  * wrong types, images that are referenced but not defined, images too large for the slots
  * that hold them, partitions outside the device, not on sector boundaries or overlapping,
  * and a strategy whose partitions are missing (swap-scratch strategies need scratch,
- * recovery strategies need recovery and an initial recovery image).
+ * recovery strategies need recovery and an initial recovery image). Geometry errors: no or
+ * too many regions, zero counts or sizes, units not powers of two, sector sizes not
+ * multiples of the units, an erase value other than 0x00/0xff, unknown device names.
  *
- * ---- Default layouts (`layout: default`) ---------------------------------------------------
+ * ---- Geometry (device.geometry, device.flash.NAME.geometry) -------------------------------
+ *
+ * Over a preset every key is optional and overrides the preset's field; without a preset
+ * `regions` is required and the defaults below apply.
+ *
+ *   regions: [{size: 16KiB, count: 4, erase_ms: 500}, {size: 128KiB, count: 7}]
+ *                                       #   required without a preset: 1..8 runs of equal
+ *                                       #   sectors in address order; size > 0, a multiple
+ *                                       #   of write_unit and read_unit; count >= 1
+ *                                       #   (default 1); erase_ms: that run's erase time
+ *                                       #   (default: geometry's erase_ms, else the
+ *                                       #   preset's for that sector size or its first
+ *                                       #   region's, else 50). Replaces a preset's regions
+ *   write_unit: 4                       #   program granularity, a power of two (default 1)
+ *   read_unit: 1                        #   read granularity, a power of two (default 1);
+ *                                       #   described and checked, reads not refused yet
+ *   erase_value: 0xff                   #   0xff or 0x00 (default 0xff)
+ *   erase_ms: 85                        #   time to erase one sector, every region (up to
+ *                                       #   3 decimals: 0.5; default 50)
+ *   program_us: 41                      #   time to program one chunk (up to 3 decimals;
+ *                                       #   default 10)
+ *   program_chunk: 4                    #   bytes per program_us, a multiple of write_unit
+ *                                       #   (default write_unit; over a preset the
+ *                                       #   preset's when still a multiple)
+ *   endurance: 10000                    #   erase cycles per sector (default 10000)
+ *
+ * Times only move simulated time and wear figures; sector sizes, units and the erase value
+ * change what the bootloader does. Sweeps and runs take one flash device so far: a file
+ * with several loads and passes `brownout validate` (which then skips the device build),
+ * and `brownout sweep` refuses it (sim/sweep_device.c).
+ *
+ * ---- Default layouts (`layout: default`; also `brownout validate --presets`) -------------
  *
  *   nrf52840, stm32l4 (1 MiB; 4 KiB / 2 KiB sectors), from docs/reference/flash.md:
  *     boot 0x00000 48K (write-protected), primary 0x0C000 432K, upgrade 0x78000 432K,
@@ -105,6 +148,7 @@
  *     boot 0x000000 128K, primary 0x020000 768K, upgrade 0x0E0000 768K,
  *     scratch 0x1A0000 128K, recovery 0x1C0000 256K
  *   spi-nor: no default (external flash without a boot ROM): give an explicit layout.
+ *   A geometry without a preset has none either.
  * The boot partition is always write-protected.
  */
 #ifndef BO_SIM_SWEEP_FILE_H
@@ -114,9 +158,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim/device_desc.h"
+
 #define BO_SWEEP_NAME_MAX 64       /* sweep name incl. NUL */
 #define BO_SWEEP_IMAGE_NAME_MAX 32 /* image name incl. NUL */
-#define BO_SWEEP_PRESET_MAX 16
 #define BO_SWEEP_MAX_IMAGES 32
 #define BO_SWEEP_MAX_STEPS 256
 #define BO_SWEEP_MAX_DEPTH 4
@@ -148,22 +193,6 @@ enum bo_sweep_behaviour {
 enum bo_sweep_key {
 	BO_SWEEP_KEY_TRUSTED = 0,   /* bo_signkey_from_seed(1), in the bootloader's keyring */
 	BO_SWEEP_KEY_UNTRUSTED = 1, /* bo_signkey_from_seed(2) */
-};
-
-enum bo_sweep_part {
-	BO_SWEEP_PART_BOOT = 0,
-	BO_SWEEP_PART_PRIMARY,
-	BO_SWEEP_PART_UPGRADE,
-	BO_SWEEP_PART_SCRATCH,
-	BO_SWEEP_PART_RECOVERY,
-	BO_SWEEP_PART_STORAGE,
-	BO_SWEEP_PART_COUNT
-};
-
-struct bo_sweep_area {
-	bool present;
-	uint32_t off;
-	uint32_t size;
 };
 
 struct bo_sweep_version {
@@ -237,9 +266,7 @@ struct bo_sweep {
 	size_t option_count;
 	unsigned firmware_line, firmware_col; /* where `firmware` is, for later errors */
 	char name[BO_SWEEP_NAME_MAX];
-	char preset[BO_SWEEP_PRESET_MAX];
-	bool default_layout;             /* layout: default (or absent) */
-	struct bo_sweep_area parts[BO_SWEEP_PART_COUNT];
+	struct bo_device_desc device;    /* flash devices and partitions (sim/device_desc.h) */
 	enum bo_sweep_strategy strategy;
 	unsigned attempts;
 	bool allow_downgrade;
@@ -263,11 +290,7 @@ int bo_sweep_load_buffer(const char *name, const void *buf, size_t len, struct b
 			 char *err, size_t errlen);
 void bo_sweep_free(struct bo_sweep *s);
 
-/* Fill parts with the default layout of a preset; -1 when the preset has none. */
-int bo_sweep_default_layout(const char *preset, struct bo_sweep_area parts[BO_SWEEP_PART_COUNT]);
-
 const char *bo_sweep_strategy_name(enum bo_sweep_strategy s);
-const char *bo_sweep_part_name(enum bo_sweep_part p);
 const char *bo_sweep_behaviour_name(enum bo_sweep_behaviour b);
 /* An image version "MAJ[.MIN[.REV[+BUILD]]]" within MCUboot's ranges: 0, or -1. */
 int bo_sweep_parse_version(const char *s, struct bo_sweep_version *v);

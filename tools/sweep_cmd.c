@@ -56,7 +56,7 @@ static void print_summary(const struct bo_sweep *s, const struct sweep_options *
 	sweep_modes_string(o, '+', modes, sizeof modes);
 	printf("sweep %s: %s on %s, depth %u, %s: %llu ops, %llu cut points, %llu distinct "
 	       "states, %llu failures",
-	       s->name, sweep_firmware_label(s), s->preset, o->depth, modes,
+	       s->name, sweep_firmware_label(s), s->device.label, o->depth, modes,
 	       (unsigned long long)r->workload_ops, (unsigned long long)r->cut_points,
 	       (unsigned long long)r->distinct_states, (unsigned long long)failed);
 	if (failed) {
@@ -126,8 +126,8 @@ static void save_flash_state(void *ctx, const struct fsim_device *dev, const cha
 	const char *path = !strcmp(when, "cut") ? sf->cut_path : sf->end_path;
 	if (!path)
 		return;
-	char origin[200], note[FSIM_NOTE_MAX], err[400];
-	snprintf(origin, sizeof origin, "preset=%s sweep=%s repro=%s at=%s", sf->s->preset,
+	char origin[400], note[FSIM_NOTE_MAX], err[400];
+	snprintf(origin, sizeof origin, "preset=%s sweep=%s repro=%s at=%s", sf->s->device.label,
 		 sf->s->name, sf->repro, when);
 	device_note(note, sizeof note, (enum bo_strategy)sf->s->strategy, origin);
 	if (fsim_save_with_note(dev, path, note, err, sizeof err)) {
@@ -174,7 +174,7 @@ static int record(sqlite3 *db, const char *db_path, const struct bo_sweep *s,
 	sweep_modes_string(o, ',', modes, sizeof modes);
 	struct bo_db_sweep row = {
 		.name = s->name, .file = s->file, .file_hash = hash,
-		.strategy = sweep_firmware_label(s), .preset = s->preset,
+		.strategy = sweep_firmware_label(s), .preset = s->device.label,
 		.modes = modes,
 		.shard = shard, .tool_version = BROWNOUT_VERSION, .depth = (int)o->depth,
 		.metastable = o->metastable, .wall_s = r->wall_s,

@@ -164,7 +164,7 @@ static void bench_file(const char *path, const char *plugin)
 		exit(2);
 	}
 	char title[600];
-	snprintf(title, sizeof title, "%s (%s on %s)", s->name, sweep_firmware_label(s), s->preset);
+	snprintf(title, sizeof title, "%s (%s on %s)", s->name, sweep_firmware_label(s), s->device.label);
 	bench_workload(title, &b.w);
 	sweep_build_free(&b);
 	bo_sweep_free(s);

@@ -130,13 +130,13 @@ static void test_full_file(void **state)
 	assert_int_equal(s->seed, 42);
 	assert_int_equal(s->duration_us, 5400 * SEC);
 	/* device */
-	assert_string_equal(s->preset, "nrf52840");
-	assert_false(s->default_layout);
+	assert_string_equal(s->device.label, "nrf52840");
+	assert_false(s->device.default_layout);
 	assert_int_equal(s->strategy, BO_SWEEP_SWAP_SCRATCH);
-	assert_true(s->parts[BO_SWEEP_PART_SCRATCH].present);
-	assert_int_equal(s->parts[BO_SWEEP_PART_UPGRADE].off, 0x78000);
-	assert_int_equal(s->parts[BO_SWEEP_PART_UPGRADE].size, 432 * 1024);
-	assert_false(s->parts[BO_SWEEP_PART_STORAGE].present);
+	assert_true(s->device.parts[BO_SWEEP_PART_SCRATCH].present);
+	assert_int_equal(s->device.parts[BO_SWEEP_PART_UPGRADE].off, 0x78000);
+	assert_int_equal(s->device.parts[BO_SWEEP_PART_UPGRADE].size, 432 * 1024);
+	assert_false(s->device.parts[BO_SWEEP_PART_STORAGE].present);
 	assert_int_equal(s->attempts, 5);
 	assert_true(s->allow_downgrade);
 	/* topology */
@@ -285,8 +285,8 @@ static void test_defaults(void **state)
 	assert_null(s->description);
 	assert_int_equal(s->seed, 1);
 	assert_int_equal(s->duration_us, 3600 * SEC);
-	assert_true(s->default_layout);
-	assert_int_equal(s->parts[BO_SWEEP_PART_PRIMARY].off, 0xC000);
+	assert_true(s->device.default_layout);
+	assert_int_equal(s->device.parts[BO_SWEEP_PART_PRIMARY].off, 0xC000);
 	assert_int_equal(s->attempts, 3);
 	assert_false(s->allow_downgrade);
 	/* mesh: the reference's defaults, every node a relay */

@@ -71,8 +71,8 @@ static void check_first_boot(const struct bo_sweep *s, struct bo_sweep_device *d
 	const struct fsim_partition *boot = fsim_partition_find(d->dev, "boot");
 	assert_non_null(boot);
 	assert_true(boot->write_protected);
-	assert_int_equal(d->cfg.primary.off, s->parts[BO_SWEEP_PART_PRIMARY].off);
-	assert_int_equal(d->cfg.upgrade.size, s->parts[BO_SWEEP_PART_UPGRADE].size);
+	assert_int_equal(d->cfg.primary.off, s->device.parts[BO_SWEEP_PART_PRIMARY].off);
+	assert_int_equal(d->cfg.upgrade.size, s->device.parts[BO_SWEEP_PART_UPGRADE].size);
 	assert_int_equal(d->cfg.attempts, s->attempts);
 }
 

@@ -73,16 +73,16 @@ static void test_full_file(void **state)
 	struct bo_sweep *s = load_ok(full);
 	assert_string_equal(s->file, "t.yaml");
 	assert_string_equal(s->name, "swap-scratch-test-revert");
-	assert_string_equal(s->preset, "nrf52840");
-	assert_true(s->default_layout);
-	assert_true(s->parts[BO_SWEEP_PART_BOOT].present);
-	assert_int_equal(s->parts[BO_SWEEP_PART_PRIMARY].off, 0xC000);
-	assert_int_equal(s->parts[BO_SWEEP_PART_PRIMARY].size, 432 * 1024);
-	assert_int_equal(s->parts[BO_SWEEP_PART_UPGRADE].off, 0x78000);
-	assert_int_equal(s->parts[BO_SWEEP_PART_SCRATCH].off, 0xE4000);
-	assert_int_equal(s->parts[BO_SWEEP_PART_SCRATCH].size, 16 * 1024);
-	assert_int_equal(s->parts[BO_SWEEP_PART_RECOVERY].off, 0xE8000);
-	assert_int_equal(s->parts[BO_SWEEP_PART_STORAGE].off, 0xF8000);
+	assert_string_equal(s->device.label, "nrf52840");
+	assert_true(s->device.default_layout);
+	assert_true(s->device.parts[BO_SWEEP_PART_BOOT].present);
+	assert_int_equal(s->device.parts[BO_SWEEP_PART_PRIMARY].off, 0xC000);
+	assert_int_equal(s->device.parts[BO_SWEEP_PART_PRIMARY].size, 432 * 1024);
+	assert_int_equal(s->device.parts[BO_SWEEP_PART_UPGRADE].off, 0x78000);
+	assert_int_equal(s->device.parts[BO_SWEEP_PART_SCRATCH].off, 0xE4000);
+	assert_int_equal(s->device.parts[BO_SWEEP_PART_SCRATCH].size, 16 * 1024);
+	assert_int_equal(s->device.parts[BO_SWEEP_PART_RECOVERY].off, 0xE8000);
+	assert_int_equal(s->device.parts[BO_SWEEP_PART_STORAGE].off, 0xF8000);
 	assert_int_equal(s->strategy, BO_SWEEP_SWAP_SCRATCH_RECOVERY);
 	assert_int_equal(s->attempts, 5);
 	assert_true(s->allow_downgrade);
@@ -148,7 +148,7 @@ static void test_defaults(void **state)
 				     "images: {v1: {version: 1.0.0, size: 1000}}\n"
 				     "steps: [reboot]\n"
 				     "expect: {running: v1}\n");
-	assert_true(s->default_layout);
+	assert_true(s->device.default_layout);
 	assert_int_equal(s->attempts, 3);
 	assert_false(s->allow_downgrade);
 	assert_true(s->cuts.between);
@@ -160,14 +160,14 @@ static void test_defaults(void **state)
 	assert_int_equal(s->expect.upgrade, BO_SWEEP_UNSET);
 	for (int p = 0; p < BO_SWEEP_PART_COUNT; p++)
 		assert_int_equal(s->initial[p], BO_SWEEP_UNSET);
-	assert_int_equal(s->parts[BO_SWEEP_PART_BOOT].size, 64 * 1024);
-	assert_int_equal(s->parts[BO_SWEEP_PART_RECOVERY].off, 0x10000);
-	assert_int_equal(s->parts[BO_SWEEP_PART_PRIMARY].off, 0x20000);
-	assert_int_equal(s->parts[BO_SWEEP_PART_PRIMARY].size, 384 * 1024);
-	assert_int_equal(s->parts[BO_SWEEP_PART_UPGRADE].off, 0x80000);
-	assert_int_equal(s->parts[BO_SWEEP_PART_SCRATCH].off, 0xE0000);
-	assert_int_equal(s->parts[BO_SWEEP_PART_SCRATCH].size, 128 * 1024);
-	assert_false(s->parts[BO_SWEEP_PART_STORAGE].present);
+	assert_int_equal(s->device.parts[BO_SWEEP_PART_BOOT].size, 64 * 1024);
+	assert_int_equal(s->device.parts[BO_SWEEP_PART_RECOVERY].off, 0x10000);
+	assert_int_equal(s->device.parts[BO_SWEEP_PART_PRIMARY].off, 0x20000);
+	assert_int_equal(s->device.parts[BO_SWEEP_PART_PRIMARY].size, 384 * 1024);
+	assert_int_equal(s->device.parts[BO_SWEEP_PART_UPGRADE].off, 0x80000);
+	assert_int_equal(s->device.parts[BO_SWEEP_PART_SCRATCH].off, 0xE0000);
+	assert_int_equal(s->device.parts[BO_SWEEP_PART_SCRATCH].size, 128 * 1024);
+	assert_false(s->device.parts[BO_SWEEP_PART_STORAGE].present);
 	bo_sweep_free(s);
 }
 
@@ -186,13 +186,13 @@ static void test_explicit_layout(void **state)
 				     "images: {v1: {version: 1.0.0, size: 1000}}\n"
 				     "steps: [reboot]\n"
 				     "expect: {running: v1}\n");
-	assert_false(s->default_layout);
-	assert_int_equal(s->parts[BO_SWEEP_PART_PRIMARY].off, 0x8000);
-	assert_int_equal(s->parts[BO_SWEEP_PART_PRIMARY].size, 0x18000);
-	assert_int_equal(s->parts[BO_SWEEP_PART_UPGRADE].size, 0x18000);
-	assert_int_equal(s->parts[BO_SWEEP_PART_SCRATCH].size, 4096);
-	assert_false(s->parts[BO_SWEEP_PART_RECOVERY].present);
-	assert_false(s->parts[BO_SWEEP_PART_STORAGE].present);
+	assert_false(s->device.default_layout);
+	assert_int_equal(s->device.parts[BO_SWEEP_PART_PRIMARY].off, 0x8000);
+	assert_int_equal(s->device.parts[BO_SWEEP_PART_PRIMARY].size, 0x18000);
+	assert_int_equal(s->device.parts[BO_SWEEP_PART_UPGRADE].size, 0x18000);
+	assert_int_equal(s->device.parts[BO_SWEEP_PART_SCRATCH].size, 4096);
+	assert_false(s->device.parts[BO_SWEEP_PART_RECOVERY].present);
+	assert_false(s->device.parts[BO_SWEEP_PART_STORAGE].present);
 	bo_sweep_free(s);
 }
 
