@@ -36,6 +36,7 @@ int sweep_build(const struct bo_sweep *s, struct sweep_build *b, char *err, size
 	struct sweep_workload *w = &b->w;
 	snprintf(w->name, sizeof w->name, "%s", s->name);
 	w->initial = b->device->dev;
+	w->flash_map = b->device->map.n > 1 ? &b->device->map : NULL;
 	w->strategy = b->device->cfg.strategy;
 	w->attempts = b->device->cfg.attempts;
 	w->allow_downgrade = b->device->cfg.allow_downgrade;

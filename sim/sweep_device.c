@@ -34,32 +34,67 @@ static int fail(const struct bo_sweep *s, char *err, size_t errlen, const char *
 	return -1;
 }
 
+/* Several flash devices become one flashsim device that lays them end to end (see struct
+ * fw_flash_map): one power cut stops them all, snapshots and hashes cover them all. */
+static int combine(struct bo_sweep_device *d, struct fsim_geometry *g, char *err, size_t errlen)
+{
+	const struct bo_sweep *s = d->sweep;
+	const struct bo_device_desc *desc = &s->device;
+	*g = desc->flash[0].geo;
+	g->region_count = 0;
+	uint32_t base = 0;
+	d->map.n = desc->flash_count;
+	for (unsigned f = 0; f < desc->flash_count; f++) {
+		const struct fsim_geometry *fg = &desc->flash[f].geo;
+		if (fg->erase_value != desc->flash[0].geo.erase_value)
+			return fail(s, err, errlen,
+				    "device.flash: '%s' erases to 0x%02x and '%s' to 0x%02x; devices "
+				    "of one sweep must share the erase value",
+				    desc->flash[0].name, desc->flash[0].geo.erase_value,
+				    desc->flash[f].name, fg->erase_value);
+		if (g->region_count + fg->region_count > FSIM_MAX_REGIONS)
+			return fail(s, err, errlen, "device.flash: more than %d sector regions in all",
+				    FSIM_MAX_REGIONS);
+		snprintf(d->map.flash[f].name, sizeof d->map.flash[f].name, "%s", desc->flash[f].name);
+		d->map.flash[f].base = base;
+		d->map.flash[f].size = fsim_geometry_size(fg);
+		d->map.flash[f].first_region = g->region_count;
+		d->map.flash[f].nregions = fg->region_count;
+		for (uint32_t r = 0; r < fg->region_count; r++)
+			g->regions[g->region_count++] = fg->regions[r];
+		/* every device programs in units of the largest write unit of the set */
+		if (fg->write_unit > g->write_unit)
+			g->write_unit = fg->write_unit;
+		if ((uint64_t)base + d->map.flash[f].size > UINT32_MAX)
+			return fail(s, err, errlen, "device.flash: more than 4 GiB in all");
+		base += d->map.flash[f].size;
+	}
+	return 0;
+}
+
 static int make_flash(struct bo_sweep_device *d, char *err, size_t errlen)
 {
 	const struct bo_sweep *s = d->sweep;
 	const struct bo_device_desc *desc = &s->device;
 	char why[256];
-	/* Until the sweep engine cuts power to several devices at once (issue 11), a file
-	 * naming more than one is valid but cannot be swept or run. */
-	if (desc->flash_count > 1)
-		return fail(s, err, errlen,
-			    "%u flash devices (%s): sweeps and runs support one flash device so "
-			    "far; `brownout validate` checks this file",
-			    desc->flash_count, desc->label);
-	d->dev = fsim_create(&desc->flash[0].geo, why, sizeof why);
+	struct fsim_geometry g = desc->flash[0].geo;
+	if (desc->flash_count > 1 && combine(d, &g, err, errlen))
+		return -1;
+	d->dev = fsim_create(&g, why, sizeof why);
 	if (!d->dev)
 		return fail(s, err, errlen, "cannot create the %s flash: %s", desc->label, why);
 	struct fsim_partition table[BO_SWEEP_PART_COUNT];
 	size_t n = 0;
 	for (int p = 0; p < BO_SWEEP_PART_COUNT; p++) {
-		if (!s->device.parts[p].present)
+		const struct bo_sweep_area *a = &s->device.parts[p];
+		if (!a->present)
 			continue;
 		memset(&table[n], 0, sizeof table[n]);
 		snprintf(table[n].name, sizeof table[n].name, "%s",
 			 bo_sweep_part_name((enum bo_sweep_part)p));
-		table[n].off = s->device.parts[p].off;
-		table[n].size = s->device.parts[p].size;
-		table[n].write_protected = s->device.parts[p].write_protected;
+		table[n].off = (desc->flash_count > 1 ? d->map.flash[a->device].base : 0) + a->off;
+		table[n].size = a->size;
+		table[n].write_protected = a->write_protected;
 		n++;
 	}
 	if (fsim_set_partitions(d->dev, table, n, why, sizeof why))
@@ -249,7 +284,9 @@ static int place_initial(struct bo_sweep_device *d, char *err, size_t errlen)
 		int img = s->initial[parts[i]];
 		if (img < 0)
 			continue;
-		if (fsim_load_bytes(d->dev, s->device.parts[parts[i]].off, d->images[img].bytes,
+		const struct bo_sweep_area *at = &s->device.parts[parts[i]];
+		uint32_t base = s->device.flash_count > 1 ? d->map.flash[at->device].base : 0;
+		if (fsim_load_bytes(d->dev, base + at->off, d->images[img].bytes,
 				    d->images[img].len))
 			return fail(s, err, errlen, "cannot place image '%s' in %s",
 				    s->images[img].name, bo_sweep_part_name(parts[i]));

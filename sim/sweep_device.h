@@ -39,6 +39,7 @@
 #include "core/boot/boot.h"
 #include "core/port/mbedtls/crypto_mbedtls.h"
 #include "flashsim/flashsim.h"
+#include "sim/firmware/host.h"
 #include "sim/imagegen.h"
 #include "sim/sweep_file.h"
 
@@ -63,6 +64,7 @@ struct bo_sweep_device {
 	struct bo_keyring keys;
 	struct bo_boot_cfg cfg;
 	uint32_t data_limit;               /* bytes an image may use in a slot (core/boot) */
+	struct fw_flash_map map;           /* several flash devices end to end (n > 1) */
 	struct bo_sweep_built_image images[BO_SWEEP_MAX_IMAGES]; /* sweep->images order */
 };
 

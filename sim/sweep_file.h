@@ -125,9 +125,12 @@
  *   endurance: 10000                    #   erase cycles per sector (default 10000)
  *
  * Times only move simulated time and wear figures; sector sizes, units and the erase value
- * change what the bootloader does. Sweeps and runs take one flash device so far: a file
- * with several loads and passes `brownout validate` (which then skips the device build),
- * and `brownout sweep` refuses it (sim/sweep_device.c).
+ * change what the bootloader does. Several flash devices share one power supply: the sweep
+ * lays them end to end in one simulated device (sim/firmware/host.h, struct fw_flash_map),
+ * so a cut stops all of them, a torn operation tears one, and snapshots, hashes and
+ * operation numbers cover all; the firmware sees each as its own flash. Limits: one erase
+ * value for all, and every device programs in units of the largest write unit of the set.
+ * Mesh scenarios take one flash device so far (`brownout run` refuses more).
  *
  * ---- Default layouts (`layout: default`; also `brownout validate --presets`) -------------
  *

@@ -119,7 +119,7 @@ int sweep_node_init(struct sweep_node *n, const struct sweep_workload *w, char *
 		return -1;
 	}
 	fsim_set_power_loss_handler(n->dev, on_power_loss, n);
-	if (fw_host_init(&n->host, n->dev, err, errlen)) {
+	if (fw_host_init(&n->host, n->dev, w->flash_map, err, errlen)) {
 		sweep_node_free(n);
 		return -1;
 	}
@@ -192,8 +192,7 @@ int sweep_identify_part(const struct sweep_node *n, int part)
 {
 	if (part < 0)
 		return -1;
-	const struct bro_partition *p = &n->host.dev.parts[part];
-	return sweep_identify(n, p->off, p->size);
+	return sweep_identify(n, fw_host_part_abs(&n->host, part), n->host.dev.parts[part].size);
 }
 
 /* ---- Calls into the firmware ------------------------------------------------------------ */
@@ -271,12 +270,12 @@ static void power_on(struct sweep_node *n)
 		struct bro_boot_result res;
 		int rc = fw_boot(n, &res);
 		int part = -1, image = -1;
-		if (rc == 0 && res.booted) {
-			part = fw_host_part_at(&n->host, res.off);
-			if (part >= 0) {
-				const struct bro_partition *p = &n->host.dev.parts[part];
-				image = sweep_identify(n, res.off, p->off + p->size - res.off);
-			}
+		uint32_t at = fw_host_abs(&n->host, res.flash, res.off); /* in the combined device */
+		if (rc == 0 && res.booted && at != UINT32_MAX) {
+			part = fw_host_part_at(&n->host, at);
+			if (part >= 0)
+				image = sweep_identify(n, at, fw_host_part_abs(&n->host, part) +
+								  n->host.dev.parts[part].size - at);
 		}
 		note_boot(n, &res, part, image);
 		if (rc < 0 && n->fault_run) {
@@ -336,7 +335,7 @@ static bool running_can_update(const struct sweep_node *n)
 static bool range_erased(struct sweep_node *n, uint32_t off, uint32_t len)
 {
 	uint8_t buf[DOWNLOAD_WRITE];
-	uint8_t ev = n->host.flash_info.erase_value;
+	uint8_t ev = n->host.flash_info[0].erase_value; /* one erase value for all devices */
 	for (uint32_t k = 0; k < len; k += sizeof buf) {
 		uint32_t m = len - k < sizeof buf ? len - k : (uint32_t)sizeof buf;
 		if (fsim_read(n->dev, off + k, buf, m) != FSIM_OK)
@@ -351,27 +350,27 @@ static bool range_erased(struct sweep_node *n, uint32_t off, uint32_t len)
 /* brownout's default writer: the application writes an image into a partition, as a DFU
  * target would: clear a stale trailer first (erase the partition's last sector unless it
  * is blank), erase what the image covers, program it in pieces. */
-static int default_write(struct sweep_node *n, const struct bro_partition *p,
-			 const uint8_t *bytes, uint32_t len)
+static int default_write(struct sweep_node *n, int part, const uint8_t *bytes, uint32_t len)
 {
-	uint32_t wu = n->host.flash_info.write_unit, start, size, last;
-	uint8_t ev = n->host.flash_info.erase_value;
+	const struct bro_partition *p = &n->host.dev.parts[part];
+	const struct bro_flash *fl = &n->host.flash_info[p->flash];
+	uint32_t wu = fl->write_unit, start, size, last, base = fw_host_part_abs(&n->host, part);
 	uint8_t buf[DOWNLOAD_WRITE];
-	if (fw_host_sector(&n->host, p->off + p->size - 1, &last, &size))
+	if (fw_host_sector(&n->host, base + p->size - 1, &last, &size))
 		return -1;
-	if (!range_erased(n, last, p->off + p->size - last) &&
-	    fsim_erase(n->dev, last, p->off + p->size - last) != FSIM_OK)
+	if (!range_erased(n, last, base + p->size - last) &&
+	    fsim_erase(n->dev, last, base + p->size - last) != FSIM_OK)
 		return -1;
-	for (uint32_t off = 0; off < len; off = start + size - p->off)
-		if (fw_host_sector(&n->host, p->off + off, &start, &size) ||
+	for (uint32_t off = 0; off < len; off = start + size - base)
+		if (fw_host_sector(&n->host, base + off, &start, &size) ||
 		    fsim_erase(n->dev, start, size) != FSIM_OK)
 			return -1;
 	for (uint32_t off = 0; off < len; off += DOWNLOAD_WRITE) {
 		uint32_t k = len - off < DOWNLOAD_WRITE ? len - off : DOWNLOAD_WRITE;
 		memcpy(buf, bytes + off, k);
 		uint32_t padded = (k + wu - 1) / wu * wu;
-		memset(buf + k, ev, padded - k);
-		if (fsim_program(n->dev, p->off + off, buf, padded) != FSIM_OK)
+		memset(buf + k, fl->erase_value, padded - k);
+		if (fsim_program(n->dev, base + off, buf, padded) != FSIM_OK)
 			return -1;
 	}
 	return 0;
@@ -386,7 +385,7 @@ static void download(struct sweep_node *n, const struct sweep_image *im)
 		rc = n->fw->write_image(&n->env, up, im->bytes, im->len);
 		fw_host_leave();
 	} else {
-		rc = default_write(n, up, im->bytes, im->len);
+		rc = default_write(n, n->part_upgrade, im->bytes, im->len);
 	}
 	if (rc < 0) {
 		app_error(n, "download failed");

@@ -76,6 +76,8 @@ struct sweep_fw {
 struct sweep_workload {
 	char name[64];
 	const struct fsim_device *initial; /* geometry, partitions and initial content */
+	const struct fw_flash_map *flash_map; /* several flash devices laid end to end in
+						 initial (NULL: one) */
 	enum bo_strategy strategy;          /* core/boot only */
 	uint8_t attempts;                   /* core/boot only */
 	bool allow_downgrade;               /* core/boot only */

@@ -32,7 +32,7 @@ int device_boot_plugin(struct fsim_device *dev, const char *path, const struct b
 		       unsigned nopts, bool confirm, FILE *out, char *err, size_t errlen)
 {
 	struct plugin_run *r = calloc(1, sizeof *r);
-	if (!r || fw_host_init(&r->host, dev, err, errlen)) {
+	if (!r || fw_host_init(&r->host, dev, NULL, err, errlen)) {
 		free(r);
 		return -1;
 	}
@@ -62,7 +62,8 @@ int device_boot_plugin(struct fsim_device *dev, const char *path, const struct b
 		rc = 1;
 		goto done;
 	}
-	int part = res.booted ? fw_host_part_at(&r->host, res.off) : -1;
+	uint32_t at = fw_host_abs(&r->host, res.flash, res.off);
+	int part = res.booted && at != UINT32_MAX ? fw_host_part_at(&r->host, at) : -1;
 	if (brc < 0 || !res.booted)
 		fprintf(out, "bricked: nothing bootable%s%s%s\n", res.reason[0] ? " (" : "", res.reason,
 			res.reason[0] ? ")" : "");

@@ -21,10 +21,9 @@
 #include "tools/commands.h"
 #include "tools/presets_table.h"
 
-/* What validate says of a file with several flash devices, whose device it cannot build. */
+/* What validate says of a scenario with several flash devices, whose nodes it cannot build. */
 #define MULTI_FLASH_NOTE                                                                      \
-	"several flash devices: the device build and bootloader checks wait for their support " \
-	"in sweeps and runs"
+	"several flash devices: scenario nodes take one so far (sweeps take several)"
 
 static const char validate_help[] =
 	"usage: brownout validate FILE.yaml...\n"
@@ -38,8 +37,8 @@ static const char validate_help[] =
 	"build the device of each strategy the nodes use, as for sweep files.\n"
 	"Errors name FILE:LINE:COLUMN and the key (device build errors: FILE only).\n"
 	"\n"
-	"A file with several flash devices (device.flash) is checked as far as the loader goes:\n"
-	"sweeps and runs take one flash device so far.\n"
+	"A scenario with several flash devices (device.flash) is checked as far as the loader\n"
+	"goes: scenario nodes take one flash device so far (sweeps take several).\n"
 	"\n"
 	"options:\n"
 	"  --presets    print every flash preset: geometry, timings and default layout\n"
@@ -174,18 +173,8 @@ static int validate_one(const char *path)
 		return EXIT_USAGE;
 	}
 	/* Beyond the schema: the bootloader (core/boot or the plug-in) loads and accepts the
-	 * layout and options, and the signed images fit. The device build takes one flash
-	 * device so far (sim/sweep_device.c refuses more): several are checked as far as the
-	 * loader goes. */
+	 * layout and options, and the signed images fit. */
 	struct sweep_build b;
-	if (s->device.flash_count > 1) {
-		printf("%s: valid sweep '%s' (%s on %s, %zu image%s, %zu step%s; %s)\n", path,
-		       s->name, sweep_firmware_label(s), s->device.label, s->image_count,
-		       s->image_count == 1 ? "" : "s", s->step_count, s->step_count == 1 ? "" : "s",
-		       MULTI_FLASH_NOTE);
-		bo_sweep_free(s);
-		return EXIT_OK;
-	}
 	if (sweep_build(s, &b, err, sizeof err) ||
 	    (sweep_build_check_firmware(s, &b, err, sizeof err) && (sweep_build_free(&b), 1))) {
 		fprintf(stderr, "%s\n", err);

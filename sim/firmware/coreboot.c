@@ -4,14 +4,22 @@
 #include <string.h>
 
 #include "sim/firmware/coreboot.h"
+#include "sim/firmware/host.h" /* FW_MAX_FLASH */
 
 #define MAX_KEYS 4
 #define SPKI_MAX 128
 
+/* One flash device as core/port's struct bo_flash. */
+struct coreboot_port {
+	const struct bro_device *dev;
+	unsigned flash;
+};
+
 /* What configure() sets up once: survives power cuts like constants in the firmware. */
 struct coreboot_config {
 	const struct bro_device *dev;
-	struct bo_flash port;
+	struct coreboot_port port_ctx[FW_MAX_FLASH];
+	struct bo_flash port[FW_MAX_FLASH]; /* one per flash device: a slot may be on any */
 	struct bo_crypto crypto;
 	struct bo_boot_cfg cfg;
 	uint8_t spki[MAX_KEYS][SPKI_MAX];
@@ -21,32 +29,28 @@ struct coreboot_config {
 
 /* ---- core/port over the device ---------------------------------------------------------- */
 
-static const struct bro_device *dev_of(void *port_dev)
-{
-	return ((const struct coreboot_config *)port_dev)->dev;
-}
-
 static int port_read(void *d, uint32_t off, void *buf, uint32_t len)
 {
-	const struct bro_device *dev = dev_of(d);
-	return dev->read(dev->host, 0, off, buf, len);
+	const struct coreboot_port *p = d;
+	return p->dev->read(p->dev->host, p->flash, off, buf, len);
 }
 
 static int port_program(void *d, uint32_t off, const void *buf, uint32_t len)
 {
-	const struct bro_device *dev = dev_of(d);
-	return dev->program(dev->host, 0, off, buf, len);
+	const struct coreboot_port *p = d;
+	return p->dev->program(p->dev->host, p->flash, off, buf, len);
 }
 
 static int port_erase(void *d, uint32_t off, uint32_t len)
 {
-	const struct bro_device *dev = dev_of(d);
-	return dev->erase(dev->host, 0, off, len);
+	const struct coreboot_port *p = d;
+	return p->dev->erase(p->dev->host, p->flash, off, len);
 }
 
 static int port_sector(void *d, uint32_t off, uint32_t *start, uint32_t *size)
 {
-	const struct bro_flash *f = &dev_of(d)->flash[0];
+	const struct coreboot_port *p = d;
+	const struct bro_flash *f = &p->dev->flash[p->flash];
 	uint32_t base = 0;
 	for (unsigned i = 0; i < f->nregions; i++) {
 		uint32_t span = f->regions[i].size * f->regions[i].count;
@@ -141,7 +145,8 @@ static int area(const struct bro_device *dev, struct coreboot_config *c, const c
 		struct bo_flash_area *out)
 {
 	const struct bro_partition *p = bro_partition_find(dev, name);
-	*out = p ? (struct bo_flash_area){&c->port, p->off, p->size} : (struct bo_flash_area){0};
+	*out = p ? (struct bo_flash_area){&c->port[p->flash], p->off, p->size}
+		 : (struct bo_flash_area){0};
 	return p ? 0 : -1;
 }
 
@@ -150,14 +155,18 @@ static int cb_configure(const struct bro_env *env, const struct bro_option *opts
 {
 	struct coreboot_config *c = env->config;
 	const struct bro_device *dev = env->dev;
-	if (dev->nflash != 1) {
-		snprintf(err, errlen, "core/boot runs on one flash device, this one has %u",
-			 dev->nflash);
+	if (dev->nflash < 1 || dev->nflash > FW_MAX_FLASH) {
+		snprintf(err, errlen, "%u flash devices: core/boot takes 1 to %d", dev->nflash,
+			 FW_MAX_FLASH);
 		return -1;
 	}
 	c->dev = dev;
-	c->port = (struct bo_flash){c, port_read, port_program, port_erase, port_sector,
-				    dev->flash[0].write_unit, dev->flash[0].erase_value};
+	for (unsigned f = 0; f < dev->nflash; f++) {
+		c->port_ctx[f] = (struct coreboot_port){dev, f};
+		c->port[f] = (struct bo_flash){&c->port_ctx[f], port_read, port_program, port_erase,
+					       port_sector, dev->flash[f].write_unit,
+					       dev->flash[f].erase_value};
+	}
 	c->crypto = (struct bo_crypto){c, c_sha_start, c_sha_update, c_sha_finish, c_verify, NULL};
 	c->cfg = (struct bo_boot_cfg){.crypto = &c->crypto, .keys = &c->ring, .attempts = 3};
 	bool have_strategy = false;

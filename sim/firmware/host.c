@@ -13,22 +13,34 @@ static struct fw_host *host_of(void *host)
 	return host;
 }
 
+/* A range of one flash device in the combined device; UINT32_MAX when it leaves it. */
+static uint32_t abs_range(const struct fw_host *h, unsigned flash, uint32_t off, uint32_t len)
+{
+	if (flash >= h->map.n || off > h->map.flash[flash].size ||
+	    len > h->map.flash[flash].size - off)
+		return UINT32_MAX;
+	return h->map.flash[flash].base + off;
+}
+
 static int dev_read(void *host, unsigned flash, uint32_t off, void *buf, uint32_t len)
 {
 	struct fw_host *h = host_of(host);
-	return flash == 0 && fsim_read(h->flash, off, buf, len) == FSIM_OK ? 0 : -1;
+	uint32_t a = abs_range(h, flash, off, len);
+	return a != UINT32_MAX && fsim_read(h->flash, a, buf, len) == FSIM_OK ? 0 : -1;
 }
 
 static int dev_program(void *host, unsigned flash, uint32_t off, const void *buf, uint32_t len)
 {
 	struct fw_host *h = host_of(host);
-	return flash == 0 && fsim_program(h->flash, off, buf, len) == FSIM_OK ? 0 : -1;
+	uint32_t a = abs_range(h, flash, off, len);
+	return a != UINT32_MAX && fsim_program(h->flash, a, buf, len) == FSIM_OK ? 0 : -1;
 }
 
 static int dev_erase(void *host, unsigned flash, uint32_t off, uint32_t len)
 {
 	struct fw_host *h = host_of(host);
-	return flash == 0 && fsim_erase(h->flash, off, len) == FSIM_OK ? 0 : -1;
+	uint32_t a = abs_range(h, flash, off, len);
+	return a != UINT32_MAX && fsim_erase(h->flash, a, len) == FSIM_OK ? 0 : -1;
 }
 
 static void dev_log(void *host, const char *line)
@@ -153,7 +165,8 @@ static void dev_sha256_finish(void *host, uint8_t digest[32])
 
 /* ---- The device ------------------------------------------------------------------------ */
 
-int fw_host_init(struct fw_host *h, struct fsim_device *dev, char *err, size_t errlen)
+int fw_host_init(struct fw_host *h, struct fsim_device *dev, const struct fw_flash_map *map,
+		 char *err, size_t errlen)
 {
 	memset(h, 0, sizeof *h);
 	h->flash = dev;
@@ -166,15 +179,24 @@ int fw_host_init(struct fw_host *h, struct fsim_device *dev, char *err, size_t e
 	for (size_t i = 0; i < g->region_count; i++)
 		h->regions[i] = (struct bro_sector_region){g->regions[i].sector_size,
 							   g->regions[i].count};
-	h->flash_info = (struct bro_flash){
-		.name = "internal",
-		.size = fsim_size(dev),
-		.regions = h->regions,
-		.nregions = (unsigned)g->region_count,
-		.write_unit = g->write_unit,
-		.read_unit = 1,
-		.erase_value = g->erase_value,
-	};
+	if (map && map->n > 1) {
+		h->map = *map;
+	} else {
+		h->map.n = 1;
+		snprintf(h->map.flash[0].name, sizeof h->map.flash[0].name, "flash");
+		h->map.flash[0].size = fsim_size(dev);
+		h->map.flash[0].nregions = (uint32_t)g->region_count;
+	}
+	for (unsigned f = 0; f < h->map.n; f++)
+		h->flash_info[f] = (struct bro_flash){
+			.name = h->map.flash[f].name,
+			.size = h->map.flash[f].size,
+			.regions = h->regions + h->map.flash[f].first_region,
+			.nregions = h->map.flash[f].nregions,
+			.write_unit = g->write_unit,
+			.read_unit = g->read_unit ? g->read_unit : 1,
+			.erase_value = g->erase_value,
+		};
 	size_t np = fsim_partition_count(dev);
 	if (np > FW_HOST_MAX_PARTS) {
 		snprintf(err, errlen, "%zu partitions, at most %d", np, FW_HOST_MAX_PARTS);
@@ -182,14 +204,18 @@ int fw_host_init(struct fw_host *h, struct fsim_device *dev, char *err, size_t e
 	}
 	for (size_t i = 0; i < np; i++) {
 		const struct fsim_partition *p = fsim_partition_at(dev, i);
+		unsigned f = 0;
+		while (f + 1 < h->map.n && p->off >= h->map.flash[f + 1].base)
+			f++;
 		snprintf(h->part_names[i], sizeof h->part_names[i], "%s", p->name);
-		h->parts[i] = (struct bro_partition){h->part_names[i], 0, p->off, p->size};
+		h->parts[i] = (struct bro_partition){h->part_names[i], f, p->off - h->map.flash[f].base,
+						     p->size};
 	}
 	bo_crypto_mbedtls_init(&h->crypto_state, &h->crypto);
 	h->dev = (struct bro_device){
 		.host = h,
-		.flash = &h->flash_info,
-		.nflash = 1,
+		.flash = h->flash_info,
+		.nflash = h->map.n,
 		.parts = h->parts,
 		.nparts = (unsigned)np,
 		.read = dev_read,
@@ -213,11 +239,23 @@ void fw_host_free(struct fw_host *h)
 	h->stream_len = h->stream_cap = 0;
 }
 
+uint32_t fw_host_abs(const struct fw_host *h, unsigned flash, uint32_t off)
+{
+	return abs_range(h, flash, off, 0);
+}
+
+uint32_t fw_host_part_abs(const struct fw_host *h, int part)
+{
+	return h->map.flash[h->parts[part].flash].base + h->parts[part].off;
+}
+
 int fw_host_part_at(const struct fw_host *h, uint32_t off)
 {
-	for (unsigned i = 0; i < h->dev.nparts; i++)
-		if (off >= h->parts[i].off && off - h->parts[i].off < h->parts[i].size)
+	for (unsigned i = 0; i < h->dev.nparts; i++) {
+		uint32_t start = fw_host_part_abs(h, (int)i);
+		if (off >= start && off - start < h->parts[i].size)
 			return (int)i;
+	}
 	return -1;
 }
 

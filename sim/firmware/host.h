@@ -40,10 +40,30 @@ struct fw_hash_memo {
 	bool used;
 };
 
+/*
+ * Several flash devices (an internal flash and an external SPI NOR, say) are simulated as
+ * ONE flashsim device whose address space lays them end to end: a power cut then stops
+ * all of them at once (a cut inside an operation on one, the others keep their content),
+ * and snapshots, hashes and operation numbers cover all. The map says where each device
+ * lies; the firmware sees each as its own flash (struct bro_flash), offsets relative to it.
+ * Limits of the model: one erase value for all, and every device programs in units of the
+ * largest write unit of the set (legal on NOR, which accepts any aligned multiple).
+ */
+#define FW_MAX_FLASH 4
+struct fw_flash_map {
+	unsigned n;                 /* 0: the whole device is one flash called "flash" */
+	struct {
+		char name[16];
+		uint32_t base, size;    /* where it lies in the combined device */
+		uint32_t first_region, nregions; /* its sector regions in the combined geometry */
+	} flash[FW_MAX_FLASH];
+};
+
 struct fw_host {
 	struct bro_device dev;          /* what the firmware sees; dev.host = this */
-	struct fsim_device *flash;      /* the one flash device (index 0) */
-	struct bro_flash flash_info;
+	struct fsim_device *flash;      /* every flash device, end to end (see the map) */
+	struct fw_flash_map map;        /* always filled: n >= 1 */
+	struct bro_flash flash_info[FW_MAX_FLASH];
 	struct bro_sector_region regions[FW_HOST_MAX_REGIONS];
 	struct bro_partition parts[FW_HOST_MAX_PARTS];
 	char part_names[FW_HOST_MAX_PARTS][16];
@@ -65,13 +85,18 @@ struct fw_host {
 	char fail_reason[160];
 };
 
-/* Describe dev (geometry and partitions) to a firmware. -1 with err when it has more
- * regions or partitions than fit. */
-int fw_host_init(struct fw_host *h, struct fsim_device *dev, char *err, size_t errlen);
+/* Describe dev (geometry and partitions) to a firmware; map (NULL: one flash) says which
+ * devices it lays end to end. -1 with err when it has more regions or partitions than fit. */
+int fw_host_init(struct fw_host *h, struct fsim_device *dev, const struct fw_flash_map *map,
+		 char *err, size_t errlen);
 void fw_host_free(struct fw_host *h);
 
-/* The partition index holding device offset off of flash 0, or -1. */
+/* The partition index holding offset off of the combined device, or -1. */
 int fw_host_part_at(const struct fw_host *h, uint32_t off);
+/* Offset off of flash device `flash` in the combined device; UINT32_MAX when outside it. */
+uint32_t fw_host_abs(const struct fw_host *h, unsigned flash, uint32_t off);
+/* Where partition index part starts in the combined device. */
+uint32_t fw_host_part_abs(const struct fw_host *h, int part);
 /* The sector of flash holding off: 0, or -1 when off is outside the device. */
 int fw_host_sector(const struct fw_host *h, uint32_t off, uint32_t *start, uint32_t *size);
 
