@@ -24,17 +24,39 @@
 #define BRO_MCUBOOT_NAME "mcuboot"
 #endif
 
+#ifdef BRO_MCUBOOT_ECDSA_P256
+#define BRO_MCUBOOT_ECDSA 1
+#else
+#define BRO_MCUBOOT_ECDSA 0
+#endif
+
 static int mcuboot_configure(const struct bro_env *env, const struct bro_option *opts,
 			     unsigned nopts, char *err, size_t errlen)
 {
 	bro_mcuboot_env = env;
-	if (nopts > 0) {
+	const char *pubkey = NULL;
+	for (unsigned i = 0; i < nopts; i++) {
+		if (!strcmp(opts[i].key, "pubkey") && BRO_MCUBOOT_ECDSA) {
+			pubkey = opts[i].value;
+			continue;
+		}
 		snprintf(err, errlen,
-			 "unknown option '%s': the MCUboot plug-in takes none (its configuration "
-			 "is fixed at build time, one plug-in per upgrade mode)",
-			 opts[0].key);
+			 "unknown option '%s': this MCUboot plug-in takes %s (its configuration is "
+			 "fixed at build time)",
+			 opts[i].key, BRO_MCUBOOT_ECDSA ? "only pubkey" : "none");
 		return -1;
 	}
+#if BRO_MCUBOOT_ECDSA
+	if (!pubkey) {
+		snprintf(err, errlen, "option pubkey (the signing key's public PEM) is required: "
+				      "this MCUboot plug-in checks ECDSA P-256 signatures");
+		return -1;
+	}
+	if (bro_mcuboot_key_configure(pubkey, err, errlen))
+		return -1;
+#else
+	(void)pubkey;
+#endif
 	const struct bro_device *d = env->dev;
 	if (!d->sha256_start || !d->sha256_update || !d->sha256_finish) {
 		snprintf(err, errlen, "the host gives no SHA-256 (bro_device.sha256_*)");
