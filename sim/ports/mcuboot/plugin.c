@@ -95,10 +95,11 @@ static int mcuboot_confirm(const struct bro_env *env)
 	return boot_set_confirmed() == 0 ? 0 : -1;
 }
 
-/* As the application sees itself: on trial while the primary's trailer is written
- * (magic good) without image_ok, the state in which MCUboot reverts at the next boot.
- * A primary without a trailer (a factory image) is confirmed. overwrite-only never
- * reverts: whatever runs stays. */
+/* As MCUboot's own boot_set_confirmed() judges the primary: confirmed when its trailer is
+ * blank (a factory image) or written with image_ok anything but unset (a torn image_ok
+ * counts: MCUboot neither reverts nor rewrites it); not when image_ok is unset (on trial:
+ * the next boot reverts) or the magic is bad (boot_set_confirmed() refuses). overwrite-only
+ * never reverts: whatever runs stays. */
 static int mcuboot_state(const struct bro_env *env, struct bro_app_state *out)
 {
 	bro_mcuboot_env = env;
@@ -108,7 +109,8 @@ static int mcuboot_state(const struct bro_env *env, struct bro_app_state *out)
 	struct boot_swap_state st;
 	if (boot_read_swap_state_by_id(FLASH_AREA_IMAGE_PRIMARY(0), &st) != 0)
 		return -1;
-	out->confirmed = st.magic != BOOT_MAGIC_GOOD || st.image_ok == BOOT_FLAG_SET;
+	out->confirmed = st.magic == BOOT_MAGIC_UNSET ||
+			 (st.magic == BOOT_MAGIC_GOOD && st.image_ok != BOOT_FLAG_UNSET);
 #endif
 	return 0;
 }
