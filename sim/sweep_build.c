@@ -40,6 +40,13 @@ int sweep_build(const struct bo_sweep *s, struct sweep_build *b, char *err, size
 	w->attempts = b->device->cfg.attempts;
 	w->allow_downgrade = b->device->cfg.allow_downgrade;
 	w->keys = &b->device->keys;
+	w->no_fall_back = w->strategy == BO_STRATEGY_OVERWRITE && !s->plugin[0];
+	if (s->plugin[0]) {
+		for (size_t i = 0; i < s->option_count; i++)
+			b->options[i] = (struct bro_option){s->options[i].key, s->options[i].value};
+		w->firmware = (struct sweep_fw){.plugin = s->plugin, .opts = b->options,
+						.nopts = (unsigned)s->option_count};
+	}
 	w->extra_reboots = 3;
 	for (size_t i = 0; i < s->image_count; i++) {
 		const struct bo_sweep_image *si = &s->images[i];
@@ -48,7 +55,7 @@ int sweep_build(const struct bo_sweep *s, struct sweep_build *b, char *err, size
 		im->bytes = b->device->images[i].bytes; /* borrowed */
 		im->len = b->device->images[i].len;
 		im->behaviour = (enum bo_app_behaviour)si->behaviour;
-		im->bootable = si->key == BO_SWEEP_KEY_TRUSTED && !si->corrupt;
+		im->bootable = si->bootable;
 	}
 	w->initial_primary = s->initial[BO_SWEEP_PART_PRIMARY];
 	w->initial_recovery = s->initial[BO_SWEEP_PART_RECOVERY];
@@ -68,6 +75,23 @@ int sweep_build(const struct bo_sweep *s, struct sweep_build *b, char *err, size
 	return 0;
 }
 
+int sweep_build_check_firmware(const struct bo_sweep *s, const struct sweep_build *b, char *err,
+			       size_t errlen)
+{
+	struct sweep_node n;
+	char why[BO_SWEEP_ERRLEN];
+	if (sweep_node_init(&n, &b->w, why, sizeof why) == 0) {
+		sweep_node_free(&n);
+		return 0;
+	}
+	if (s->plugin[0])
+		snprintf(err, errlen, "%s:%u:%u: key 'firmware': %s", s->file, s->firmware_line,
+			 s->firmware_col, why);
+	else
+		snprintf(err, errlen, "%s: %s", s->file, why);
+	return -1;
+}
+
 void sweep_build_free(struct sweep_build *b)
 {
 	bo_sweep_device_free(b->device);
@@ -83,4 +107,12 @@ void sweep_build_options(const struct bo_sweep *s, struct sweep_options *o)
 	o->depth = s->cuts.depth ? s->cuts.depth : 1;
 	o->jobs = 1;
 	o->seed = 1;
+}
+
+const char *sweep_firmware_label(const struct bo_sweep *s)
+{
+	if (!s->plugin[0])
+		return bo_sweep_strategy_name(s->strategy);
+	const char *slash = strrchr(s->plugin, '/');
+	return slash ? slash + 1 : s->plugin;
 }

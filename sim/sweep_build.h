@@ -13,12 +13,20 @@
 
 struct sweep_build {
 	struct sweep_workload w;
+	struct bro_option options[BO_SWEEP_MAX_OPTIONS]; /* firmware.options, pointing into s */
 	struct bo_sweep_device *device; /* owns the flash, keys and image bytes */
 };
 
 /* Build; -1 with err set when the file describes something that cannot be built. */
 int sweep_build(const struct bo_sweep *s, struct sweep_build *b, char *err, size_t errlen);
 void sweep_build_free(struct sweep_build *b);
+/* Load and configure the firmware once, as every sweep worker will: a plug-in that cannot be
+ * loaded, lacks a required function, or refuses the options or the layout is bad input,
+ * reported at the file's `firmware` key. 0, or -1 with err set. */
+int sweep_build_check_firmware(const struct bo_sweep *s, const struct sweep_build *b, char *err,
+			       size_t errlen);
+/* What is swept, for summaries: core/boot's strategy, or the plug-in's file name. */
+const char *sweep_firmware_label(const struct bo_sweep *s);
 /* The cut options the file asks for (the command line may override them). */
 void sweep_build_options(const struct bo_sweep *s, struct sweep_options *o);
 

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,10 @@ static int make_cfg(struct bo_sweep_device *d, char *err, size_t errlen)
 	c->attempts = (uint8_t)s->attempts;
 	c->allow_downgrade = s->allow_downgrade;
 
+	if (s->plugin[0]) {
+		d->data_limit = UINT32_MAX; /* layouts and sizes are the plug-in's to check */
+		return 0;
+	}
 	struct bo_boot *b = malloc(sizeof *b);
 	if (!b)
 		return fail(s, err, errlen, "out of memory");
@@ -116,11 +121,48 @@ static int make_cfg(struct bo_sweep_device *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* A user's signed image file, as it is. */
+static int read_image_file(struct bo_sweep_device *d, size_t i, char *err, size_t errlen)
+{
+	const struct bo_sweep_image *im = &d->sweep->images[i];
+	FILE *f = fopen(im->file, "rb");
+	if (!f)
+		return fail(d->sweep, err, errlen, "image '%s': cannot read %s: %s", im->name,
+			    im->file, strerror(errno));
+	uint8_t *bytes = NULL;
+	size_t len = 0, cap = 0, n;
+	do {
+		if (len == cap) {
+			cap = cap ? 2 * cap : 65536;
+			uint8_t *nb = realloc(bytes, cap);
+			if (!nb) {
+				free(bytes);
+				fclose(f);
+				return fail(d->sweep, err, errlen, "image '%s': out of memory", im->name);
+			}
+			bytes = nb;
+		}
+		n = fread(bytes + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0);
+	bool bad = ferror(f) || len < 32;
+	fclose(f);
+	if (bad) {
+		free(bytes);
+		return fail(d->sweep, err, errlen, "image '%s': cannot read %s", im->name, im->file);
+	}
+	d->images[i].bytes = bytes;
+	d->images[i].len = (uint32_t)len;
+	return 0;
+}
+
 static int build_image(struct bo_sweep_device *d, size_t i, struct bo_signkey *keys[2], char *err,
 		       size_t errlen)
 {
 	const struct bo_sweep *s = d->sweep;
 	const struct bo_sweep_image *im = &s->images[i];
+	if (im->file[0])
+		return read_image_file(d, i, err, errlen);
 	struct bo_imagegen_opts o;
 	bo_imagegen_opts_init(&o);
 	o.version = (struct bo_image_version){im->version.major, im->version.minor,

@@ -1,5 +1,6 @@
 /* Exhaustive power-cut sweeps: record, cut, resume, check invariants. See sweep_engine.h. */
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,19 +249,95 @@ static uint64_t state_key(struct sweep_node *n, int step)
 /* ---- Invariants ---------------------------------------------------------------------- */
 
 struct verdict {
-	enum sweep_invariant inv;
+	uint32_t mask;            /* every broken invariant (bit = enum value) */
+	enum sweep_invariant inv; /* the first of them, SWEEP_OK when none */
 	bool false_positive;
 	char detail[160];
+	char expected[96], observed[96];
 };
-
-static bool strategy_can_fall_back(enum bo_strategy s)
-{
-	return s != BO_STRATEGY_OVERWRITE;
-}
 
 static const char *image_name(const struct sweep_workload *w, int i)
 {
 	return i >= 0 && i < w->nimages ? w->images[i].name : "(none)";
+}
+
+static void describe_expect(const struct sweep_workload *w, char *buf, size_t len)
+{
+	const struct sweep_expect *e = &w->expect;
+	size_t n = 0;
+	buf[0] = '\0';
+#define PUT(...) (n += (size_t)snprintf(buf + n, n < len ? len - n : 0, __VA_ARGS__))
+	if (e->running != SWEEP_EXPECT_UNSET)
+		PUT("running %s", e->running == SWEEP_EXPECT_NONE ? "none" : image_name(w, e->running));
+	if (e->confirmed >= 0)
+		PUT("%s%s", n ? " " : "", e->confirmed ? "confirmed" : "not confirmed");
+	if (e->primary != SWEEP_EXPECT_UNSET)
+		PUT("%sprimary %s", n ? ", " : "",
+		    e->primary == SWEEP_EXPECT_NONE ? "none" : image_name(w, e->primary));
+	if (e->upgrade != SWEEP_EXPECT_UNSET)
+		PUT("%supgrade %s", n ? ", " : "",
+		    e->upgrade == SWEEP_EXPECT_NONE ? "none" : image_name(w, e->upgrade));
+#undef PUT
+}
+
+static void describe_state(const struct sweep_node *n, char *buf, size_t len)
+{
+	const struct sweep_obs *o = &n->obs;
+	const struct sweep_workload *w = n->w;
+	const char *what = o->bricked ? "bricked" : o->stuck ? "stuck in a crash loop"
+			   : o->fw_abort ? "firmware failed" : NULL;
+	if (what)
+		snprintf(buf, len, "%s after %u boots, primary %s, upgrade %s", what, o->boots,
+			 image_name(w, o->primary), image_name(w, o->upgrade));
+	else
+		snprintf(buf, len, "running %s%s%s %s, primary %s, upgrade %s",
+			 o->running >= 0 ? image_name(w, o->running) : "unknown bytes",
+			 o->last.part == n->part_recovery && o->last.part >= 0 ? " from " : "",
+			 o->last.part == n->part_recovery && o->last.part >= 0 ? "recovery" : "",
+			 o->confirmed ? "confirmed" : "not confirmed", image_name(w, o->primary),
+			 image_name(w, o->upgrade));
+}
+
+static void add(struct verdict *v, enum sweep_invariant inv, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Record a broken invariant; the detail lists each one, first to last. */
+static void add(struct verdict *v, enum sweep_invariant inv, const char *fmt, ...)
+{
+	if (!v->mask)
+		v->inv = inv;
+	v->mask |= 1u << inv;
+	size_t l = strlen(v->detail);
+	if (l + 8 >= sizeof v->detail)
+		return;
+	if (l)
+		l += (size_t)snprintf(v->detail + l, sizeof v->detail - l, "; ");
+	if (v->mask != (1u << inv))
+		l += (size_t)snprintf(v->detail + l, sizeof v->detail - l, "%s: ",
+				      sweep_invariant_name(inv));
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(v->detail + l, sizeof v->detail - l, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * A cut during a boot (before the new image could confirm itself) may make a revert or
+ * recovery strategy fall back although the new image was good: the seed's "primary risk",
+ * reported as I6, not failed. Only a clean fall-back counts: the primary still holds a
+ * whole workload image that may run, and the device runs the image it ran before the
+ * workload, confirmed, or the recovery image. Anything else is a broken install (I3).
+ */
+static bool clean_fall_back(const struct sweep_workload *w, const struct sweep_node *n,
+			    int cut_step)
+{
+	const struct sweep_obs *ob = &n->obs;
+	bool boot_cut = cut_step >= w->nsteps || w->steps[cut_step].kind == SWEEP_STEP_POWER_ON;
+	bool primary_whole = ob->primary >= 0 && w->images[ob->primary].bootable;
+	bool in_recovery = ob->last.part >= 0 && ob->last.part == n->part_recovery;
+	bool fell_back = (ob->running == w->initial_primary && ob->confirmed && !in_recovery) ||
+			 in_recovery;
+	return boot_cut && fell_back && primary_whole && !w->no_fall_back && !ob->stuck;
 }
 
 static void judge(const struct sweep_workload *w, struct sweep_node *n, size_t violations_before,
@@ -271,54 +348,41 @@ static void judge(const struct sweep_workload *w, struct sweep_node *n, size_t v
 	size_t nv = fsim_violation_count(n->dev);
 	struct fsim_stats st;
 	fsim_get_stats(n->dev, &st);
+	if (ob->ran_unbootable)
+		add(v, SWEEP_I1_BRICKED, "booted '%s', an image that must never run",
+		    image_name(w, ob->unbootable_image));
+	else if (ob->bricked)
+		add(v, SWEEP_I1_BRICKED, "boot %u found no bootable image%s%s", ob->boots,
+		    ob->last_reason[0] ? ": " : "", ob->last_reason);
+	if (ob->hybrid)
+		add(v, SWEEP_I2_HYBRID, "boot %d ran bytes that are none of the workload's images",
+		    ob->hybrid_boot);
+	bool met = sweep_expect_met(w, ob);
+	if (!met && !ob->bricked && !ob->fw_abort && !ob->app_error) {
+		if (clean_fall_back(w, n, cut_step))
+			v->false_positive = true;
+		else
+			add(v, SWEEP_I3_CONVERGE, "%s after %u boots",
+			    ob->stuck ? "stuck in a crash loop" : "did not reach `expect`", ob->boots);
+	}
 	if (nv > violations_before) {
 		const struct fsim_violation *x = fsim_violation_at(n->dev, violations_before);
-		v->inv = SWEEP_I4_FLASH;
 		if (x)
-			snprintf(v->detail, sizeof v->detail, "%s at 0x%x (op %llu)",
-				 fsim_violation_name(x->kind), x->addr, (unsigned long long)x->op_index);
+			add(v, SWEEP_I4_FLASH, "%s at 0x%x (op %llu)", fsim_violation_name(x->kind),
+			    x->addr, (unsigned long long)x->op_index);
 		else
-			snprintf(v->detail, sizeof v->detail, "%zu violations", nv - violations_before);
-	} else if (ob->ran_unbootable) {
-		v->inv = SWEEP_I1_BRICKED;
-		snprintf(v->detail, sizeof v->detail, "booted '%s', an image that must never run",
-			 image_name(w, ob->unbootable_image));
-	} else if (ob->bricked) {
-		v->inv = SWEEP_I1_BRICKED;
-		snprintf(v->detail, sizeof v->detail, "boot %u found no bootable image (last refusal: %s)",
-			 ob->boots, bo_image_strerror(ob->last.refused));
-	} else if (ob->hybrid) {
-		v->inv = SWEEP_I2_HYBRID;
-		snprintf(v->detail, sizeof v->detail, "boot %d ran an image that is none of the workload's",
-			 ob->hybrid_boot);
-	} else if (st.max_sector_erases > wear_bound) {
-		v->inv = SWEEP_I5_WEAR;
-		snprintf(v->detail, sizeof v->detail, "a sector was erased %u times (bound %u)",
-			 st.max_sector_erases, wear_bound);
-	} else if (ob->app_error) {
-		v->inv = SWEEP_I3_CONVERGE;
-		snprintf(v->detail, sizeof v->detail, "an application flash operation failed");
-	} else if (!sweep_expect_met(w, ob)) {
-		/* A cut during a boot (before the new image could confirm itself) may make a
-		 * revert or recovery strategy fall back although the image was good: the seed's
-		 * "primary risk". Reported, not failed. */
-		bool boot_cut = cut_step >= w->nsteps || w->steps[cut_step].kind == SWEEP_STEP_POWER_ON;
-		bool fell_back = (ob->running == w->initial_primary && ob->confirmed) ||
-				 ob->last.slot == BO_SLOT_RECOVERY;
-		if (boot_cut && fell_back && strategy_can_fall_back(w->strategy) && !ob->stuck) {
-			v->false_positive = true;
-			return;
-		}
-		v->inv = SWEEP_I3_CONVERGE;
-		snprintf(v->detail, sizeof v->detail,
-			 "ended %s %s%s (primary %s, upgrade %s) after %u boots",
-			 ob->stuck ? "stuck in a crash loop, last" : "running",
-			 ob->last.slot == BO_SLOT_RECOVERY ? "recovery " : "",
-			 image_name(w, ob->running), image_name(w, ob->primary),
-			 image_name(w, ob->upgrade), ob->boots);
-		size_t l = strlen(v->detail);
-		snprintf(v->detail + l, sizeof v->detail - l, ", %sconfirmed",
-			 ob->confirmed ? "" : "not ");
+			add(v, SWEEP_I4_FLASH, "%zu violations", nv - violations_before);
+	}
+	if (st.max_sector_erases > wear_bound)
+		add(v, SWEEP_I5_WEAR, "a sector was erased %u times (bound %u)", st.max_sector_erases,
+		    wear_bound);
+	if (ob->fw_abort)
+		add(v, SWEEP_FW_ABORT, "%s", ob->fw_abort_reason);
+	if (ob->app_error)
+		add(v, SWEEP_APP_ERROR, "%s", ob->app_error_what);
+	if (v->mask) {
+		describe_expect(w, v->expected, sizeof v->expected);
+		describe_state(n, v->observed, sizeof v->observed);
 	}
 }
 
@@ -326,23 +390,68 @@ static void judge(const struct sweep_workload *w, struct sweep_node *n, size_t v
 
 struct tally {
 	struct verdict top;  /* the verdict of the top-level cut this tally is for */
+	uint64_t top_op;     /* its operation index */
 	uint64_t cut_points, distinct;
+	uint64_t failing_cuts;
 	uint64_t failures[SWEEP_INVARIANTS];
 	uint64_t false_positives;
-	struct sweep_failure *kept;
-	size_t nkept, cap, keep_max;
+	struct sweep_failure *kept, *fp_kept;
+	size_t nkept, cap, nfp_kept, fp_cap, keep_max;
+	uint32_t *sector_max;  /* erases per sector, the most any continuation reached */
+	uint32_t nsectors;
 };
 
-static void tally_failure(struct tally *t, const char *repro, const struct verdict *v,
-			  uint64_t weight)
+static void fill_failure(struct sweep_failure *f, const char *repro, const struct verdict *v,
+			 uint64_t op)
 {
-	t->failures[v->inv] += weight;
-	if (t->nkept < t->keep_max) {
+	memset(f, 0, sizeof *f);
+	snprintf(f->repro, sizeof f->repro, "%s", repro);
+	f->inv = v->inv;
+	f->inv_mask = v->mask;
+	f->op_index = op;
+	snprintf(f->detail, sizeof f->detail, "%s", v->detail);
+	snprintf(f->expected, sizeof f->expected, "%s", v->expected);
+	snprintf(f->observed, sizeof f->observed, "%s", v->observed);
+}
+
+/* Count a verdict weight times (a cut and the duplicates of its state). */
+static void tally_verdict(struct tally *t, const char *repro, const struct verdict *v,
+			  uint64_t op, uint64_t weight)
+{
+	if (v->false_positive) {
+		t->false_positives += weight;
+		if (t->nfp_kept < t->keep_max) {
+			t->fp_kept = grow(t->fp_kept, &t->fp_cap, t->nfp_kept + 1, sizeof *t->fp_kept);
+			struct verdict fp = *v;
+			snprintf(fp.detail, sizeof fp.detail, "fell back after a cut during a boot: %s",
+				 v->observed);
+			fill_failure(&t->fp_kept[t->nfp_kept++], repro, &fp, op);
+		}
+	}
+	if (!v->mask)
+		return;
+	t->failing_cuts += weight;
+	for (int i = 0; i < SWEEP_INVARIANTS; i++)
+		if (v->mask & (1u << i))
+			t->failures[i] += weight;
+	if (repro && t->nkept < t->keep_max) {
 		t->kept = grow(t->kept, &t->cap, t->nkept + 1, sizeof *t->kept);
-		struct sweep_failure *f = &t->kept[t->nkept++];
-		snprintf(f->repro, sizeof f->repro, "%s", repro);
-		f->inv = v->inv;
-		snprintf(f->detail, sizeof f->detail, "%s", v->detail);
+		fill_failure(&t->kept[t->nkept++], repro, v, op);
+	}
+}
+
+static void tally_wear(struct tally *t, const struct fsim_device *dev)
+{
+	if (!t->sector_max) {
+		t->nsectors = fsim_sector_count(dev);
+		t->sector_max = calloc(t->nsectors ? t->nsectors : 1, sizeof *t->sector_max);
+		if (!t->sector_max)
+			abort();
+	}
+	for (uint32_t i = 0; i < t->nsectors; i++) {
+		uint32_t e = fsim_sector_erases(dev, i);
+		if (e > t->sector_max[i])
+			t->sector_max[i] = e;
 	}
 }
 
@@ -350,6 +459,7 @@ static void tally_merge(struct tally *into, const struct tally *from)
 {
 	into->cut_points += from->cut_points;
 	into->distinct += from->distinct;
+	into->failing_cuts += from->failing_cuts;
 	into->false_positives += from->false_positives;
 	for (int i = 0; i < SWEEP_INVARIANTS; i++)
 		into->failures[i] += from->failures[i];
@@ -357,17 +467,62 @@ static void tally_merge(struct tally *into, const struct tally *from)
 		into->kept = grow(into->kept, &into->cap, into->nkept + 1, sizeof *into->kept);
 		into->kept[into->nkept++] = from->kept[i];
 	}
+	for (size_t i = 0; i < from->nfp_kept && into->nfp_kept < into->keep_max; i++) {
+		into->fp_kept = grow(into->fp_kept, &into->fp_cap, into->nfp_kept + 1,
+				     sizeof *into->fp_kept);
+		into->fp_kept[into->nfp_kept++] = from->fp_kept[i];
+	}
+	if (from->sector_max) {
+		if (!into->sector_max) {
+			into->nsectors = from->nsectors;
+			into->sector_max = calloc(into->nsectors ? into->nsectors : 1, sizeof(uint32_t));
+			if (!into->sector_max)
+				abort();
+		}
+		for (uint32_t i = 0; i < into->nsectors && i < from->nsectors; i++)
+			if (from->sector_max[i] > into->sector_max[i])
+				into->sector_max[i] = from->sector_max[i];
+	}
 }
 
-/* The counts and kept failures of a tally, as a result (which takes over kept). */
+static void tally_free(struct tally *t)
+{
+	free(t->kept);
+	free(t->fp_kept);
+	free(t->sector_max);
+}
+
+/* The counts and kept failures of a tally, as a result (which takes over its arrays). */
 static void tally_to_result(const struct tally *t, struct sweep_result *r)
 {
 	r->cut_points = t->cut_points;
 	r->distinct_states = t->distinct;
+	r->failing_cuts = t->failing_cuts;
 	memcpy(r->failures, t->failures, sizeof r->failures);
 	r->false_positives = t->false_positives;
 	r->kept = t->kept;
 	r->nkept = t->nkept;
+	r->fp_kept = t->fp_kept;
+	r->nfp_kept = t->nfp_kept;
+	r->sector_max_erases = t->sector_max;
+	r->nsectors = t->nsectors;
+}
+
+/* Failures per top-level operation, per invariant: add count to op's row. */
+static void per_op_add(struct sweep_result *r, size_t *cap, uint64_t op, const uint64_t *count)
+{
+	bool any = false;
+	for (int i = 0; i < SWEEP_INVARIANTS; i++)
+		any |= count[i] != 0;
+	if (!any)
+		return;
+	if (!r->nper_op || r->per_op[r->nper_op - 1].op_index != op) {
+		r->per_op = grow(r->per_op, cap, r->nper_op + 1, sizeof *r->per_op);
+		memset(&r->per_op[r->nper_op], 0, sizeof *r->per_op);
+		r->per_op[r->nper_op++].op_index = op;
+	}
+	for (int i = 0; i < SWEEP_INVARIANTS; i++)
+		r->per_op[r->nper_op - 1].count[i] += count[i];
 }
 
 struct sweep_ctx {
@@ -376,13 +531,20 @@ struct sweep_ctx {
 	uint32_t wear_bound;
 };
 
+static uint64_t cut_op_index(const struct recording *r, const struct cut *c)
+{
+	return c->op < r->nops ? r->ops[c->op].index
+			       : (r->nops ? r->ops[r->nops - 1].index + 1 : 0);
+}
+
 /* Check one cut of recording r: continuation, invariants, and nested cuts below it. */
 static void sweep_cut(const struct sweep_ctx *cx, struct sweep_node *n, const struct recording *r,
-		      const struct cut *c, const char *prefix, uint32_t depth_left, struct tally *t);
+		      const struct cut *c, const char *prefix, uint64_t top_op, uint32_t depth_left,
+		      struct tally *t);
 
 /* Every cut of recording r, sequentially, with dedupe on (content, step). */
 static void sweep_level(const struct sweep_ctx *cx, struct sweep_node *n, const struct recording *r,
-			const char *prefix, uint32_t depth_left, struct tally *t)
+			const char *prefix, uint64_t top_op, uint32_t depth_left, struct tally *t)
 {
 	struct cut *cuts;
 	size_t nc = enumerate_cuts(r, cx->o, &cuts);
@@ -392,14 +554,15 @@ static void sweep_level(const struct sweep_ctx *cx, struct sweep_node *n, const 
 		t->cut_points++;
 		if (keyset_add(&seen, state_key(n, step)))
 			continue; /* same flash and step as an earlier cut: same future */
-		sweep_cut(cx, n, r, &cuts[i], prefix, depth_left, t);
+		sweep_cut(cx, n, r, &cuts[i], prefix, top_op, depth_left, t);
 	}
 	free(seen.slot);
 	free(cuts);
 }
 
 static void sweep_cut(const struct sweep_ctx *cx, struct sweep_node *n, const struct recording *r,
-		      const struct cut *c, const char *prefix, uint32_t depth_left, struct tally *t)
+		      const struct cut *c, const char *prefix, uint64_t top_op, uint32_t depth_left,
+		      struct tally *t)
 {
 	char id[96];
 	char here[32];
@@ -408,6 +571,8 @@ static void sweep_cut(const struct sweep_ctx *cx, struct sweep_node *n, const st
 	int step = apply_cut(n, r, c, cx->o);
 	size_t violations_before = fsim_violation_count(n->dev);
 	t->distinct++;
+	if (!*prefix)
+		top_op = cut_op_index(r, c);
 
 	struct recording sub;
 	bool nested = depth_left > 1;
@@ -419,15 +584,15 @@ static void sweep_cut(const struct sweep_ctx *cx, struct sweep_node *n, const st
 	}
 	struct verdict v;
 	judge(cx->w, n, violations_before, cx->wear_bound, step, &v);
-	if (!*prefix)
+	tally_wear(t, n->dev);
+	if (!*prefix) {
 		t->top = v;
-	if (v.false_positive)
-		t->false_positives++;
-	if (v.inv != SWEEP_OK)
-		tally_failure(t, id, &v, 1);
+		t->top_op = top_op;
+	}
+	tally_verdict(t, id, &v, top_op, 1);
 	if (nested) {
-		if (v.inv == SWEEP_OK)
-			sweep_level(cx, n, &sub, id, depth_left - 1, t);
+		if (!v.mask)
+			sweep_level(cx, n, &sub, id, top_op, depth_left - 1, t);
 		recording_free(&sub);
 	}
 }
@@ -452,7 +617,9 @@ static void *worker(void *arg)
 	struct sweep_node node;
 	char err[160];
 	if (sweep_node_init(&node, tp->cx->w, err, sizeof err)) {
-		atomic_store(&tp->failed, 1);
+		if (atomic_exchange(&tp->failed, 1) == 0)
+			snprintf(tp->err, sizeof tp->err, "%s", err);
+		atomic_store(&tp->next, tp->nowners); /* nobody goes on: the sweep is void */
 		return NULL;
 	}
 	for (;;) {
@@ -462,7 +629,8 @@ static void *worker(void *arg)
 		struct tally *t = &tp->results[i];
 		t->keep_max = tp->cx->o->max_failures_kept ? tp->cx->o->max_failures_kept : 50;
 		t->cut_points = 1; /* the owner; nested cuts add theirs */
-		sweep_cut(tp->cx, &node, tp->base, &tp->cuts[tp->owners[i]], "", tp->cx->o->depth, t);
+		sweep_cut(tp->cx, &node, tp->base, &tp->cuts[tp->owners[i]], "", 0, tp->cx->o->depth,
+			  t);
 	}
 	sweep_node_free(&node);
 	return NULL;
@@ -487,11 +655,18 @@ static int baseline(const struct sweep_workload *w, struct sweep_node *n, struct
 	r->wear_bound = 2 * st.max_sector_erases + 2;
 	struct verdict v;
 	judge(w, n, 0, r->wear_bound, 0, &v);
-	if (v.inv != SWEEP_OK || v.false_positive) {
-		if (v.inv == SWEEP_OK)
+	tally_wear(t, n->dev);
+	if (v.mask || v.false_positive) {
+		/* The uncut workload fails: every invariant it broke, plus BASELINE first, and
+		 * the end state it reached. */
+		if (!v.mask)
 			snprintf(v.detail, sizeof v.detail, "the uncut run does not reach `expect`");
+		describe_expect(w, v.expected, sizeof v.expected);
+		describe_state(n, v.observed, sizeof v.observed);
+		v.false_positive = false;
+		v.mask |= 1u << SWEEP_BASELINE;
 		v.inv = SWEEP_BASELINE;
-		tally_failure(t, "uncut", &v, 1);
+		tally_verdict(t, "uncut", &v, 0, 1);
 		return -1;
 	}
 	return 0;
@@ -552,31 +727,45 @@ int sweep_run(const struct sweep_workload *w, const struct sweep_options *o,
 			pthread_join(th[j], NULL);
 		free(th);
 		/* Merge in canonical order; a duplicate state counts as a cut point with its
-		 * owner's verdict. */
+		 * owner's verdict. Failures per operation first: an owner's whole subtree goes
+		 * to its operation, a duplicate's top-level verdict to its own. */
 		uint64_t *weight = calloc(nowners + 1, sizeof *weight);
-		for (size_t i = 0; i < nc; i++)
-			if (owner_of[i] != SIZE_MAX)
-				weight[owner_of[i]]++;
+		size_t per_op_cap = 0;
+		for (size_t i = 0; i < nc; i++) {
+			if (owner_of[i] == SIZE_MAX)
+				continue;
+			const struct tally *t = &tp.results[owner_of[i]];
+			weight[owner_of[i]]++;
+			uint64_t top[SWEEP_INVARIANTS] = {0};
+			for (int k = 0; k < SWEEP_INVARIANTS; k++)
+				top[k] = (t->top.mask >> k) & 1u;
+			per_op_add(r, &per_op_cap, cut_op_index(&base, &cuts[i]),
+				   owners[owner_of[i]] == i ? t->failures : top);
+		}
 		for (size_t k = 0; k < nowners; k++) {
 			struct tally *t = &tp.results[k];
 			/* The owner itself is in t->cut_points; its duplicates share its top-level
 			 * verdict (their nested cuts would repeat the owner's, so they do not run). */
 			uint64_t dups = weight[k] - 1;
 			t->cut_points += dups;
-			if (t->top.inv != SWEEP_OK)
-				t->failures[t->top.inv] += dups;
-			if (t->top.false_positive)
-				t->false_positives += dups;
+			if (dups)
+				tally_verdict(t, NULL, &t->top, t->top_op, dups);
 			tally_merge(&total, t);
-			free(t->kept);
+			tally_free(t);
 		}
 		free(weight);
 		free(tp.results);
 		free(owners);
 		free(owner_of);
 		free(cuts);
-		if (atomic_load(&tp.failed))
-			snprintf(err, errlen, "a sweep thread could not start its device");
+		if (atomic_load(&tp.failed)) {
+			snprintf(err, errlen, "a sweep thread could not start its device: %s", tp.err);
+			recording_free(&base);
+			sweep_node_free(&main_node);
+			tally_free(&total);
+			sweep_result_free(r);
+			return -1;
+		}
 	}
 	recording_free(&base);
 	sweep_node_free(&main_node);
@@ -600,10 +789,7 @@ void sweep_result_free(struct sweep_result *r)
 
 uint64_t sweep_total_failures(const struct sweep_result *r)
 {
-	uint64_t n = 0;
-	for (int i = 1; i < SWEEP_INVARIANTS; i++)
-		n += r->failures[i];
-	return n;
+	return r->failing_cuts;
 }
 
 /* ---- Replay ------------------------------------------------------------------------ */
@@ -657,6 +843,7 @@ int sweep_replay(const struct sweep_workload *w, const struct sweep_options *o, 
 	}
 	const char *p = id;
 	int depth = 0;
+	uint64_t first_op = 0;
 	while (rc == 0 && *p) {
 		uint64_t op;
 		struct cut c = {0};
@@ -678,6 +865,8 @@ int sweep_replay(const struct sweep_workload *w, const struct sweep_options *o, 
 			rc = -1;
 			break;
 		}
+		if (depth == 0)
+			first_op = op;
 		const char *slash = strchr(p, '/');
 		p = slash ? slash + 1 : p + strlen(p);
 		depth++;
@@ -715,11 +904,9 @@ int sweep_replay(const struct sweep_workload *w, const struct sweep_options *o, 
 			o->on_replay_state(o->on_replay_ctx, n.dev, "end");
 		struct verdict v;
 		judge(w, &n, vb, r->wear_bound, step, &v);
+		tally_wear(&t, n.dev);
 		t.cut_points = t.distinct = 1;
-		if (v.false_positive)
-			t.false_positives++;
-		if (v.inv != SWEEP_OK)
-			tally_failure(&t, id, &v, 1);
+		tally_verdict(&t, id, &v, first_op, 1);
 	}
 	recording_free(&rec);
 	sweep_node_free(&n);

@@ -1,7 +1,9 @@
 /* sim/sweep_file.c: load and check a sweep file (format in sim/sweep_file.h). */
 #include "sim/sweep_file.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -359,6 +361,8 @@ static int check_layout(struct loader *L)
 
 static int load_strategy(struct loader *L, yaml_node_t *root)
 {
+	if (L->s->plugin[0])
+		return 0; /* a plug-in's settings are in firmware.options */
 	yaml_node_t *n = bo_yaml_map_need(&L->y, root, "", "strategy");
 	int v;
 	if (!n || bo_yaml_enum(&L->y, n, "strategy", strategy_names, &v))
@@ -389,11 +393,127 @@ static int load_strategy(struct loader *L, yaml_node_t *root)
 	return 0;
 }
 
+/* A path from the file, relative to the sweep file's folder unless absolute. */
+static void resolve_path(const struct bo_sweep *s, const char *p, char *out, size_t n)
+{
+	const char *slash = strrchr(s->file, '/');
+	if (p[0] == '/' || !slash)
+		snprintf(out, n, "%s", p);
+	else
+		snprintf(out, n, "%.*s/%s", (int)(slash - s->file), s->file, p);
+}
+
+static int load_behaviour(struct loader *L, yaml_node_t *val, const char *path,
+			  struct bo_sweep_image *img)
+{
+	char kp[BO_YAML_PATH_MAX];
+	int e;
+	yaml_node_t *b = bo_yaml_map_get(&L->y, val, "behaviour");
+	bo_yaml_path_key(kp, sizeof kp, path, "behaviour");
+	img->behaviour = BO_SWEEP_GOOD;
+	if (b) {
+		if (bo_yaml_enum(&L->y, b, kp, behaviour_names, &e))
+			return -1;
+		img->behaviour = (enum bo_sweep_behaviour)e;
+	}
+	return 0;
+}
+
+/* images.NAME: {file: PATH, behaviour: B, bootable: BOOL}: a user's signed image. */
+static int load_image_file(struct loader *L, yaml_node_t *val, const char *path,
+			   struct bo_sweep_image *img)
+{
+	static const char *const built_only[] = {"version", "size", "key", "corrupt", "seed", NULL};
+	char kp[BO_YAML_PATH_MAX];
+	for (size_t i = 0; built_only[i]; i++) {
+		yaml_node_t *x = bo_yaml_map_get(&L->y, val, built_only[i]);
+		if (x) {
+			bo_yaml_path_key(kp, sizeof kp, path, built_only[i]);
+			return bo_yaml_error(&L->y, x, kp,
+					     "an image file (file:) is used as it is: %s is for images "
+					     "brownout builds",
+					     built_only[i]);
+		}
+	}
+	yaml_node_t *f = bo_yaml_map_get(&L->y, val, "file");
+	const char *fs;
+	bo_yaml_path_key(kp, sizeof kp, path, "file");
+	if (bo_yaml_str(&L->y, f, kp, &fs))
+		return -1;
+	resolve_path(L->s, fs, img->file, sizeof img->file);
+	struct stat st;
+	if (stat(img->file, &st) != 0 || !S_ISREG(st.st_mode))
+		return bo_yaml_error(&L->y, f, kp, "cannot read image file '%s': %s", fs,
+				     stat(img->file, &st) ? strerror(errno) : "not a regular file");
+	if (st.st_size < 32 || st.st_size > (1 << 26))
+		return bo_yaml_error(&L->y, f, kp, "'%s': %lld bytes is not an image", fs,
+				     (long long)st.st_size);
+	img->size = (uint32_t)st.st_size - HEADER_SIZE; /* payload as for built images */
+	if (load_behaviour(L, val, path, img))
+		return -1;
+	yaml_node_t *bt = bo_yaml_map_get(&L->y, val, "bootable");
+	bo_yaml_path_key(kp, sizeof kp, path, "bootable");
+	return bt ? bo_yaml_bool(&L->y, bt, kp, &img->bootable) : 0;
+}
+
+/* firmware: {plugin: PATH, options: {K: V}} */
+static int load_firmware(struct loader *L, yaml_node_t *root)
+{
+	static const char *const keys[] = {"plugin", "options", NULL};
+	static const char *const core_keys[] = {"strategy", "attempts", "allow_downgrade", NULL};
+	yaml_node_t *fw = bo_yaml_map_get(&L->y, root, "firmware");
+	if (!fw)
+		return 0;
+	L->s->firmware_line = bo_yaml_line(fw);
+	L->s->firmware_col = bo_yaml_col(fw);
+	for (size_t i = 0; core_keys[i]; i++) {
+		yaml_node_t *x = bo_yaml_map_get(&L->y, root, core_keys[i]);
+		if (x)
+			return bo_yaml_error(&L->y, x, core_keys[i],
+					     "%s is core/boot's; a firmware plug-in takes its settings "
+					     "in firmware.options",
+					     core_keys[i]);
+	}
+	if (bo_yaml_map_check(&L->y, fw, "firmware", keys))
+		return -1;
+	yaml_node_t *p = bo_yaml_map_need(&L->y, fw, "firmware", "plugin");
+	const char *ps;
+	if (!p || bo_yaml_str(&L->y, p, "firmware.plugin", &ps))
+		return -1;
+	if (!*ps)
+		return bo_yaml_error(&L->y, p, "firmware.plugin", "name a shared object");
+	resolve_path(L->s, ps, L->s->plugin, sizeof L->s->plugin);
+	yaml_node_t *o = bo_yaml_map_get(&L->y, fw, "options");
+	if (!o)
+		return 0;
+	if (bo_yaml_map_check(&L->y, o, "firmware.options", NULL))
+		return -1;
+	size_t n = bo_yaml_map_len(o);
+	if (n > BO_SWEEP_MAX_OPTIONS)
+		return bo_yaml_error(&L->y, o, "firmware.options", "at most %d options",
+				     BO_SWEEP_MAX_OPTIONS);
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *k = bo_yaml_map_key_at(&L->y, o, i), *v = bo_yaml_map_value_at(&L->y, o, i);
+		const char *ks = (const char *)k->data.scalar.value, *vs;
+		char kp[BO_YAML_PATH_MAX];
+		bo_yaml_path_key(kp, sizeof kp, "firmware.options", ks);
+		if (bo_yaml_str(&L->y, v, kp, &vs))
+			return -1;
+		struct bo_sweep_option *opt = &L->s->options[L->s->option_count++];
+		if (strlen(ks) >= sizeof opt->key || strlen(vs) >= sizeof opt->value)
+			return bo_yaml_error(&L->y, v, kp, "keys are at most %zu and values %zu characters",
+					     sizeof opt->key - 1, sizeof opt->value - 1);
+		snprintf(opt->key, sizeof opt->key, "%s", ks);
+		snprintf(opt->value, sizeof opt->value, "%s", vs);
+	}
+	return 0;
+}
+
 static int load_image(struct loader *L, yaml_node_t *key, yaml_node_t *val,
 		      struct bo_sweep_image *img)
 {
 	static const char *const keys[] = {"version", "size", "behaviour", "key",
-					   "corrupt", "seed", NULL};
+					   "corrupt", "seed", "file", "bootable", NULL};
 	const char *name = (const char *)key->data.scalar.value;
 	char path[BO_YAML_PATH_MAX], kp[BO_YAML_PATH_MAX];
 	bo_yaml_path_key(path, sizeof path, "images", name);
@@ -407,6 +527,14 @@ static int load_image(struct loader *L, yaml_node_t *key, yaml_node_t *val,
 	snprintf(img->name, sizeof img->name, "%s", name);
 	if (bo_yaml_map_check(&L->y, val, path, keys))
 		return -1;
+	img->bootable = true;
+	if (bo_yaml_map_get(&L->y, val, "file"))
+		return load_image_file(L, val, path, img);
+	yaml_node_t *bt = bo_yaml_map_get(&L->y, val, "bootable");
+	if (bt)
+		return bo_yaml_error(&L->y, bt, path,
+				     "bootable is for image files (file:); a built image is bootable "
+				     "unless key: untrusted or corrupt: true");
 
 	yaml_node_t *v = bo_yaml_map_need(&L->y, val, path, "version");
 	const char *vs;
@@ -427,14 +555,8 @@ static int load_image(struct loader *L, yaml_node_t *key, yaml_node_t *val,
 		return bo_yaml_error(&L->y, sz, kp, "an image needs at least one payload byte");
 
 	int e;
-	yaml_node_t *b = bo_yaml_map_get(&L->y, val, "behaviour");
-	bo_yaml_path_key(kp, sizeof kp, path, "behaviour");
-	img->behaviour = BO_SWEEP_GOOD;
-	if (b) {
-		if (bo_yaml_enum(&L->y, b, kp, behaviour_names, &e))
-			return -1;
-		img->behaviour = (enum bo_sweep_behaviour)e;
-	}
+	if (load_behaviour(L, val, path, img))
+		return -1;
 	yaml_node_t *k = bo_yaml_map_get(&L->y, val, "key");
 	bo_yaml_path_key(kp, sizeof kp, path, "key");
 	img->key = BO_SWEEP_KEY_TRUSTED;
@@ -452,6 +574,7 @@ static int load_image(struct loader *L, yaml_node_t *key, yaml_node_t *val,
 	img->seed = bo_sweep_name_seed(name);
 	if (sd && bo_yaml_uint(&L->y, sd, kp, 0, UINT64_MAX, &img->seed))
 		return -1;
+	img->bootable = img->key == BO_SWEEP_KEY_TRUSTED && !img->corrupt;
 	return 0;
 }
 
@@ -692,6 +815,8 @@ static int check_fit(struct loader *L, int img, enum bo_sweep_part p, yaml_node_
 		     const char *path)
 {
 	const struct bo_sweep_image *im = &L->s->images[img];
+	if (L->s->plugin[0])
+		return 0; /* the plug-in decides what fits its slots */
 	uint32_t room = image_room(L->s, p);
 	if ((uint64_t)im->size + HEADER_SIZE > room)
 		return bo_yaml_error(&L->y, at, path,
@@ -744,8 +869,8 @@ static int check_sizes(struct loader *L, yaml_node_t *root)
 static int load_root(struct loader *L)
 {
 	static const char *const keys[] = {"sweep",  "device",  "strategy", "attempts",
-					   "allow_downgrade", "images", "initial", "steps",
-					   "expect", "cuts", NULL};
+					   "allow_downgrade", "firmware", "images", "initial",
+					   "steps", "expect", "cuts", NULL};
 	yaml_node_t *root = bo_yaml_root(&L->y);
 	if (root && root->type == YAML_MAPPING_NODE && !bo_yaml_map_get(&L->y, root, "sweep") &&
 	    bo_yaml_map_get(&L->y, root, "scenario"))
@@ -757,7 +882,7 @@ static int load_root(struct loader *L)
 	if (bo_yaml_map_check(&L->y, root, "", keys))
 		return -1;
 	if (load_name(L, root) || load_device(L, root) || check_layout(L) ||
-	    load_strategy(L, root) || load_images(L, root) || load_initial(L, root) ||
+	    load_firmware(L, root) || load_strategy(L, root) || load_images(L, root) || load_initial(L, root) ||
 	    load_steps(L, root) || load_expect(L, root) || load_cuts(L, root) ||
 	    check_sizes(L, root))
 		return -1;

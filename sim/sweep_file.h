@@ -19,8 +19,16 @@
  *     # layout: {boot: [0x0, 48KiB], primary: [0xC000, 432KiB], upgrade: [...],
  *     #          scratch: [...], recovery: [...], storage: [...]}
  *     #   each [OFFSET, SIZE]; boot, primary, upgrade required, the others optional.
- *   strategy: swap-scratch              # required: overwrite | swap-scratch | swap-move |
- *                                       #   recovery | swap-scratch+recovery
+ *   strategy: swap-scratch              # required for core/boot: overwrite | swap-scratch |
+ *                                       #   swap-move | recovery | swap-scratch+recovery
+ *   firmware:                           # optional: sweep another bootloader instead of
+ *     plugin: ./my-boot.so              #   core/boot: a shared object implementing
+ *                                       #   include/brownout/firmware.h (a relative path is
+ *                                       #   relative to this file); then strategy, attempts
+ *                                       #   and allow_downgrade are refused (they are
+ *                                       #   core/boot's), and the layout and image sizes
+ *                                       #   are the plug-in's to check
+ *     options: {mode: swap-move}        #   optional: strings passed to its configure()
  *   attempts: 3                         # optional, 1..255 (default 3): trial boots before
  *                                       #   recovery (recovery strategies)
  *   allow_downgrade: false              # optional (default false): the bootloader installs
@@ -40,6 +48,12 @@
  *       corrupt: false                  # optional: flip a payload byte after signing
  *       seed: 7                         # optional: payload content seed (default: a hash of
  *                                       #   the image name)
+ *     v3:                               # or a signed image file of your own:
+ *       file: build/app-v3.signed.bin   #   a relative path is relative to this file; then
+ *                                       #   version, size, key, corrupt and seed are refused
+ *       behaviour: no-confirm           #   optional: what the application does once booted
+ *       bootable: true                  #   optional (default true): false for an image
+ *                                       #   that must never run (rogue, corrupt)
  *   initial: {primary: v1, recovery: rec}   # optional: images in flash before the workload
  *                                       #   (keys primary, upgrade, recovery; the primary
  *                                       #   image is confirmed, the upgrade one has no request)
@@ -151,8 +165,12 @@ struct bo_sweep_version {
 	uint32_t build;
 };
 
+#define BO_SWEEP_PATH_MAX 512
+
 struct bo_sweep_image {
 	char name[BO_SWEEP_IMAGE_NAME_MAX];
+	char file[BO_SWEEP_PATH_MAX]; /* a user's signed image (resolved path); "" when built */
+	bool bootable;   /* may run: trusted and intact (built), or the file's `bootable` */
 	struct bo_sweep_version version;
 	uint32_t size; /* payload bytes */
 	enum bo_sweep_behaviour behaviour;
@@ -194,8 +212,20 @@ struct bo_sweep_cuts {
 	bool metastable;
 };
 
+#define BO_SWEEP_MAX_OPTIONS 32
+
+/* A firmware option: firmware.options' key and value, as strings. */
+struct bo_sweep_option {
+	char key[64];
+	char value[256];
+};
+
 struct bo_sweep {
 	char file[256];                  /* as given to the loader */
+	char plugin[BO_SWEEP_PATH_MAX];  /* firmware.plugin, resolved; "" for core/boot */
+	struct bo_sweep_option options[BO_SWEEP_MAX_OPTIONS];
+	size_t option_count;
+	unsigned firmware_line, firmware_col; /* where `firmware` is, for later errors */
 	char name[BO_SWEEP_NAME_MAX];
 	char preset[BO_SWEEP_PRESET_MAX];
 	bool default_layout;             /* layout: default (or absent) */

@@ -4,9 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <mbedtls/sha256.h>
-
-#include "sim/flash_port.h"
+#include "sim/firmware/coreboot.h"
 #include "sim/sweep_runner.h"
 
 #define DOWNLOAD_WRITE 256u /* the application writes the upgrade in pieces this big */
@@ -35,110 +33,78 @@ static void on_power_loss(void *ctx)
 	longjmp(n->power_on, 1);
 }
 
-static uint64_t fnv1a(const uint8_t *p, size_t n)
+static int part_index(const struct sweep_node *n, const char *name)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h;
+	const struct bro_partition *p = bro_partition_find(&n->host.dev, name);
+	return p ? (int)(p - n->host.dev.parts) : -1;
 }
 
-static struct sweep_node *node_of(void *ctx)
+const char *sweep_part_name(const struct sweep_node *n, int part)
 {
-	/* ctx is the mbedtls state embedded in the node */
-	return (struct sweep_node *)((char *)ctx - offsetof(struct sweep_node, crypto_state));
+	return part >= 0 && (unsigned)part < n->host.dev.nparts ? n->host.dev.parts[part].name
+								: "(none)";
 }
 
-static int memo_verify(void *ctx, const uint8_t *spki, size_t spki_len,
-		       const uint8_t digest[BO_SHA256_LEN], const uint8_t *sig, size_t sig_len)
+/* configure(), with fail() and abort() landing here. */
+static int call_configure(struct sweep_node *n, const struct bro_option *opts, unsigned nopts,
+			  char *err, size_t errlen)
 {
-	struct sweep_node *n = node_of(ctx);
-	uint64_t sh = fnv1a(sig, sig_len) ^ fnv1a(spki, spki_len) * 31 ^ sig_len;
-	for (int i = 0; i < SWEEP_VERIFY_MEMO; i++) {
-		const struct sweep_verify_memo *m = &n->memo[i];
-		if (m->used && m->sig_hash == sh && !memcmp(m->digest, digest, 32))
-			return m->result;
-	}
-	int result = n->verify(ctx, spki, spki_len, digest, sig, sig_len);
-	struct sweep_verify_memo *m = &n->memo[n->memo_next++ % SWEEP_VERIFY_MEMO];
-	*m = (struct sweep_verify_memo){.sig_hash = sh, .result = result, .used = true};
-	memcpy(m->digest, digest, 32);
-	return result;
-}
-
-static void memo_sha_start(void *ctx)
-{
-	struct sweep_node *n = node_of(ctx);
-	n->stream.len = 0;
-	n->stream.fp[0] = 0x243f6a8885a308d3ull;
-	n->stream.fp[1] = 0x13198a2e03707344ull;
-}
-
-static void memo_sha_update(void *ctx, const void *data, size_t len)
-{
-	struct sweep_hash_stream *st = &node_of(ctx)->stream;
-	if (st->len + len > st->cap) {
-		size_t cap = st->cap ? st->cap : 65536;
-		while (cap < st->len + len)
-			cap *= 2;
-		st->buf = realloc(st->buf, cap);
-		if (!st->buf)
-			abort();
-		st->cap = cap;
-	}
-	memcpy(st->buf + st->len, data, len);
-	/* Two independent multiply-xorshift lanes over 8-byte words (fast, not cryptographic:
-	 * a 128-bit fingerprint only has to tell apart the states of one simulation). A stream
-	 * split differently gives another fingerprint, which only costs a memo miss. */
-	const uint8_t *p = data;
-	uint64_t a = st->fp[0], b = st->fp[1];
-	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w;
-		memcpy(&w, p + i, 8);
-		a = (a ^ w) * 0x9e3779b97f4a7c15ull;
-		a ^= a >> 32;
-		b = (b + w) * 0xff51afd7ed558ccdull;
-		b ^= b >> 29;
-	}
-	for (; i < len; i++) {
-		a = (a ^ p[i]) * 0x100000001b3ull;
-		b = (b + p[i] + 1) * 0xc4ceb9fe1a85ec53ull;
-	}
-	a ^= len;
-	b += len;
-	st->fp[0] = a;
-	st->fp[1] = b;
-	st->len += len;
-}
-
-static void memo_sha_finish(void *ctx, uint8_t digest[BO_SHA256_LEN])
-{
-	struct sweep_node *n = node_of(ctx);
-	struct sweep_hash_stream *st = &n->stream;
-	for (int i = 0; i < SWEEP_HASH_MEMO; i++) {
-		const struct sweep_hash_memo *m = &n->hash_memo[i];
-		if (m->used && m->len == st->len && m->fp[0] == st->fp[0] && m->fp[1] == st->fp[1]) {
-			memcpy(digest, m->digest, BO_SHA256_LEN);
-			return;
-		}
-	}
-	mbedtls_sha256_ret(st->buf, st->len, digest, 0);
-	struct sweep_hash_memo *m = &n->hash_memo[n->hash_memo_next++ % SWEEP_HASH_MEMO];
-	*m = (struct sweep_hash_memo){{st->fp[0], st->fp[1]}, st->len, {0}, true};
-	memcpy(m->digest, digest, BO_SHA256_LEN);
-}
-
-static int area(struct sweep_node *n, const char *name, struct bo_flash_area *out, bool required,
-		char *err, size_t errlen)
-{
-	if (sim_flash_area(&n->port, name, out) == 0)
-		return 0;
-	*out = (struct bo_flash_area){0};
-	if (required) {
-		snprintf(err, errlen, "the device has no '%s' partition", name);
+	char why[256] = "";
+	n->host.fail_reason[0] = '\0';
+	fw_host_enter(&n->host);
+	if (setjmp(n->power_on)) {
+		fw_host_leave();
+		snprintf(err, errlen, "configure failed: %s", n->host.fail_reason);
 		return -1;
 	}
+	int rc = n->fw->configure(&n->env, opts, nopts, why, sizeof why);
+	fw_host_leave();
+	if (rc < 0) {
+		snprintf(err, errlen, "%s", *why ? why : "the firmware refuses this configuration");
+		return -1;
+	}
+	return 0;
+}
+
+/* Choose and configure the firmware under test. */
+static int bind_firmware(struct sweep_node *n, char *err, size_t errlen)
+{
+	const struct sweep_workload *w = n->w;
+	struct bro_option cb_opts[4];
+	char cb_buf[1200];
+	const struct bro_option *opts = w->firmware.opts;
+	unsigned nopts = w->firmware.nopts;
+	if (w->firmware.plugin) {
+		n->plugin = fw_plugin_open(w->firmware.plugin, err, errlen);
+		if (!n->plugin)
+			return -1;
+		n->fw = fw_plugin_firmware(n->plugin);
+	} else if (w->firmware.builtin) {
+		n->fw = w->firmware.builtin;
+		if (fw_check_table(n->fw, n->fw->name ? n->fw->name : "firmware", err, errlen))
+			return -1;
+	} else {
+		n->fw = fw_coreboot();
+		int k = fw_coreboot_options(w->strategy, w->attempts, w->allow_downgrade, w->keys,
+					    cb_opts, cb_buf, sizeof cb_buf);
+		if (k < 0) {
+			snprintf(err, errlen, "too many bootloader keys");
+			return -1;
+		}
+		opts = cb_opts;
+		nopts = (unsigned)k;
+	}
+	n->config = calloc(1, n->fw->config_size ? n->fw->config_size : 1);
+	n->ram = calloc(1, n->fw->ram_size ? n->fw->ram_size : 1);
+	if (!n->config || !n->ram) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	n->env = (struct bro_env){&n->host.dev, n->config, n->ram};
+	if (n->fw->configure && call_configure(n, opts, nopts, err, errlen))
+		return -1;
+	if (n->plugin)
+		fw_plugin_mark(n->plugin); /* the globals every power-on starts from */
 	return 0;
 }
 
@@ -151,40 +117,22 @@ int sweep_node_init(struct sweep_node *n, const struct sweep_workload *w, char *
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	sim_flash_port_init(&n->port, n->dev);
 	fsim_set_power_loss_handler(n->dev, on_power_loss, n);
-	bo_crypto_mbedtls_init(&n->crypto_state, &n->crypto);
-	n->verify = n->crypto.ecdsa_p256_verify;
-	n->crypto.ecdsa_p256_verify = memo_verify;
-	n->crypto.sha256_start = memo_sha_start;
-	n->crypto.sha256_update = memo_sha_update;
-	n->crypto.sha256_finish = memo_sha_finish;
-	n->cfg = (struct bo_boot_cfg){
-		.strategy = w->strategy,
-		.crypto = &n->crypto,
-		.keys = w->keys,
-		.attempts = w->attempts,
-		.allow_downgrade = w->allow_downgrade,
-	};
-	if (area(n, "primary", &n->cfg.primary, true, err, errlen) ||
-	    area(n, "upgrade", &n->cfg.upgrade, true, err, errlen) ||
-	    area(n, "scratch", &n->cfg.scratch, false, err, errlen) ||
-	    area(n, "recovery", &n->cfg.recovery, false, err, errlen)) {
+	if (fw_host_init(&n->host, n->dev, err, errlen)) {
 		sweep_node_free(n);
 		return -1;
 	}
-	if (w->firmware) {
-		n->ram = malloc(w->firmware->ram_size);
-		if (!n->ram) {
-			snprintf(err, errlen, "out of memory");
-			sweep_node_free(n);
-			return -1;
-		}
+	n->host.fail_jmp = &n->power_on;
+	n->part_primary = part_index(n, "primary");
+	n->part_upgrade = part_index(n, "upgrade");
+	n->part_recovery = part_index(n, "recovery");
+	if (n->part_primary < 0 || n->part_upgrade < 0) {
+		snprintf(err, errlen, "the device has no '%s' partition",
+			 n->part_primary < 0 ? "primary" : "upgrade");
+		sweep_node_free(n);
+		return -1;
 	}
-	const char *why;
-	if (bo_boot_check_config(&n->boot, &n->cfg, &why)) {
-		snprintf(err, errlen, "%s cannot run on this layout: %s", bo_strategy_name(w->strategy),
-			 why);
+	if (bind_firmware(n, err, errlen)) {
 		sweep_node_free(n);
 		return -1;
 	}
@@ -196,64 +144,42 @@ void sweep_node_free(struct sweep_node *n)
 {
 	if (n->dev)
 		fsim_destroy(n->dev);
-	bo_crypto_mbedtls_free(&n->crypto_state);
-	free(n->ram);
-	n->ram = NULL;
-	free(n->stream.buf);
-	n->stream = (struct sweep_hash_stream){0};
 	n->dev = NULL;
+	fw_host_free(&n->host);
+	fw_plugin_close(n->plugin);
+	n->plugin = NULL;
+	free(n->config);
+	free(n->ram);
+	n->config = n->ram = NULL;
 }
 
 void sweep_node_reset_obs(struct sweep_node *n)
 {
 	memset(&n->obs, 0, sizeof n->obs);
 	n->obs.running = n->obs.primary = n->obs.upgrade = -1;
+	n->obs.last = (struct sweep_boot){-1, -1};
 }
 
 void sweep_node_poison(struct sweep_node *n)
 {
-	memset(&n->boot, POISON, sizeof n->boot);
 	if (n->ram)
-		memset(n->ram, POISON, n->w->firmware->ram_size);
+		memset(n->ram, POISON, n->fw->ram_size);
+	if (n->plugin)
+		fw_plugin_reset(n->plugin);
 }
 
-/* core/boot, or the workload's substitute firmware. */
-static int fw_boot(struct sweep_node *n, struct bo_boot_result *res)
-{
-	return n->w->firmware ? n->w->firmware->boot(n, res) : bo_boot(&n->boot, &n->cfg, res);
-}
-
-static int fw_request(struct sweep_node *n, bool permanent)
-{
-	return n->w->firmware ? n->w->firmware->request(n, permanent)
-			      : bo_app_request_upgrade(&n->boot, &n->cfg, permanent);
-}
-
-static int fw_confirm(struct sweep_node *n)
-{
-	return n->w->firmware ? n->w->firmware->confirm(n) : bo_app_confirm(&n->boot, &n->cfg);
-}
-
-static int fw_state(struct sweep_node *n, struct bo_app_state *st)
-{
-	if (n->w->firmware)
-		return n->w->firmware->state(n, st);
-	struct bo_boot scratch;
-	return bo_app_state(&scratch, &n->cfg, st);
-}
-
-int sweep_identify(const struct sweep_node *n, const struct bo_flash_area *a)
+int sweep_identify(const struct sweep_node *n, uint32_t off, uint32_t room)
 {
 	uint8_t buf[4096];
 	for (int i = 0; i < n->w->nimages; i++) {
 		const struct sweep_image *im = &n->w->images[i];
-		if (im->len > a->size)
+		if (im->len > room)
 			continue;
 		bool same = true;
-		for (uint32_t off = 0; same && off < im->len; off += sizeof buf) {
-			uint32_t k = im->len - off < sizeof buf ? im->len - off : (uint32_t)sizeof buf;
-			fsim_peek(n->dev, a->off + off, buf, k);
-			same = !memcmp(buf, im->bytes + off, k);
+		for (uint32_t k = 0; same && k < im->len; k += sizeof buf) {
+			uint32_t len = im->len - k < sizeof buf ? im->len - k : (uint32_t)sizeof buf;
+			fsim_peek(n->dev, off + k, buf, len);
+			same = !memcmp(buf, im->bytes + k, len);
 		}
 		if (same)
 			return i;
@@ -261,26 +187,74 @@ int sweep_identify(const struct sweep_node *n, const struct bo_flash_area *a)
 	return -1;
 }
 
-static void note_boot(struct sweep_node *n, const struct bo_boot_result *res, int image)
+int sweep_identify_part(const struct sweep_node *n, int part)
 {
-	struct sweep_boot b = {res->slot, image, res->action, res->refused, res->trial};
-	if (n->obs.boots < SWEEP_BOOTS_KEPT)
-		n->obs.boot[n->obs.boots] = b;
-	n->obs.last = b;
+	if (part < 0)
+		return -1;
+	const struct bro_partition *p = &n->host.dev.parts[part];
+	return sweep_identify(n, p->off, p->size);
+}
+
+/* ---- Calls into the firmware ------------------------------------------------------------ */
+
+static void app_error(struct sweep_node *n, const char *what)
+{
+	if (!n->obs.app_error)
+		snprintf(n->obs.app_error_what, sizeof n->obs.app_error_what, "%s", what);
+	n->obs.app_error = true;
+}
+
+static int fw_boot(struct sweep_node *n, struct bro_boot_result *res)
+{
+	memset(res, 0, sizeof *res);
+	fw_host_enter(&n->host);
+	int rc = n->fw->boot(&n->env, res);
+	fw_host_leave();
+	return rc;
+}
+
+static void fw_request(struct sweep_node *n, bool permanent)
+{
+	fw_host_enter(&n->host);
+	int rc = n->fw->request_upgrade(&n->env, permanent);
+	fw_host_leave();
+	if (rc < 0)
+		app_error(n, permanent ? "request perm failed" : "request test failed");
+}
+
+static void fw_confirm(struct sweep_node *n)
+{
+	fw_host_enter(&n->host);
+	int rc = n->fw->confirm(&n->env);
+	fw_host_leave();
+	if (rc < 0)
+		app_error(n, "confirm failed");
+}
+
+static int fw_state(struct sweep_node *n, struct bro_app_state *st)
+{
+	memset(st, 0, sizeof *st);
+	fw_host_enter(&n->host);
+	int rc = n->fw->state(&n->env, st);
+	fw_host_leave();
+	return rc;
+}
+
+/* ---- Power-on ------------------------------------------------------------------------- */
+
+static void note_boot(struct sweep_node *n, const struct bro_boot_result *res, int part, int image)
+{
+	n->obs.last = (struct sweep_boot){part, image};
+	snprintf(n->obs.last_reason, sizeof n->obs.last_reason, "%s", res->reason);
 	n->obs.boots++;
 	if (n->trace) {
-		printf("  boot %u: %s, action %s", n->obs.boots,
-		       res->slot == BO_SLOT_PRIMARY    ? "primary"
-		       : res->slot == BO_SLOT_RECOVERY ? "recovery"
-						       : "NOTHING BOOTABLE",
-		       bo_boot_action_name(res->action));
-		if (image >= 0)
-			printf(", runs %s", n->w->images[image].name);
-		if (res->trial)
-			printf(" on trial (%u attempts left)", res->attempts_left);
-		if (res->refused)
-			printf(", refused %s: %s", res->refused_upgrade ? "upgrade" : "image",
-			       bo_image_strerror(res->refused));
+		if (!res->booted)
+			printf("  boot %u: NOTHING BOOTABLE", n->obs.boots);
+		else
+			printf("  boot %u: %s at 0x%x, runs %s", n->obs.boots, sweep_part_name(n, part),
+			       res->off, image >= 0 ? n->w->images[image].name : "bytes of no workload image");
+		if (res->reason[0])
+			printf(" (%s)", res->reason);
 		printf("\n");
 	}
 }
@@ -291,18 +265,24 @@ static void power_on(struct sweep_node *n)
 	uint32_t crash_limit = 2u * (n->w->attempts ? n->w->attempts : 3u) + 4u;
 	for (uint32_t crashes = 0;; crashes++) {
 		sweep_node_poison(n);
-		struct bo_boot_result res;
-		fw_boot(n, &res);
-		const struct bo_flash_area *slot = res.slot == BO_SLOT_PRIMARY    ? &n->cfg.primary
-						   : res.slot == BO_SLOT_RECOVERY ? &n->cfg.recovery
-										  : NULL;
-		int image = slot ? sweep_identify(n, slot) : -1;
-		note_boot(n, &res, image);
-		if (res.error) {
-			n->obs.app_error = true;
+		struct bro_boot_result res;
+		int rc = fw_boot(n, &res);
+		int part = -1, image = -1;
+		if (rc == 0 && res.booted) {
+			part = fw_host_part_at(&n->host, res.off);
+			if (part >= 0) {
+				const struct bro_partition *p = &n->host.dev.parts[part];
+				image = sweep_identify(n, res.off, p->off + p->size - res.off);
+			}
+		}
+		note_boot(n, &res, part, image);
+		if (rc < 0) {
+			n->obs.fw_abort = true;
+			snprintf(n->obs.fw_abort_reason, sizeof n->obs.fw_abort_reason,
+				 "boot() returned %d%s%s", rc, res.reason[0] ? ": " : "", res.reason);
 			return;
 		}
-		if (!slot) {
+		if (!res.booted) {
 			n->obs.bricked = true;
 			return;
 		}
@@ -315,8 +295,9 @@ static void power_on(struct sweep_node *n)
 			n->obs.hybrid_boot = (int)n->obs.boots;
 		}
 		n->obs.running = image;
-		enum bo_app_behaviour how = BO_APP_GOOD;
-		bo_image_behaviour(slot, &res.image, &how);
+		/* The application is the workload image's: its behaviour is the sweep file's
+		 * (for built-in images also in its behaviour TLV). Unknown bytes act as good. */
+		enum bo_app_behaviour how = image >= 0 ? n->w->images[image].behaviour : BO_APP_GOOD;
 		if (how == BO_APP_CRASH_ON_BOOT) {
 			if (crashes >= crash_limit) {
 				n->obs.stuck = true;
@@ -324,9 +305,8 @@ static void power_on(struct sweep_node *n)
 			}
 			continue; /* it resets before doing anything */
 		}
-		if (res.slot == BO_SLOT_PRIMARY && (how == BO_APP_GOOD || how == BO_APP_NO_DFU))
-			if (fw_confirm(n) < 0)
-				n->obs.app_error = true;
+		if (part == n->part_primary && (how == BO_APP_GOOD || how == BO_APP_NO_DFU))
+			fw_confirm(n);
 		return;
 	}
 }
@@ -334,43 +314,67 @@ static void power_on(struct sweep_node *n)
 static bool running_can_update(const struct sweep_node *n)
 {
 	int r = n->obs.running;
-	return !n->obs.bricked && !n->obs.stuck &&
+	return !n->obs.bricked && !n->obs.stuck && !n->obs.fw_abort &&
 	       (r < 0 || n->w->images[r].behaviour != BO_APP_NO_DFU);
 }
 
-/* The application writes an image into the upgrade slot, as a DFU target would: clear a
- * stale trailer first, erase what the image covers, program it in pieces. */
+static bool range_erased(struct sweep_node *n, uint32_t off, uint32_t len)
+{
+	uint8_t buf[DOWNLOAD_WRITE];
+	uint8_t ev = n->host.flash_info.erase_value;
+	for (uint32_t k = 0; k < len; k += sizeof buf) {
+		uint32_t m = len - k < sizeof buf ? len - k : (uint32_t)sizeof buf;
+		if (fsim_read(n->dev, off + k, buf, m) != FSIM_OK)
+			return false;
+		for (uint32_t i = 0; i < m; i++)
+			if (buf[i] != ev)
+				return false;
+	}
+	return true;
+}
+
+/* brownout's default writer: the application writes an image into a partition, as a DFU
+ * target would: clear a stale trailer first (erase the partition's last sector unless it
+ * is blank), erase what the image covers, program it in pieces. */
+static int default_write(struct sweep_node *n, const struct bro_partition *p,
+			 const uint8_t *bytes, uint32_t len)
+{
+	uint32_t wu = n->host.flash_info.write_unit, start, size, last;
+	uint8_t ev = n->host.flash_info.erase_value;
+	uint8_t buf[DOWNLOAD_WRITE];
+	if (fw_host_sector(&n->host, p->off + p->size - 1, &last, &size))
+		return -1;
+	if (!range_erased(n, last, p->off + p->size - last) &&
+	    fsim_erase(n->dev, last, p->off + p->size - last) != FSIM_OK)
+		return -1;
+	for (uint32_t off = 0; off < len; off = start + size - p->off)
+		if (fw_host_sector(&n->host, p->off + off, &start, &size) ||
+		    fsim_erase(n->dev, start, size) != FSIM_OK)
+			return -1;
+	for (uint32_t off = 0; off < len; off += DOWNLOAD_WRITE) {
+		uint32_t k = len - off < DOWNLOAD_WRITE ? len - off : DOWNLOAD_WRITE;
+		memcpy(buf, bytes + off, k);
+		uint32_t padded = (k + wu - 1) / wu * wu;
+		memset(buf + k, ev, padded - k);
+		if (fsim_program(n->dev, p->off + off, buf, padded) != FSIM_OK)
+			return -1;
+	}
+	return 0;
+}
+
 static void download(struct sweep_node *n, const struct sweep_image *im)
 {
-	const struct bo_flash_area *up = &n->cfg.upgrade;
-	uint32_t wu = n->port.write_unit, start, size, meta = 0;
-	uint8_t buf[DOWNLOAD_WRITE];
-	bool erased = bo_area_sector(up, up->size - 1, &meta, &size) == 0;
-	for (uint32_t off = meta; erased && off < up->size; off += sizeof buf) {
-		uint32_t k = up->size - off < sizeof buf ? up->size - off : (uint32_t)sizeof buf;
-		if (bo_area_read(up, off, buf, k))
-			erased = false;
-		for (uint32_t i = 0; i < k; i++)
-			erased &= buf[i] == n->port.erase_value;
+	const struct bro_partition *up = &n->host.dev.parts[n->part_upgrade];
+	int rc;
+	if (n->fw->write_image) {
+		fw_host_enter(&n->host);
+		rc = n->fw->write_image(&n->env, up, im->bytes, im->len);
+		fw_host_leave();
+	} else {
+		rc = default_write(n, up, im->bytes, im->len);
 	}
-	if (!erased && bo_area_erase(up, meta, up->size - meta))
-		n->obs.app_error = true;
-	for (uint32_t off = 0; off < im->len; off = start + size) {
-		if (bo_area_sector(up, off, &start, &size) || bo_area_erase(up, start, size)) {
-			n->obs.app_error = true;
-			return;
-		}
-	}
-	for (uint32_t off = 0; off < im->len; off += DOWNLOAD_WRITE) {
-		uint32_t k = im->len - off < DOWNLOAD_WRITE ? im->len - off : DOWNLOAD_WRITE;
-		memcpy(buf, im->bytes + off, k);
-		uint32_t padded = (k + wu - 1) / wu * wu;
-		memset(buf + k, n->port.erase_value, padded - k);
-		if (bo_area_program(up, off, buf, padded)) {
-			n->obs.app_error = true;
-			return;
-		}
-	}
+	if (rc < 0)
+		app_error(n, "download failed");
 }
 
 static void exec_step(struct sweep_node *n, int s)
@@ -390,31 +394,35 @@ static void exec_step(struct sweep_node *n, int s)
 		break;
 	case SWEEP_STEP_REQUEST_TEST:
 	case SWEEP_STEP_REQUEST_PERM:
-		if (running_can_update(n) &&
-		    fw_request(n, st->kind == SWEEP_STEP_REQUEST_PERM))
-			n->obs.app_error = true;
+		if (running_can_update(n))
+			fw_request(n, st->kind == SWEEP_STEP_REQUEST_PERM);
 		break;
 	case SWEEP_STEP_CONFIRM:
-		if (n->obs.last.slot == BO_SLOT_PRIMARY && fw_confirm(n) < 0)
-			n->obs.app_error = true;
+		if (n->obs.last.part == n->part_primary && n->obs.last.part >= 0)
+			fw_confirm(n);
 		break;
 	}
+}
+
+static bool ended_badly(const struct sweep_obs *o)
+{
+	return o->bricked || o->stuck || o->fw_abort;
 }
 
 void sweep_node_end_state(struct sweep_node *n)
 {
 	struct sweep_obs *o = &n->obs;
-	o->primary = sweep_identify(n, &n->cfg.primary);
-	o->upgrade = sweep_identify(n, &n->cfg.upgrade);
+	o->primary = sweep_identify_part(n, n->part_primary);
+	o->upgrade = sweep_identify_part(n, n->part_upgrade);
 	o->confirmed = false;
-	if (o->bricked || o->stuck)
+	if (ended_badly(o))
 		return;
-	if (o->last.slot == BO_SLOT_RECOVERY) {
+	if (o->last.part >= 0 && o->last.part == n->part_recovery) {
 		o->confirmed = true; /* a plain reboot boots the recovery image again */
-	} else if (o->last.slot == BO_SLOT_PRIMARY) {
-		struct bo_app_state st;
+	} else if (o->last.part >= 0) {
+		struct bro_app_state st;
 		if (fw_state(n, &st) == 0)
-			o->confirmed = st.confirmed;
+			o->confirmed = st.confirmed != 0;
 	}
 }
 
@@ -427,7 +435,7 @@ static bool slot_matches(int expected, int observed)
 bool sweep_expect_met(const struct sweep_workload *w, const struct sweep_obs *o)
 {
 	const struct sweep_expect *e = &w->expect;
-	if (o->bricked || o->stuck)
+	if (ended_badly(o))
 		return false;
 	return slot_matches(e->running, o->running) &&
 	       (e->confirmed < 0 || (bool)e->confirmed == o->confirmed) &&
@@ -440,21 +448,33 @@ static int run_from(struct sweep_node *n, int first, bool after_cut)
 	/* volatile: read after a longjmp back into this frame */
 	volatile int s = first;
 	n->step = first;
-	if (setjmp(n->power_on)) {
-		sweep_node_poison(n);
-		return 1;
+	int landed = setjmp(n->power_on);
+	if (landed) {
+		fw_host_leave();
+		if (landed == 1) { /* power cut */
+			sweep_node_poison(n);
+			return 1;
+		}
+		/* the firmware failed (fail() or abort()): this run ends here */
+		n->obs.fw_abort = true;
+		snprintf(n->obs.fw_abort_reason, sizeof n->obs.fw_abort_reason, "%s",
+			 n->host.fail_reason);
+		if (n->trace)
+			printf("  FIRMWARE FAILED: %s\n", n->host.fail_reason);
+		sweep_node_end_state(n);
+		return 0;
 	}
 	if (after_cut && (s >= w->nsteps || w->steps[s].kind != SWEEP_STEP_POWER_ON)) {
 		n->step = s;
 		power_on(n); /* the restart; the interrupted application step runs again below */
 	}
-	for (; s < w->nsteps && !n->obs.bricked && !n->obs.stuck; s++) {
+	for (; s < w->nsteps && !ended_badly(&n->obs); s++) {
 		n->step = s;
 		exec_step(n, s);
 	}
 	/* Convergence: up to K plain reboots, each a cut point too (step nsteps). */
 	n->step = w->nsteps;
-	for (uint32_t k = 0; k < w->extra_reboots && !n->obs.bricked && !n->obs.stuck; k++) {
+	for (uint32_t k = 0; k < w->extra_reboots && !ended_badly(&n->obs); k++) {
 		sweep_node_end_state(n);
 		if (sweep_expect_met(w, &n->obs))
 			break;

@@ -4,9 +4,11 @@
  * A workload is the life of one device during an update: power-on (the bootloader runs,
  * then the application its booted image describes), then steps the running application
  * takes (download an image into the upgrade slot, request the upgrade, confirm) and
- * reboots. The runner executes steps on a flashsim device; a power cut longjmps back into
- * the runner, which poisons the device's RAM (the bootloader workspace) and powers on
- * again from flash alone.
+ * reboots. The runner executes steps on a flashsim device with the firmware under test
+ * (include/brownout/firmware.h: core/boot by default, or a plug-in); a power cut longjmps
+ * back into the runner, which poisons the firmware's RAM (and restores a plug-in's globals)
+ * and powers on again from flash alone. What a boot ran is judged by content: the bytes at
+ * the offset the firmware jumps to, compared with the workload's images.
  */
 #ifndef SIM_SWEEP_RUNNER_H
 #define SIM_SWEEP_RUNNER_H
@@ -15,9 +17,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "brownout/firmware.h"
 #include "core/boot/boot.h"
-#include "core/port/mbedtls/crypto_mbedtls.h"
 #include "flashsim/flashsim.h"
+#include "sim/firmware/host.h"
+#include "sim/firmware/plugin.h"
 
 #define SWEEP_MAX_IMAGES 32
 #define SWEEP_MAX_STEPS 258 /* a power-on, then up to 256 file steps */
@@ -55,30 +59,30 @@ struct sweep_expect {
 	int upgrade;             /* image index the upgrade slot holds */
 };
 
-struct sweep_node;
-
 /*
- * The firmware under test. NULL in a workload means core/boot; tests substitute
- * deliberately broken miniature bootloaders to prove the sweeps catch their bugs. Each
- * function works on the node's flash (n->cfg areas) and keeps RAM only in n->ram, which
- * a power cut poisons.
+ * The firmware under test (include/brownout/firmware.h). All zero: core/boot, configured
+ * from the workload's strategy, attempts, allow_downgrade and keys. Otherwise a shared
+ * object (plugin, loaded per node with its globals reset at every power-on) or an
+ * in-process table (builtin: tests), configured with opts.
  */
-struct sweep_firmware {
-	size_t ram_size;
-	int (*boot)(struct sweep_node *n, struct bo_boot_result *res);
-	int (*request)(struct sweep_node *n, bool permanent);
-	int (*confirm)(struct sweep_node *n);
-	int (*state)(struct sweep_node *n, struct bo_app_state *out);
+struct sweep_fw {
+	const char *plugin;                 /* path of a shared object */
+	const struct bro_firmware *builtin;
+	const struct bro_option *opts;
+	unsigned nopts;
 };
 
 /* Everything that defines a sweep's device and workload. Step 0 is always a power-on. */
 struct sweep_workload {
 	char name[64];
 	const struct fsim_device *initial; /* geometry, partitions and initial content */
-	enum bo_strategy strategy;
-	uint8_t attempts;
-	bool allow_downgrade;
-	const struct bo_keyring *keys;      /* spki storage must outlive the workload */
+	enum bo_strategy strategy;          /* core/boot only */
+	uint8_t attempts;                   /* core/boot only */
+	bool allow_downgrade;               /* core/boot only */
+	const struct bo_keyring *keys;      /* core/boot only; must outlive the workload */
+	struct sweep_fw firmware;
+	bool no_fall_back;                  /* the bootloader never reverts nor falls to
+					       recovery (overwrite): no I6 */
 	struct sweep_image images[SWEEP_MAX_IMAGES];
 	int nimages;
 	struct sweep_step steps[SWEEP_MAX_STEPS];
@@ -87,32 +91,29 @@ struct sweep_workload {
 	uint32_t extra_reboots;             /* K: uncut reboots allowed to converge */
 	int initial_primary;                /* image index in the primary before the workload */
 	int initial_recovery;               /* image index in the recovery partition, or -1 */
-	const struct sweep_firmware *firmware; /* NULL: core/boot */
 };
 
 /* What one boot did. */
 struct sweep_boot {
-	enum bo_boot_slot slot;
-	int image;               /* workload image the booted slot holds, -1: none matches */
-	enum bo_boot_action action;
-	enum bo_image_err refused;
-	bool trial;
+	int part;                /* partition index of the device it runs from; -1: nothing */
+	int image;               /* workload image at the booted offset, -1: none matches */
 };
-
-#define SWEEP_BOOTS_KEPT 16
 
 /* What a run observed: the raw material for the invariants. */
 struct sweep_obs {
 	uint32_t boots;
-	struct sweep_boot boot[SWEEP_BOOTS_KEPT]; /* the first ones */
 	struct sweep_boot last;
+	char last_reason[96];    /* the firmware's word on its last boot decision */
 	bool bricked;            /* a boot found nothing it may boot */
 	bool hybrid;             /* a boot ran bytes that are none of the workload's images */
 	int hybrid_boot;
 	bool ran_unbootable;     /* a boot ran a rogue or corrupt image */
 	int unbootable_image;
 	bool stuck;              /* a crash loop did not settle */
-	bool app_error;          /* an application step failed (e.g. flash error) */
+	bool app_error;          /* an application call failed */
+	char app_error_what[64];
+	bool fw_abort;           /* the firmware failed an assertion or aborted */
+	char fw_abort_reason[160];
 	/* End state */
 	int running;
 	bool confirmed;
@@ -120,53 +121,18 @@ struct sweep_obs {
 	int upgrade;
 };
 
-/* Memo of ECDSA verifications: verifying is a pure function of (key, digest, signature),
- * and a sweep verifies the same few images thousands of times. Host-side, like a crypto
- * accelerator: the firmware sees the same answers, only sooner. */
-#define SWEEP_VERIFY_MEMO 16
-struct sweep_verify_memo {
-	uint8_t digest[32];
-	uint64_t sig_hash; /* of the signature and the key */
-	int result;
-	bool used;
-};
-
-/* Memo of SHA-256 streams, the same idea for hashing: the bootloader hashes the same few
- * images on every boot. The stream is copied and fingerprinted with a fast 128-bit hash;
- * only a fingerprint never seen before pays for the real SHA-256. */
-#define SWEEP_HASH_MEMO 16
-struct sweep_hash_memo {
-	uint64_t fp[2];
-	uint64_t len;
-	uint8_t digest[32];
-	bool used;
-};
-
-struct sweep_hash_stream {
-	uint8_t *buf;
-	size_t len, cap;
-	uint64_t fp[2];
-};
-
-/* A device: flash, ports, and the RAM of its firmware. */
+/* A device: flash, the firmware under test and its RAM. */
 struct sweep_node {
 	const struct sweep_workload *w;
 	struct fsim_device *dev;
-	struct bo_flash port;
-	struct bo_boot_cfg cfg;
-	struct bo_crypto_mbedtls crypto_state;
-	struct bo_crypto crypto;
-	struct sweep_verify_memo memo[SWEEP_VERIFY_MEMO];
-	unsigned memo_next;      /* round-robin replacement */
-	struct sweep_hash_memo hash_memo[SWEEP_HASH_MEMO];
-	unsigned hash_memo_next;
-	struct sweep_hash_stream stream;
-	int (*verify)(void *ctx, const uint8_t *spki_der, size_t spki_len, const uint8_t *digest,
-		      const uint8_t *sig_der, size_t sig_len); /* the backend's own */
-	struct bo_boot boot;     /* bootloader and application RAM: poisoned at power loss */
-	void *ram;               /* a substitute firmware's RAM (w->firmware), poisoned too */
-	jmp_buf power_on;        /* where a power cut lands */
-	bool jump_armed;
+	struct fw_host host;     /* the device as the firmware sees it */
+	const struct bro_firmware *fw;
+	struct fw_plugin *plugin; /* NULL for core/boot and built-in tables */
+	struct bro_env env;
+	void *config;            /* fw->config_size bytes, kept across power cuts */
+	void *ram;               /* fw->ram_size bytes, poisoned at every power-on */
+	int part_primary, part_upgrade, part_recovery; /* partition indexes, -1: none */
+	jmp_buf power_on;        /* where a power cut (1) or a firmware failure (2) lands */
 	int step;                /* workload step in progress */
 	struct sweep_obs obs;
 	bool trace;              /* print boot decisions (replay --trace) */
@@ -204,8 +170,13 @@ void sweep_node_end_state(struct sweep_node *n);
 /* Does the end state meet w->expect? */
 bool sweep_expect_met(const struct sweep_workload *w, const struct sweep_obs *o);
 
-/* Which workload image the first len bytes of an area hold; -1 if none. */
-int sweep_identify(const struct sweep_node *n, const struct bo_flash_area *a);
+/* Which workload image, whole, starts at device offset off, with at most room bytes
+ * before the end of its partition; -1 if none. */
+int sweep_identify(const struct sweep_node *n, uint32_t off, uint32_t room);
+/* The same for the start of partition index part (-1: none). */
+int sweep_identify_part(const struct sweep_node *n, int part);
+/* The name of partition index part of the node's device ("(none)" for -1). */
+const char *sweep_part_name(const struct sweep_node *n, int part);
 
 const char *sweep_step_name(enum sweep_step_kind k);
 

@@ -45,7 +45,7 @@ static void print_summary(const struct bo_sweep *s, const struct sweep_options *
 	uint64_t failed = sweep_total_failures(r);
 	printf("sweep %s: %s on %s, depth %u, %s%s%s: %llu ops, %llu cut points, %llu distinct "
 	       "states, %llu failures",
-	       s->name, bo_sweep_strategy_name(s->strategy), s->preset, o->depth,
+	       s->name, sweep_firmware_label(s), s->preset, o->depth,
 	       o->between ? "between" : "", o->between && o->torn ? "+" : "", o->torn ? "torn" : "",
 	       (unsigned long long)r->workload_ops, (unsigned long long)r->cut_points,
 	       (unsigned long long)r->distinct_states, (unsigned long long)failed);
@@ -84,7 +84,7 @@ static int record(const char *db_path, const struct bo_sweep *s, const struct sw
 	}
 	struct bo_db_sweep row = {
 		.name = s->name, .file = s->file, .file_hash = hash,
-		.strategy = bo_sweep_strategy_name(s->strategy), .preset = s->preset,
+		.strategy = sweep_firmware_label(s), .preset = s->preset,
 		.modes = o->between && o->torn ? "between,torn" : o->torn ? "torn" : "between",
 		.shard = shard, .tool_version = BROWNOUT_VERSION, .depth = (int)o->depth,
 		.metastable = o->metastable, .wall_s = r->wall_s,
@@ -178,6 +178,12 @@ int cmd_sweep(int argc, char **argv)
 		bo_sweep_free(s);
 		return EXIT_USAGE;
 	}
+	if (sweep_build_check_firmware(s, &b, err, sizeof err)) {
+		fprintf(stderr, "%s\n", err);
+		sweep_build_free(&b);
+		bo_sweep_free(s);
+		return EXIT_USAGE;
+	}
 	struct sweep_options o;
 	sweep_build_options(s, &o);
 	if (depth)
@@ -199,6 +205,9 @@ int cmd_sweep(int argc, char **argv)
 			printf("repro %s: %s%s%s%s\n", repro, failed ? "FAIL " : "ok",
 			       failed && r.nkept ? sweep_invariant_name(r.kept[0].inv) : "",
 			       failed && r.nkept ? ": " : "", failed && r.nkept ? r.kept[0].detail : "");
+			if (failed && r.nkept)
+				printf("  expected: %s\n  observed: %s\n", r.kept[0].expected,
+				       r.kept[0].observed);
 			if (r.false_positives)
 				printf("  (a fall-back the strategy allows: counted as an I6 false positive)\n");
 			rc = failed ? EXIT_FAILED : EXIT_OK;

@@ -14,6 +14,7 @@
 
 #include "sim/scenario_file.h"
 #include "sim/sweep_device.h"
+#include "sim/sweep_build.h"
 #include "sim/sweep_file.h"
 #include "sim/yaml_util.h"
 #include "tools/commands.h"
@@ -160,16 +161,18 @@ static int validate_one(const char *path)
 		fprintf(stderr, "%s\n", err);
 		return EXIT_USAGE;
 	}
-	/* Beyond the schema: the bootloader accepts the layout and the signed images fit. */
-	struct bo_sweep_device *d;
-	if (bo_sweep_device_build(s, &d, err, sizeof err)) {
+	/* Beyond the schema: the bootloader (core/boot or the plug-in) loads and accepts the
+	 * layout and options, and the signed images fit. */
+	struct sweep_build b;
+	if (sweep_build(s, &b, err, sizeof err) ||
+	    (sweep_build_check_firmware(s, &b, err, sizeof err) && (sweep_build_free(&b), 1))) {
 		fprintf(stderr, "%s\n", err);
 		bo_sweep_free(s);
 		return EXIT_USAGE;
 	}
-	bo_sweep_device_free(d);
+	sweep_build_free(&b);
 	printf("%s: valid sweep '%s' (%s on %s, %zu image%s, %zu step%s)\n", path, s->name,
-	       bo_sweep_strategy_name(s->strategy), s->preset, s->image_count,
+	       sweep_firmware_label(s), s->preset, s->image_count,
 	       s->image_count == 1 ? "" : "s", s->step_count, s->step_count == 1 ? "" : "s");
 	bo_sweep_free(s);
 	return EXIT_OK;

@@ -1,12 +1,17 @@
-/* The sweep engine on workloads built in memory: uncut baseline, every cut point, replay. */
+/*
+ * The sweep engine on workloads built in memory: uncut baseline, every cut point, and the
+ * deliberately broken miniature bootloaders of broken_boot.c, loaded as a firmware plug-in
+ * (the shared object's path is argv[1]), that it must catch.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 
 #include <cmocka.h>
 
-#include "tests/engine/broken_boot.h"
 #include "tests/engine/engine_fixture.h"
+
+static const char *broken_so; /* argv[1] */
 
 static void print_result(const char *what, const struct sweep_result *r)
 {
@@ -82,31 +87,47 @@ static void results_do_not_depend_on_jobs(void **state)
 	fixture_free(&f);
 }
 
-/* A perm upgrade run by one of the broken miniature bootloaders. */
-static void build_broken(struct engine_fixture *f, enum broken_kind k)
+/* A perm upgrade run by one of the broken miniature bootloaders (option bug). */
+static struct bro_option bug_opt[1];
+
+static void build_broken(struct engine_fixture *f, const char *bug)
 {
 	assert_int_equal(fixture_init(f, BO_STRATEGY_OVERWRITE), 0);
 	int v1 = fixture_image(f, "v1", "1.0.0", 9000, BO_APP_GOOD, 1);
 	int v2 = fixture_image(f, "v2", "1.1.0", 11000, BO_APP_GOOD, 2);
+	int rec = fixture_image(f, "rec", "0.9.0", 3000, BO_APP_GOOD, 3);
 	fixture_place(f, "primary", v1);
+	fixture_place(f, "recovery", rec);
 	fixture_step(f, SWEEP_STEP_POWER_ON, -1);
 	fixture_step(f, SWEEP_STEP_DOWNLOAD, v2);
 	fixture_step(f, SWEEP_STEP_REQUEST_PERM, -1);
 	fixture_step(f, SWEEP_STEP_POWER_ON, -1);
 	f->w.expect.running = v2;
-	f->w.firmware = &broken_firmware[k];
+	f->w.no_fall_back = false; /* let the judge consider fall-backs (fake-fallback) */
+	bug_opt[0] = (struct bro_option){"bug", bug};
+	f->w.firmware = (struct sweep_fw){.plugin = broken_so, .opts = bug_opt, .nopts = 1};
 }
 
-static struct sweep_result sweep_broken(enum broken_kind k, bool between, bool torn)
+static struct sweep_result sweep_broken_jobs(const char *bug, bool between, bool torn,
+					     unsigned jobs)
 {
 	struct engine_fixture f;
-	build_broken(&f, k);
-	struct sweep_options o = {.between = between, .torn = torn, .depth = 1, .jobs = 2, .seed = 7};
+	build_broken(&f, bug);
+	struct sweep_options o = {.between = between, .torn = torn, .depth = 1, .jobs = jobs,
+				  .seed = 7};
 	struct sweep_result r;
 	char err[160];
-	assert_int_equal(sweep_run(&f.w, &o, &r, err, sizeof err), 0);
+	int rc = sweep_run(&f.w, &o, &r, err, sizeof err);
+	if (rc)
+		fprintf(stderr, "sweep_run: %s\n", err);
+	assert_int_equal(rc, 0);
 	fixture_free(&f);
 	return r;
+}
+
+static struct sweep_result sweep_broken(const char *bug, bool between, bool torn)
+{
+	return sweep_broken_jobs(bug, between, torn, 2);
 }
 
 /* The right invariants for an interrupted install gone wrong: the device ends with nothing
@@ -121,10 +142,10 @@ static bool bricked_or_hybrid(const struct sweep_result *r)
 static void finds_torn_record_bug(void **state)
 {
 	(void)state;
-	struct sweep_result clean = sweep_broken(BROKEN_TORN_RECORD, true, false);
+	struct sweep_result clean = sweep_broken("torn-record", true, false);
 	print_result("torn-record, between", &clean);
 	assert_int_equal(sweep_total_failures(&clean), 0);
-	struct sweep_result torn = sweep_broken(BROKEN_TORN_RECORD, true, true);
+	struct sweep_result torn = sweep_broken("torn-record", true, true);
 	print_result("torn-record, torn", &torn);
 	assert_true(bricked_or_hybrid(&torn));
 	assert_true(torn.nkept > 0 && torn.kept[0].repro[0] == 't');
@@ -132,11 +153,12 @@ static void finds_torn_record_bug(void **state)
 	sweep_result_free(&torn);
 }
 
-/* Progress kept in RAM: a simulator that wiped nothing would pass it; poisoned RAM does not. */
+/* Progress kept in a static: a simulator that kept the plug-in's globals across a power cut
+ * would pass it; brownout restores .data/.bss at every power-on, so it does not. */
 static void finds_ram_progress_bug(void **state)
 {
 	(void)state;
-	struct sweep_result r = sweep_broken(BROKEN_RAM_PROGRESS, true, false);
+	struct sweep_result r = sweep_broken("ram-progress", true, false);
 	print_result("ram-progress, between", &r);
 	assert_true(bricked_or_hybrid(&r));
 	sweep_result_free(&r);
@@ -146,20 +168,88 @@ static void finds_ram_progress_bug(void **state)
 static void finds_erase_first_bug(void **state)
 {
 	(void)state;
-	struct sweep_result r = sweep_broken(BROKEN_ERASE_FIRST, true, false);
+	struct sweep_result r = sweep_broken("erase-first", true, false);
 	print_result("erase-first, between", &r);
 	assert_true(bricked_or_hybrid(&r));
 	sweep_result_free(&r);
 }
 
-int main(void)
+/* A broken install behind a "fall-back" to recovery is a failure (I3), not an I6 false
+ * positive: the primary it leaves holds no whole image. */
+static void fake_fallback_is_not_a_false_positive(void **state)
 {
+	(void)state;
+	struct sweep_result r = sweep_broken("fake-fallback", true, false);
+	print_result("fake-fallback, between", &r);
+	assert_true(r.failures[SWEEP_I3_CONVERGE] > 0);
+	assert_int_equal(r.failures[SWEEP_BASELINE], 0);
+	sweep_result_free(&r);
+}
+
+/* Each worker loads its own copy of the plug-in: results do not depend on --jobs. */
+static void plugin_results_do_not_depend_on_jobs(void **state)
+{
+	(void)state;
+	struct sweep_result r1 = sweep_broken_jobs("torn-record", true, true, 1);
+	struct sweep_result r3 = sweep_broken_jobs("torn-record", true, true, 3);
+	assert_true(r1.failing_cuts > 0);
+	assert_int_equal(r1.cut_points, r3.cut_points);
+	assert_int_equal(r1.failing_cuts, r3.failing_cuts);
+	assert_memory_equal(r1.failures, r3.failures, sizeof r1.failures);
+	assert_int_equal(r1.nkept, r3.nkept);
+	for (size_t i = 0; i < r1.nkept; i++)
+		assert_string_equal(r1.kept[i].repro, r3.kept[i].repro);
+	assert_int_equal(r1.nper_op, r3.nper_op);
+	sweep_result_free(&r1);
+	sweep_result_free(&r3);
+}
+
+/* The result carries what reports need: every broken invariant, expected and observed end
+ * states, the operation of each failure, failures per operation, erases per sector. */
+static void result_explains_failures(void **state)
+{
+	(void)state;
+	struct sweep_result r = sweep_broken("erase-first", true, false);
+	assert_true(r.nkept > 0);
+	const struct sweep_failure *f = &r.kept[0];
+	assert_true(f->inv_mask & (1u << f->inv));
+	assert_string_equal(f->expected, "running v2");
+	assert_true(strlen(f->observed) > 0);
+	uint64_t per_op_total = 0;
+	for (size_t i = 0; i < r.nper_op; i++) {
+		if (i)
+			assert_true(r.per_op[i].op_index > r.per_op[i - 1].op_index);
+		for (int k = 0; k < SWEEP_INVARIANTS; k++)
+			per_op_total += r.per_op[i].count[k];
+	}
+	uint64_t total = 0;
+	for (int k = 0; k < SWEEP_INVARIANTS; k++)
+		total += r.failures[k];
+	assert_int_equal(per_op_total, total);
+	assert_true(r.nsectors == 256);
+	uint32_t most = 0;
+	for (uint32_t i = 0; i < r.nsectors; i++)
+		most = r.sector_max_erases[i] > most ? r.sector_max_erases[i] : most;
+	assert_true(most >= r.baseline_max_erases && most > 0);
+	sweep_result_free(&r);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: test_sweep_engine BROKEN_BOOT.so\n");
+		return 2;
+	}
+	broken_so = argv[1];
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sweep_clean),
 		cmocka_unit_test(results_do_not_depend_on_jobs),
 		cmocka_unit_test(finds_torn_record_bug),
 		cmocka_unit_test(finds_ram_progress_bug),
 		cmocka_unit_test(finds_erase_first_bug),
+		cmocka_unit_test(fake_fallback_is_not_a_false_positive),
+		cmocka_unit_test(plugin_results_do_not_depend_on_jobs),
+		cmocka_unit_test(result_explains_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

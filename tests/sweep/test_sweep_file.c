@@ -279,7 +279,7 @@ static void test_error_position(void **state)
 		     "strategy: overwrite\n"
 		     "imags: {v1: {version: 1.0.0, size: 1000}}\n",
 		     "t.yaml:4:1: key 'imags': unknown key (did you mean 'images'? valid: sweep, "
-		     "device, strategy, attempts, allow_downgrade, images, initial, steps, "
+		     "device, strategy, attempts, allow_downgrade, firmware, images, initial, steps, "
 		     "expect, cuts)");
 	expect_error("scenario: mesh\n", "t.yaml:1:1: this is a scenario file (scenario:), not a "
 					 "sweep file");
