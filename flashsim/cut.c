@@ -152,6 +152,18 @@ void fsim_weak_apply(struct fsim_device *dev, uint32_t off, uint8_t *buf, uint32
 	}
 }
 
+uint32_t fsim_weak_cells(const struct fsim_device *dev, uint32_t sector)
+{
+	uint32_t bits = 0;
+	for (size_t i = 0; i < dev->weak.n; i++) {
+		const struct fsim_weak_range *w = &dev->weak.v[i];
+		if (w->sector == sector)
+			for (uint32_t k = 0; k < w->len; k++)
+				bits += popcount8(w->mask[k]);
+	}
+	return bits;
+}
+
 /* ---- Torn program --------------------------------------------------------------- */
 
 /* out starts as old; apply part of the change old -> want, leaving at least one changed bit

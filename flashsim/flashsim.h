@@ -211,6 +211,9 @@ void fsim_reset_stats(struct fsim_device *dev);
  * different states collide with probability about 2^-64. */
 uint64_t fsim_content_hash(const struct fsim_device *dev);
 
+/* Bits of sector that a metastable cut left weak (they read randomly until it is erased). */
+uint32_t fsim_weak_cells(const struct fsim_device *dev, uint32_t sector);
+
 enum fsim_op_kind { FSIM_OP_READ, FSIM_OP_PROGRAM, FSIM_OP_ERASE };
 
 struct fsim_trace_event {
@@ -253,9 +256,21 @@ uint32_t fsim_shared_sectors(const struct fsim_device *dev);
 
 /* ---- Persistence ------------------------------------------------------------------- */
 
-/* File: a 'BOFLASH1' header (geometry, erase value, write unit, partitions), then the raw
- * content. Loading a truncated or inconsistent file fails with a message in err. */
+/* The device file: a 'BOFLASH1' header (format version, geometry, partitions), the raw
+ * content, then (version 2) per-sector erase counts, weak cells and a note: a line of
+ * text the writer attaches (brownout writes "strategy=swap-scratch ..."). Version 1 files
+ * still load (no erase counts, weak cells or note); a newer version is refused, naming
+ * it. Saving writes PATH.tmp-XXXXXX next to PATH and renames it over PATH, so PATH is
+ * always a whole old or a whole new file. Loading checks the file's size against the
+ * header before allocating; a file that is not a device file fails with a message. */
+#define FSIM_FORMAT_VERSION 2u
+#define FSIM_NOTE_MAX 256
 int fsim_save(const struct fsim_device *dev, const char *path, char *err, size_t errlen);
 struct fsim_device *fsim_load(const char *path, char *err, size_t errlen);
+/* The same with the note (note NULL: none; truncated to FSIM_NOTE_MAX - 1 bytes). */
+int fsim_save_with_note(const struct fsim_device *dev, const char *path, const char *note,
+			char *err, size_t errlen);
+struct fsim_device *fsim_load_with_note(const char *path, char *note, size_t notelen, char *err,
+					size_t errlen);
 
 #endif

@@ -1,16 +1,30 @@
-/* Save and load a device: a little-endian 'BOFLASH1' header, then the raw content. */
+/*
+ * Save and load a device (the "device file"): a little-endian 'BOFLASH1' header, the raw
+ * content, and since version 2 the state a saved failure needs to be looked at again:
+ * per-sector erase counts, the weak (metastable) cells and a free-text note.
+ *
+ * Loading never trusts the header: the file's real size is checked against everything the
+ * header promises before anything is allocated, so a short or hostile file costs no more
+ * memory than its own size. Saving writes a temporary file next to the target and renames
+ * it over, so a reader (or a crash) sees the old file or the new one, never half of one.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "flashsim/internal.h"
 
 #define MAGIC "BOFLASH1"
-#define FORMAT_VERSION 1u
 /* magic(8) version size wu ev program_ns program_chunk endurance region_count (8 x 4)
  * regions (8 x 3 x 4) partition_count (4) partitions (16 x (16 + 3 x 4)) */
 #define HEADER_SIZE (8 + 8 * 4 + FSIM_MAX_REGIONS * 12 + 4 + FSIM_MAX_PARTITIONS * 28)
+/* Smallest version-2 extension: sector count, erase counts, weak count, note length. */
+#define EXT_MIN(nsec) (4u + 4u * (uint64_t)(nsec) + 4u + 4u)
+/* A weak range on file: off, len, seed (u64), then len mask bytes. */
+#define WEAK_HDR 16u
 
 static uint8_t *put32(uint8_t *p, uint32_t v)
 {
@@ -28,13 +42,21 @@ static uint32_t get32(const uint8_t **p)
 	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
-int fsim_save(const struct fsim_device *dev, const char *path, char *err, size_t errlen)
+static bool write32(FILE *f, uint32_t v)
+{
+	uint8_t b[4];
+	put32(b, v);
+	return fwrite(b, 1, 4, f) == 4;
+}
+
+static void encode_header(const struct fsim_device *dev, uint8_t hdr[HEADER_SIZE])
 {
 	const struct fsim_geometry *g = &dev->layout->geo;
-	uint8_t hdr[HEADER_SIZE] = {0}, *p = hdr;
+	uint8_t *p = hdr;
+	memset(hdr, 0, HEADER_SIZE);
 	memcpy(p, MAGIC, 8);
 	p += 8;
-	p = put32(p, FORMAT_VERSION);
+	p = put32(p, FSIM_FORMAT_VERSION);
 	p = put32(p, dev->layout->size);
 	p = put32(p, g->write_unit);
 	p = put32(p, g->erase_value);
@@ -57,12 +79,12 @@ int fsim_save(const struct fsim_device *dev, const char *path, char *err, size_t
 		p = put32(p, i < dev->nparts ? part->size : 0);
 		p = put32(p, i < dev->nparts && part->write_protected);
 	}
+}
 
-	FILE *f = fopen(path, "wb");
-	if (!f) {
-		fsim_set_err(err, errlen, "%s: %s", path, strerror(errno));
-		return FSIM_ERR_IO;
-	}
+static bool write_body(const struct fsim_device *dev, const char *note, FILE *f)
+{
+	uint8_t hdr[HEADER_SIZE];
+	encode_header(dev, hdr);
 	bool ok = fwrite(hdr, 1, sizeof hdr, f) == sizeof hdr;
 	uint8_t chunk[4096];
 	for (uint32_t off = 0; ok && off < dev->layout->size; off += sizeof chunk) {
@@ -71,39 +93,205 @@ int fsim_save(const struct fsim_device *dev, const char *path, char *err, size_t
 		fsim_copy_out(dev, off, chunk, n);
 		ok = fwrite(chunk, 1, n, f) == n;
 	}
-	if (fclose(f) != 0)
-		ok = false;
-	if (!ok) {
-		fsim_set_err(err, errlen, "%s: write failed: %s", path, strerror(errno));
-		return FSIM_ERR_IO;
+	ok = ok && write32(f, dev->layout->nsectors);
+	for (uint32_t i = 0; ok && i < dev->layout->nsectors; i++)
+		ok = write32(f, dev->sec[i].erases);
+	ok = ok && write32(f, (uint32_t)dev->weak.n);
+	for (size_t i = 0; ok && i < dev->weak.n; i++) {
+		const struct fsim_weak_range *w = &dev->weak.v[i];
+		ok = write32(f, w->off) && write32(f, w->len) && write32(f, (uint32_t)w->seed) &&
+		     write32(f, (uint32_t)(w->seed >> 32)) && fwrite(w->mask, 1, w->len, f) == w->len;
 	}
-	return FSIM_OK;
+	size_t nlen = note ? strnlen(note, FSIM_NOTE_MAX - 1) : 0;
+	ok = ok && write32(f, (uint32_t)nlen) && fwrite(note ? note : "", 1, nlen, f) == nlen;
+	return ok;
 }
 
-struct fsim_device *fsim_load(const char *path, char *err, size_t errlen)
+int fsim_save_with_note(const struct fsim_device *dev, const char *path, const char *note,
+			char *err, size_t errlen)
 {
+	size_t plen = strlen(path);
+	char *tmp = malloc(plen + 16);
+	if (!tmp) {
+		fsim_set_err(err, errlen, "out of memory");
+		return FSIM_ERR_NOMEM;
+	}
+	/* Same directory as the target, so the rename cannot cross file systems. */
+	snprintf(tmp, plen + 16, "%s.tmp-XXXXXX", path);
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		fsim_set_err(err, errlen, "%s: cannot create a temporary file next to it: %s", path,
+			     strerror(errno));
+		free(tmp);
+		return FSIM_ERR_IO;
+	}
+	(void)fchmod(fd, 0644); /* mkstemp's 0600 would hide a saved state from other users */
+	FILE *f = fdopen(fd, "wb");
+	bool ok = f && write_body(dev, note, f);
+	ok = ok && fflush(f) == 0 && fsync(fd) == 0;
+	int saved_errno = errno;
+	if (f ? fclose(f) != 0 : close(fd) != 0)
+		ok = false;
+	if (ok && rename(tmp, path) != 0) {
+		saved_errno = errno;
+		ok = false;
+	}
+	if (!ok) {
+		fsim_set_err(err, errlen, "%s: write failed: %s", path, strerror(saved_errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	return ok ? FSIM_OK : FSIM_ERR_IO;
+}
+
+int fsim_save(const struct fsim_device *dev, const char *path, char *err, size_t errlen)
+{
+	return fsim_save_with_note(dev, path, NULL, err, errlen);
+}
+
+/* ---- Loading ------------------------------------------------------------------------ */
+
+struct reader {
+	const char *path;
+	FILE *f;
+	uint64_t left; /* bytes of the file not read yet */
+	char *err;
+	size_t errlen;
+};
+
+static bool rd(struct reader *r, void *buf, uint64_t n, const char *what)
+{
+	if (n > r->left || fread(buf, 1, (size_t)n, r->f) != n) {
+		fsim_set_err(r->err, r->errlen, "%s: truncated in the %s", r->path, what);
+		return false;
+	}
+	r->left -= n;
+	return true;
+}
+
+static bool rd32(struct reader *r, uint32_t *v, const char *what)
+{
+	uint8_t b[4];
+	if (!rd(r, b, 4, what))
+		return false;
+	const uint8_t *p = b;
+	*v = get32(&p);
+	return true;
+}
+
+/* Version 2's extension: erase counts, weak cells, note. */
+static bool load_ext(struct reader *r, struct fsim_device *dev, char *note, size_t notelen)
+{
+	const struct fsim_layout *l = dev->layout;
+	uint32_t nsec, nweak, nlen;
+	if (!rd32(r, &nsec, "erase counts"))
+		return false;
+	if (nsec != l->nsectors) {
+		fsim_set_err(r->err, r->errlen, "%s: %u erase counts for %u sectors", r->path, nsec,
+			     l->nsectors);
+		return false;
+	}
+	for (uint32_t i = 0; i < nsec; i++)
+		if (!rd32(r, &dev->sec[i].erases, "erase counts"))
+			return false;
+	if (!rd32(r, &nweak, "weak cells"))
+		return false;
+	if (nweak > r->left / (WEAK_HDR + 1)) {
+		fsim_set_err(r->err, r->errlen, "%s: %u weak ranges do not fit in the file", r->path,
+			     nweak);
+		return false;
+	}
+	for (uint32_t i = 0; i < nweak; i++) {
+		uint32_t off, len, lo, hi;
+		if (!rd32(r, &off, "weak cells") || !rd32(r, &len, "weak cells") ||
+		    !rd32(r, &lo, "weak cells") || !rd32(r, &hi, "weak cells"))
+			return false;
+		uint32_t s = off < l->size ? fsim_sector_index(l, off) : 0;
+		if (off >= l->size || len == 0 || len > l->start[s + 1] - off || len > r->left) {
+			fsim_set_err(r->err, r->errlen, "%s: weak range %u (0x%x, %u bytes) is not "
+				     "inside one sector", r->path, i, off, len);
+			return false;
+		}
+		uint8_t *mask = malloc(len);
+		if (!mask) {
+			fsim_set_err(r->err, r->errlen, "out of memory");
+			return false;
+		}
+		if (!rd(r, mask, len, "weak cells")) {
+			free(mask);
+			return false;
+		}
+		struct fsim_weak_range *v = realloc(dev->weak.v, (dev->weak.n + 1) * sizeof *v);
+		if (!v) {
+			free(mask);
+			fsim_set_err(r->err, r->errlen, "out of memory");
+			return false;
+		}
+		dev->weak.v = v;
+		v[dev->weak.n++] = (struct fsim_weak_range){off, len, s, (uint64_t)hi << 32 | lo,
+							    mask};
+	}
+	if (!rd32(r, &nlen, "note"))
+		return false;
+	if (nlen >= FSIM_NOTE_MAX) {
+		fsim_set_err(r->err, r->errlen, "%s: note of %u bytes, at most %d", r->path, nlen,
+			     FSIM_NOTE_MAX - 1);
+		return false;
+	}
+	char buf[FSIM_NOTE_MAX];
+	if (!rd(r, buf, nlen, "note"))
+		return false;
+	buf[nlen] = '\0';
+	if (note && notelen)
+		snprintf(note, notelen, "%s", buf);
+	if (r->left) {
+		fsim_set_err(r->err, r->errlen, "%s: %llu trailing bytes after the device state",
+			     r->path, (unsigned long long)r->left);
+		return false;
+	}
+	return true;
+}
+
+struct fsim_device *fsim_load_with_note(const char *path, char *note, size_t notelen, char *err,
+					size_t errlen)
+{
+	if (note && notelen)
+		note[0] = '\0';
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		fsim_set_err(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
+	struct stat st;
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		fsim_set_err(err, errlen, "%s: not a regular file", path);
+		fclose(f);
+		return NULL;
+	}
+	struct reader r = {path, f, (uint64_t)st.st_size, err, errlen};
 	uint8_t hdr[HEADER_SIZE];
 	struct fsim_device *dev = NULL;
 	uint8_t *data = NULL;
-	if (fread(hdr, 1, sizeof hdr, f) != sizeof hdr) {
-		fsim_set_err(err, errlen, "%s: truncated header (a flash image starts with a %d-byte "
+	if (r.left < HEADER_SIZE || fread(hdr, 1, sizeof hdr, f) != sizeof hdr) {
+		fsim_set_err(err, errlen, "%s: not a brownout device file (shorter than the %d-byte "
 			     "header)", path, HEADER_SIZE);
 		goto out;
 	}
+	r.left -= HEADER_SIZE;
 	if (memcmp(hdr, MAGIC, 8)) {
-		fsim_set_err(err, errlen, "%s: not a brownout flash image (bad magic)", path);
+		fsim_set_err(err, errlen, "%s: not a brownout device file (bad magic)", path);
 		goto out;
 	}
 	const uint8_t *p = hdr + 8;
 	uint32_t version = get32(&p);
-	if (version != FORMAT_VERSION) {
-		fsim_set_err(err, errlen, "%s: flash image format version %u, expected %u", path,
-			     version, FORMAT_VERSION);
+	if (version > FSIM_FORMAT_VERSION) {
+		fsim_set_err(err, errlen, "%s: device file format version %u is newer than this "
+			     "brownout reads (1 to %u): use a newer brownout", path, version,
+			     FSIM_FORMAT_VERSION);
+		goto out;
+	}
+	if (version == 0) {
+		fsim_set_err(err, errlen, "%s: device file format version 0 does not exist", path);
 		goto out;
 	}
 	uint32_t size = get32(&p);
@@ -131,6 +319,18 @@ struct fsim_device *fsim_load(const char *path, char *err, size_t errlen)
 			     path, size, fsim_geometry_size(&g));
 		goto out;
 	}
+	/* The file must hold what the header promises before anything is allocated for it. */
+	uint64_t need = size + (version >= 2 ? EXT_MIN(fsim_geometry_sectors(&g)) : 0);
+	if (r.left < need) {
+		fsim_set_err(err, errlen, "%s: truncated: the header promises %u bytes of flash "
+			     "but the file holds %llu after the header", path, size,
+			     (unsigned long long)r.left);
+		goto out;
+	}
+	if (version == 1 && r.left > size) {
+		fsim_set_err(err, errlen, "%s: trailing bytes after %u bytes of flash", path, size);
+		goto out;
+	}
 	uint32_t nparts = get32(&p);
 	if (nparts > FSIM_MAX_PARTITIONS) {
 		fsim_set_err(err, errlen, "%s: %u partitions, at most %d", path, nparts,
@@ -151,24 +351,15 @@ struct fsim_device *fsim_load(const char *path, char *err, size_t errlen)
 		fsim_set_err(err, errlen, "out of memory");
 		goto out;
 	}
-	if (fread(data, 1, size, f) != size) {
-		fsim_set_err(err, errlen, "%s: truncated: the header promises %u bytes of flash", path,
-			     size);
+	if (!rd(&r, data, size, "flash content"))
 		goto out;
-	}
-	if (fgetc(f) != EOF) {
-		fsim_set_err(err, errlen, "%s: trailing bytes after %u bytes of flash", path, size);
-		goto out;
-	}
 	dev = fsim_create(&g, err, errlen);
 	if (!dev)
 		goto out;
 	char perr[160];
 	if (fsim_set_partitions(dev, parts, nparts, perr, sizeof perr) != FSIM_OK) {
 		fsim_set_err(err, errlen, "%s: bad partition table: %s", path, perr);
-		fsim_destroy(dev);
-		dev = NULL;
-		goto out;
+		goto fail;
 	}
 	/* Store only sectors that are not erased, so a loaded image shares the memory profile
 	 * of a fresh one. */
@@ -181,8 +372,19 @@ struct fsim_device *fsim_load(const char *path, char *err, size_t errlen)
 			}
 		}
 	}
+	if (version >= 2 && !load_ext(&r, dev, note, notelen))
+		goto fail;
+	goto out;
+fail:
+	fsim_destroy(dev);
+	dev = NULL;
 out:
 	free(data);
 	fclose(f);
 	return dev;
+}
+
+struct fsim_device *fsim_load(const char *path, char *err, size_t errlen)
+{
+	return fsim_load_with_note(path, NULL, 0, err, errlen);
 }

@@ -321,6 +321,9 @@ int bo_scenario_run(const struct bo_scenario *s, const struct bo_run_opts *o,
 	if (!r->nodes || !r->expect || !r->metrics)
 		goto oom;
 	collect_nodes(w);
+	for (uint32_t i = 0; o->on_node_flash && i < w->n; i++)
+		o->on_node_flash(o->on_node_flash_ctx, o->seed, w->nodes[i].sn->id,
+				 w->nodes[i].v.cfg.strategy, w->nodes[i].v.dev);
 	r->pass = !r->stopped;
 	for (size_t i = 0; i < s->expect_count; i++) {
 		check_expect(w, &s->expect[i], &r->expect[i]);

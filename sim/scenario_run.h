@@ -40,7 +40,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/boot/boot.h"
 #include "core/dfu/dfd_srv.h"
+#include "flashsim/flashsim.h"
 #include "sim/scenario_file.h"
 
 #define BO_RUN_ERRLEN 512
@@ -125,6 +127,11 @@ struct bo_run_opts {
 	void *progress_ctx;
 	uint64_t progress_us;     /* 0: every 60 s of virtual time */
 	const volatile int *stop; /* non-NULL and set: stop at the next progress point */
+	/* Non-NULL: called for every node at the end of the run with its flash as the run
+	 * left it (`brownout run --save-flash`), from the running thread. */
+	void (*on_node_flash)(void *ctx, uint64_t seed, uint32_t node_id, enum bo_strategy s,
+			      const struct fsim_device *dev);
+	void *on_node_flash_ctx;
 };
 
 /*

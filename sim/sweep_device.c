@@ -11,8 +11,8 @@
 
 #include "sim/flash_port.h"
 
-#define TRUSTED_SEED 1u
-#define UNTRUSTED_SEED 2u
+#define TRUSTED_SEED BO_SWEEP_TRUSTED_SEED
+#define UNTRUSTED_SEED BO_SWEEP_UNTRUSTED_SEED
 
 static int fail(const struct bo_sweep *s, char *err, size_t errlen, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -39,6 +39,11 @@
 #include "sim/imagegen.h"
 #include "sim/sweep_file.h"
 
+/* Seeds of the sweeps' built-in test keys (bo_signkey_from_seed): images are signed with
+ * the trusted one, the only key in the bootloader's keyring (`brownout boot` trusts it too). */
+#define BO_SWEEP_TRUSTED_SEED 1u
+#define BO_SWEEP_UNTRUSTED_SEED 2u
+
 struct bo_sweep_built_image {
 	uint8_t *bytes; /* the signed image (header, payload, TLVs; no trailer) */
 	uint32_t len;

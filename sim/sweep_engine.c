@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "sim/sweep_engine.h"
+#include "sim/sweep_trace.h"
 
 const char *sweep_invariant_name(enum sweep_invariant i)
 {
@@ -794,14 +795,51 @@ uint64_t sweep_total_failures(const struct sweep_result *r)
 
 /* ---- Replay ------------------------------------------------------------------------ */
 
+/* One flash operation of a traced continuation, numbered as in the uncut workload. */
 static void print_op(void *ctx, const struct fsim_trace_event *ev)
 {
-	(void)ctx;
+	const struct sweep_node *n = ctx;
 	if (ev->kind == FSIM_OP_READ)
 		return;
-	printf("   op %llu: %s 0x%06x +0x%x%s%s\n", (unsigned long long)ev->op_index,
-	       ev->kind == FSIM_OP_ERASE ? "erase  " : "program", ev->off, ev->len,
+	char where[96];
+	sweep_trace_place(n->dev, ev->off, where, sizeof where);
+	printf("   op %llu: %s %s (%u bytes)%s%s\n", (unsigned long long)ev->op_index,
+	       ev->kind == FSIM_OP_ERASE ? "erase  " : "program", where, ev->len,
 	       ev->result ? " REFUSED" : "", ev->cut ? "  <- POWER CUT" : "");
+}
+
+/* The uncut workload in one line per step: which operations each step issued. */
+static void print_uncut_summary(const struct sweep_workload *w, const struct recording *r)
+{
+	printf("uncut workload: %zu flash operations\n", r->nops);
+	for (size_t i = 0; i < r->nops;) {
+		size_t j = i;
+		while (j + 1 < r->nops && r->ops[j + 1].step == r->ops[i].step)
+			j++;
+		int s = r->ops[i].step;
+		const struct sweep_step *st = s < w->nsteps ? &w->steps[s] : NULL;
+		printf("  step %d %s%s%s: ops %llu-%llu\n", s,
+		       st ? sweep_step_name(st->kind) : "convergence reboot",
+		       st && st->kind == SWEEP_STEP_DOWNLOAD ? " " : "",
+		       st && st->kind == SWEEP_STEP_DOWNLOAD ? w->images[st->image].name : "",
+		       (unsigned long long)r->ops[i].index, (unsigned long long)r->ops[j].index);
+		i = j + 1;
+	}
+}
+
+/* How a replay ends: every broken invariant, erases per sector, expected and observed. */
+static void print_verdict(const struct sweep_workload *w, struct sweep_node *n,
+			  const struct verdict *v)
+{
+	sweep_trace_wear(n->dev, stdout);
+	if (v->mask)
+		printf("broken: %s\n", v->detail);
+	else if (v->false_positive)
+		printf("a fall-back after a cut during a boot (I6, not a failure)\n");
+	char expected[96], observed[96];
+	describe_expect(w, expected, sizeof expected);
+	describe_state(n, observed, sizeof observed);
+	printf("expected %s / observed %s\n", expected, observed);
 }
 
 /* Parse "t812.1" or "b40". */
@@ -827,6 +865,53 @@ static int parse_cut(const char *s, uint64_t *op, bool *torn, uint8_t *variant)
 	return *end == '\0' || *end == '/' ? 0 : -1;
 }
 
+/* `--repro uncut`: the uncut workload itself, traced, judged as the baseline is. */
+static void replay_uncut(const struct sweep_workload *w, struct sweep_node *n,
+			 const struct recording *rec, bool trace, struct sweep_result *r,
+			 struct tally *t)
+{
+	fsim_snapshot_restore(n->dev, rec->snap[0]); /* the initial flash */
+	if (trace) {
+		printf("the uncut workload:\n");
+		fsim_set_trace(n->dev, print_op, n);
+	}
+	n->trace = trace;
+	sweep_node_reset_obs(n);
+	sweep_node_run(n, 0);
+	fsim_set_trace(n->dev, NULL, NULL);
+	struct verdict v;
+	judge(w, n, 0, r->wear_bound, 0, &v);
+	if (trace)
+		print_verdict(w, n, &v);
+	if (v.mask || v.false_positive) {
+		describe_expect(w, v.expected, sizeof v.expected);
+		describe_state(n, v.observed, sizeof v.observed);
+		v.false_positive = false;
+		v.mask |= 1u << SWEEP_BASELINE;
+		v.inv = SWEEP_BASELINE;
+	}
+	t->cut_points = t->distinct = 0;
+	tally_verdict(t, "uncut", &v, 0, 1);
+}
+
+/* The trace's line for a cut, in the uncut workload's numbering and the device's words. */
+static void print_cut(const struct sweep_workload *w, const struct sweep_node *n,
+		      const struct recording *rec, const struct cut *c, uint64_t op, int depth)
+{
+	printf("cut %d: %s %s op %llu", depth, c->torn ? "torn" : "power lost before",
+	       c->op < rec->nops ? (rec->ops[c->op].erase ? "erase" : "program") : "(after the last)",
+	       (unsigned long long)op);
+	if (c->op < rec->nops) {
+		const struct op_rec *o = &rec->ops[c->op];
+		char where[96];
+		sweep_trace_place(n->dev, o->off, where, sizeof where);
+		int s = o->step;
+		printf(": %s (%u bytes), during step %d (%s)", where, o->len, s,
+		       s < w->nsteps ? sweep_step_name(w->steps[s].kind) : "convergence reboot");
+	}
+	printf("\n");
+}
+
 int sweep_replay(const struct sweep_workload *w, const struct sweep_options *o, const char *id,
 		 bool trace, struct sweep_result *r, char *err, size_t errlen)
 {
@@ -837,9 +922,22 @@ int sweep_replay(const struct sweep_workload *w, const struct sweep_options *o, 
 	struct tally t = {.keep_max = 1};
 	struct recording rec;
 	int rc = 0;
-	if (baseline(w, &n, &rec, r, &t) != 0) {
-		snprintf(err, errlen, "the uncut workload already fails; run the sweep without --repro");
+	bool uncut = !strcmp(id, "uncut");
+	struct tally base_tally = {.keep_max = 1};
+	bool base_failed = baseline(w, &n, &rec, r, &base_tally) != 0;
+	tally_free(&base_tally);
+	if (uncut) {
+		replay_uncut(w, &n, &rec, trace, r, &t);
+		recording_free(&rec);
+		sweep_node_free(&n);
+		tally_to_result(&t, r);
+		return 0;
+	}
+	if (base_failed) {
+		snprintf(err, errlen, "the uncut workload already fails: see --repro uncut --trace");
 		rc = -1;
+	} else if (trace) {
+		print_uncut_summary(w, &rec);
 	}
 	const char *p = id;
 	int depth = 0;
@@ -848,7 +946,8 @@ int sweep_replay(const struct sweep_workload *w, const struct sweep_options *o, 
 		uint64_t op;
 		struct cut c = {0};
 		if (parse_cut(p, &op, &c.torn, &c.variant)) {
-			snprintf(err, errlen, "malformed repro ID '%s'", id);
+			snprintf(err, errlen, "malformed repro ID '%s' (IDs look like t812.1, b40, "
+				 "t812.1/b900, or uncut)", id);
 			rc = -1;
 			break;
 		}
@@ -870,16 +969,17 @@ int sweep_replay(const struct sweep_workload *w, const struct sweep_options *o, 
 		const char *slash = strchr(p, '/');
 		p = slash ? slash + 1 : p + strlen(p);
 		depth++;
-		if (trace) {
-			printf("cut %d: %s %s op %llu", depth, c.torn ? "torn" : "between",
-			       c.op < rec.nops ? (rec.ops[c.op].erase ? "erase" : "program") : "after the last",
-			       (unsigned long long)op);
-			if (c.op < rec.nops)
-				printf(" (0x%06x +0x%x) during step %d", rec.ops[c.op].off, rec.ops[c.op].len,
-				       rec.ops[c.op].step);
-			printf("\n");
-		}
+		if (trace)
+			print_cut(w, &n, &rec, &c, op, depth);
 		int step = apply_cut(&n, &rec, &c, o);
+		if (trace && c.torn) {
+			const struct op_rec *x = &rec.ops[c.op];
+			if (x->erase)
+				printf("     the erase stopped part way: the sector holds neither the old "
+				       "bytes nor erased ones\n");
+			else
+				sweep_trace_torn(n.dev, x->off, rec.data + x->data_off, x->len, stdout);
+		}
 		size_t vb = fsim_violation_count(n.dev);
 		struct recording next;
 		n.trace = false;
@@ -893,8 +993,10 @@ int sweep_replay(const struct sweep_workload *w, const struct sweep_options *o, 
 		if (o->on_replay_state)
 			o->on_replay_state(o->on_replay_ctx, n.dev, "cut");
 		if (trace) {
-			printf("continuation after the cut (step %d):\n", step);
-			fsim_set_trace(n.dev, print_op, NULL);
+			printf("power on again, RAM lost; the continuation from step %d (%s):\n", step,
+			       step < w->nsteps ? sweep_step_name(w->steps[step].kind)
+						: "convergence reboot");
+			fsim_set_trace(n.dev, print_op, &n);
 		}
 		n.trace = trace;
 		sweep_node_reset_obs(&n);
@@ -904,6 +1006,8 @@ int sweep_replay(const struct sweep_workload *w, const struct sweep_options *o, 
 			o->on_replay_state(o->on_replay_ctx, n.dev, "end");
 		struct verdict v;
 		judge(w, &n, vb, r->wear_bound, step, &v);
+		if (trace)
+			print_verdict(w, &n, &v);
 		tally_wear(&t, n.dev);
 		t.cut_points = t.distinct = 1;
 		tally_verdict(&t, id, &v, first_op, 1);

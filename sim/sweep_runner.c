@@ -6,6 +6,7 @@
 
 #include "sim/firmware/coreboot.h"
 #include "sim/sweep_runner.h"
+#include "sim/sweep_trace.h"
 
 #define DOWNLOAD_WRITE 256u /* the application writes the upgrade in pieces this big */
 #define POISON 0xa5
@@ -265,6 +266,8 @@ static void power_on(struct sweep_node *n)
 	uint32_t crash_limit = 2u * (n->w->attempts ? n->w->attempts : 3u) + 4u;
 	for (uint32_t crashes = 0;; crashes++) {
 		sweep_node_poison(n);
+		if (n->trace)
+			sweep_trace_trailers(n->dev, stdout); /* what the boot is about to read */
 		struct bro_boot_result res;
 		int rc = fw_boot(n, &res);
 		int part = -1, image = -1;
@@ -305,7 +308,10 @@ static void power_on(struct sweep_node *n)
 			}
 			continue; /* it resets before doing anything */
 		}
-		if (part == n->part_primary && (how == BO_APP_GOOD || how == BO_APP_NO_DFU))
+		/* A working application confirms itself, wherever it runs: the recovery image
+		 * too, so that its confirm path (which must confirm itself, never the failed
+		 * primary) is swept like the primary's. */
+		if (how == BO_APP_GOOD || how == BO_APP_NO_DFU)
 			fw_confirm(n);
 		return;
 	}
@@ -398,7 +404,7 @@ static void exec_step(struct sweep_node *n, int s)
 			fw_request(n, st->kind == SWEEP_STEP_REQUEST_PERM);
 		break;
 	case SWEEP_STEP_CONFIRM:
-		if (n->obs.last.part == n->part_primary && n->obs.last.part >= 0)
+		if (n->obs.last.part >= 0)
 			fw_confirm(n);
 		break;
 	}

@@ -11,8 +11,10 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
+	{"boot", cmd_boot, "power a saved device (a device file) on once, print the decision"},
 	{"flash-demo", cmd_flash_demo, "cut power during an update-like write pattern, show the flash"},
 	{"image", cmd_image, "keygen | sign | verify | dump MCUboot images"},
+	{"mount", cmd_mount, "a device file's flash as files: partitions, images, trailers (FUSE)"},
 	{"run", cmd_run, "simulate a mesh scenario's rollout per seed (scenarios/mesh/*.yaml)"},
 	{"sweep", cmd_sweep, "power-cut sweep of an update workload (scenarios/sweeps/*.yaml)"},
 	{"validate", cmd_validate, "check sweep and scenario files against their schema (no run)"},

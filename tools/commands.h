@@ -13,5 +13,7 @@ int cmd_image(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_boot(int argc, char **argv);
+int cmd_mount(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@
 #include "core/port/mbedtls/crypto_mbedtls.h"
 #include "sim/imagegen.h"
 #include "tools/commands.h"
+#include "tools/image_json.h"
 
 #define MAX_FILE (256u * 1024u * 1024u)
 #define MAX_KEYS 8
@@ -193,95 +194,12 @@ take:
 	return 1;
 }
 
-static const char *tlv_name(uint16_t t)
-{
-	switch (t) {
-	case BO_TLV_KEYHASH:
-		return "KEYHASH";
-	case BO_TLV_PUBKEY:
-		return "PUBKEY";
-	case BO_TLV_SHA256:
-		return "SHA256";
-	case BO_TLV_SHA384:
-		return "SHA384";
-	case BO_TLV_SHA512:
-		return "SHA512";
-	case BO_TLV_RSA2048_PSS:
-		return "RSA2048_PSS";
-	case BO_TLV_ECDSA_SIG:
-		return "ECDSA_SIG";
-	case BO_TLV_RSA3072_PSS:
-		return "RSA3072_PSS";
-	case BO_TLV_ED25519:
-		return "ED25519";
-	case BO_TLV_SIG_PURE:
-		return "SIG_PURE";
-	case BO_TLV_ENC_RSA2048:
-		return "ENC_RSA2048";
-	case BO_TLV_ENC_KW:
-		return "ENC_KW";
-	case BO_TLV_ENC_EC256:
-		return "ENC_EC256";
-	case BO_TLV_ENC_X25519:
-		return "ENC_X25519";
-	case BO_TLV_ENC_X25519_SHA512:
-		return "ENC_X25519_SHA512";
-	case BO_TLV_DEPENDENCY:
-		return "DEPENDENCY";
-	case BO_TLV_SEC_CNT:
-		return "SEC_CNT";
-	case BO_TLV_BOOT_RECORD:
-		return "BOOT_RECORD";
-	case BO_TLV_BEHAVIOUR:
-		return "BEHAVIOUR";
-	default:
-		return t >= 0xa0 ? "vendor" : "unknown";
-	}
-}
-
-static const char *behaviour_name(unsigned v)
-{
-	switch (v) {
-	case BO_APP_GOOD:
-		return "good";
-	case BO_APP_NO_CONFIRM:
-		return "no-confirm";
-	case BO_APP_CRASH_ON_BOOT:
-		return "crash-on-boot";
-	case BO_APP_NO_DFU:
-		return "no-dfu";
-	default:
-		return NULL;
-	}
-}
-
 static int behaviour_parse(const char *s)
 {
 	for (unsigned v = 0; v <= BO_APP_BEHAVIOUR_MAX; v++)
-		if (!strcmp(s, behaviour_name(v)))
+		if (!strcmp(s, image_behaviour_name(v)))
 			return (int)v;
 	return -1;
-}
-
-static void print_hex(FILE *out, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, "%02x", p[i]);
-}
-
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
 }
 
 /* ---- keygen ------------------------------------------------------------------------- */
@@ -845,7 +763,7 @@ static int cmd_verify(int argc, char **argv)
 	printf("Image version: %u.%u.%u+%" PRIu32 "\n", ver->major, ver->minor, ver->revision,
 	       ver->build);
 	printf("Image digest: ");
-	print_hex(stdout, info.hash, sizeof info.hash);
+	image_print_hex(stdout, info.hash, sizeof info.hash);
 	printf("\nSigned by: %s\n", keys[info.key_index]);
 	return EXIT_OK;
 }
@@ -880,50 +798,16 @@ static void dump_tlvs_text(const uint8_t *buf, struct tlv_list a)
 		uint16_t t = (uint16_t)(buf[off] | buf[off + 1] << 8);
 		uint16_t l = (uint16_t)(buf[off + 2] | buf[off + 3] << 8);
 		off += BO_TLV_HDR_SIZE;
-		printf("  0x%04x %-12s %5u  ", t, tlv_name(t), l);
+		printf("  0x%04x %-12s %5u  ", t, image_tlv_name(t), l);
 		size_t show = l > 40 ? 40 : l;
-		print_hex(stdout, buf + off, show);
+		image_print_hex(stdout, buf + off, show);
 		if (show < l)
 			printf("...");
-		if (t == BO_TLV_BEHAVIOUR && l == 1 && behaviour_name(buf[off]) != NULL)
-			printf("  (%s)", behaviour_name(buf[off]));
+		if (t == BO_TLV_BEHAVIOUR && l == 1 && image_behaviour_name(buf[off]) != NULL)
+			printf("  (%s)", image_behaviour_name(buf[off]));
 		printf("\n");
 		off += l;
 	}
-}
-
-static void dump_tlvs_json(const uint8_t *buf, struct tlv_list a)
-{
-	uint32_t off = a.start + BO_TLV_INFO_SIZE, end = a.start + a.size;
-	bool first = true;
-	printf("[");
-	while (off + BO_TLV_HDR_SIZE <= end) {
-		uint16_t t = (uint16_t)(buf[off] | buf[off + 1] << 8);
-		uint16_t l = (uint16_t)(buf[off + 2] | buf[off + 3] << 8);
-		off += BO_TLV_HDR_SIZE;
-		printf("%s{\"type\": %u, \"name\": \"%s\", \"offset\": %u, \"len\": %u, \"value\": \"",
-		       first ? "" : ", ", t, tlv_name(t), off, l);
-		print_hex(stdout, buf + off, l);
-		printf("\"}");
-		first = false;
-		off += l;
-	}
-	printf("]");
-}
-
-/* The trailer's A: a good magic for 8, else the A a good wide magic names, else 8. */
-static uint32_t detect_max_align(const uint8_t *buf, size_t len, uint8_t ev)
-{
-	if (len < BO_TRAILER_MAGIC_SZ)
-		return 8;
-	const uint8_t *m = buf + len - BO_TRAILER_MAGIC_SZ;
-	if (bo_trailer_decode_magic(m, 8, ev) == BO_MAGIC_GOOD)
-		return 8;
-	uint32_t a = (uint32_t)(m[0] | m[1] << 8);
-	if (a >= 16 && a <= 1024 && (a & (a - 1)) == 0 &&
-	    bo_trailer_decode_magic(m, a, ev) == BO_MAGIC_GOOD)
-		return a;
-	return 8;
 }
 
 static int cmd_dump(int argc, char **argv)
@@ -975,83 +859,23 @@ static int cmd_dump(int argc, char **argv)
 		fprintf(stderr, "brownout image dump: %s\n", err);
 		return EXIT_USAGE;
 	}
-	struct bo_ramflash rf;
-	struct bo_image_info info;
-	bo_ramflash_init(&rf, buf, (uint32_t)len, 0, 1, ev);
-	enum bo_image_err e = bo_image_parse(&rf.area, (uint32_t)len, &info);
-	bool have_hdr = e == BO_IMG_OK || (e != BO_IMG_E_FLASH && e != BO_IMG_E_ERASED &&
-					   e != BO_IMG_E_BAD_MAGIC && len >= BO_IMAGE_HEADER_SIZE);
+	struct image_dump d;
+	image_dump_analyse(buf, len, max_align, ev, &d);
+	enum bo_image_err e = d.err;
+	const struct bo_image_info info = d.info;
 	const struct bo_image_header *h = &info.hdr;
-
-	/* Trailer: when the file extends past the image (a padded slot), or is no image. */
-	bool trailer = false;
-	struct bo_swap_state ts, none;
-	uint32_t a = max_align ? max_align : detect_max_align(buf, len, ev);
-	int trc = -1;
-	if (!info.layout_ok || len > info.total_size) {
-		trc = bo_trailer_read_state(&rf.area, a, &ts);
-		trailer = trc == 0;
-	}
+	const struct bo_swap_state ts = d.ts;
+	struct bo_swap_state none;
 	memset(&none, 0, sizeof none);
 	none.magic = BO_MAGIC_UNSET;
 	none.image_ok = BO_FLAG_UNSET;
 	none.copy_done = BO_FLAG_UNSET;
+	bool have_hdr = d.have_hdr, trailer = d.trailer;
+	uint32_t a = d.max_align;
+	int trc = d.trailer_rc;
 
 	if (json) {
-		printf("{\"file\": ");
-		json_str(stdout, path);
-		printf(", \"size\": %zu, \"status\": \"%s\", \"error\": ", len, bo_image_errname(e));
-		if (e == BO_IMG_OK)
-			printf("null");
-		else
-			json_str(stdout, bo_image_strerror(e));
-		printf(", \"header\": ");
-		if (have_hdr)
-			printf("{\"magic\": %" PRIu32 ", \"load_addr\": %" PRIu32 ", \"hdr_size\": %u, "
-			       "\"protect_tlv_size\": %u, \"img_size\": %" PRIu32
-			       ", \"flags\": %" PRIu32 ", \"version\": \"%u.%u.%u+%" PRIu32 "\"}",
-			       h->magic, h->load_addr, h->hdr_size, h->protect_tlv_size, h->img_size,
-			       h->flags, h->version.major, h->version.minor, h->version.revision,
-			       h->version.build);
-		else
-			printf("null");
-		printf(", \"protected_tlvs\": ");
-		if (info.layout_ok)
-			dump_tlvs_json(buf, (struct tlv_list){info.prot_tlv_off, info.prot_tlv_size});
-		else
-			printf("null");
-		printf(", \"tlvs\": ");
-		if (info.layout_ok)
-			dump_tlvs_json(buf, (struct tlv_list){info.tlv_off, info.tlv_size});
-		else
-			printf("null");
-		if (info.layout_ok)
-			printf(", \"image_size\": %" PRIu32, info.total_size);
-		else
-			printf(", \"image_size\": null");
-		printf(", \"trailer\": ");
-		if (trailer) {
-			printf("{\"slot_size\": %zu, \"max_align\": %" PRIu32 ", \"erased_val\": %u, "
-			       "\"magic\": \"%s\", \"image_ok\": \"%s\", \"copy_done\": \"%s\", "
-			       "\"swap_info\": ",
-			       len, a, ev, bo_magic_state_str(ts.magic), bo_flag_state_str(ts.image_ok),
-			       bo_flag_state_str(ts.copy_done));
-			if (ts.swap_info.set)
-				printf("{\"swap_type\": \"%s\", \"image_index\": %u}",
-				       bo_swap_type_str(ts.swap_info.swap_type), ts.swap_info.image_index);
-			else
-				printf("null");
-			printf(", \"swap_size\": ");
-			if (ts.swap_size_set)
-				printf("%" PRIu32, ts.swap_size);
-			else
-				printf("null");
-			printf(", \"swap_type_as_secondary\": \"%s\"}",
-			       bo_swap_type_str(bo_trailer_swap_decision(&none, &ts)));
-		} else {
-			printf("null");
-		}
-		printf("}\n");
+		image_dump_json(stdout, path, &d, NULL);
 	} else {
 		printf("image: %s (%zu bytes)\n", path, len);
 		if (have_hdr) {

@@ -1,6 +1,6 @@
 /*
  * `brownout run SCENARIO.yaml [--db FILE] [--no-db] [--seed N] [--seeds A..B] [--jobs N]
- *                             [--shard K/N] [--events LEVEL]`
+ *                             [--shard K/N] [--events LEVEL] [--save-flash DIR [--nodes IDS]]`
  *
  * Runs a mesh scenario (sim/scenario_run.h) once per seed, seeds in parallel on worker
  * threads (each run builds its own world, so each is deterministic whatever the thread
@@ -33,6 +33,7 @@
 #include "sim/scenario_run.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
+#include "tools/run_save_flash.h"
 
 #ifndef BROWNOUT_VERSION
 #define BROWNOUT_VERSION "dev"
@@ -59,6 +60,9 @@ static void usage(FILE *out)
 		"  --shard K/N    run only every N-th seed of the list, from the K-th (0 <= K < N, as sweep)\n"
 		"  --events L     events recorded: 0 none, 1 outcomes (default: power cuts, boots,\n"
 		"                 reverts, bricks, convergence), 2 + progress, 3 + messages\n"
+		"  --save-flash DIR  save every node's flash at the end of each run as a device\n"
+		"                 file DIR/seed<SEED>-node<ID>.dev (brownout mount, brownout boot)\n"
+		"  --nodes IDS    with --save-flash: only these nodes (e.g. 3,7,10-20)\n"
 		"  -h, --help     this help\n\n"
 		"A progress line is shown when stderr is a terminal. The summary gives, per seed:\n"
 		"pass or FAIL, targets converged, failed and bricked, convergence times (p50, p95,\n"
@@ -225,6 +229,7 @@ struct run_ctx {
 	bool abandon;        /* bad input or a database error: start no more seeds */
 	pthread_mutex_t lock; /* next, abandon, and every database write */
 	struct progress *prog;
+	struct run_save_flash *save; /* --save-flash, NULL: none */
 };
 
 struct worker {
@@ -372,6 +377,8 @@ static void run_seed(struct worker *w, sqlite3 *db, struct job *j)
 		.progress = c->prog->on ? on_progress : NULL,
 		.progress_ctx = w->slot,
 		.stop = &g_stop,
+		.on_node_flash = c->save ? run_save_flash_node : NULL,
+		.on_node_flash_ctx = c->save,
 	};
 	struct bo_run_result r;
 	int rc = bo_scenario_run(c->s, &o, &r, err, sizeof err);
@@ -543,7 +550,7 @@ static int print_summary(const struct bo_scenario *s, const struct run_ctx *c,
 /* ---- arguments ---- */
 
 struct run_args {
-	const char *file, *db_path;
+	const char *file, *db_path, *save_flash, *nodes;
 	bool no_db, have_seed, have_seeds;
 	uint64_t seed, seed_a, seed_b;
 	unsigned long jobs, shard_k, shard_n, events;
@@ -613,6 +620,10 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 				fprintf(stderr, "brownout run: --events takes 0 to %d\n", BO_DB_EV_TRACE);
 				return EXIT_USAGE;
 			}
+		} else if (!strcmp(o, "--save-flash") && has_value) {
+			a->save_flash = argv[++i];
+		} else if (!strcmp(o, "--nodes") && has_value) {
+			a->nodes = argv[++i];
 		} else if (o[0] == '-' || a->file) {
 			fprintf(stderr, "brownout run: unexpected argument '%s'%s\n", o,
 				o[0] == '-' && !has_value ? " (or its value is missing)" : "");
@@ -624,6 +635,10 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	}
 	if (!a->file) {
 		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (a->nodes && !a->save_flash) {
+		fprintf(stderr, "brownout run: --nodes goes with --save-flash DIR\n");
 		return EXIT_USAGE;
 	}
 	if (a->have_seed && a->have_seeds) {
@@ -693,6 +708,16 @@ int cmd_run(int argc, char **argv)
 		bo_db_close(db);
 	}
 
+	/* --save-flash: checked here, after every other early return (they need no free). */
+	struct run_save_flash save;
+	if (a.save_flash && run_save_flash_init(&save, a.save_flash, a.nodes, s, err, sizeof err)) {
+		fprintf(stderr, "brownout run: %s\n", err);
+		run_save_flash_free(&save);
+		free(c.jobs);
+		bo_scenario_free(s);
+		return EXIT_USAGE;
+	}
+
 	unsigned long jobs = a.jobs;
 	if (!jobs) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -719,9 +744,12 @@ int cmd_run(int argc, char **argv)
 		free(workers);
 		free(threads);
 		free(c.jobs);
+		if (a.save_flash)
+			run_save_flash_free(&save);
 		bo_scenario_free(s);
 		return EXIT_USAGE;
 	}
+	c.save = a.save_flash ? &save : NULL;
 	prog.slots = slots;
 	pthread_mutex_init(&prog.lock, NULL);
 	pthread_mutex_init(&c.lock, NULL);
@@ -765,6 +793,16 @@ int cmd_run(int argc, char **argv)
 		progress_clear(&prog);
 		pthread_mutex_unlock(&prog.lock);
 		rc = print_summary(s, &c, c.db_path);
+	}
+	if (c.save) {
+		printf("saved %lu device file%s in %s\n", save.saved, save.saved == 1 ? "" : "s",
+		       save.dir);
+		if (save.failed) {
+			fprintf(stderr, "brownout run: --save-flash: %lu not saved: %s\n", save.failed,
+				save.err);
+			rc = EXIT_USAGE;
+		}
+		run_save_flash_free(&save);
 	}
 	sigaction(SIGINT, &old_sa, NULL);
 

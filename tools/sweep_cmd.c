@@ -1,6 +1,6 @@
 /*
- * `brownout sweep SWEEP.yaml [--db FILE] [--depth N] [--jobs N] [--repro ID [--trace]]
- *                            [--shard K/N] [--no-db]`
+ * `brownout sweep SWEEP.yaml [--db FILE] [--depth N] [--jobs N] [--repro ID [--trace]
+ *                            [--save-flash OUT] [--save-flash-end OUT]] [--shard K/N] [--no-db]`
  *
  * Runs the file's workload under every power cut its `cuts:` ask for, prints a summary
  * line and a repro ID for each failure, and records the sweep in the outcome database.
@@ -14,6 +14,7 @@
 #include "sim/sweep_build.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
+#include "tools/device_boot.h"
 
 #ifndef BROWNOUT_VERSION
 #define BROWNOUT_VERSION "dev"
@@ -35,7 +36,11 @@ static void usage(FILE *out)
 		"  --jobs N       threads (default: 1; results are identical for any N)\n"
 		"  --shard K/N    run only the K-th of N slices of the cut points (0 <= K < N)\n"
 		"  --repro ID     replay one failing case (the ID a failure printed)\n"
-		"  --trace        with --repro: print every flash operation and boot decision\n\n"
+		"  --trace        with --repro: print every flash operation and boot decision\n"
+		"  --save-flash OUT      with --repro: save the device just after the (last) cut,\n"
+		"                        before the power-on, as a device file (brownout mount,\n"
+		"                        brownout boot)\n"
+		"  --save-flash-end OUT  with --repro: save it at the end of the continuation\n\n"
 		"exit codes: 0 all invariants held, 1 a failure, 2 bad input or usage\n");
 }
 
@@ -69,6 +74,38 @@ static void print_summary(const struct bo_sweep *s, const struct sweep_options *
 		       s->file, r->kept[i].repro);
 	if (failed > r->nkept)
 		printf("  ... and %llu more\n", (unsigned long long)(failed - r->nkept));
+}
+
+/* --save-flash / --save-flash-end: the replay hands over the device at the cut and at the
+ * end; each is written as a device file whose note names the strategy and the case. */
+struct save_flash {
+	const char *cut_path, *end_path;
+	const struct bo_sweep *s;
+	const char *repro;
+	bool failed, saved_cut, saved_end;
+};
+
+static void save_flash_state(void *ctx, const struct fsim_device *dev, const char *when)
+{
+	struct save_flash *sf = ctx;
+	const char *path = !strcmp(when, "cut") ? sf->cut_path : sf->end_path;
+	if (!path)
+		return;
+	char origin[200], note[FSIM_NOTE_MAX], err[400];
+	snprintf(origin, sizeof origin, "preset=%s sweep=%s repro=%s at=%s", sf->s->preset,
+		 sf->s->name, sf->repro, when);
+	device_note(note, sizeof note, (enum bo_strategy)sf->s->strategy, origin);
+	if (fsim_save_with_note(dev, path, note, err, sizeof err)) {
+		fprintf(stderr, "brownout sweep: --save-flash: %s\n", err);
+		sf->failed = true;
+		return;
+	}
+	printf("  saved the flash %s: %s\n", !strcmp(when, "cut") ? "at the cut" : "at the end",
+	       path);
+	if (!strcmp(when, "cut"))
+		sf->saved_cut = true;
+	else
+		sf->saved_end = true;
 }
 
 static int record(const char *db_path, const struct bo_sweep *s, const struct sweep_options *o,
@@ -115,6 +152,7 @@ static int record(const char *db_path, const struct bo_sweep *s, const struct sw
 int cmd_sweep(int argc, char **argv)
 {
 	const char *file = NULL, *db_path = CLI_DEFAULT_DB, *repro = NULL, *shard = NULL;
+	const char *save_cut = NULL, *save_end = NULL;
 	bool trace = false, no_db = false, metastable = false;
 	unsigned long depth = 0, jobs = 1, shard_k = 0, shard_n = 0;
 	for (int i = 1; i < argc; i++) {
@@ -149,6 +187,10 @@ int cmd_sweep(int argc, char **argv)
 			repro = argv[++i];
 		} else if (!strcmp(a, "--trace")) {
 			trace = true;
+		} else if (!strcmp(a, "--save-flash") && has_value) {
+			save_cut = argv[++i];
+		} else if (!strcmp(a, "--save-flash-end") && has_value) {
+			save_end = argv[++i];
 		} else if (a[0] == '-' || file) {
 			fprintf(stderr, "brownout sweep: unexpected argument '%s'\n", a);
 			usage(stderr);
@@ -161,8 +203,8 @@ int cmd_sweep(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (trace && !repro) {
-		fprintf(stderr, "brownout sweep: --trace goes with --repro ID\n");
+	if ((trace || save_cut || save_end) && !repro) {
+		fprintf(stderr, "brownout sweep: --trace and --save-flash go with --repro ID\n");
 		return EXIT_USAGE;
 	}
 
@@ -196,6 +238,11 @@ int cmd_sweep(int argc, char **argv)
 
 	struct sweep_result r;
 	int rc;
+	struct save_flash sf = {save_cut, save_end, s, repro, false, false, false};
+	if (save_cut || save_end) {
+		o.on_replay_state = save_flash_state;
+		o.on_replay_ctx = &sf;
+	}
 	if (repro) {
 		if (sweep_replay(&b.w, &o, repro, trace, &r, err, sizeof err)) {
 			fprintf(stderr, "brownout sweep: %s\n", err);
@@ -211,6 +258,12 @@ int cmd_sweep(int argc, char **argv)
 			if (r.false_positives)
 				printf("  (a fall-back the strategy allows: counted as an I6 false positive)\n");
 			rc = failed ? EXIT_FAILED : EXIT_OK;
+			if ((save_cut && !sf.saved_cut) || (save_end && !sf.saved_end))
+				fprintf(stderr, "brownout sweep: the replay did not reach %s: %s not "
+					"written\n", save_cut && !sf.saved_cut ? "the cut" : "the end",
+					save_cut && !sf.saved_cut ? save_cut : save_end);
+			if (sf.failed)
+				rc = EXIT_USAGE;
 		}
 	} else if (sweep_run(&b.w, &o, &r, err, sizeof err)) {
 		fprintf(stderr, "brownout sweep: %s\n", err);

@@ -223,13 +223,16 @@ static int cb_boot(const struct bro_env *env, struct bro_boot_result *out)
 					   : res.slot == BO_SLOT_RECOVERY ? &c->cfg.recovery
 									  : NULL;
 	*out = (struct bro_boot_result){.booted = slot != NULL, .off = slot ? slot->off : 0};
-	int n = snprintf(out->reason, sizeof out->reason, "%s", bo_boot_action_name(res.action));
-	if (res.trial && n > 0 && (size_t)n < sizeof out->reason)
+	int n = res.action == BO_ACT_NONE
+			? 0
+			: snprintf(out->reason, sizeof out->reason, "%s", bo_boot_action_name(res.action));
+	if (res.trial && (size_t)n < sizeof out->reason)
 		n += snprintf(out->reason + n, sizeof out->reason - (size_t)n,
-			      ", on trial (%u attempts left)", res.attempts_left);
-	if (res.refused && n > 0 && (size_t)n < sizeof out->reason)
-		snprintf(out->reason + n, sizeof out->reason - (size_t)n, ", refused %s: %s",
-			 res.refused_upgrade ? "upgrade" : "image", bo_image_strerror(res.refused));
+			      "%son trial (%u attempts left)", n ? ", " : "", res.attempts_left);
+	if (res.refused && (size_t)n < sizeof out->reason)
+		snprintf(out->reason + n, sizeof out->reason - (size_t)n, "%srefused %s: %s",
+			 n ? ", " : "", res.refused_upgrade ? "upgrade" : "image",
+			 bo_image_strerror(res.refused));
 	if (res.error) {
 		snprintf(out->reason, sizeof out->reason, "core/boot error %d", (int)res.error);
 		return -1;

@@ -63,7 +63,7 @@ static int dev_p256_verify(void *host, const uint8_t *key, size_t key_len,
 {
 	struct fw_host *h = host_of(host);
 	uint64_t sh = fnv1a(sig, sig_len) ^ fnv1a(key, key_len) * 31 ^ sig_len;
-	for (int i = 0; i < FW_VERIFY_MEMO; i++) {
+	for (int i = 0; i < FW_VERIFY_MEMO && !h->no_memo; i++) {
 		const struct fw_verify_memo *m = &h->verify_memo[i];
 		if (m->used && m->sig_hash == sh && !memcmp(m->digest, digest, 32))
 			return m->result;
@@ -137,7 +137,7 @@ static void dev_sha256_update(void *host, const void *data, size_t len)
 static void dev_sha256_finish(void *host, uint8_t digest[32])
 {
 	struct fw_host *h = host_of(host);
-	for (int i = 0; i < FW_HASH_MEMO; i++) {
+	for (int i = 0; i < FW_HASH_MEMO && !h->no_memo; i++) {
 		const struct fw_hash_memo *m = &h->hash_memo[i];
 		if (m->used && m->len == h->stream_len && m->fp[0] == h->stream_fp[0] &&
 		    m->fp[1] == h->stream_fp[1]) {

@@ -58,6 +58,8 @@ struct fw_host {
 	size_t stream_len, stream_cap;
 	uint64_t stream_fp[2];
 
+	bool no_memo;                   /* compute every hash and verification (benchmarks'
+					   naive baseline: MCUboot's simulator has no memo) */
 	bool trace;                     /* print log() lines */
 	jmp_buf *fail_jmp;              /* where fail() lands (value 2); NULL: abort brownout */
 	char fail_reason[160];

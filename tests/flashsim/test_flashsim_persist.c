@@ -4,10 +4,15 @@
  * every header length, bad magic, header size different from the content, spliced headers,
  * random header corruption) fail with a message and a NULL device, never a crash.
  */
+#include <dirent.h>
+#include <setjmp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "fsim_test_util.h"
+
+/* The fixed header of the device file (format versions 1 and 2). */
+#define FILE_HEADER 588u
 
 static char tmpdir[256];
 static int file_seq;
@@ -113,13 +118,17 @@ static struct fsim_device *round_trip(struct fsim_device *dev)
 	tu_assert_content(back, c);
 	free(c);
 	assert_int_equal(fsim_content_hash(back), fsim_content_hash(dev));
-	/* the file starts with the magic and ends with the raw content */
+	/* the file starts with the magic, the raw content follows the header */
 	size_t flen;
 	uint8_t *file = read_file(path, &flen);
-	assert_true(flen > fsim_size(dev));
+	assert_true(flen > FILE_HEADER + fsim_size(dev));
 	assert_memory_equal(file, "BOFLASH1", 8);
 	uint8_t *raw = tu_peek_all(dev);
-	assert_memory_equal(file + flen - fsim_size(dev), raw, fsim_size(dev));
+	assert_memory_equal(file + FILE_HEADER, raw, fsim_size(dev));
+	for (uint32_t i = 0; i < fsim_sector_count(dev); i++) {
+		assert_int_equal(fsim_sector_erases(back, i), fsim_sector_erases(dev, i));
+		assert_int_equal(fsim_weak_cells(back, i), fsim_weak_cells(dev, i));
+	}
 	free(raw);
 	free(file);
 	unlink(path);
@@ -239,9 +248,8 @@ static uint8_t *saved(struct fsim_device *dev, size_t *flen, size_t *hlen)
 	assert_int_equal(fsim_save(dev, path, err, sizeof err), FSIM_OK);
 	uint8_t *f = read_file(path, flen);
 	unlink(path);
-	assert_true(*flen > fsim_size(dev));
-	*hlen = *flen - fsim_size(dev);
-	assert_true(*hlen >= 8 && *hlen < 65536);
+	assert_true(*flen > FILE_HEADER + fsim_size(dev));
+	*hlen = FILE_HEADER;
 	return f;
 }
 
@@ -307,7 +315,7 @@ static void test_load_size_mismatch(void **state)
 	uint8_t *sf = saved(small, &sflen, &shlen);
 	uint8_t *bf = saved(big, &bflen, &bhlen);
 
-	/* one extra byte after the content */
+	/* one extra byte after the whole state */
 	uint8_t *longer = malloc(sflen + 1);
 	assert_non_null(longer);
 	memcpy(longer, sf, sflen);
@@ -315,20 +323,20 @@ static void test_load_size_mismatch(void **state)
 	expect_bytes_error(longer, sflen + 1, "a file one byte longer than its header says");
 	free(longer);
 
-	/* a 1 MiB content behind an 8 MiB header */
-	uint8_t *splice = malloc(bhlen + fsim_size(small));
+	/* a 1 MiB device's content and extension behind an 8 MiB header */
+	uint8_t *splice = malloc(sflen);
 	assert_non_null(splice);
 	memcpy(splice, bf, bhlen);
-	memcpy(splice + bhlen, sf + shlen, fsim_size(small));
-	expect_bytes_error(splice, bhlen + fsim_size(small), "an 8 MiB header with 1 MiB content");
+	memcpy(splice + bhlen, sf + shlen, sflen - shlen);
+	expect_bytes_error(splice, sflen, "an 8 MiB header with 1 MiB content");
 	free(splice);
 
 	/* an 8 MiB content behind a 1 MiB header */
-	splice = malloc(shlen + fsim_size(big));
+	splice = malloc(bflen);
 	assert_non_null(splice);
 	memcpy(splice, sf, shlen);
-	memcpy(splice + shlen, bf + bhlen, fsim_size(big));
-	expect_bytes_error(splice, shlen + fsim_size(big), "a 1 MiB header with 8 MiB content");
+	memcpy(splice + shlen, bf + bhlen, bflen - bhlen);
+	expect_bytes_error(splice, bflen, "a 1 MiB header with 8 MiB content");
 	free(splice);
 
 	free(sf);
@@ -398,6 +406,178 @@ static void test_load_corrupt_header_fuzz(void **state)
 	fsim_destroy(dev);
 }
 
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Erase counts, weak cells and the note survive a save; a version-1 file (header and
+ * content only) still loads. */
+static void test_version2_state_and_version1(void **state)
+{
+	(void)state;
+	struct fsim_device *dev = tu_preset_dev("nrf52840");
+	tu_nrf_partitions(dev);
+	assert_int_equal(fsim_erase(dev, 0x0C000, 0x2000), FSIM_OK);
+	assert_int_equal(fsim_erase(dev, 0x0C000, 0x1000), FSIM_OK);
+	char path[512], err[256] = "", note[FSIM_NOTE_MAX];
+	tmp_path(path, sizeof path, "rt");
+	assert_int_equal(fsim_save_with_note(dev, path, "strategy=overwrite", err, sizeof err),
+			 FSIM_OK);
+	struct fsim_device *back = fsim_load_with_note(path, note, sizeof note, err, sizeof err);
+	assert_non_null(back);
+	assert_string_equal(note, "strategy=overwrite");
+	assert_int_equal(fsim_sector_erases(back, 12), 2);
+	assert_int_equal(fsim_sector_erases(back, 13), 1);
+	fsim_destroy(back);
+
+	/* the same state written as version 1: no extension, version field 1 */
+	size_t flen;
+	uint8_t *f = read_file(path, &flen);
+	put_le32(f + 8, 1);
+	write_file(path, f, FILE_HEADER + fsim_size(dev));
+	back = fsim_load_with_note(path, note, sizeof note, err, sizeof err);
+	if (!back)
+		fail_msg("version 1: %s", err);
+	assert_string_equal(note, "");
+	assert_int_equal(fsim_sector_erases(back, 12), 0);
+	assert_int_equal(fsim_content_hash(back), fsim_content_hash(dev));
+	fsim_destroy(back);
+
+	/* a newer version is refused, naming it */
+	put_le32(f + 8, 3);
+	write_file(path, f, flen);
+	assert_null(fsim_load(path, err, sizeof err));
+	assert_non_null(strstr(err, "version 3 is newer"));
+	free(f);
+	unlink(path);
+	fsim_destroy(dev);
+}
+
+/* Weak cells left by a metastable cut are saved and read back, per sector. */
+static void test_weak_cells_saved(void **state)
+{
+	(void)state;
+	struct fsim_device *dev = tu_preset_dev("nrf52840");
+	tu_nrf_partitions(dev);
+	struct tu_catcher j;
+	uint8_t d[256];
+	memset(d, 0x00, sizeof d);
+	struct fsim_stats st;
+	fsim_get_stats(dev, &st);
+	struct fsim_cut c = {st.mutating_ops, FSIM_CUT_TORN, FSIM_TORN_PROG_SOME_BITS, 5, true};
+	fsim_arm_cut(dev, &c);
+	tu_catch(dev, &j);
+	TU_EXPECT_CUT(&j, fsim_program(dev, 0x20000, d, sizeof d));
+	uint32_t idx, start, size;
+	assert_int_equal(fsim_sector_of(dev, 0x20000, &idx, &start, &size), FSIM_OK);
+	assert_true(fsim_weak_cells(dev, idx) > 0);
+	fsim_destroy(round_trip(dev));
+	fsim_destroy(dev);
+}
+
+/* Random corruption and truncation of the version-2 extension (erase counts, weak ranges,
+ * note): refused with a message or loaded, never a crash (run under ASan). */
+static void test_extension_corrupt_fuzz(void **state)
+{
+	(void)state;
+	struct fsim_device *dev = tu_preset_dev("nrf52840");
+	tu_nrf_partitions(dev);
+	struct tu_catcher j;
+	uint8_t d[64];
+	memset(d, 0x00, sizeof d);
+	struct fsim_stats st;
+	fsim_get_stats(dev, &st);
+	struct fsim_cut c = {st.mutating_ops, FSIM_CUT_TORN, FSIM_TORN_PROG_SOME_BITS, 9, true};
+	fsim_arm_cut(dev, &c);
+	tu_catch(dev, &j);
+	TU_EXPECT_CUT(&j, fsim_program(dev, 0x30000, d, sizeof d));
+	char path[512], err[256];
+	tmp_path(path, sizeof path, "src");
+	assert_int_equal(fsim_save_with_note(dev, path, "strategy=recovery x", err, sizeof err),
+			 FSIM_OK);
+	size_t flen;
+	uint8_t *f = read_file(path, &flen);
+	unlink(path);
+	size_t ext = FILE_HEADER + fsim_size(dev);
+	assert_true(flen > ext + 4 * fsim_sector_count(dev) + 8);
+	uint8_t *g = malloc(flen);
+	assert_non_null(g);
+	uint64_t rs = 99;
+	int refused = 0;
+	tmp_path(path, sizeof path, "x");
+	for (int it = 0; it < 300; it++) {
+		memcpy(g, f, flen);
+		size_t len = it % 5 == 0 ? ext + (size_t)(tu_rand(&rs) % (flen - ext)) : flen;
+		for (int k = 0; k < 1 + it % 3; k++) {
+			size_t pos = ext + (size_t)(tu_rand(&rs) % (flen - ext));
+			g[pos] = (uint8_t)tu_rand(&rs);
+		}
+		write_file(path, g, len);
+		memset(err, 0, sizeof err);
+		struct fsim_device *l = fsim_load(path, err, sizeof err);
+		if (!l) {
+			if (strlen(err) == 0)
+				fail_msg("iteration %d: refused without a message", it);
+			refused++;
+			continue;
+		}
+		uint8_t buf[64];
+		assert_int_equal(fsim_read(l, 0x30000, buf, sizeof buf), FSIM_OK);
+		fsim_destroy(l);
+	}
+	unlink(path);
+	print_message("corrupt extensions: %d of 300 refused\n", refused);
+	assert_true(refused > 0);
+	free(g);
+	free(f);
+	fsim_destroy(dev);
+}
+
+/* A 588-byte file whose header promises gigabytes fails at once, as truncated (the loader
+ * checks the size before allocating), and a failed save leaves the old file whole and no
+ * temporary file behind. */
+static void test_huge_header_and_atomic_save(void **state)
+{
+	(void)state;
+	struct fsim_device *dev = tu_preset_dev("k64f");
+	size_t flen, hlen;
+	uint8_t *f = saved(dev, &flen, &hlen);
+	/* 61440 sectors of 64 KiB: 3.75 GiB */
+	put_le32(f + 12, 0xF0000000u);
+	put_le32(f + 36, 1);     /* region count */
+	put_le32(f + 40, 61440); /* region 0: sectors */
+	put_le32(f + 44, 65536); /* region 0: sector size */
+	char path[512], err[256] = "";
+	tmp_path(path, sizeof path, "bad");
+	write_file(path, f, FILE_HEADER);
+	assert_null(fsim_load(path, err, sizeof err));
+	print_message("%s\n", err);
+	assert_non_null(strstr(err, "but the file holds")); /* checked before malloc */
+	unlink(path);
+	free(f);
+
+	/* the target is a non-empty directory: rename fails, the directory is untouched */
+	char dir[512], inner[600];
+	snprintf(dir, sizeof dir, "%s/dir-target", tmpdir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(inner, sizeof inner, "%s/keep", dir);
+	write_file(inner, "x", 1);
+	assert_true(fsim_save(dev, dir, err, sizeof err) < 0);
+	assert_true(strlen(err) > 0);
+	DIR *dh = opendir(tmpdir);
+	assert_non_null(dh);
+	struct dirent *e;
+	while ((e = readdir(dh)))
+		if (strstr(e->d_name, ".tmp-"))
+			fail_msg("temporary file %s left behind", e->d_name);
+	closedir(dh);
+	unlink(inner);
+	rmdir(dir);
+	fsim_destroy(dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +588,10 @@ int main(void)
 		cmocka_unit_test(test_load_truncated),
 		cmocka_unit_test(test_load_size_mismatch),
 		cmocka_unit_test(test_load_corrupt_header_fuzz),
+		cmocka_unit_test(test_version2_state_and_version1),
+		cmocka_unit_test(test_weak_cells_saved),
+		cmocka_unit_test(test_huge_header_and_atomic_save),
+		cmocka_unit_test(test_extension_corrupt_fuzz),
 	};
 	return cmocka_run_group_tests_name("flashsim-persist", tests, setup, teardown);
 }

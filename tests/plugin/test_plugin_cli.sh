@@ -61,6 +61,16 @@ sed 's/, [0-9.]* s$//' "$tmp/out" >"$tmp/three"
 cmp -s "$tmp/one" "$tmp/three" || { echo "FAIL: --jobs changed the result"; cat "$tmp/one" "$tmp/three"; fail=1; }
 check 0 "validate loads and configures the plug-in" "$bin" validate "$tmp/example.yaml"
 
+# A cut inside the install, saved and booted by hand with the same plug-in.
+ops=$(sed -n 's/.*between+torn: \([0-9]*\) ops.*/\1/p' "$tmp/one")
+check 0 "a cut near the end of the install replays" \
+	"$bin" sweep "$tmp/example.yaml" --no-db --repro "b$((ops - 4))" --save-flash "$tmp/cut.dev"
+check 0 "brownout boot --plugin finishes the install" "$bin" boot "$tmp/cut.dev" --plugin "$example"
+expect_in "$tmp/out" "boot primary at 0xc000 (resumed the install)" "the plug-in's decision"
+check 2 "brownout boot --plugin with an option it refuses" \
+	"$bin" boot "$tmp/cut.dev" --plugin "$example" --option speed=fast
+expect_in "$tmp/err" "takes no options" "the plug-in's reason"
+
 sweep_file rogue "$example" "" ", bootable: false"
 check 1 "an image that must never run is I1 when the plug-in boots it" "$bin" sweep "$tmp/rogue.yaml" --no-db
 expect_in "$tmp/out" "I1 never bricked" "judged by content"
