@@ -237,6 +237,7 @@ struct fsim_device *fsim_device_alloc(struct fsim_layout *l)
 		return NULL;
 	}
 	dev->layout = fsim_layout_ref(l);
+	dev->bad_sector = UINT32_MAX;
 	return dev;
 }
 

@@ -34,6 +34,7 @@ enum fsim_error {
 	FSIM_ERR_INVALID = -2,   /* bad argument to flashsim itself (geometry, table, file) */
 	FSIM_ERR_NOMEM = -3,
 	FSIM_ERR_IO = -4,
+	FSIM_ERR_FAULT = -5,     /* an injected flash error (fsim_arm_fault): the op failed */
 };
 
 /* ---- Geometry ---------------------------------------------------------------------- */
@@ -63,7 +64,7 @@ int fsim_geometry_check(const struct fsim_geometry *g, char *err, size_t errlen)
 uint32_t fsim_geometry_size(const struct fsim_geometry *g);
 uint32_t fsim_geometry_sectors(const struct fsim_geometry *g);
 
-/* The presets of shared/reference/flash.md: nrf52840, stm32f4, stm32l4, stm32h7, k64f,
+/* The presets of docs/reference/flash.md: nrf52840, stm32f4, stm32l4, stm32h7, k64f,
  * spi-nor. Returns FSIM_ERR_INVALID for an unknown name. */
 int fsim_preset(const char *name, struct fsim_geometry *out);
 /* Preset names, NULL-terminated. */
@@ -187,6 +188,39 @@ void fsim_set_power_loss_handler(struct fsim_device *dev, fsim_power_loss_fn fn,
 
 /* Number of torn variants an op of this kind offers (program or erase). */
 uint32_t fsim_torn_variants(bool is_erase);
+
+/* ---- Flash errors (not power loss) ------------------------------------------------- */
+
+/*
+ * The n-th mutating operation fails and the caller sees the error return (FSIM_ERR_FAULT):
+ * what a driver reports when a program or erase does not verify. Unlike a cut, nothing
+ * jumps: the code under test goes on and must cope.
+ */
+enum fsim_fault_kind {
+	FSIM_FAULT_PROGRAM_ERROR = 0, /* a program: nothing written */
+	FSIM_FAULT_ERASE_ERROR,       /* an erase: nothing erased */
+	FSIM_FAULT_STUCK_BIT,         /* a program: one bit it should program (chosen by the seed)
+					 stays at the erase value for good; every program that
+					 should change that bit fails the same way */
+	FSIM_FAULT_BAD_SECTOR,        /* an erase: the sector does not erase, now or ever after;
+					 every erase of it fails, its content unchanged */
+	FSIM_FAULT_KINDS
+};
+
+struct fsim_fault {
+	uint64_t op_index;
+	enum fsim_fault_kind kind;
+	uint64_t seed;
+};
+
+/* Arm a fault (replacing an earlier one); it fires on op op_index when that op is of the
+ * kind's sort (program or erase), else never. Stuck bits and bad sectors then stay until
+ * fsim_clear_faults (snapshots do not carry them). */
+void fsim_arm_fault(struct fsim_device *dev, const struct fsim_fault *f);
+void fsim_clear_faults(struct fsim_device *dev);
+/* Does a fault of this kind apply to a program (false) or an erase (true)? */
+bool fsim_fault_is_erase(enum fsim_fault_kind k);
+const char *fsim_fault_name(enum fsim_fault_kind k);
 
 /* ---- Accounting ---------------------------------------------------------------------- */
 

@@ -64,6 +64,13 @@ struct fsim_device {
 
 	bool armed;
 	struct fsim_cut cut;
+	/* flash errors (fault.c) */
+	bool fault_armed;
+	struct fsim_fault fault;
+	bool stuck;            /* a stuck bit: stuck_addr's stuck_mask bits never program */
+	uint32_t stuck_addr;
+	uint8_t stuck_mask;
+	uint32_t bad_sector;   /* a sector that never erases, or UINT32_MAX */
 	fsim_power_loss_fn on_loss;
 	void *loss_ctx;
 	fsim_trace_fn trace;
@@ -93,6 +100,15 @@ void fsim_weak_copy(struct fsim_weak_set *dst, const struct fsim_weak_set *src);
 uint64_t fsim_mix64(uint64_t x);
 /* Bring the content hash up to date (sectors written since it was last computed). */
 void fsim_refresh_hash(struct fsim_device *dev);
+
+/* fault.c: the armed flash error or a lasting one (stuck bit, bad sector) on this op.
+ * fsim_fault_program runs before the store: FSIM_ERR_FAULT means write nothing; after the
+ * store fsim_fault_after_program re-applies a stuck bit and says whether the op failed. */
+int fsim_fault_program(struct fsim_device *dev, uint64_t op, uint32_t off, const uint8_t *buf,
+		       uint32_t len);
+int fsim_fault_after_program(struct fsim_device *dev, uint32_t off, const uint8_t *buf,
+			     uint32_t len);
+int fsim_fault_erase(struct fsim_device *dev, uint64_t op, uint32_t sector);
 
 /* cut.c: apply the armed cut to the op being issued, then call the handler. Never returns. */
 _Noreturn void fsim_fire_program_cut(struct fsim_device *dev, uint32_t off, const uint8_t *data,

@@ -135,11 +135,16 @@ int fsim_program(struct fsim_device *dev, uint32_t off, const void *buf, uint32_
 		fsim_emit_trace(dev, FSIM_OP_PROGRAM, op, off, len, FSIM_ERR_VIOLATION, false, buf);
 		return FSIM_ERR_VIOLATION;
 	}
+	if (fsim_fault_program(dev, op, off, buf, len)) {
+		fsim_emit_trace(dev, FSIM_OP_PROGRAM, op, off, len, FSIM_ERR_FAULT, false, buf);
+		return FSIM_ERR_FAULT;
+	}
 	fsim_store(dev, off, buf, len);
+	int rc = fsim_fault_after_program(dev, off, buf, len);
 	dev->stats.bytes_programmed += len;
 	dev->stats.busy_ns += program_time_ns(g, len);
-	fsim_emit_trace(dev, FSIM_OP_PROGRAM, op, off, len, FSIM_OK, false, buf);
-	return FSIM_OK;
+	fsim_emit_trace(dev, FSIM_OP_PROGRAM, op, off, len, rc, false, buf);
+	return rc;
 }
 
 int fsim_erase(struct fsim_device *dev, uint32_t off, uint32_t len)
@@ -172,6 +177,12 @@ int fsim_erase(struct fsim_device *dev, uint32_t off, uint32_t len)
 		dev->stats.erase_ops++;
 		if (dev->armed && dev->cut.op_index == op)
 			fsim_fire_erase_cut(dev, i);
+		if (fsim_fault_erase(dev, op, i)) {
+			dev->stats.busy_ns += (uint64_t)l->geo.regions[l->region[i]].erase_us * 1000;
+			fsim_emit_trace(dev, FSIM_OP_ERASE, op, l->start[i],
+					l->start[i + 1] - l->start[i], FSIM_ERR_FAULT, false, NULL);
+			return FSIM_ERR_FAULT; /* the driver stops at the first sector that fails */
+		}
 		fsim_store_erased(dev, i);
 		dev->sec[i].erases++;
 		dev->stats.busy_ns += (uint64_t)l->geo.regions[l->region[i]].erase_us * 1000;

@@ -1,4 +1,4 @@
-/* Device presets: typical datasheet figures from shared/reference/flash.md. */
+/* Device presets: typical datasheet figures from docs/reference/flash.md. */
 #include <string.h>
 
 #include "flashsim/internal.h"

@@ -12,7 +12,8 @@ static const char *const insert_sql[ST_COUNT] = {
 	[ST_NODE] = "INSERT INTO node (run_id, node, role, x, y, initial_fw, final_fw, running_slot,"
 		    " boots, power_cuts, reverts, recovery_boots, bricked, converged_us, flash_erases,"
 		    " flash_programs, max_sector_erases, confirmed, flash_cuts, installs, offers,"
-		    " verdict, target) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		    " verdict, target, wave, hops, rx_start_us)"
+		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_EXPECTATION] = "INSERT INTO expectation (run_id, name, pass, observed, expected)"
 			   " VALUES (?,?,?,?,?)",
 	[ST_METRIC] = "INSERT INTO metric (run_id, name, value) VALUES (?,?,?)",
@@ -37,6 +38,15 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s)
 		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* A count or time that may be unknown: negative is NULL. */
+static void bind_opt(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v >= 0)
+		sqlite3_bind_int64(st, i, v);
 	else
 		sqlite3_bind_null(st, i);
 }
@@ -176,6 +186,9 @@ int bo_db_run_add_node(struct bo_db_run *r, const struct bo_db_node *n, char *er
 	sqlite3_bind_int64(st, i++, n->offers);
 	bind_text(st, i++, n->verdict);
 	sqlite3_bind_int(st, i++, n->target != 0);
+	bind_opt(st, i++, n->wave);
+	bind_opt(st, i++, n->hops);
+	bind_opt(st, i++, n->rx_start_us);
 	return step(r, st, "node", err, errlen);
 }
 
@@ -364,8 +377,8 @@ char *bo_db_run_dump(sqlite3 *db, int64_t run_id, char *err, size_t errlen)
 	static const char nodes[] =
 		"SELECT node, role, x, y, initial_fw, final_fw, running_slot, boots, power_cuts,"
 		" reverts, recovery_boots, bricked, converged_us, flash_erases, flash_programs,"
-		" max_sector_erases, confirmed, flash_cuts, installs, offers, verdict, target"
-		" FROM node WHERE run_id = ? ORDER BY node";
+		" max_sector_erases, confirmed, flash_cuts, installs, offers, verdict, target,"
+		" wave, hops, rx_start_us FROM node WHERE run_id = ? ORDER BY node";
 	static const char metrics[] = "SELECT name, value FROM metric WHERE run_id = ? ORDER BY name";
 	struct buf b = {0};
 	put_s(&b, "");

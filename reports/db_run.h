@@ -52,6 +52,10 @@ struct bo_db_node {
 	int64_t offers;            /* distributions it was in */
 	const char *verdict;       /* the Initiator's last verdict; NULL for a non-target */
 	int target;                /* in the Initiator's targets (stored 0/1) */
+	/* Schema version 4: negative values are stored as NULL (unknown / none). */
+	int64_t wave;              /* its rollout wave, from 0 */
+	int64_t hops;              /* hops from the Distributor through relays */
+	int64_t rx_start_us;       /* the first distribution it was in started */
 };
 
 struct bo_db_run; /* an open run */
@@ -80,7 +84,7 @@ void bo_db_run_abort(struct bo_db_run *r);
 
 /* The run's `node` and `metric` rows in a canonical text form (ordered by node id and by
  * metric name, every column but run_id in table order, version 3's node columns included,
- * one line per row), so two runs of the same scenario
+ * one line per row; version 4's wave, hops and rx_start_us too), so two runs of the same scenario
  * and seed can be compared. Returns a malloc'ed string, or NULL with err set. */
 char *bo_db_run_dump(sqlite3 *db, int64_t run_id, char *err, size_t errlen);
 

@@ -32,7 +32,13 @@ CREATE TABLE IF NOT EXISTS sweep (
     i6_false_positives INTEGER NOT NULL, -- reverted / fell to recovery with a good image
     wear_bound       INTEGER NOT NULL,  -- I5's bound for this workload
     baseline_busy_ms REAL    NOT NULL,  -- simulated flash time of the uncut workload
-    pass             INTEGER NOT NULL   -- 1 when failures = 0
+    pass             INTEGER NOT NULL,  -- 1 when failures = 0
+    -- Version 4. Nullable because a version-3 file gains them by ALTER TABLE ADD COLUMN
+    -- (reports/db.c): its old rows read NULL. Every row written by version 4 has them.
+    fw_abort         INTEGER,           -- cuts where the firmware under test aborted
+    app_error        INTEGER,           -- cuts where an application call failed
+    failing_cuts     INTEGER            -- cut points that broke at least one invariant (the
+                                        -- per-invariant counts may add up to more)
 );
 
 -- The failing cut points of a sweep (the first ones, canonical order), with repro IDs for
@@ -40,10 +46,50 @@ CREATE TABLE IF NOT EXISTS sweep (
 CREATE TABLE IF NOT EXISTS sweep_failure (
     sweep_id   INTEGER NOT NULL REFERENCES sweep(id) ON DELETE CASCADE,
     repro      TEXT    NOT NULL,
-    invariant  TEXT    NOT NULL,
-    detail     TEXT    NOT NULL
+    invariant  TEXT    NOT NULL,  -- the first broken invariant
+    detail     TEXT    NOT NULL,
+    -- Version 4 (NULL in rows of a migrated version-3 file).
+    invariants TEXT,              -- every broken invariant of the cut, comma-separated
+    expected   TEXT,              -- the file's expected end state
+    observed   TEXT,              -- the end state reached
+    op_index   INTEGER            -- operation index of the top-level cut
 );
 CREATE INDEX IF NOT EXISTS sweep_failure_by_sweep ON sweep_failure(sweep_id);
+-- Version 4: `brownout report merge` looks sweeps up by name and runs by scenario and seed.
+CREATE INDEX IF NOT EXISTS sweep_by_name ON sweep(name);
+
+-- Schema version 4 adds the three tables below and the nullable columns marked "Version 4"
+-- (sweep, sweep_failure, node). Opening a version-3 file creates the tables and adds the
+-- columns with ALTER TABLE in the one transaction that applies this file and sets
+-- user_version, as for version 3.
+
+-- The false positives (I6) of a sweep (the first ones, canonical order).
+CREATE TABLE IF NOT EXISTS sweep_false_positive (
+    sweep_id   INTEGER NOT NULL REFERENCES sweep(id) ON DELETE CASCADE,
+    repro      TEXT    NOT NULL,
+    detail     TEXT    NOT NULL,
+    expected   TEXT,
+    observed   TEXT,
+    op_index   INTEGER
+);
+CREATE INDEX IF NOT EXISTS sweep_false_positive_by_sweep ON sweep_false_positive(sweep_id);
+
+-- Failing cuts per top-level operation index and invariant (only non-zero counts).
+CREATE TABLE IF NOT EXISTS sweep_op_failure (
+    sweep_id   INTEGER NOT NULL REFERENCES sweep(id) ON DELETE CASCADE,
+    op_index   INTEGER NOT NULL,
+    invariant  TEXT    NOT NULL,
+    count      INTEGER NOT NULL,
+    PRIMARY KEY (sweep_id, op_index, invariant)
+) WITHOUT ROWID;
+
+-- Per sector of the device: the most erases any cut's continuation reached.
+CREATE TABLE IF NOT EXISTS sweep_sector_erases (
+    sweep_id   INTEGER NOT NULL REFERENCES sweep(id) ON DELETE CASCADE,
+    sector     INTEGER NOT NULL,
+    max_erases INTEGER NOT NULL,
+    PRIMARY KEY (sweep_id, sector)
+) WITHOUT ROWID;
 
 -- Schema version 2 adds the scenario runs (`brownout run SCENARIO.yaml`): the tables below.
 -- A version-1 file is migrated on open simply by creating them (every statement here is
@@ -82,6 +128,8 @@ CREATE TABLE IF NOT EXISTS run (
                      CHECK (status IN ('complete', 'incomplete')),
     pass             INTEGER            -- 1 when every expectation holds; NULL while incomplete
 );
+-- Version 4, for `brownout report merge` (the columns exist since version 2).
+CREATE INDEX IF NOT EXISTS run_by_seed ON run(scenario_hash, seed);
 
 -- Each node's outcome at the end of a run.
 CREATE TABLE IF NOT EXISTS node (
@@ -114,6 +162,13 @@ CREATE TABLE IF NOT EXISTS node (
                                         -- unbootable, rejected, refused-before, lost or
                                         -- cancelled; NULL for a non-target
     target           INTEGER,           -- 0 or 1: in the Initiator's targets
+    -- Version 4 (NULL in rows of a migrated file, and where unknown).
+    wave             INTEGER,           -- the rollout wave it is in, from 0; NULL: none
+    hops             INTEGER,           -- hops from the Distributor through relays; NULL:
+                                        -- no path
+    rx_start_us      INTEGER,           -- virtual time the first distribution it is in
+                                        -- started (the Distributor begins sending to its
+                                        -- wave); NULL: never offered
     PRIMARY KEY (run_id, node)
 ) WITHOUT ROWID;
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <mbedtls/bignum.h>
 #include <mbedtls/ctr_drbg.h>
@@ -143,6 +144,13 @@ int bo_signkey_load_file(const char *path, struct bo_signkey **out, char *err, s
 	FILE *f = fopen(path, "rb");
 	if (f == NULL) {
 		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode)) {
+		seterr(err, errlen, "%s: %s, not a key file (give the PEM file of the key)", path,
+		       S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
+		fclose(f);
 		return -1;
 	}
 	char buf[16384];

@@ -3,7 +3,7 @@
  *
  * N nodes, node i having unicast address i + 1, joined by undirected links that each
  * deliver a transmission with a given probability. Defaults come from
- * ../shared/reference/mesh-dfu.md, "Bearer and transport" (Mesh Protocol 1.1, Zephyr).
+ * docs/reference/mesh-dfu.md, "Bearer and transport" (Mesh Protocol 1.1, Zephyr).
  *
  * Model (every figure is a field of struct mesh_config):
  *

@@ -168,6 +168,13 @@ static void start_initiator(struct world *w)
 			    w->wave + 1);
 		w->wave++;
 		sim_schedule_in(&w->loop, NEXT_WAVE_US, wave_event, w, NULL, 0);
+		return;
+	}
+	/* The outcome database's node.rx_start_us: the Distributor starts sending to them. */
+	for (uint32_t i = 0; i < wv->count; i++) {
+		struct run_node *rn = &w->nodes[w->wave_nodes[wv->first + i]];
+		if (rn->rx_start_us == UINT64_MAX)
+			rn->rx_start_us = sim_now(&w->loop);
 	}
 }
 

@@ -58,6 +58,9 @@ static void collect_nodes(struct world *w)
 		o->max_sector_erases = c->max_sector_erases;
 		o->offers = rn->offers;
 		o->result = o->target ? rollout_result_name(rn->result) : "-";
+		o->wave = -1; /* set below from the waves */
+		o->hops = rn->hops;
+		o->rx_start_us = rn->rx_start_us;
 		if (o->target) {
 			r->targets++;
 			r->converged += o->converged;
@@ -65,6 +68,9 @@ static void collect_nodes(struct world *w)
 		r->bricked += o->bricked;
 	}
 	r->failed = r->targets - r->converged;
+	for (size_t k = 0; k < w->nwaves; k++)
+		for (uint32_t j = 0; j < w->waves[k].count; j++)
+			r->nodes[w->wave_nodes[w->waves[k].first + j]].wave = (int)k;
 }
 
 /* ---- convergence times --------------------------------------------------------------- */

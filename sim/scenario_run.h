@@ -72,6 +72,9 @@ struct bo_run_node {
 	uint32_t max_sector_erases;
 	uint32_t offers;         /* distributions it was in (all waves, all retries) */
 	const char *result;      /* the Initiator's last verdict ("updated", "lost", ...) */
+	int wave;                /* its rollout wave, from 0; -1: in none */
+	uint32_t hops;           /* from the Distributor through relays; UINT32_MAX: no path */
+	uint64_t rx_start_us;    /* the first distribution it was in started; UINT64_MAX: never */
 };
 
 struct bo_run_expect {

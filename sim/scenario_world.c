@@ -323,6 +323,7 @@ static int build_nodes(struct world *w, char *err, size_t errlen)
 		rn->image = BO_SCN_NONE;
 		for (size_t k = 0; k < BO_SCN_MAX_FIRMWARE; k++)
 			rn->first_ok[k] = UINT64_MAX;
+		rn->rx_start_us = UINT64_MAX;
 		sim_rng_derive(&rn->rng, w->seed, i, RUN_RNG_FAULT);
 		struct sim_vnode_config c = {
 			.loop = &w->loop, .net = w->net, .node = i, .seed = w->seed,

@@ -75,6 +75,7 @@ struct run_node {
 	struct run_node_faults f;
 	uint64_t first_ok[BO_SCN_MAX_FIRMWARE]; /* first ran that firmware confirmed; UINT64_MAX */
 	uint32_t hops;            /* from the Distributor through relays; UINT32_MAX: none */
+	uint64_t rx_start_us;     /* the first distribution it was in started; UINT64_MAX */
 	struct sim_rng rng;       /* RUN_RNG_FAULT */
 };
 

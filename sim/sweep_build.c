@@ -104,6 +104,8 @@ void sweep_build_options(const struct bo_sweep *s, struct sweep_options *o)
 	o->between = s->cuts.between;
 	o->torn = s->cuts.torn;
 	o->metastable = s->cuts.metastable;
+	o->faults = s->cuts.faults;
+	o->faults_may_brick = s->cuts.faults_may_brick;
 	o->depth = s->cuts.depth ? s->cuts.depth : 1;
 	o->jobs = 1;
 	o->seed = 1;
@@ -115,4 +117,18 @@ const char *sweep_firmware_label(const struct bo_sweep *s)
 		return bo_sweep_strategy_name(s->strategy);
 	const char *slash = strrchr(s->plugin, '/');
 	return slash ? slash + 1 : s->plugin;
+}
+
+void sweep_modes_string(const struct sweep_options *o, char sep, char *buf, size_t len)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	if (o->between)
+		n += (size_t)snprintf(buf + n, len - n, "between");
+	if (o->torn && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? (char[]){sep, 0} : "", "torn");
+	for (int k = 0; k < FSIM_FAULT_KINDS && n < len; k++)
+		if (o->faults >> k & 1u)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? (char[]){sep, 0} : "",
+					      fsim_fault_name((enum fsim_fault_kind)k));
 }

@@ -27,6 +27,8 @@ int sweep_build_check_firmware(const struct bo_sweep *s, const struct sweep_buil
 			       size_t errlen);
 /* What is swept, for summaries: core/boot's strategy, or the plug-in's file name. */
 const char *sweep_firmware_label(const struct bo_sweep *s);
+/* The modes of o joined by sep: "between+torn", "between,torn,bad-sector", ... */
+void sweep_modes_string(const struct sweep_options *o, char sep, char *buf, size_t len);
 /* The cut options the file asks for (the command line may override them). */
 void sweep_build_options(const struct bo_sweep *s, struct sweep_options *o);
 

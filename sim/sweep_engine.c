@@ -598,6 +598,185 @@ static void sweep_cut(const struct sweep_ctx *cx, struct sweep_node *n, const st
 	}
 }
 
+/* ---- Flash errors --------------------------------------------------------------------- */
+
+struct fault_point {
+	uint64_t op;               /* operation index in the uncut workload */
+	enum fsim_fault_kind kind;
+};
+
+static const char *const fault_id[FSIM_FAULT_KINDS] = {"pe", "ee", "sb", "bs"};
+
+static void fault_point_id(const struct fault_point *p, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%llu", fault_id[p->kind], (unsigned long long)p->op);
+}
+
+/* Parse "pe812" (program error), "ee812", "sb812", "bs812": 0, or -1 when it is none. */
+static int parse_fault(const char *s, struct fault_point *p)
+{
+	for (int k = 0; k < FSIM_FAULT_KINDS; k++) {
+		size_t l = strlen(fault_id[k]);
+		if (strncmp(s, fault_id[k], l) || s[l] < '0' || s[l] > '9')
+			continue;
+		char *end;
+		p->op = strtoull(s + l, &end, 10);
+		p->kind = (enum fsim_fault_kind)k;
+		return *end ? -1 : 0;
+	}
+	return -1;
+}
+
+/* Every (operation, fault kind) pair the options ask for, in canonical order. */
+static size_t enumerate_faults(const struct recording *r, const struct sweep_options *o,
+			       struct fault_point **out)
+{
+	size_t n = 0, cap = 0;
+	struct fault_point *v = NULL;
+	for (size_t i = 0; i < r->nops; i++)
+		for (int k = 0; k < FSIM_FAULT_KINDS; k++)
+			if ((o->faults >> k & 1u) && !r->ops[i].refused &&
+			    fsim_fault_is_erase((enum fsim_fault_kind)k) == r->ops[i].erase) {
+				v = grow(v, &cap, n + 1, sizeof *v);
+				v[n++] = (struct fault_point){r->ops[i].index, (enum fsim_fault_kind)k};
+			}
+	*out = v;
+	return n;
+}
+
+static const char *fault_phrase(enum fsim_fault_kind k)
+{
+	static const char *const phrase[FSIM_FAULT_KINDS] = {"a program error", "an erase error",
+							     "a stuck bit", "a bad sector"};
+	return k < FSIM_FAULT_KINDS ? phrase[k] : "a flash error";
+}
+
+/* A whole image that may run is still in the primary or the recovery partition: a
+ * bootloader that bricks now lost it for no reason. */
+static bool good_image_left(const struct sweep_node *n)
+{
+	int p = sweep_identify_part(n, n->part_primary), r = sweep_identify_part(n, n->part_recovery);
+	return (p >= 0 && n->w->images[p].bootable) || (r >= 0 && n->w->images[r].bootable);
+}
+
+/* What a flash error may and may not do: see options.faults. A bricked device is I1 unless
+ * the file declares that fault may brick and no good image is left to boot. */
+static void judge_fault(const struct sweep_workload *w, struct sweep_node *n, size_t vb,
+			const struct fault_point *p, const struct sweep_options *o, struct verdict *v)
+{
+	const struct sweep_obs *ob = &n->obs;
+	memset(v, 0, sizeof *v);
+	if (ob->ran_unbootable)
+		add(v, SWEEP_I1_BRICKED, "after %s: booted '%s', an image that must never run",
+		    fault_phrase(p->kind), image_name(w, ob->unbootable_image));
+	else if (ob->bricked && (!(o->faults_may_brick >> p->kind & 1u) || good_image_left(n)))
+		add(v, SWEEP_I1_BRICKED, "after %s: boot %u found no bootable image%s%s%s",
+		    fault_phrase(p->kind), ob->boots, ob->last_reason[0] ? ": " : "",
+		    ob->last_reason, good_image_left(n) ? " (a good image was still in flash)" : "");
+	if (ob->hybrid)
+		add(v, SWEEP_I2_HYBRID, "after %s: boot %d ran bytes that are none of the "
+		    "workload's images", fault_phrase(p->kind), ob->hybrid_boot);
+	size_t nv = fsim_violation_count(n->dev);
+	if (nv > vb) {
+		const struct fsim_violation *x = fsim_violation_at(n->dev, vb);
+		add(v, SWEEP_I4_FLASH, "after %s: %s at 0x%x (op %llu): the error was ignored",
+		    fault_phrase(p->kind), x ? fsim_violation_name(x->kind) : "violation",
+		    x ? x->addr : 0, x ? (unsigned long long)x->op_index : 0ull);
+	}
+	if (ob->fw_abort)
+		add(v, SWEEP_FW_ABORT, "after %s: %s", fault_phrase(p->kind),
+		    ob->fw_abort_reason);
+	if (v->mask) {
+		describe_expect(w, v->expected, sizeof v->expected);
+		describe_state(n, v->observed, sizeof v->observed);
+	}
+}
+
+/* One flash-error point: the workload from the start with the fault armed. */
+static void run_fault(const struct sweep_workload *w, const struct sweep_options *o,
+		      struct sweep_node *n, const struct recording *base,
+		      const struct fault_point *p, struct verdict *v)
+{
+	fsim_snapshot_restore(n->dev, base->snap[0]); /* the initial flash */
+	fsim_clear_faults(n->dev);
+	fsim_arm_fault(n->dev, &(struct fsim_fault){p->op, p->kind,
+						   torn_seed(o, p->op, 100u + p->kind)});
+	size_t vb = fsim_violation_count(n->dev);
+	sweep_node_reset_obs(n);
+	n->fault_run = true;
+	sweep_node_run(n, 0);
+	n->fault_run = false;
+	judge_fault(w, n, vb, p, o, v);
+	fsim_clear_faults(n->dev);
+}
+
+struct fault_work {
+	const struct sweep_workload *w;
+	const struct sweep_options *o;
+	const struct recording *base;
+	const struct fault_point *points;
+	size_t npoints;
+	struct verdict *verdicts;
+	atomic_size_t next;
+	atomic_int failed;
+};
+
+static void *fault_worker(void *arg)
+{
+	struct fault_work *fw = arg;
+	struct sweep_node node;
+	char err[160];
+	if (sweep_node_init(&node, fw->w, err, sizeof err)) {
+		atomic_store(&fw->failed, 1);
+		return NULL;
+	}
+	for (;;) {
+		size_t i = atomic_fetch_add(&fw->next, 1);
+		if (i >= fw->npoints)
+			break;
+		run_fault(fw->w, fw->o, &node, fw->base, &fw->points[i], &fw->verdicts[i]);
+	}
+	sweep_node_free(&node);
+	return NULL;
+}
+
+/* Every flash-error point of the uncut workload base, on o->jobs threads, merged in
+ * canonical order into t. 0, or -1 when a thread could not start its device. */
+static int sweep_faults(const struct sweep_workload *w, const struct sweep_options *o,
+			const struct recording *base, struct sweep_result *r, struct tally *t)
+{
+	struct fault_point *points;
+	size_t np = enumerate_faults(base, o, &points);
+	if (o->shard_n) { /* the K-th of every N points, as for cuts */
+		size_t k = 0;
+		for (size_t i = 0; i < np; i++)
+			if (i % o->shard_n == o->shard_k)
+				points[k++] = points[i];
+		np = k;
+	}
+	struct fault_work fw = {w, o, base, points, 0, calloc(np + 1, sizeof(struct verdict))};
+	fw.npoints = np;
+	atomic_init(&fw.next, 0);
+	atomic_init(&fw.failed, 0);
+	unsigned jobs = o->jobs ? o->jobs : 1;
+	pthread_t *th = calloc(jobs, sizeof *th);
+	for (unsigned j = 0; j < jobs; j++)
+		pthread_create(&th[j], NULL, fault_worker, &fw);
+	for (unsigned j = 0; j < jobs; j++)
+		pthread_join(th[j], NULL);
+	free(th);
+	for (size_t i = 0; i < np && !atomic_load(&fw.failed); i++) {
+		char id[32];
+		fault_point_id(&points[i], id, sizeof id);
+		tally_verdict(t, id, &fw.verdicts[i], points[i].op, 1);
+		t->cut_points++;
+	}
+	r->fault_points = np;
+	free(fw.verdicts);
+	free(points);
+	return atomic_load(&fw.failed) ? -1 : 0;
+}
+
 /* ---- Top level: threads ------------------------------------------------------------ */
 
 struct top {
@@ -608,6 +787,8 @@ struct top {
 	size_t nowners;
 	struct tally *results;  /* one per owner */
 	atomic_size_t next;
+	atomic_size_t finished;   /* owners done (progress) */
+	atomic_uint_fast64_t failing; /* failing cut points so far (progress) */
 	char err[160];
 	atomic_int failed;
 };
@@ -632,6 +813,8 @@ static void *worker(void *arg)
 		t->cut_points = 1; /* the owner; nested cuts add theirs */
 		sweep_cut(tp->cx, &node, tp->base, &tp->cuts[tp->owners[i]], "", 0, tp->cx->o->depth,
 			  t);
+		atomic_fetch_add(&tp->failing, t->failing_cuts);
+		atomic_fetch_add(&tp->finished, 1);
 	}
 	sweep_node_free(&node);
 	return NULL;
@@ -719,13 +902,25 @@ int sweep_run(const struct sweep_workload *w, const struct sweep_options *o,
 				 .nowners = nowners};
 		tp.results = calloc(nowners + 1, sizeof *tp.results);
 		atomic_init(&tp.next, 0);
+		atomic_init(&tp.finished, 0);
+		atomic_init(&tp.failing, 0);
 		atomic_init(&tp.failed, 0);
 		unsigned jobs = o->jobs ? o->jobs : 1;
 		pthread_t *th = calloc(jobs, sizeof *th);
 		for (unsigned j = 0; j < jobs; j++)
 			pthread_create(&th[j], NULL, worker, &tp);
+		while (o->on_progress && atomic_load(&tp.finished) < nowners &&
+		       !atomic_load(&tp.failed)) {
+			struct timespec q = {0, 250 * 1000 * 1000};
+			nanosleep(&q, NULL);
+			o->on_progress(o->on_progress_ctx, atomic_load(&tp.finished), nowners,
+				       atomic_load(&tp.failing), now_s() - t0);
+		}
 		for (unsigned j = 0; j < jobs; j++)
 			pthread_join(th[j], NULL);
+		if (o->on_progress)
+			o->on_progress(o->on_progress_ctx, nowners, nowners, atomic_load(&tp.failing),
+				       now_s() - t0);
 		free(th);
 		/* Merge in canonical order; a duplicate state counts as a cut point with its
 		 * owner's verdict. Failures per operation first: an owner's whole subtree goes
@@ -759,6 +954,10 @@ int sweep_run(const struct sweep_workload *w, const struct sweep_options *o,
 		free(owners);
 		free(owner_of);
 		free(cuts);
+		if (!atomic_load(&tp.failed) && o->faults && sweep_faults(w, o, &base, r, &total)) {
+			atomic_store(&tp.failed, 1);
+			snprintf(tp.err, sizeof tp.err, "(flash errors)");
+		}
 		if (atomic_load(&tp.failed)) {
 			snprintf(err, errlen, "a sweep thread could not start its device: %s", tp.err);
 			recording_free(&base);
@@ -805,7 +1004,8 @@ static void print_op(void *ctx, const struct fsim_trace_event *ev)
 	sweep_trace_place(n->dev, ev->off, where, sizeof where);
 	printf("   op %llu: %s %s (%u bytes)%s%s\n", (unsigned long long)ev->op_index,
 	       ev->kind == FSIM_OP_ERASE ? "erase  " : "program", where, ev->len,
-	       ev->result ? " REFUSED" : "", ev->cut ? "  <- POWER CUT" : "");
+	       ev->result == FSIM_ERR_FAULT ? " FAILED (flash error)" : ev->result ? " REFUSED" : "",
+	       ev->cut ? "  <- POWER CUT" : "");
 }
 
 /* The uncut workload in one line per step: which operations each step issued. */
@@ -938,6 +1138,39 @@ int sweep_replay(const struct sweep_workload *w, const struct sweep_options *o, 
 		rc = -1;
 	} else if (trace) {
 		print_uncut_summary(w, &rec);
+	}
+	struct fault_point fp;
+	if (rc == 0 && parse_fault(id, &fp) == 0) {
+		const struct op_rec *x = NULL;
+		for (size_t i = 0; i < rec.nops && !x; i++)
+			if (rec.ops[i].index == fp.op)
+				x = &rec.ops[i];
+		if (!x || x->erase != fsim_fault_is_erase(fp.kind)) {
+			snprintf(err, errlen, "repro ID '%s': op %llu is no %s of this workload", id,
+				 (unsigned long long)fp.op, fsim_fault_is_erase(fp.kind) ? "erase" : "program");
+			rc = -1;
+		} else {
+			if (trace) {
+				char where[96];
+				sweep_trace_place(n.dev, x->off, where, sizeof where);
+				printf("flash error: %s at op %llu: %s (%u bytes), during step %d; the "
+				       "workload from the start:\n", fsim_fault_name(fp.kind),
+				       (unsigned long long)fp.op, where, x->len, x->step);
+				fsim_set_trace(n.dev, print_op, &n);
+			}
+			n.trace = trace;
+			struct verdict v;
+			run_fault(w, o, &n, &rec, &fp, &v);
+			fsim_set_trace(n.dev, NULL, NULL);
+			if (trace)
+				print_verdict(w, &n, &v);
+			t.cut_points = t.distinct = 1;
+			tally_verdict(&t, id, &v, fp.op, 1);
+		}
+		recording_free(&rec);
+		sweep_node_free(&n);
+		tally_to_result(&t, r);
+		return rc;
 	}
 	const char *p = id;
 	int depth = 0;

@@ -46,11 +46,24 @@ struct sweep_options {
 	uint64_t seed;       /* picks the bits of torn variants */
 	unsigned shard_k, shard_n; /* run only top-level cut points i with i % n == k; n = 0: all */
 	size_t max_failures_kept;  /* repro IDs kept (all are counted); 0 = 50 */
+	/* Flash errors instead of power loss: bit k set = fault kind k (enum fsim_fault_kind)
+	 * at every operation it applies to, the workload run from the start each time and the
+	 * firmware seeing the error return. Judged by I1 (never boot what must not run, never
+	 * brick: unless the kind's bit is in faults_may_brick), I2, I4 and firmware aborts;
+	 * an update the error stopped (I3, application errors) is no failure. */
+	uint32_t faults;
+	uint32_t faults_may_brick;
 	/* Replay only: called with the device just after the last cut of the repro ID
 	 * (when = "cut", RAM already lost, before the power-on) and at the end of its
 	 * continuation (when = "end"), e.g. to save the flash (`--save-flash`). */
 	void (*on_replay_state)(void *ctx, const struct fsim_device *dev, const char *when);
 	void *on_replay_ctx;
+	/* Called from sweep_run's own thread about four times a second while the workers run
+	 * (a progress line), and once at the end with done == total: distinct states checked
+	 * of those to check, failing cut points so far, wall seconds since the start. */
+	void (*on_progress)(void *ctx, uint64_t done, uint64_t total, uint64_t failures,
+			    double elapsed_s);
+	void *on_progress_ctx;
 };
 
 /* A failing (or, in fp_kept, falsely positive) cut point. */
@@ -72,7 +85,8 @@ struct sweep_op_failures {
 
 struct sweep_result {
 	uint64_t workload_ops;    /* mutating operations of the uncut workload */
-	uint64_t cut_points;      /* cut points run (all depths) */
+	uint64_t cut_points;      /* cut points run (all depths), flash-error points included */
+	uint64_t fault_points;    /* of which flash-error points (options.faults) */
 	uint64_t distinct_states; /* distinct (flash, step) states whose continuation ran */
 	uint64_t failures[SWEEP_INVARIANTS]; /* cuts that broke each invariant (a cut may
 						  break several, so these can add up to more
@@ -103,7 +117,8 @@ uint64_t sweep_total_failures(const struct sweep_result *r);
 
 /*
  * Replay one case by its repro ID ("t812.1" = torn variant 1 at op 812; "b40" = between at
- * op 40; nested cuts joined by '/'), printing each flash operation and boot decision when
+ * op 40; nested cuts joined by '/'; "uncut" = the workload itself; a flash error: "pe812"
+ * program error, "ee812" erase error, "sb812" stuck bit, "bs812" bad sector at op 812), printing each flash operation and boot decision when
  * trace is set. Fills r with that single case. -1 with err on a malformed or stale ID.
  */
 int sweep_replay(const struct sweep_workload *w, const struct sweep_options *o, const char *id,

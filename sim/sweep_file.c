@@ -750,37 +750,64 @@ static int load_expect(struct loader *L, yaml_node_t *root)
 	return 0;
 }
 
+/* A list of mode names (cuts.modes, cuts.may_brick): bit i = mode_names[i]. */
+static int load_mode_list(struct loader *L, yaml_node_t *m, const char *key,
+			  const char *const *names, size_t max, uint32_t *out)
+{
+	*out = 0;
+	if (bo_yaml_seq_check(&L->y, m, key, 1, max))
+		return -1;
+	for (size_t i = 0; i < bo_yaml_seq_len(m); i++) {
+		char path[BO_YAML_PATH_MAX];
+		bo_yaml_path_index(path, sizeof path, key, i);
+		yaml_node_t *item = bo_yaml_seq_at(&L->y, m, i);
+		int e;
+		if (bo_yaml_enum(&L->y, item, path, names, &e))
+			return -1;
+		if (*out >> e & 1u)
+			return bo_yaml_error(&L->y, item, path, "mode '%s' given twice", names[e]);
+		*out |= 1u << e;
+	}
+	return 0;
+}
+
 static int load_cuts(struct loader *L, yaml_node_t *root)
 {
-	static const char *const keys[] = {"modes", "depth", "metastable", NULL};
-	static const char *const mode_names[] = {"between", "torn", NULL};
+	static const char *const keys[] = {"modes", "depth", "metastable", "may_brick", NULL};
+	/* between, torn, then the flash errors in enum fsim_fault_kind order */
+	static const char *const mode_names[] = {"between",     "torn",      "program-error",
+						 "erase-error", "stuck-bit", "bad-sector", NULL};
 	struct bo_sweep_cuts *c = &L->s->cuts;
 	c->between = c->torn = true;
 	c->depth = 1;
 	c->metastable = false;
+	c->faults = c->faults_may_brick = 0;
 	yaml_node_t *cuts = bo_yaml_map_get(&L->y, root, "cuts");
 	if (!cuts)
 		return 0;
 	if (bo_yaml_map_check(&L->y, cuts, "cuts", keys))
 		return -1;
 	yaml_node_t *m = bo_yaml_map_get(&L->y, cuts, "modes");
+	uint32_t modes;
 	if (m) {
-		if (bo_yaml_seq_check(&L->y, m, "cuts.modes", 1, 2))
+		if (load_mode_list(L, m, "cuts.modes", mode_names, 6, &modes))
 			return -1;
-		c->between = c->torn = false;
-		for (size_t i = 0; i < bo_yaml_seq_len(m); i++) {
-			char path[BO_YAML_PATH_MAX];
-			bo_yaml_path_index(path, sizeof path, "cuts.modes", i);
-			yaml_node_t *item = bo_yaml_seq_at(&L->y, m, i);
-			int e;
-			if (bo_yaml_enum(&L->y, item, path, mode_names, &e))
-				return -1;
-			bool *flag = e == 0 ? &c->between : &c->torn;
-			if (*flag)
-				return bo_yaml_error(&L->y, item, path, "mode '%s' given twice",
-						     mode_names[e]);
-			*flag = true;
-		}
+		c->between = modes & 1u;
+		c->torn = modes >> 1 & 1u;
+		c->faults = modes >> 2;
+	}
+	yaml_node_t *mb = bo_yaml_map_get(&L->y, cuts, "may_brick");
+	if (mb) {
+		if (load_mode_list(L, mb, "cuts.may_brick", mode_names, 6, &modes))
+			return -1;
+		if (modes & 3u)
+			return bo_yaml_error(&L->y, mb, "cuts.may_brick",
+					     "a power cut may never brick: may_brick lists flash errors "
+					     "(program-error, erase-error, stuck-bit, bad-sector)");
+		if ((modes >> 2) & ~c->faults)
+			return bo_yaml_error(&L->y, mb, "cuts.may_brick",
+					     "lists a flash error that cuts.modes does not run");
+		c->faults_may_brick = modes >> 2;
 	}
 	yaml_node_t *d = bo_yaml_map_get(&L->y, cuts, "depth");
 	uint64_t x;

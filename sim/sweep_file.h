@@ -68,7 +68,15 @@
  *     primary: v1                       #   optional: image in the primary slot
  *     upgrade: v2                       #   optional: image in the upgrade slot, or `none`
  *   cuts:                               # optional; defaults shown
- *     modes: [between, torn]            #   non-empty subset of between, torn
+ *     modes: [between, torn]            #   non-empty subset of between, torn (power cuts)
+ *                                       #   and the flash errors program-error,
+ *                                       #   erase-error, stuck-bit, bad-sector: at every
+ *                                       #   program (erase) the op fails and the firmware
+ *                                       #   sees the error (flashsim.h, "Flash errors");
+ *                                       #   judged by I1 (never run what must not run,
+ *                                       #   never brick), I2, I4, firmware aborts
+ *     may_brick: [bad-sector]           #   optional: flash errors after which a bricked
+ *                                       #   device is expected (not a failure)
  *     depth: 1                          #   1..4: nested cuts
  *     metastable: false                 #   torn cells read unstably
  *
@@ -80,7 +88,7 @@
  *
  * ---- Default layouts (`layout: default`) ---------------------------------------------------
  *
- *   nrf52840, stm32l4 (1 MiB; 4 KiB / 2 KiB sectors), from shared/reference/flash.md:
+ *   nrf52840, stm32l4 (1 MiB; 4 KiB / 2 KiB sectors), from docs/reference/flash.md:
  *     boot 0x00000 48K (write-protected), primary 0x0C000 432K, upgrade 0x78000 432K,
  *     scratch 0xE4000 16K, recovery 0xE8000 64K, storage 0xF8000 32K
  *     On stm32l4 this layout suits overwrite and recovery only: core/boot keeps a swap's
@@ -208,6 +216,8 @@ struct bo_sweep_expect {
 struct bo_sweep_cuts {
 	bool between;
 	bool torn;
+	uint32_t faults;           /* flash errors: bit k = enum fsim_fault_kind k */
+	uint32_t faults_may_brick; /* of those, the ones declared to brick the device */
 	unsigned depth;
 	bool metastable;
 };

@@ -279,6 +279,15 @@ static void power_on(struct sweep_node *n)
 			}
 		}
 		note_boot(n, &res, part, image);
+		if (rc < 0 && n->fault_run) {
+			/* A flash error made the bootloader give up on this power-on: the
+			 * watchdog resets the device, which tries again; never booting is I1. */
+			if (crashes >= crash_limit) {
+				n->obs.bricked = true;
+				return;
+			}
+			continue;
+		}
 		if (rc < 0) {
 			n->obs.fw_abort = true;
 			snprintf(n->obs.fw_abort_reason, sizeof n->obs.fw_abort_reason,
@@ -379,8 +388,10 @@ static void download(struct sweep_node *n, const struct sweep_image *im)
 	} else {
 		rc = default_write(n, up, im->bytes, im->len);
 	}
-	if (rc < 0)
+	if (rc < 0) {
 		app_error(n, "download failed");
+		n->obs.download_failed = true; /* the application does not ask to install it */
+	}
 }
 
 static void exec_step(struct sweep_node *n, int s)
@@ -395,12 +406,13 @@ static void exec_step(struct sweep_node *n, int s)
 		power_on(n);
 		break;
 	case SWEEP_STEP_DOWNLOAD:
+		n->obs.download_failed = false;
 		if (running_can_update(n))
 			download(n, &n->w->images[st->image]);
 		break;
 	case SWEEP_STEP_REQUEST_TEST:
 	case SWEEP_STEP_REQUEST_PERM:
-		if (running_can_update(n))
+		if (running_can_update(n) && !n->obs.download_failed)
 			fw_request(n, st->kind == SWEEP_STEP_REQUEST_PERM);
 		break;
 	case SWEEP_STEP_CONFIRM:

@@ -111,6 +111,7 @@ struct sweep_obs {
 	int unbootable_image;
 	bool stuck;              /* a crash loop did not settle */
 	bool app_error;          /* an application call failed */
+	bool download_failed;    /* the last download failed (a flash error): no request */
 	char app_error_what[64];
 	bool fw_abort;           /* the firmware failed an assertion or aborted */
 	char fw_abort_reason[160];
@@ -136,6 +137,7 @@ struct sweep_node {
 	int step;                /* workload step in progress */
 	struct sweep_obs obs;
 	bool trace;              /* print boot decisions (replay --trace) */
+	bool fault_run;          /* a flash-error run: boot() failing is a reset, not an abort */
 };
 
 /* Bind a node to a workload on its own device (a fork of w->initial). */

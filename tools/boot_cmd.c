@@ -90,9 +90,7 @@ int cmd_boot(int argc, char **argv)
 		} else if (!strcmp(a, "--dry-run")) {
 			dry = true;
 		} else if (a[0] == '-' || file) {
-			fprintf(stderr, "brownout boot: unexpected argument '%s'\n", a);
-			usage(stderr);
-			return EXIT_USAGE;
+			return cli_bad_argument("boot", a);
 		} else {
 			file = a;
 		}

@@ -15,6 +15,7 @@ static const struct subcommand subcommands[] = {
 	{"flash-demo", cmd_flash_demo, "cut power during an update-like write pattern, show the flash"},
 	{"image", cmd_image, "keygen | sign | verify | dump MCUboot images"},
 	{"mount", cmd_mount, "a device file's flash as files: partitions, images, trailers (FUSE)"},
+	{"report", cmd_report, "render outcome databases (md, html, junit, json), gate on a baseline, merge shards"},
 	{"run", cmd_run, "simulate a mesh scenario's rollout per seed (scenarios/mesh/*.yaml)"},
 	{"sweep", cmd_sweep, "power-cut sweep of an update workload (scenarios/sweeps/*.yaml)"},
 	{"validate", cmd_validate, "check sweep and scenario files against their schema (no run)"},

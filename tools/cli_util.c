@@ -39,6 +39,53 @@ int cli_parse_shard(const char *s, unsigned long *k, unsigned long *n)
 	return 0;
 }
 
+/* An environment variable as a number 0..1 << 20: 1 set and parsed, 0 unset, -1 malformed. */
+static int env_uint(const char *name, unsigned long *v)
+{
+	const char *s = getenv(name);
+	if (!s || !*s)
+		return 0;
+	return cli_parse_uint(s, 1u << 20, v) ? -1 : 1;
+}
+
+int cli_shard_auto(unsigned long *k, unsigned long *n, char *err, size_t errlen)
+{
+	unsigned long id, count, min = 0;
+	int have_id = env_uint("SLURM_ARRAY_TASK_ID", &id);
+	if (have_id) {
+		int have_count = env_uint("SLURM_ARRAY_TASK_COUNT", &count);
+		int have_min = env_uint("SLURM_ARRAY_TASK_MIN", &min);
+		if (have_id < 0 || have_count <= 0 || have_min < 0 || count == 0 || id < min ||
+		    id - min >= count) {
+			snprintf(err, errlen, "--shard auto: SLURM_ARRAY_TASK_ID=%s needs "
+				 "SLURM_ARRAY_TASK_COUNT (and SLURM_ARRAY_TASK_MIN, default 0) with "
+				 "0 <= ID - MIN < COUNT; an array of consecutive indices (--array=0-7)",
+				 getenv("SLURM_ARRAY_TASK_ID"));
+			return -1;
+		}
+		*k = id - min;
+		*n = count;
+		return 0;
+	}
+	have_id = env_uint("JOB_COMPLETION_INDEX", &id);
+	if (have_id) {
+		int have_count = env_uint("BROWNOUT_SHARD_COUNT", &count);
+		if (have_id < 0 || have_count <= 0 || count == 0 || id >= count) {
+			snprintf(err, errlen, "--shard auto: JOB_COMPLETION_INDEX (a Kubernetes Indexed "
+				 "Job) needs BROWNOUT_SHARD_COUNT set to the Job's completions, greater "
+				 "than the index");
+			return -1;
+		}
+		*k = id;
+		*n = count;
+		return 0;
+	}
+	snprintf(err, errlen, "--shard auto: no shard in the environment: set SLURM_ARRAY_TASK_ID "
+		 "and SLURM_ARRAY_TASK_COUNT (a Slurm job array) or JOB_COMPLETION_INDEX and "
+		 "BROWNOUT_SHARD_COUNT (a Kubernetes Indexed Job), or give --shard K/N");
+	return -1;
+}
+
 int cli_file_sha256(const char *path, char hex[65])
 {
 	FILE *f = fopen(path, "rb");
@@ -60,4 +107,14 @@ int cli_file_sha256(const char *path, char hex[65])
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
 	return 0;
+}
+
+int cli_bad_argument(const char *cmd, const char *arg)
+{
+	if (arg[0] == '-' && arg[1])
+		fprintf(stderr, "brownout %s: unknown option '%s' (or its value is missing)\n", cmd, arg);
+	else
+		fprintf(stderr, "brownout %s: unexpected argument '%s'\n", cmd, arg);
+	fprintf(stderr, "(see brownout %s --help)\n", cmd);
+	return 2;
 }

@@ -5,6 +5,7 @@
 #ifndef BROWNOUT_CLI_UTIL_H
 #define BROWNOUT_CLI_UTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Where outcomes go when no --db is given (relative to the working directory). */
@@ -17,7 +18,17 @@ int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
 /* "K/N", both decimal, each at most 1 << 20, N > 0: 0, or -1. The range of K (0- or
  * 1-based) is the caller's to check. */
 int cli_parse_shard(const char *s, unsigned long *k, unsigned long *n);
+/* `--shard auto`: the shard from the environment of a batch system. Slurm job arrays:
+ * SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN (0 when unset) of SLURM_ARRAY_TASK_COUNT;
+ * Kubernetes Indexed Jobs: JOB_COMPLETION_INDEX of BROWNOUT_SHARD_COUNT (set it to the
+ * Job's completions). 0, or -1 with err set (none set, or inconsistent). */
+int cli_shard_auto(unsigned long *k, unsigned long *n, char *err, size_t errlen);
 /* SHA-256 of a file's bytes as 64 lowercase hex digits: 0, or -1 when unreadable. */
 int cli_file_sha256(const char *path, char hex[65]);
+
+/* The one wording every subcommand uses for an argument it cannot take: "brownout CMD:
+ * unknown option '--x' (or its value is missing)" for an option, "unexpected argument 'x'"
+ * otherwise, then "(see brownout CMD --help)". Returns 2, the usage exit code. */
+int cli_bad_argument(const char *cmd, const char *arg);
 
 #endif

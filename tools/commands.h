@@ -15,5 +15,6 @@ int cmd_sweep(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_boot(int argc, char **argv);
 int cmd_mount(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@
 #include "core/boot/trailer.h"
 #include "core/port/mbedtls/crypto_mbedtls.h"
 #include "sim/imagegen.h"
+#include "tools/cli_util.h"
 #include "tools/commands.h"
 #include "tools/image_json.h"
 
@@ -245,7 +246,7 @@ static int cmd_keygen(int argc, char **argv)
 			return usage_error("keygen", "%s: password-protected keys are not supported",
 					   argv[i]);
 		} else {
-			return usage_error("keygen", "unexpected argument '%s'", argv[i]);
+			return cli_bad_argument("image keygen", argv[i]);
 		}
 	}
 	if (key == NULL)
@@ -572,12 +573,12 @@ static int cmd_sign(int argc, char **argv)
 			if (sign_value(&o, id, v, &key, &version, &secnt, &have_hdr, &have_slot) != 0)
 				goto out;
 		} else if (a[0] == '-' && a[1] != '\0') {
-			rc = usage_error("sign", "unknown or unsupported option '%s'", a);
+			rc = cli_bad_argument("image sign", a);
 			goto out;
 		} else if (npos < 2) {
 			pos[npos++] = a;
 		} else {
-			rc = usage_error("sign", "unexpected argument '%s'", a);
+			rc = cli_bad_argument("image sign", a);
 			goto out;
 		}
 	}
@@ -704,11 +705,11 @@ static int cmd_verify(int argc, char **argv)
 				return usage_error("verify", "%s", "too many keys");
 			keys[nkeys++] = v;
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			return usage_error("verify", "unknown option '%s'", argv[i]);
+			return cli_bad_argument("image verify", argv[i]);
 		} else if (img_path == NULL) {
 			img_path = argv[i];
 		} else {
-			return usage_error("verify", "unexpected argument '%s'", argv[i]);
+			return cli_bad_argument("image verify", argv[i]);
 		}
 	}
 	if (nkeys == 0)
@@ -843,11 +844,11 @@ static int cmd_dump(int argc, char **argv)
 			else
 				return usage_error("dump", "--erased-val '%s': use 0 or 0xff", v);
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			return usage_error("dump", "unknown option '%s'", argv[i]);
+			return cli_bad_argument("image dump", argv[i]);
 		} else if (path == NULL) {
 			path = argv[i];
 		} else {
-			return usage_error("dump", "unexpected argument '%s'", argv[i]);
+			return cli_bad_argument("image dump", argv[i]);
 		}
 	}
 	if (path == NULL)

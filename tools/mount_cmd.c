@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tools/cli_util.h"
 #include "tools/commands.h"
 #include "tools/device_boot.h"
 #include "tools/mount_fs.h"
@@ -212,9 +213,7 @@ int cmd_mount(int argc, char **argv)
 		} else if (!strcmp(a, "--strategy") && i + 1 < argc) {
 			strategy = argv[++i];
 		} else if (a[0] == '-' || (file && mnt)) {
-			fprintf(stderr, "brownout mount: unexpected argument '%s'\n", a);
-			usage(stderr);
-			return EXIT_USAGE;
+			return cli_bad_argument("mount", a);
 		} else if (!file) {
 			file = a;
 		} else {

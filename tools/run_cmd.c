@@ -1,6 +1,6 @@
 /*
  * `brownout run SCENARIO.yaml [--db FILE] [--no-db] [--seed N] [--seeds A..B] [--jobs N]
- *                             [--shard K/N] [--events LEVEL] [--save-flash DIR [--nodes IDS]]`
+ *                             [--shard K/N|auto] [--events LEVEL] [--save-flash DIR [--nodes IDS]]`
  *
  * Runs a mesh scenario (sim/scenario_run.h) once per seed, seeds in parallel on worker
  * threads (each run builds its own world, so each is deterministic whatever the thread
@@ -57,7 +57,8 @@ static void usage(FILE *out)
 		"  --seeds A..B   run seeds A to B (B - A + 1 runs)\n"
 		"  --jobs N       seeds run in parallel (default: online CPUs, at most the seeds);\n"
 		"                 every run is deterministic whatever N\n"
-		"  --shard K/N    run only every N-th seed of the list, from the K-th (0 <= K < N, as sweep)\n"
+		"  --shard K/N    run only every N-th seed of the list, from the K-th (0 <= K < N, as sweep);\n"
+		"                 auto: from a Slurm job array or a Kubernetes Indexed Job (as sweep)\n"
 		"  --events L     events recorded: 0 none, 1 outcomes (default: power cuts, boots,\n"
 		"                 reverts, bricks, convergence), 2 + progress, 3 + messages\n"
 		"  --save-flash DIR  save every node's flash at the end of each run as a device\n"
@@ -274,6 +275,9 @@ static int record_details(struct bo_db_run *dr, const struct bo_scenario *s,
 			/* schema: NULL for a non-target ("-") */
 			.verdict = n->result && strcmp(n->result, "-") ? n->result : NULL,
 			.target = n->target,
+			.wave = n->wave,
+			.hops = n->hops == UINT32_MAX ? -1 : (int64_t)n->hops,
+			.rx_start_us = n->rx_start_us == UINT64_MAX ? -1 : (int64_t)n->rx_start_us,
 		};
 		if (bo_db_run_add_node(dr, &dn, err, errlen))
 			goto fail;
@@ -587,6 +591,11 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->no_db = true;
 		} else if (!strcmp(o, "--db") && has_value) {
 			a->db_path = argv[++i];
+			if (!*a->db_path) {
+				fprintf(stderr, "brownout run: --db takes a file name (--no-db records "
+					"nothing)\n");
+				return EXIT_USAGE;
+			}
 		} else if (!strcmp(o, "--seed") && has_value) {
 			if (cli_parse_u64(argv[++i], UINT64_MAX, &a->seed)) {
 				fprintf(stderr, "brownout run: --seed takes a number 0..2^64-1\n");
@@ -610,9 +619,15 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 				return EXIT_USAGE;
 			}
 		} else if (!strcmp(o, "--shard") && has_value) {
-			if (cli_parse_shard(argv[++i], &a->shard_k, &a->shard_n) ||
-			    a->shard_k >= a->shard_n) {
-				fprintf(stderr, "brownout run: --shard takes K/N with 0 <= K < N\n");
+			char serr[300];
+			if (!strcmp(argv[++i], "auto")) {
+				if (cli_shard_auto(&a->shard_k, &a->shard_n, serr, sizeof serr)) {
+					fprintf(stderr, "brownout run: %s\n", serr);
+					return EXIT_USAGE;
+				}
+			} else if (cli_parse_shard(argv[i], &a->shard_k, &a->shard_n) ||
+				   a->shard_k >= a->shard_n) {
+				fprintf(stderr, "brownout run: --shard takes K/N with 0 <= K < N, or auto\n");
 				return EXIT_USAGE;
 			}
 		} else if (!strcmp(o, "--events") && has_value) {
@@ -625,10 +640,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		} else if (!strcmp(o, "--nodes") && has_value) {
 			a->nodes = argv[++i];
 		} else if (o[0] == '-' || a->file) {
-			fprintf(stderr, "brownout run: unexpected argument '%s'%s\n", o,
-				o[0] == '-' && !has_value ? " (or its value is missing)" : "");
-			usage(stderr);
-			return EXIT_USAGE;
+			return cli_bad_argument("run", o);
 		} else {
 			a->file = o;
 		}

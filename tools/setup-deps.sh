@@ -4,8 +4,11 @@
 # packages to install and fails.
 set -eu
 
+# chromium, libxml2-utils and parallel are for the report tests (tests/reports: the HTML
+# report in headless Chromium, the JUnit XML through xmllint, the GNU parallel recipe).
 PACKAGES="gcc make pkg-config meson ninja-build libsqlite3-dev libyaml-dev libcmocka-dev \
-libfuse3-dev fuse3 libmbedtls-dev gcc-arm-none-eabi libnewlib-arm-none-eabi binutils"
+libfuse3-dev fuse3 libmbedtls-dev gcc-arm-none-eabi libnewlib-arm-none-eabi binutils \
+chromium libxml2-utils parallel"
 
 missing=""
 for p in $PACKAGES; do

@@ -17,6 +17,7 @@
 #include "sim/sweep_build.h"
 #include "sim/sweep_file.h"
 #include "sim/yaml_util.h"
+#include "tools/cli_util.h"
 #include "tools/commands.h"
 
 static const char validate_help[] =
@@ -196,10 +197,7 @@ static int walk(int argc, char **argv, bool check, int *nfiles)
 			}
 		} else if (options && a[0] == '-' && a[1]) {
 			if (check) {
-				fprintf(stderr, "brownout validate: unknown option '%s'\n"
-						"(see brownout validate --help)\n",
-					a);
-				return EXIT_USAGE;
+				return cli_bad_argument("validate", a);
 			}
 		} else {
 			(*nfiles)++;

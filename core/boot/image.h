@@ -1,7 +1,7 @@
 /*
  * core/boot/image.h: parse and verify an MCUboot image in a flash area.
  *
- * Format (shared/reference/image-format.md): a 32-byte little-endian header (hdr_size may
+ * Format (docs/reference/image-format.md): a 32-byte little-endian header (hdr_size may
  * exceed 32: the payload starts at hdr_size), the payload (img_size bytes), an optional
  * protected TLV area {0x6908, protect_tlv_size} and the unprotected TLV area
  * {0x6907, total}. The SHA-256 covers [0, hdr_size + img_size + protect_tlv_size).

@@ -17,7 +17,7 @@
  *
  * Everything here is a pure function of its arguments, except bo_trailer_read_state(),
  * which reads a slot through the flash port. No state, no allocation.
- * See shared/reference/image-format.md.
+ * See docs/reference/image-format.md.
  */
 #ifndef BO_BOOT_TRAILER_H
 #define BO_BOOT_TRAILER_H

@@ -30,7 +30,7 @@ struct bh_layout {
 	bool uniform; /* all sectors of both slots equal: swap-move applies */
 };
 
-/* The reference nrf52840 layout (shared/reference/flash.md). */
+/* The reference nrf52840 layout (docs/reference/flash.md). */
 extern const struct bh_layout bh_nrf52840;
 /* stm32f4: boot = sectors 0-3 (4 x 16K), recovery = the 64K sector, primary = 128K sectors
  * 5-7, upgrade = 8-10, scratch = 11. */

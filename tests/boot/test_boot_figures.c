@@ -1,7 +1,7 @@
 /*
  * tests/boot/test_boot_figures.c: what a permanent upgrade costs, per strategy, on nrf52840
  * (4 KiB sectors, write unit 4) for an image of N full sectors over an image of N sectors,
- * next to MCUboot's measured figures (shared/reference/image-format.md; 4 KiB sectors,
+ * next to MCUboot's measured figures (docs/reference/image-format.md; 4 KiB sectors,
  * w = 8). Counts the flash operations of the boot that installs (the download and the
  * request are the application's). Prints a table; fails only if an upgrade fails.
  */

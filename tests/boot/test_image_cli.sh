@@ -57,6 +57,9 @@ expect 2 "verify a missing image" -- "$bo" image verify -k "$pub" "$tmp/nope.bin
 expect 2 "verify with a missing key" -- "$bo" image verify -k "$tmp/nope.pem" "$vec/v1.0.0.bin"
 expect 2 "verify with a non-key" -- "$bo" image verify -k "$vec/payload-a.bin" "$vec/v1.0.0.bin"
 expect 2 "verify, unknown option" -- "$bo" image verify --frob -k "$pub" "$vec/v1.0.0.bin"
+has "$tmp/err" "unknown option '--frob'" "the wording every subcommand uses"
+expect 2 "verify with a directory as the key" -- "$bo" image verify -k "$tmp" "$vec/v1.0.0.bin"
+has "$tmp/err" "a directory, not a key file" "says what is wrong with -k"
 
 # ---- the vectors through verify ------------------------------------------------------------
 for k in "$pub" "$priv"; do

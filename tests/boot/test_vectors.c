@@ -1,5 +1,5 @@
 /*
- * tests/boot/test_vectors.c: the MCUboot interop vectors (shared/vectors/mcuboot, made with
+ * tests/boot/test_vectors.c: the MCUboot interop vectors (tests/vectors/mcuboot, made with
  * imgtool 2.4.0) give exactly the results their README states, through core/boot, and our
  * builder reproduces imgtool's bytes for the same inputs (all but the ECDSA signature,
  * which imgtool draws at random).

@@ -113,7 +113,7 @@ struct pump_flash {
 
 void pump_flash_init(struct pump_flash *f, uint32_t sector_size, uint32_t blob_sectors,
 		     uint32_t write_unit);
-/* The same on a flashsim preset (shared/reference/flash.md) with explicit partitions. */
+/* The same on a flashsim preset (docs/reference/flash.md) with explicit partitions. */
 void pump_flash_init_preset(struct pump_flash *f, const char *preset, uint32_t blob_off,
 			    uint32_t blob_size, uint32_t state_off, uint32_t state_size);
 void pump_flash_free(struct pump_flash *f);

@@ -234,6 +234,34 @@ static void result_explains_failures(void **state)
 	sweep_result_free(&r);
 }
 
+/* A bootloader that ignores the error return of an erase is caught by the flash-error
+ * sweep (it programs over what the failed erase left: I4, or runs a mix: I2), while the
+ * same miniature passes the clean power-cut sweep of its workload. */
+static void finds_ignored_flash_errors(void **state)
+{
+	(void)state;
+	struct engine_fixture f;
+	build_broken(&f, "erase-first");
+	struct sweep_options o = {.depth = 1, .jobs = 2, .seed = 7,
+				  .faults = 1u << FSIM_FAULT_ERASE_ERROR | 1u << FSIM_FAULT_PROGRAM_ERROR};
+	struct sweep_result r;
+	char err[160];
+	assert_int_equal(sweep_run(&f.w, &o, &r, err, sizeof err), 0);
+	print_result("erase-first, flash errors", &r);
+	assert_true(r.fault_points > 0);
+	assert_int_equal(r.cut_points, r.fault_points);
+	assert_true(r.failures[SWEEP_I4_FLASH] + r.failures[SWEEP_I2_HYBRID] > 0);
+	assert_true(r.nkept > 0 && (r.kept[0].repro[0] == 'e' || r.kept[0].repro[0] == 'p'));
+	/* the same case replays by its ID */
+	struct sweep_result one;
+	assert_int_equal(sweep_replay(&f.w, &o, r.kept[0].repro, false, &one, err, sizeof err), 0);
+	assert_int_equal(one.failing_cuts, 1);
+	assert_int_equal(one.kept[0].inv_mask, r.kept[0].inv_mask);
+	sweep_result_free(&one);
+	sweep_result_free(&r);
+	fixture_free(&f);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -250,6 +278,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(fake_fallback_is_not_a_false_positive),
 		cmocka_unit_test(plugin_results_do_not_depend_on_jobs),
 		cmocka_unit_test(result_explains_failures),
+		cmocka_unit_test(finds_ignored_flash_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -95,6 +95,9 @@ static struct bo_db_node node_row(int64_t id)
 		.offers = id == 1 ? 0 : 1 + id % 4,
 		.verdict = id == 1 ? NULL : id % 7 == 0 ? "lost" : id % 5 == 0 ? "reverted" : "updated",
 		.target = id != 1,
+		.wave = id == 1 ? -1 : id / 24,
+		.hops = id % 4,
+		.rx_start_us = id == 1 ? -1 : 5000 + id,
 	};
 }
 
@@ -127,18 +130,18 @@ static const char node_v3_columns[] =
 	"bricked INTEGER 1 - 0;converged_us INTEGER 0 - 0;flash_erases INTEGER 1 - 0;"
 	"flash_programs INTEGER 1 - 0;max_sector_erases INTEGER 1 - 0;confirmed INTEGER 0 - 0;"
 	"flash_cuts INTEGER 0 - 0;installs INTEGER 0 - 0;offers INTEGER 0 - 0;verdict TEXT 0 - 0;"
-	"target INTEGER 0 - 0;";
+	"target INTEGER 0 - 0;wave INTEGER 0 - 0;hops INTEGER 0 - 0;rx_start_us INTEGER 0 - 0;";
 
 static const char *const table_names[] = {"run", "node", "expectation", "metric", "event"};
 
-static void creates_schema_version_3(void **state)
+static void creates_the_current_schema(void **state)
 {
 	(void)state;
 	char err[300];
 	sqlite3 *db = bo_db_open(path, err, sizeof err);
 	assert_non_null(db);
-	assert_int_equal(BO_DB_SCHEMA_VERSION, 3);
-	assert_int_equal(count(db, "PRAGMA user_version"), 3);
+	assert_int_equal(BO_DB_SCHEMA_VERSION, 4);
+	assert_int_equal(count(db, "PRAGMA user_version"), BO_DB_SCHEMA_VERSION);
 	assert_string_equal(table_info(db, "node"), node_v3_columns);
 	for (size_t i = 0; i < sizeof table_names / sizeof *table_names; i++) {
 		char sql[200];
@@ -189,7 +192,7 @@ static void migrates_a_version_1_file(void **state)
 	char err[300];
 	sqlite3 *db = bo_db_open(path, err, sizeof err);
 	assert_non_null(db);
-	assert_int_equal(count(db, "PRAGMA user_version"), 3);
+	assert_int_equal(count(db, "PRAGMA user_version"), BO_DB_SCHEMA_VERSION);
 	assert_string_equal(table_info(db, "node"), node_v3_columns);
 	assert_int_equal(count(db, "SELECT count(*) FROM sweep WHERE id = 7 AND name = 'old' AND failures = 1"), 1);
 	assert_int_equal(count(db, "SELECT count(*) FROM sweep_failure WHERE sweep_id = 7"), 1);
@@ -207,7 +210,7 @@ static void migrates_a_version_1_file(void **state)
 	/* Opening again changes nothing. */
 	db = bo_db_open(path, err, sizeof err);
 	assert_non_null(db);
-	assert_int_equal(count(db, "PRAGMA user_version"), 3);
+	assert_int_equal(count(db, "PRAGMA user_version"), BO_DB_SCHEMA_VERSION);
 	assert_int_equal(count(db, "SELECT count(*) FROM sweep"), 1);
 	assert_int_equal(count(db, "SELECT count(*) FROM run"), 1);
 	bo_db_close(db);
@@ -295,7 +298,7 @@ static void migrates_a_version_2_file(void **state)
 	char err[300];
 	sqlite3 *db = bo_db_open(path, err, sizeof err);
 	assert_non_null(db);
-	assert_int_equal(count(db, "PRAGMA user_version"), 3);
+	assert_int_equal(count(db, "PRAGMA user_version"), BO_DB_SCHEMA_VERSION);
 	assert_string_equal(table_info(db, "node"), node_v3_columns);
 	/* The old row: its columns kept, the new ones NULL. */
 	assert_int_equal(count(db, "SELECT count(*) FROM node"), 1);
@@ -307,7 +310,7 @@ static void migrates_a_version_2_file(void **state)
 	char *old = bo_db_run_dump(db, 4, err, sizeof err);
 	assert_non_null(old);
 	assert_string_equal(old, "node\t2\t\"target\"\t1.5\t2.5\t\"v1\"\t\"v2\"\t\"primary\"\t3\t1\t0\t0"
-				 "\t0\t4000000\t40\t900\t5\tNULL\tNULL\tNULL\tNULL\tNULL\tNULL\n");
+				 "\t0\t4000000\t40\t900\t5\tNULL\tNULL\tNULL\tNULL\tNULL\tNULL\tNULL\tNULL\tNULL\n");
 	free(old);
 	assert_int_equal(count(db, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
 	/* A new run writes every column. */
@@ -333,7 +336,7 @@ static void migrates_a_version_2_file(void **state)
 	/* Opening again changes nothing (the columns are not added twice). */
 	db = bo_db_open(path, err, sizeof err);
 	assert_non_null(db);
-	assert_int_equal(count(db, "PRAGMA user_version"), 3);
+	assert_int_equal(count(db, "PRAGMA user_version"), BO_DB_SCHEMA_VERSION);
 	assert_string_equal(table_info(db, "node"), node_v3_columns);
 	assert_int_equal(count(db, "SELECT count(*) FROM node"), 11);
 	bo_db_close(db);
@@ -676,13 +679,13 @@ static void the_canonical_dump_compares_runs(void **state)
 	/* Whole lines, every column in table order: version 3's confirmed, flash_cuts,
 	 * installs, offers, verdict and target last (NULL verdict for the non-target). */
 	assert_non_null(strstr(da, "node\t1\t\"distributor\"\t12.5\t0.10000000000000001\t\"1.0\"\t\"2.0\""
-				   "\t\"primary\"\t3\t1\t0\t0\t0\t1001234\t101\t4001\t3\t1\t0\t1\t0\tNULL\t0\n"));
+				   "\t\"primary\"\t3\t1\t0\t0\t0\t1001234\t101\t4001\t3\t1\t0\t1\t0\tNULL\t0\tNULL\t1\tNULL\n"));
 	assert_non_null(strstr(da, "\nnode\t5\t\"target\"\t62.5\t0.5\t\"1.0\"\t\"2.0\"\t\"primary\"\t4\t2\t1\t0"
-				   "\t0\t1006170\t105\t4005\t3\t0\t1\t1\t2\t\"reverted\"\t1\n"));
+				   "\t0\t1006170\t105\t4005\t3\t0\t1\t1\t2\t\"reverted\"\t1\t0\t1\t5005\n"));
 	assert_non_null(strstr(da, "\nnode\t7\t\"target\"\t87.5\t0.70000000000000007\t\"1.0\"\tNULL\tNULL\t3\t1"
-				   "\t0\t0\t1\tNULL\t107\t4007\t3\t0\t0\t0\t4\t\"lost\"\t1\n"));
+				   "\t0\t0\t1\tNULL\t107\t4007\t3\t0\t0\t0\t4\t\"lost\"\t1\t0\t3\t5007\n"));
 	/* Each new column alone changes the dump. */
-	for (int col = 0; col < 6; col++) {
+	for (int col = 0; col < 9; col++) {
 		struct bo_db_run *r = bo_db_run_begin(db, &info, err, sizeof err);
 		assert_non_null(r);
 		int64_t id = bo_db_run_id(r);
@@ -695,7 +698,10 @@ static void the_canonical_dump_compares_runs(void **state)
 				case 2: n.installs++; break;
 				case 3: n.offers++; break;
 				case 4: n.verdict = "verify-failed"; break;
-				default: n.target = !n.target; break;
+				case 5: n.target = !n.target; break;
+				case 6: n.wave = 1; break;           /* 0 -> 1 */
+				case 7: n.hops = 2; break;           /* 1 -> 2 */
+				default: n.rx_start_us = 6009; break; /* 5009 -> 6009 */
 				}
 			}
 			assert_int_equal(bo_db_run_add_node(r, &n, err, sizeof err), 0);
@@ -724,7 +730,7 @@ static void the_canonical_dump_compares_runs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(creates_schema_version_3, setup, teardown),
+		cmocka_unit_test_setup_teardown(creates_the_current_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrates_a_version_1_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrates_a_version_2_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuses_the_next_version, setup, teardown),

@@ -31,7 +31,7 @@ rows = db.execute("SELECT cut_points, distinct_states, failures, pass, shard FRO
 assert len(rows) == 3, rows
 assert rows[0][:4] == rows[1][:4], ("jobs changed the result", rows)
 assert rows[2][4] == "1/4" and rows[2][0] < rows[0][0], rows
-assert db.execute("PRAGMA user_version").fetchone()[0] == 3  # reports/db.h BO_DB_SCHEMA_VERSION
+assert db.execute("PRAGMA user_version").fetchone()[0] == 4  # reports/db.h BO_DB_SCHEMA_VERSION
 print("ok: database rows (identical for 1 and 3 jobs, shard smaller)")
 PY
 check 1 "a failing sweep exits 1" "$bin" sweep "$cli/wrong-expect.yaml" --db "$tmp/b.db"
@@ -39,9 +39,39 @@ grep -q "baseline" "$tmp/out" || { echo "FAIL: baseline failure not reported"; f
 check 2 "a missing file exits 2" "$bin" sweep "$tmp/nope.yaml" --no-db
 check 2 "a bad option exits 2" "$bin" sweep "$good" --jobs 0
 check 2 "a bad shard exits 2" "$bin" sweep "$good" --shard 4/4
+# The database is opened before the sweep runs (a bad --db costs no sweep); '' is refused.
+check 2 "an unwritable --db exits 2 before the sweep" \
+	"$bin" sweep "$sweeps/nrf52840-swap-scratch-full.yaml" --db "$tmp/no/such/dir/x.db"
+grep -q "cut points" "$tmp/out" && { echo "FAIL: the sweep ran before the --db check"; fail=1; }
+check 2 "--db '' exits 2" "$bin" sweep "$good" --db ''
+check 2 "an unknown option" "$bin" sweep "$good" --frob
+grep -q "unknown option '--frob'" "$tmp/err" || { echo "FAIL: unknown option wording"; fail=1; }
 check 0 "replay of a cut point" "$bin" sweep "$good" --repro t5.1 --trace
-grep -q "POWER CUT" "$tmp/out" || grep -q "continuation" "$tmp/out" ||
+grep -q "continuation from step" "$tmp/out" ||
 	{ echo "FAIL: replay printed no trace"; cat "$tmp/out"; fail=1; }
+check 1 "the uncut workload of a failing file replays" "$bin" sweep "$cli/wrong-expect.yaml" --repro uncut --trace
+grep -q "^expected .* / observed " "$tmp/out" ||
+	{ echo "FAIL: the uncut trace states no end state"; cat "$tmp/out"; fail=1; }
+
+# Issue 14's story in plain words: a cut before v2 confirmed itself, a revert, then a hotfix
+# that confirmed devices refuse as a downgrade installs on the reverted one. Both broken
+# invariants are reported and the trace says what happened in the device's words.
+story=$cli/downgrade-after-revert.yaml
+check 1 "the downgrade-after-revert story fails" "$bin" sweep "$story" --no-db
+grep -q "FAIL b231  I3 converges: did not reach \`expect\` after 5 boots; I5 wear: a sector was erased 21 times (bound 16)" "$tmp/out" ||
+	{ echo "FAIL: both broken invariants of b231"; cat "$tmp/out"; fail=1; }
+check 1 "its trace" "$bin" sweep "$story" --no-db --repro b231 --trace
+for line in \
+	"^  step 3 reboot: ops 105-231$" \
+	"^cut 1: power lost before program op 231: primary trailer: image_ok (4 bytes), during step 3 (reboot)$" \
+	"^  boot 1: primary at 0xc000, runs v1 (reverted)$" \
+	"upgrade: magic good, swap_info unset, copy_done unset, image_ok set -> MCUboot's table: perm$" \
+	"^  boot 2: primary at 0xc000, runs hotfix (installed)$" \
+	"^  scratch (sector:erases): 0:21$" \
+	"^expected running v2 confirmed, primary v2, upgrade none / observed running hotfix confirmed, primary hotfix, upgrade v1$"; do
+	grep -q "$line" "$tmp/out" || { echo "FAIL: the trace lacks: $line"; fail=1; }
+done
+[ "$fail" -eq 0 ] && echo "ok: the trace tells the story"
 check 2 "a malformed repro ID exits 2" "$bin" sweep "$good" --repro x12
 check 2 "a repro ID past the workload exits 2" "$bin" sweep "$good" --repro t99999.0
 check 0 "--help" "$bin" sweep --help
