@@ -922,34 +922,32 @@ int sweep_run(const struct sweep_workload *w, const struct sweep_options *o,
 			o->on_progress(o->on_progress_ctx, nowners, nowners, atomic_load(&tp.failing),
 				       now_s() - t0);
 		free(th);
-		/* Merge in canonical order; a duplicate state counts as a cut point with its
-		 * owner's verdict. Failures per operation first: an owner's whole subtree goes
-		 * to its operation, a duplicate's top-level verdict to its own. */
-		uint64_t *weight = calloc(nowners + 1, sizeof *weight);
+		/* Merge in canonical order, cut by cut: an owner brings its whole subtree (its
+		 * cut, its nested cuts), a duplicate of an owner's state counts as a cut point
+		 * with the owner's top-level verdict under its own repro ID (its nested cuts
+		 * would repeat the owner's, so they do not run). Failures per operation alike. */
 		size_t per_op_cap = 0;
 		for (size_t i = 0; i < nc; i++) {
 			if (owner_of[i] == SIZE_MAX)
 				continue;
-			const struct tally *t = &tp.results[owner_of[i]];
-			weight[owner_of[i]]++;
+			struct tally *t = &tp.results[owner_of[i]];
+			uint64_t op = cut_op_index(&base, &cuts[i]);
+			if (owners[owner_of[i]] == i) {
+				per_op_add(r, &per_op_cap, op, t->failures);
+				tally_merge(&total, t);
+				continue;
+			}
 			uint64_t top[SWEEP_INVARIANTS] = {0};
 			for (int k = 0; k < SWEEP_INVARIANTS; k++)
 				top[k] = (t->top.mask >> k) & 1u;
-			per_op_add(r, &per_op_cap, cut_op_index(&base, &cuts[i]),
-				   owners[owner_of[i]] == i ? t->failures : top);
+			per_op_add(r, &per_op_cap, op, top);
+			char id[32];
+			cut_id(&base, &cuts[i], id, sizeof id);
+			total.cut_points++;
+			tally_verdict(&total, id, &t->top, op, 1);
 		}
-		for (size_t k = 0; k < nowners; k++) {
-			struct tally *t = &tp.results[k];
-			/* The owner itself is in t->cut_points; its duplicates share its top-level
-			 * verdict (their nested cuts would repeat the owner's, so they do not run). */
-			uint64_t dups = weight[k] - 1;
-			t->cut_points += dups;
-			if (dups)
-				tally_verdict(t, NULL, &t->top, t->top_op, dups);
-			tally_merge(&total, t);
-			tally_free(t);
-		}
-		free(weight);
+		for (size_t k = 0; k < nowners; k++)
+			tally_free(&tp.results[k]);
 		free(tp.results);
 		free(owners);
 		free(owner_of);

@@ -288,7 +288,21 @@ static int load_firmware(struct loader *L, yaml_node_t *root)
 			return bo_yaml_error(&L->y, v, kp, "keys are at most %zu and values %zu characters",
 					     sizeof opt->key - 1, sizeof opt->value - 1);
 		snprintf(opt->key, sizeof opt->key, "%s", ks);
-		snprintf(opt->value, sizeof opt->value, "%s", vs);
+		/* $sweep_dir: this file's folder, so that an option naming a file (a key, say)
+		 * works from any working directory */
+		const char *var = strstr(vs, "$sweep_dir");
+		if (var) {
+			const char *slash = strrchr(L->s->file, '/');
+			int dl = slash ? (int)(slash - L->s->file) : 1;
+			const char *dir = slash ? L->s->file : ".";
+			int w = snprintf(opt->value, sizeof opt->value, "%.*s%.*s%s", (int)(var - vs), vs,
+					 dl, dir, var + strlen("$sweep_dir"));
+			if (w < 0 || (size_t)w >= sizeof opt->value)
+				return bo_yaml_error(&L->y, v, kp, "the value is too long once $sweep_dir "
+						     "is replaced");
+		} else {
+			snprintf(opt->value, sizeof opt->value, "%s", vs);
+		}
 	}
 	return 0;
 }

@@ -38,7 +38,9 @@
  *                                       #   and allow_downgrade are refused (they are
  *                                       #   core/boot's), and the layout and image sizes
  *                                       #   are the plug-in's to check
- *     options: {mode: swap-move}        #   optional: strings passed to its configure()
+ *     options: {mode: swap-move}        #   optional: strings passed to its configure();
+ *                                       #   $sweep_dir in a value is this file's folder
+ *                                       #   (pubkey: $sweep_dir/key.pub.pem)
  *   attempts: 3                         # optional, 1..255 (default 3): trial boots before
  *                                       #   recovery (recovery strategies)
  *   allow_downgrade: false              # optional (default false): the bootloader installs

@@ -52,6 +52,7 @@ static int call_configure(struct sweep_node *n, const struct bro_option *opts, u
 {
 	char why[256] = "";
 	n->host.fail_reason[0] = '\0';
+	n->host.trace = n->trace; /* the firmware's log() lines go to the trace */
 	fw_host_enter(&n->host);
 	if (setjmp(n->power_on)) {
 		fw_host_leave();
@@ -207,6 +208,7 @@ static void app_error(struct sweep_node *n, const char *what)
 static int fw_boot(struct sweep_node *n, struct bro_boot_result *res)
 {
 	memset(res, 0, sizeof *res);
+	n->host.trace = n->trace; /* the firmware's log() lines go to the trace */
 	fw_host_enter(&n->host);
 	int rc = n->fw->boot(&n->env, res);
 	fw_host_leave();
@@ -215,6 +217,7 @@ static int fw_boot(struct sweep_node *n, struct bro_boot_result *res)
 
 static void fw_request(struct sweep_node *n, bool permanent)
 {
+	n->host.trace = n->trace; /* the firmware's log() lines go to the trace */
 	fw_host_enter(&n->host);
 	int rc = n->fw->request_upgrade(&n->env, permanent);
 	fw_host_leave();
@@ -224,6 +227,7 @@ static void fw_request(struct sweep_node *n, bool permanent)
 
 static void fw_confirm(struct sweep_node *n)
 {
+	n->host.trace = n->trace; /* the firmware's log() lines go to the trace */
 	fw_host_enter(&n->host);
 	int rc = n->fw->confirm(&n->env);
 	fw_host_leave();
@@ -234,6 +238,7 @@ static void fw_confirm(struct sweep_node *n)
 static int fw_state(struct sweep_node *n, struct bro_app_state *st)
 {
 	memset(st, 0, sizeof *st);
+	n->host.trace = n->trace; /* the firmware's log() lines go to the trace */
 	fw_host_enter(&n->host);
 	int rc = n->fw->state(&n->env, st);
 	fw_host_leave();
@@ -381,7 +386,8 @@ static void download(struct sweep_node *n, const struct sweep_image *im)
 	const struct bro_partition *up = &n->host.dev.parts[n->part_upgrade];
 	int rc;
 	if (n->fw->write_image) {
-		fw_host_enter(&n->host);
+		n->host.trace = n->trace; /* the firmware's log() lines go to the trace */
+	fw_host_enter(&n->host);
 		rc = n->fw->write_image(&n->env, up, im->bytes, im->len);
 		fw_host_leave();
 	} else {

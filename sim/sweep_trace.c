@@ -86,7 +86,7 @@ void sweep_trace_trailers(const struct fsim_device *dev, FILE *out)
 	print_state("primary", &pri, out);
 	fprintf(out, "; ");
 	print_state("upgrade", &up, out);
-	fprintf(out, " -> MCUboot's table: %s\n",
+	fprintf(out, " -> swap table (current MCUboot): %s\n",
 		bo_swap_type_str((uint8_t)bo_trailer_swap_decision(&pri, &up)));
 }
 

@@ -24,7 +24,8 @@
 void sweep_trace_place(const struct fsim_device *dev, uint32_t off, char *buf, size_t len);
 
 /* "  primary: magic good, swap_info test, copy_done set, image_ok unset; upgrade: ... ->
- * MCUboot's table: revert" (one line, to out). */
+ * swap table (current MCUboot): revert" (one line, to out). The table is current MCUboot's
+ * (core/boot/trailer.h): an older MCUboot may decide otherwise on the same state. */
 void sweep_trace_trailers(const struct fsim_device *dev, FILE *out);
 
 /* For a torn program: the first write units where what reached flash differs from what

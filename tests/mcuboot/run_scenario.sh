@@ -2,14 +2,15 @@
 #
 # Runs scenarios/mcuboot/FILE against the plug-ins of this build: the file names
 # ../../build/sim/ports/mcuboot/PLUGIN (the README's build directory), so a copy with
-# that path replaced by $PLUGIN_DIR, and a relative pubkey path made absolute, is swept.
+# that path replaced by $PLUGIN_DIR, and $sweep_dir (the file's folder) made the source
+# folder's, is swept.
 # Sets OUT (the output) and RC (the exit code).
 sweep_mcuboot() {
 	file=$1
 	shift
 	copy=$WORK/$(basename "$file")
 	sed -e "s|plugin: [^,}]*/\(brownout-mcuboot-[a-z0-9-]*\.so\)|plugin: $PLUGIN_DIR/\1|" \
-	    -e "s|pubkey: scenarios/|pubkey: $SOURCE_ROOT/scenarios/|" "$file" > "$copy"
+	    -e "s|\$sweep_dir|$(dirname "$file")|g" "$file" > "$copy"
 	OUT=$("$BROWNOUT" sweep "$copy" --no-db "$@" 2>&1)
 	RC=$?
 }

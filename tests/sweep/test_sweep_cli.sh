@@ -65,7 +65,7 @@ for line in \
 	"^  step 3 reboot: ops 105-231$" \
 	"^cut 1: power lost before program op 231: primary trailer: image_ok (4 bytes), during step 3 (reboot)$" \
 	"^  boot 1: primary at 0xc000, runs v1 (reverted)$" \
-	"upgrade: magic good, swap_info unset, copy_done unset, image_ok set -> MCUboot's table: perm$" \
+	"upgrade: magic good, swap_info unset, copy_done unset, image_ok set -> swap table (current MCUboot): perm$" \
 	"^  boot 2: primary at 0xc000, runs hotfix (installed)$" \
 	"^  scratch (sector:erases): 0:21$" \
 	"^expected running v2 confirmed, primary v2, upgrade none / observed running hotfix confirmed, primary hotfix, upgrade v1$"; do
