@@ -218,9 +218,11 @@ int bo_meta_layout(struct bo_boot *b, const struct bo_boot_cfg *cfg, const char 
 		return BO_BOOT_E_CONFIG;
 	}
 	/* The log must hold a whole operation of the largest image, its start and end marks,
-	 * and the trial attempts. */
+	 * the trial attempts and, with a recovery image, the mark of the fall to recovery
+	 * (without it the recovery image's confirm would confirm the failed primary). */
 	uint32_t attempts = cfg->attempts ? cfg->attempts : 3;
-	if (bo_op_steps(b, b->data_limit) + 2 + attempts > b->log_capacity) {
+	uint32_t marks = 2 + (bo_has_recovery(cfg->strategy) ? 1u : 0u);
+	if (bo_op_steps(b, b->data_limit) + marks + attempts > b->log_capacity) {
 		*why = "the primary's last sector is too small for the progress log of a full-size "
 		       "upgrade";
 		return BO_BOOT_E_CONFIG;
