@@ -300,6 +300,10 @@ int bo_boot(struct bo_boot *b, const struct bo_boot_cfg *cfg, struct bo_boot_res
 		res->attempts_left = 0;
 		return finish(res, BO_BOOT_OK);
 	}
+	/* The recovery image does not verify: the unconfirmed primary, if it verifies, beats
+	 * booting nothing (its confirm stays refused: the trials ran out). */
+	if (use_recovery && boot_image(b, &cfg->primary, b->data_limit, BO_SLOT_PRIMARY, res))
+		return finish(res, BO_BOOT_OK);
 	res->slot = BO_SLOT_NONE;
 	return finish(res, BO_BOOT_OK);
 }
