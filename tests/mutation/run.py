@@ -109,6 +109,8 @@ def main():
     ap.add_argument('--only', default='')
     ap.add_argument('--suites', default='unit,sweep')
     ap.add_argument('--check', action='store_true')
+    ap.add_argument('--no-baseline', action='store_true',
+                    help='skip running the suites on the unmutated copy first')
     a = ap.parse_args()
     mutants = parse(os.path.join(HERE, 'mutants.txt'))
     if a.check:
@@ -139,6 +141,17 @@ def main():
     if rc:
         print('the unmutated scratch copy does not build:\n' + out[-3000:])
         return 2
+
+    # The suites must pass without a mutant, or every mutant would count as killed.
+    if not a.no_baseline:
+        for suite in a.suites.split(','):
+            rc, out = sh(['meson', 'test', '-C', build, '--no-rebuild', '--suite', suite,
+                          '--maxfail', '1'])
+            if rc:
+                print(f"the unmutated copy fails suite {suite} ({first_failure(out)}): "
+                      "fix that first")
+                return 2
+        print('baseline: the unmutated copy passes ' + a.suites, flush=True)
 
     killed, survived, stillborn, equivalent = [], [], [], []
     for m in todo:
