@@ -260,6 +260,43 @@ static void t_resume_tampered(void **state)
 		}
 }
 
+/* A revert whose source (the old image in the upgrade slot) was tampered with during the
+ * trial is refused without touching that slot: the verified test image keeps running. */
+static void t_revert_source_tampered(void **state)
+{
+	(void)state;
+	for (size_t l = 0; l < NLAYOUT; l++)
+		for (size_t i = 0; i < NSTRAT; i++) {
+			if (strategies[i] != BO_STRATEGY_SWAP_SCRATCH &&
+			    strategies[i] != BO_STRATEGY_SWAP_MOVE)
+				continue;
+			struct dev d;
+			if (!dev_init(&d, layouts[l], strategies[i]))
+				continue;
+			struct bh *h = &d.h;
+			assert_int_equal(bh_download_request(h, &d.v2, false), 0);
+			assert_int_equal(bh_boot(h), 0); /* v2 on trial; it does not confirm */
+			assert_true(bh_running(h, &d.v2));
+			uint32_t at = bh_part(h, "upgrade")->off + (uint32_t)d.v1.len - 600;
+			uint8_t b, hdr[32], hdr_after[32];
+			assert_int_equal(fsim_peek(h->dev, at, &b, 1), 0);
+			b ^= 0x10;
+			assert_int_equal(fsim_load_bytes(h->dev, at, &b, 1), 0);
+			assert_int_equal(fsim_peek(h->dev, bh_part(h, "upgrade")->off, hdr, 32), 0);
+			fsim_reset_stats(h->dev);
+			assert_int_equal(bh_boot(h), 0);
+			assert_true(bh_running(h, &d.v2));
+			assert_int_equal(h->res.refused, BO_IMG_E_HASH_MISMATCH);
+			assert_int_equal(fsim_peek(h->dev, bh_part(h, "upgrade")->off, hdr_after, 32),
+					 0);
+			assert_memory_equal(hdr, hdr_after, 32);
+			struct fsim_stats st;
+			fsim_get_stats(h->dev, &st);
+			assert_int_equal(st.erase_ops, 0);
+			dev_free(&d);
+		}
+}
+
 /* The application API refuses a download that reaches the trailer region. */
 static void t_app_refuses_trailer_download(void **state)
 {
@@ -351,6 +388,7 @@ int main(void)
 		cmocka_unit_test(t_log_gap),
 		cmocka_unit_test(t_app_refuses_trailer_download),
 		cmocka_unit_test(t_resume_tampered),
+		cmocka_unit_test(t_revert_source_tampered),
 		cmocka_unit_test(t_random_contents),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
