@@ -25,6 +25,8 @@ const char *sweep_step_name(enum sweep_step_kind k)
 		return "request perm";
 	case SWEEP_STEP_CONFIRM:
 		return "confirm";
+	case SWEEP_STEP_CORRUPT:
+		return "corrupt";
 	}
 	return "?";
 }
@@ -398,6 +400,19 @@ static void exec_step(struct sweep_node *n, int s)
 		if (n->obs.last.slot == BO_SLOT_PRIMARY && fw_confirm(n) < 0)
 			n->obs.app_error = true;
 		break;
+	case SWEEP_STEP_CORRUPT: {
+		/* Tampering: erase the partition's second sector, inside the payload of an image
+		 * longer than two sectors (header and TLVs stay, the hash no longer matches).
+		 * A flash operation like any other, so it is cut like any other. */
+		const struct bo_flash_area *a = st->part == SWEEP_PART_PRIMARY  ? &n->cfg.primary
+						: st->part == SWEEP_PART_UPGRADE ? &n->cfg.upgrade
+										 : &n->cfg.recovery;
+		uint32_t s0, z0, s1, z1;
+		if (bo_area_sector(a, 0, &s0, &z0) || bo_area_sector(a, z0, &s1, &z1) ||
+		    bo_area_erase(a, s1, z1))
+			n->obs.app_error = true;
+		break;
+	}
 	}
 }
 
@@ -444,7 +459,10 @@ static int run_from(struct sweep_node *n, int first, bool after_cut)
 		sweep_node_poison(n);
 		return 1;
 	}
-	if (after_cut && (s >= w->nsteps || w->steps[s].kind != SWEEP_STEP_POWER_ON)) {
+	/* Tampering is done with the power off: a cut just before or inside a corrupt step
+	 * does not power the device on first (the next reboot step does). */
+	if (after_cut && (s >= w->nsteps || (w->steps[s].kind != SWEEP_STEP_POWER_ON &&
+					     w->steps[s].kind != SWEEP_STEP_CORRUPT))) {
 		n->step = s;
 		power_on(n); /* the restart; the interrupted application step runs again below */
 	}
