@@ -15,6 +15,7 @@ Slow otherwise: about one to four minutes per mutant on two cores.
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -104,6 +105,8 @@ def first_failure(out):
 
 
 def main():
+    # A terminated run still restores the mutated file (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(3))
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--scratch', default=os.path.join(ROOT, 'build-mutation'))
     ap.add_argument('--only', default='')
@@ -126,12 +129,22 @@ def main():
     src = os.path.join(a.scratch, 'src')
     build = os.path.join(a.scratch, 'build')
     os.makedirs(src, exist_ok=True)
+    # Copy what differs with a new mtime (a copy that kept the original's mtime could
+    # look older than an object built from a mutant, and ninja would not rebuild it).
     for p in tracked_files(ROOT):
         if p.startswith('build'):
             continue
         dst = os.path.join(src, p)
+        with open(os.path.join(ROOT, p), 'rb') as f:
+            data = f.read()
+        if os.path.exists(dst):
+            with open(dst, 'rb') as f:
+                if f.read() == data:
+                    continue
         os.makedirs(os.path.dirname(dst), exist_ok=True)
-        shutil.copy2(os.path.join(ROOT, p), dst)
+        with open(dst, 'wb') as f:
+            f.write(data)
+        shutil.copymode(os.path.join(ROOT, p), dst)
     if not os.path.exists(os.path.join(build, 'build.ninja')):
         rc, out = sh(['meson', 'setup', build, src])
         if rc:
