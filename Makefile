@@ -6,6 +6,7 @@
 #   make test-sanitize  the same suites in build-sanitize/ with address+undefined sanitizers
 #   make test-fuzz      the libFuzzer harnesses (tests/fuzz) in build-fuzz/ with clang, each
 #                       for a short bounded time; skips with a message when clang is absent
+#   make mutation       the mutation score of core/boot (tests/mutation; about an hour)
 # MESON_OPTS are passed to `meson setup` (CI passes -Dwerror=true).
 
 BUILD          ?= build
@@ -14,7 +15,7 @@ FUZZ_BUILD     ?= build-fuzz
 MESON_OPTS     ?=
 TEST_OPTS      ?= --print-errorlogs
 
-.PHONY: demo flash-demo test test-sanitize test-fuzz deps build clean
+.PHONY: demo flash-demo test test-sanitize test-fuzz mutation deps build clean
 
 deps:
 	@./tools/setup-deps.sh
@@ -52,6 +53,9 @@ test-fuzz: deps
 		meson compile -C $(FUZZ_BUILD) $(addprefix tests/fuzz/fuzz-,image dfu-msgs sweep-file scenario-file fsim-load boot) && \
 		meson test -C $(FUZZ_BUILD) --no-rebuild --suite fuzz $(TEST_OPTS); \
 	fi
+
+mutation: build
+	meson compile -C $(BUILD) mutation
 
 clean:
 	rm -rf $(BUILD) $(SANITIZE_BUILD) $(FUZZ_BUILD)
