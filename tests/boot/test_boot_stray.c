@@ -112,6 +112,27 @@ static void boot_valid(struct dev *d, const char *what)
 			 bo_image_errname(h->res.refused), viol);
 }
 
+/* Boot with power lost before the device's nth flash operation from now; true if the cut
+ * fired. (Its own frame: nothing of the caller's is live across the longjmp.) */
+static bool boot_cut_after(struct dev *d, uint64_t nth)
+{
+	struct bh *h = &d->h;
+	struct fsim_stats st;
+	fsim_get_stats(h->dev, &st);
+	fsim_arm_cut(h->dev, &(struct fsim_cut){.op_index = st.mutating_ops + nth,
+						 .mode = FSIM_CUT_BETWEEN});
+	h->on_power_loss = &d->jb;
+	if (setjmp(d->jb) == 0) {
+		(void)bh_boot(h);
+		h->on_power_loss = NULL;
+		fsim_disarm_cut(h->dev);
+		return false;
+	}
+	h->on_power_loss = NULL;
+	fsim_disarm_cut(h->dev);
+	return true;
+}
+
 /* (a) A stray word at the first log unit, no request, garbage in the upgrade slot. */
 static void t_stray_word(void **state)
 {
@@ -183,17 +204,7 @@ static void t_log_gap(void **state)
 				continue;
 			struct bh *h = &d.h;
 			assert_int_equal(bh_download_request(h, &d.v2, true), 0);
-			struct fsim_stats st;
-			fsim_get_stats(h->dev, &st);
-			fsim_arm_cut(h->dev, &(struct fsim_cut){.op_index = st.mutating_ops + 14,
-								 .mode = FSIM_CUT_BETWEEN});
-			h->on_power_loss = &d.jb;
-			bool cut = setjmp(d.jb) != 0;
-			if (!cut)
-				(void)bh_boot(h);
-			h->on_power_loss = NULL;
-			fsim_disarm_cut(h->dev);
-			assert_true(cut);
+			assert_true(boot_cut_after(&d, 14));
 			/* Junk three units past the last written one. */
 			uint32_t meta = meta_of(h, "primary"), unit = 8, last = 0;
 			uint8_t e[8], junk[8];
@@ -227,17 +238,7 @@ static void t_resume_tampered(void **state)
 				continue;
 			struct bh *h = &d.h;
 			assert_int_equal(bh_download_request(h, &d.v2, false), 0);
-			struct fsim_stats st;
-			fsim_get_stats(h->dev, &st);
-			fsim_arm_cut(h->dev, &(struct fsim_cut){.op_index = st.mutating_ops + 14,
-								 .mode = FSIM_CUT_BETWEEN});
-			h->on_power_loss = &d.jb;
-			bool cut = setjmp(d.jb) != 0;
-			if (!cut)
-				(void)bh_boot(h);
-			h->on_power_loss = NULL;
-			fsim_disarm_cut(h->dev);
-			assert_true(cut);
+			assert_true(boot_cut_after(&d, 14));
 			/* A payload byte near the end of v2: not moved yet by any strategy. */
 			uint32_t at = bh_part(h, "upgrade")->off + (uint32_t)d.v2.len - 600;
 			uint8_t b;
