@@ -116,6 +116,9 @@ def main():
                     help='skip running the suites on the unmutated copy first')
     a = ap.parse_args()
     mutants = parse(os.path.join(HERE, 'mutants.txt'))
+    if a.check and os.environ.get('BROWNOUT_MUTANT'):
+        print('mutants-apply: skipped inside a mutation run (the tree is mutated on purpose)')
+        return 77
     if a.check:
         bad = check(mutants, ROOT)
         eq = sum(1 for m in mutants if m['equivalent'])
@@ -185,12 +188,15 @@ def main():
                 print(f"{m['id']} does not build  {m['what']}", flush=True)
                 continue
             by = None
+            # mutants-apply skips itself in a mutated tree (it would kill every mutant).
+            os.environ['BROWNOUT_MUTANT'] = m['id']
             for suite in a.suites.split(','):
                 rc, out = sh(['meson', 'test', '-C', build, '--no-rebuild', '--suite', suite,
                               '--maxfail', '1', '--timeout-multiplier', '0.5'])
                 if rc:
                     by = f"{suite}/{first_failure(out)}"
                     break
+            del os.environ['BROWNOUT_MUTANT']
             dt = time.time() - t0
             if by:
                 killed.append(m)
