@@ -298,6 +298,83 @@ static void t_revert_source_tampered(void **state)
 		}
 }
 
+/* Programmer-side trailer bytes in the upgrade slot: the magic, and a flag byte at one of
+ * the flag offsets (as a download that carried trailer bytes would leave them). */
+static void plant_request(struct bh *h, uint32_t flag_of_layout, uint8_t flag_value)
+{
+	const struct fsim_partition *up = bh_part(h, "upgrade");
+	const struct fsim_geometry *g = fsim_geometry(h->dev);
+	uint32_t a = g->write_unit > 8 ? g->write_unit : 8;
+	struct bo_trailer_layout tl;
+	uint8_t buf[64];
+	assert_int_equal(bo_trailer_layout(up->size, a, &tl), 0);
+	size_t n = bo_trailer_build_magic(buf, sizeof buf, a, g->erase_value);
+	assert_int_equal(fsim_load_bytes(h->dev, up->off + tl.magic_block_off, buf, (uint32_t)n),
+			 0);
+	uint32_t off = flag_of_layout == 0 ? tl.image_ok_off : tl.copy_done_off;
+	assert_int_equal(fsim_load_bytes(h->dev, up->off + off, &flag_value, 1), 0);
+}
+
+/* A request whose image_ok is neither set nor erased is a test upgrade (the safe reading:
+ * it reverts or counts trials), never a permanent one. */
+static void t_request_torn_image_ok(void **state)
+{
+	(void)state;
+	struct dev d;
+	assert_true(dev_init(&d, &bh_nrf52840, BO_STRATEGY_SWAP_SCRATCH));
+	assert_int_equal(bh_download(&d.h, &d.v2), 0);
+	plant_request(&d.h, 0, 0x00);
+	assert_int_equal(bh_boot(&d.h), 0);
+	assert_true(bh_running(&d.h, &d.v2));
+	assert_true(d.h.res.trial);
+	dev_free(&d);
+}
+
+/* An ended operation whose request survived (a torn erase of it) only has the request
+ * consumed: nothing is installed, discarded or reverted. */
+static void t_surviving_request(void **state)
+{
+	(void)state;
+	struct dev d;
+	assert_true(dev_init(&d, &bh_nrf52840, BO_STRATEGY_SWAP_SCRATCH));
+	assert_int_equal(bh_download_request(&d.h, &d.v2, true), 0);
+	assert_int_equal(bh_boot_run(&d.h), 0);
+	assert_true(bh_running(&d.h, &d.v2));
+	plant_request(&d.h, 1, 0x01);
+	assert_int_equal(bh_boot(&d.h), 0);
+	assert_int_equal(d.h.res.action, BO_ACT_NONE);
+	assert_true(bh_running(&d.h, &d.v2));
+	assert_true(bh_holds(&d.h, "upgrade", &d.v1));
+	dev_free(&d);
+}
+
+/* An image with erased bytes at the start of a copy block (but data after them) is copied
+ * whole: only a block that is erased throughout may be skipped. */
+static void t_copy_erased_block_start(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NSTRAT; i++) {
+		struct dev d;
+		if (!dev_init(&d, &bh_nrf52840, strategies[i]))
+			continue;
+		struct bh_img img = {0};
+		bool found = false;
+		for (uint64_t seed = 100; seed < 3000 && !found; seed++) {
+			bh_image(&d.h, &img, seed, 3, 0, 20000, -1, false);
+			for (size_t k = 1024; k + 1024 <= img.len && !found; k += 1024)
+				found = img.bytes[k] == 0xff && img.bytes[k + 1] != 0xff;
+			if (!found)
+				bh_img_free(&img);
+		}
+		assert_true(found);
+		assert_int_equal(bh_download_request(&d.h, &img, true), 0);
+		assert_int_equal(bh_boot(&d.h), 0);
+		assert_true(bh_running(&d.h, &img));
+		bh_img_free(&img);
+		dev_free(&d);
+	}
+}
+
 /* The application API refuses a download that reaches the trailer region. */
 static void t_app_refuses_trailer_download(void **state)
 {
@@ -330,7 +407,10 @@ static void scramble(struct dev *d, uint64_t *rng)
 		if (!p || rng_next(rng) % 3 == 0)
 			continue;
 		uint32_t len = p->size < 32768 ? p->size : 32768;
-		fill_random(h, p->off, len, rng); /* the start: headers and images */
+		/* The start: headers and images; sometimes after an erased prefix, which must
+		 * not pass for an erased sector. */
+		uint32_t skip = rng_next(rng) % 2 ? 256 : 0;
+		fill_random(h, p->off + skip, len - skip, rng);
 		uint32_t meta = meta_of(h, areas[a]);
 		fill_random(h, meta, p->off + p->size - meta, rng);
 	}
@@ -362,12 +442,16 @@ static void t_random_contents(void **state)
 				if (!dev_init(&d, layouts[l], strategies[i]))
 					break;
 				uint64_t rng = seed * 1000003u + i * 31 + l;
-				/* Half the devices first install v2 for real (a record in the log). */
-				if (seed % 2 == 0) {
+				/* A third of the devices first install v2 for real (a record in the
+				 * log), a third install it after the junk (through it: scratch, the
+				 * primary's meta sector). */
+				if (seed % 3 == 1) {
 					assert_int_equal(bh_download_request(&d.h, &d.v2, true), 0);
 					assert_int_equal(bh_boot_run(&d.h), 0);
 				}
 				scramble(&d, &rng);
+				if (seed % 3 == 2)
+					assert_int_equal(bh_download_request(&d.h, &d.v2, true), 0);
 				char what[64];
 				snprintf(what, sizeof what, "random contents, seed %u",
 					 (unsigned)seed);
@@ -390,6 +474,9 @@ int main(void)
 		cmocka_unit_test(t_app_refuses_trailer_download),
 		cmocka_unit_test(t_resume_tampered),
 		cmocka_unit_test(t_revert_source_tampered),
+		cmocka_unit_test(t_request_torn_image_ok),
+		cmocka_unit_test(t_surviving_request),
+		cmocka_unit_test(t_copy_erased_block_start),
 		cmocka_unit_test(t_random_contents),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
