@@ -375,6 +375,103 @@ static void t_copy_erased_block_start(void **state)
 	}
 }
 
+/* ---- Weak cells: a flag written by a cut op reads the same on every read ---------- */
+
+struct trace_find {
+	uint32_t addr;
+	uint64_t op;
+	bool found;
+};
+
+static void find_program(void *ctx, const struct fsim_trace_event *ev)
+{
+	struct trace_find *t = ctx;
+	if (ev->kind == FSIM_OP_PROGRAM && ev->off == t->addr && !t->found) {
+		t->op = ev->op_index;
+		t->found = true;
+	}
+}
+
+/* Arm a torn, metastable cut at op, then boot (confirm: the app's confirm instead);
+ * true if the cut fired. */
+static bool weak_cut(struct dev *d, uint64_t op, uint64_t seed, bool confirm)
+{
+	struct bh *h = &d->h;
+	fsim_arm_cut(h->dev, &(struct fsim_cut){.op_index = op, .mode = FSIM_CUT_TORN,
+						 .variant = (uint32_t)seed % 3, .seed = seed,
+						 .metastable = true});
+	h->on_power_loss = &d->jb;
+	if (setjmp(d->jb) == 0) {
+		if (confirm)
+			(void)bh_confirm(h);
+		else
+			(void)bh_boot(h);
+		h->on_power_loss = NULL;
+		fsim_disarm_cut(h->dev);
+		return false;
+	}
+	h->on_power_loss = NULL;
+	fsim_disarm_cut(h->dev);
+	return true;
+}
+
+static uint32_t trailer_addr(struct bh *h, const char *part, bool copy_done)
+{
+	const struct fsim_partition *p = bh_part(h, part);
+	struct bo_trailer_layout tl;
+	assert_int_equal(bo_trailer_layout(p->size, 8, &tl), 0);
+	return p->off + (copy_done ? tl.copy_done_off : tl.image_ok_off);
+}
+
+/* copy_done (the request's "started" mark) cut with weak cells: every later boot must read
+ * it as written, or it would start the operation again and program copy_done twice. And
+ * image_ok (a confirm) cut with weak cells must read the same way on every read: the
+ * application's view must not flip, and a second confirm must not program it again. */
+static void t_weak_flags(void **state)
+{
+	(void)state;
+	struct dev d;
+	assert_true(dev_init(&d, &bh_nrf52840, BO_STRATEGY_SWAP_SCRATCH));
+	struct bh *h = &d.h;
+	assert_int_equal(bh_download_request(h, &d.v2, false), 0);
+	struct fsim_snapshot *req = fsim_snapshot_take(h->dev);
+	struct trace_find tf = {.addr = trailer_addr(h, "upgrade", true)};
+	fsim_set_trace(h->dev, find_program, &tf);
+	assert_int_equal(bh_boot(h), 0);
+	fsim_set_trace(h->dev, NULL, NULL);
+	assert_true(tf.found);
+	/* A single read of 7 weak bits reads erased once in 128: enough seeds to see it. */
+	for (uint64_t seed = 1; seed <= 1000; seed++) {
+		assert_int_equal(fsim_snapshot_restore(h->dev, req), 0);
+		assert_true(weak_cut(&d, tf.op, seed, false));
+		for (int k = 0; k < 3; k++)
+			boot_valid(&d, "weak copy_done");
+		assert_true(bh_running(h, &d.v2));
+	}
+	/* A confirm cut with weak cells. */
+	assert_int_equal(fsim_snapshot_restore(h->dev, req), 0);
+	assert_int_equal(bh_boot(h), 0); /* v2 on trial */
+	struct fsim_snapshot *trial = fsim_snapshot_take(h->dev);
+	struct fsim_stats st;
+	fsim_get_stats(h->dev, &st);
+	for (uint64_t seed = 1; seed <= 300; seed++) {
+		assert_int_equal(fsim_snapshot_restore(h->dev, trial), 0);
+		assert_true(weak_cut(&d, st.mutating_ops, seed, true));
+		struct bo_app_state a0, a;
+		assert_int_equal(bh_state(h, &a0), 0);
+		for (int k = 0; k < 5; k++) {
+			assert_int_equal(bh_state(h, &a), 0);
+			if (a.confirmed != a0.confirmed || a.trial != a0.trial)
+				fail_msg("seed %u: a weak image_ok read differently", (unsigned)seed);
+		}
+		(void)bh_confirm(h);
+		assert_int_equal(fsim_violation_count(h->dev), 0);
+	}
+	fsim_snapshot_free(req);
+	fsim_snapshot_free(trial);
+	dev_free(&d);
+}
+
 /* The application API refuses a download that reaches the trailer region. */
 static void t_app_refuses_trailer_download(void **state)
 {
@@ -477,6 +574,7 @@ int main(void)
 		cmocka_unit_test(t_request_torn_image_ok),
 		cmocka_unit_test(t_surviving_request),
 		cmocka_unit_test(t_copy_erased_block_start),
+		cmocka_unit_test(t_weak_flags),
 		cmocka_unit_test(t_random_contents),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
