@@ -4,14 +4,18 @@
 #   make flash-demo     the power-cut flash demonstration (brownout flash-demo)
 #   make test           install missing packages, build, run the default test suites
 #   make test-sanitize  the same suites in build-sanitize/ with address+undefined sanitizers
+#   make test-fuzz      the libFuzzer harnesses (tests/fuzz) in build-fuzz/ with clang, each
+#                       for a short bounded time; skips with a message when clang is absent
+#   make mutation       the mutation score of core/boot (tests/mutation; about an hour)
 # MESON_OPTS are passed to `meson setup` (CI passes -Dwerror=true).
 
 BUILD          ?= build
 SANITIZE_BUILD ?= build-sanitize
+FUZZ_BUILD     ?= build-fuzz
 MESON_OPTS     ?=
 TEST_OPTS      ?= --print-errorlogs
 
-.PHONY: demo flash-demo test test-sanitize deps build clean
+.PHONY: demo flash-demo test test-sanitize test-fuzz mutation deps build clean
 
 deps:
 	@./tools/setup-deps.sh
@@ -39,5 +43,19 @@ test-sanitize: deps $(SANITIZE_BUILD)/build.ninja
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C $(SANITIZE_BUILD) $(TEST_OPTS)
 
+# Only the harnesses are built (not the whole tree a second time).
+test-fuzz: deps
+	@if ! command -v clang >/dev/null 2>&1 || [ ! -e "$$(clang -print-resource-dir)/lib/linux/libclang_rt.fuzzer-x86_64.a" ]; then \
+		echo "test-fuzz: skipped: clang with libFuzzer not found (apt-get install clang libclang-rt-14-dev)"; \
+	else \
+		[ -e $(FUZZ_BUILD)/build.ninja ] || CC=clang meson setup $(FUZZ_BUILD) -Dfuzz=true \
+			-Db_sanitize=address,undefined -Db_lundef=false $(MESON_OPTS) && \
+		meson compile -C $(FUZZ_BUILD) $(addprefix tests/fuzz/fuzz-,image dfu-msgs sweep-file scenario-file fsim-load boot) && \
+		meson test -C $(FUZZ_BUILD) --no-rebuild --suite fuzz $(TEST_OPTS); \
+	fi
+
+mutation: build
+	meson compile -C $(BUILD) mutation
+
 clean:
-	rm -rf $(BUILD) $(SANITIZE_BUILD)
+	rm -rf $(BUILD) $(SANITIZE_BUILD) $(FUZZ_BUILD)

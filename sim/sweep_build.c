@@ -18,6 +18,8 @@ static enum sweep_step_kind step_kind(const struct bo_sweep_step *st)
 		return st->permanent ? SWEEP_STEP_REQUEST_PERM : SWEEP_STEP_REQUEST_TEST;
 	case BO_STEP_CONFIRM:
 		return SWEEP_STEP_CONFIRM;
+	case BO_STEP_CORRUPT:
+		return SWEEP_STEP_CORRUPT;
 	case BO_STEP_REBOOT:
 		break;
 	}
@@ -66,7 +68,12 @@ int sweep_build(const struct bo_sweep *s, struct sweep_build *b, char *err, size
 		w->steps[w->nsteps++] = (struct sweep_step){step_kind(&s->steps[i]),
 							    s->steps[i].kind == BO_STEP_DOWNLOAD
 								    ? s->steps[i].image
-								    : -1};
+								    : -1,
+							    s->steps[i].part == BO_SWEEP_PART_PRIMARY
+								    ? SWEEP_PART_PRIMARY
+							    : s->steps[i].part == BO_SWEEP_PART_UPGRADE
+								    ? SWEEP_PART_UPGRADE
+								    : SWEEP_PART_RECOVERY};
 	w->expect = (struct sweep_expect){
 		.running = map_expect(s->expect.running),
 		.confirmed = s->expect.has_confirmed ? (int)s->expect.confirmed : -1,

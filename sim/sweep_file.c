@@ -455,7 +455,10 @@ static int load_initial(struct loader *L, yaml_node_t *root)
 static int load_step(struct loader *L, yaml_node_t *n, const char *path,
 		     struct bo_sweep_step *st)
 {
-	static const char *const keys[] = {"download", "request", NULL};
+	static const char *const keys[] = {"download", "request", "corrupt", NULL};
+	static const char *const corrupt_names[] = {"primary", "upgrade", "recovery", NULL};
+	static const int corrupt_parts[] = {BO_SWEEP_PART_PRIMARY, BO_SWEEP_PART_UPGRADE,
+					    BO_SWEEP_PART_RECOVERY};
 	static const char *const request_names[] = {"test", "perm", NULL};
 	st->line = bo_yaml_line(n);
 	st->image = -1;
@@ -474,7 +477,7 @@ static int load_step(struct loader *L, yaml_node_t *n, const char *path,
 					     !strcmp(s, "download") ? "IMAGE" : "test|perm");
 		return bo_yaml_error(&L->y, n, path,
 				     "unknown step '%s' (valid: download: IMAGE, request: "
-				     "test|perm, reboot, confirm)",
+				     "test|perm, corrupt: SLOT, reboot, confirm)",
 				     s);
 	}
 	if (n->type != YAML_MAPPING_NODE)
@@ -494,9 +497,20 @@ static int load_step(struct loader *L, yaml_node_t *n, const char *path,
 		st->kind = BO_STEP_DOWNLOAD;
 		return image_ref(L, v, kp, false, &st->image);
 	}
+	int e;
+	if ((v = bo_yaml_map_get(&L->y, n, "corrupt"))) {
+		bo_yaml_path_key(kp, sizeof kp, path, "corrupt");
+		if (bo_yaml_enum(&L->y, v, kp, corrupt_names, &e))
+			return -1;
+		if (!L->s->device.parts[corrupt_parts[e]].present)
+			return bo_yaml_error(&L->y, v, kp, "the layout has no %s partition",
+					     corrupt_names[e]);
+		st->kind = BO_STEP_CORRUPT;
+		st->part = corrupt_parts[e];
+		return 0;
+	}
 	v = bo_yaml_map_get(&L->y, n, "request");
 	bo_yaml_path_key(kp, sizeof kp, path, "request");
-	int e;
 	if (bo_yaml_enum(&L->y, v, kp, request_names, &e))
 		return -1;
 	st->kind = BO_STEP_REQUEST;

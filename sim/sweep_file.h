@@ -73,6 +73,9 @@
  *     - download: v2                    #   the running app writes v2 into the upgrade slot
  *     - request: test                   #   test | perm: ask the bootloader to install it
  *     - confirm                         #   the running app confirms itself (image_ok)
+ *     - corrupt: upgrade                #   primary | upgrade | recovery: tamper with the
+ *                                       #   image there: its second sector is erased (the
+ *                                       #   payload of an image longer than two sectors)
  *     - reboot                          #   power-on: boot, the booted image's behaviour runs
  *   expect:                             # required: the end state after the workload
  *     running: v1                       #   required: the image that runs at the end
@@ -226,12 +229,14 @@ enum bo_sweep_step_kind {
 	BO_STEP_REQUEST,      /* permanent: request a perm (true) or test (false) upgrade */
 	BO_STEP_REBOOT,
 	BO_STEP_CONFIRM,
+	BO_STEP_CORRUPT,      /* part: erase its second sector (tampering with its image) */
 };
 
 struct bo_sweep_step {
 	enum bo_sweep_step_kind kind;
 	int image;       /* BO_STEP_DOWNLOAD: index into images */
 	bool permanent;  /* BO_STEP_REQUEST */
+	int part;        /* BO_STEP_CORRUPT: BO_SWEEP_PART_PRIMARY, _UPGRADE or _RECOVERY */
 	unsigned line;   /* where the step is in the file (1-based) */
 };
 

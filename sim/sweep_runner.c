@@ -24,6 +24,8 @@ const char *sweep_step_name(enum sweep_step_kind k)
 		return "request perm";
 	case SWEEP_STEP_CONFIRM:
 		return "confirm";
+	case SWEEP_STEP_CORRUPT:
+		return "corrupt";
 	}
 	return "?";
 }
@@ -424,6 +426,19 @@ static void exec_step(struct sweep_node *n, int s)
 		if (n->obs.last.part >= 0)
 			fw_confirm(n);
 		break;
+	case SWEEP_STEP_CORRUPT: {
+		/* Tampering: erase the partition's second sector, inside the payload of an image
+		 * longer than two sectors (header and TLVs stay, the hash no longer matches).
+		 * A flash operation like any other, so it is cut like any other. */
+		int part = st->part == SWEEP_PART_PRIMARY  ? n->part_primary
+			   : st->part == SWEEP_PART_UPGRADE ? n->part_upgrade
+							    : n->part_recovery;
+		uint32_t s0, z0, s1, z1, base = part >= 0 ? fw_host_part_abs(&n->host, part) : 0;
+		if (part < 0 || fw_host_sector(&n->host, base, &s0, &z0) ||
+		    fw_host_sector(&n->host, s0 + z0, &s1, &z1) || fsim_erase(n->dev, s1, z1) != FSIM_OK)
+			app_error(n, "tampering failed");
+		break;
+	}
 	}
 }
 
@@ -487,7 +502,10 @@ static int run_from(struct sweep_node *n, int first, bool after_cut)
 		sweep_node_end_state(n);
 		return 0;
 	}
-	if (after_cut && (s >= w->nsteps || w->steps[s].kind != SWEEP_STEP_POWER_ON)) {
+	/* Tampering is done with the power off: a cut just before or inside a corrupt step
+	 * does not power the device on first (the next reboot step does). */
+	if (after_cut && (s >= w->nsteps || (w->steps[s].kind != SWEEP_STEP_POWER_ON &&
+					     w->steps[s].kind != SWEEP_STEP_CORRUPT))) {
 		n->step = s;
 		power_on(n); /* the restart; the interrupted application step runs again below */
 	}

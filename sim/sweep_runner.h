@@ -41,12 +41,16 @@ enum sweep_step_kind {
 	SWEEP_STEP_REQUEST_TEST,
 	SWEEP_STEP_REQUEST_PERM,
 	SWEEP_STEP_CONFIRM,      /* the application confirms itself explicitly */
+	SWEEP_STEP_CORRUPT,      /* tampering: the second sector of a partition erased */
 };
 
 struct sweep_step {
 	enum sweep_step_kind kind;
 	int image;               /* DOWNLOAD: index into images */
+	int part;                /* CORRUPT: enum sweep_part */
 };
+
+enum sweep_part { SWEEP_PART_PRIMARY = 0, SWEEP_PART_UPGRADE, SWEEP_PART_RECOVERY };
 
 /* Optional end-state expectations: an image index, SWEEP_EXPECT_UNSET (not checked) or
  * SWEEP_EXPECT_NONE (the slot holds none of the workload's images). */

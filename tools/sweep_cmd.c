@@ -59,6 +59,8 @@ static void print_summary(const struct bo_sweep *s, const struct sweep_options *
 	       s->name, sweep_firmware_label(s), s->device.label, o->depth, modes,
 	       (unsigned long long)r->workload_ops, (unsigned long long)r->cut_points,
 	       (unsigned long long)r->distinct_states, (unsigned long long)failed);
+	if (r->fault_points)
+		printf(" (%llu of the cut points are flash errors)", (unsigned long long)r->fault_points);
 	if (failed) {
 		printf(" (");
 		const char *sep = "";

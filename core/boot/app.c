@@ -7,6 +7,11 @@ int bo_app_request_upgrade(struct bo_boot *b, const struct bo_boot_cfg *cfg, boo
 	int err;
 	if (bo_meta_layout(b, cfg, &why))
 		return BO_BOOT_E_CONFIG;
+	/* An image that reaches the slot's meta sector was downloaded over the trailer: it
+	 * could have pre-set the bootloader's flags, and it could never boot. */
+	struct bo_image_info info;
+	if (bo_image_parse(&cfg->upgrade, b->data_limit, &info) == BO_IMG_E_TOO_BIG)
+		return BO_BOOT_E_IMAGE;
 	/* A stale or half-written request must go first: flags are written once each. */
 	if (!bo_meta_is_erased(b, &b->state_upgrade, b->meta_upgrade, &err) &&
 	    (err || bo_meta_erase(&cfg->upgrade, b->meta_upgrade)))
@@ -15,6 +20,15 @@ int bo_app_request_upgrade(struct bo_boot *b, const struct bo_boot_cfg *cfg, boo
 		return BO_BOOT_E_FLASH;
 	/* The magic last: it is what makes the request exist. */
 	return bo_field_write_magic(b, &cfg->upgrade, &b->tl_upgrade) ? BO_BOOT_E_FLASH : 0;
+}
+
+int bo_app_download_limit(struct bo_boot *b, const struct bo_boot_cfg *cfg, uint32_t *limit)
+{
+	const char *why;
+	if (bo_meta_layout(b, cfg, &why))
+		return BO_BOOT_E_CONFIG;
+	*limit = b->data_limit;
+	return 0;
 }
 
 /* Layout, then what flash says: the start of every query. */

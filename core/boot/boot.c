@@ -30,6 +30,11 @@ int bo_read_state(struct bo_boot *b, struct bo_flash_state *st)
 	st->steps = bo_op_steps(b, st->swap_size);
 	st->complete = st->log.count >= st->steps + 2;
 	st->attempts_used = st->complete ? st->log.count - (st->steps + 2) : 0;
+	/* The request stays in the upgrade slot until every step is done, so an unfinished
+	 * record without a request can only be closing (all steps done). Anything else is not
+	 * this device's operation (stray or foreign bytes): no operation at all. */
+	if (!st->complete && st->upgrade.magic != BO_MAGIC_GOOD && st->log.count != st->steps + 1)
+		st->started = false;
 	return BO_BOOT_OK;
 }
 
@@ -62,16 +67,17 @@ static int run_op(struct bo_boot *b, const struct bo_flash_state *st)
 {
 	const struct bo_boot_cfg *cfg = b->cfg;
 	struct bo_step step;
-	for (uint32_t k = st->log.count; k <= st->steps; k++) {
+	struct bo_log log = st->log;
+	for (uint32_t k = log.count; k <= st->steps; k++) {
 		if (bo_op_step(b, st->swap_size, k, &step) || bo_step_run(b, &step) ||
-		    bo_log_append(b, k))
+		    bo_log_append(b, &log))
 			return BO_BOOT_E_FLASH;
 	}
 	/* The request is consumed before the end entry: a cut between the two finishes the
 	 * close again, and an end entry with a request present always means a new request. */
 	if (bo_meta_erase(&cfg->upgrade, b->meta_upgrade))
 		return BO_BOOT_E_FLASH;
-	if (st->log.count <= st->steps + 1 && bo_log_append(b, st->steps + 1))
+	if (log.count <= st->steps + 1 && bo_log_append(b, &log))
 		return BO_BOOT_E_FLASH;
 	return BO_BOOT_OK;
 }
@@ -88,12 +94,13 @@ static int start_op(struct bo_boot *b, const struct bo_flash_state *st, uint8_t 
 		    uint32_t swap_size)
 {
 	const struct bo_boot_cfg *cfg = b->cfg;
+	struct bo_log fresh = {0, 0};
 	if (!st->upgrade.swap_size_set &&
 	    bo_field_write_swap_size(b, &cfg->upgrade, &b->tl_upgrade, 0))
 		return BO_BOOT_E_FLASH;
 	if (bo_meta_erase(&cfg->primary, b->meta_primary) ||
 	    bo_field_write_swap_size(b, &cfg->primary, &b->tl_primary, swap_size) ||
-	    bo_field_write_swap_info(b, &cfg->primary, &b->tl_primary, type) || bo_log_append(b, 0) ||
+	    bo_field_write_swap_info(b, &cfg->primary, &b->tl_primary, type) || bo_log_append(b, &fresh) ||
 	    bo_field_write_flag(b, &cfg->upgrade, b->tl_upgrade.copy_done_off))
 		return BO_BOOT_E_FLASH;
 	return BO_BOOT_OK;
@@ -162,6 +169,19 @@ static int handle_request(struct bo_boot *b, const struct bo_flash_state *st,
 	return BO_BOOT_OK;
 }
 
+/* Erase the upgrade's meta sector and write the request again: image_ok (a permanent
+ * request) then the magic, as bo_app_request_upgrade() does. */
+static int rewrite_request(struct bo_boot *b, const struct bo_flash_state *st)
+{
+	const struct bo_boot_cfg *cfg = b->cfg;
+	if (bo_meta_erase(&cfg->upgrade, b->meta_upgrade) ||
+	    (st->upgrade.image_ok == BO_FLAG_SET &&
+	     bo_field_write_flag(b, &cfg->upgrade, b->tl_upgrade.image_ok_off)) ||
+	    bo_field_write_magic(b, &cfg->upgrade, &b->tl_upgrade))
+		return BO_BOOT_E_FLASH;
+	return BO_BOOT_OK;
+}
+
 /* Ask for the image in the upgrade slot (the previous one) to be swapped back. */
 static int request_revert(struct bo_boot *b)
 {
@@ -210,34 +230,42 @@ int bo_boot(struct bo_boot *b, const struct bo_boot_cfg *cfg, struct bo_boot_res
 	/* At most: resume, then a request (or a revert), then the trial rules. */
 	for (int round = 0; round < 4; round++) {
 		if (bo_read_state(b, &st))
-			return finish(res, BO_BOOT_E_FLASH);
+			goto flash_error;
 		bool request = st.upgrade.magic == BO_MAGIC_GOOD;
 		bool op_started = st.upgrade.copy_done != BO_FLAG_UNSET; /* see start_op() */
 		if (st.started && !st.complete && (!request || op_started)) {
 			/* Resume: mid-operation, or closing it (the request already consumed). */
 			if (run_op(b, &st))
-				return finish(res, BO_BOOT_E_FLASH);
+				goto flash_error;
 			res->action = BO_ACT_RESUMED;
 			continue;
 		}
 		if (request && op_started && st.complete) {
 			/* Ended but the request survived (a torn erase of it): consume it. */
 			if (bo_meta_erase(&cfg->upgrade, b->meta_upgrade))
-				return finish(res, BO_BOOT_E_FLASH);
+				goto flash_error;
+			continue;
+		}
+		if (request && op_started && !st.started) {
+			/* copy_done is set but no operation started: the flags came with the
+			 * download (bytes that reached the trailer), not from start_op. Rewrite
+			 * the request cleanly; a cut in between at worst drops the request. */
+			if (rewrite_request(b, &st))
+				goto flash_error;
 			continue;
 		}
 		if (request) {
 			/* A new request, or a start that was cut short: (re)validate and start. */
 			if (handle_request(b, &st, res))
-				return finish(res, BO_BOOT_E_FLASH);
+				goto flash_error;
 			continue;
 		}
 		uint32_t limit = bo_trial_limit(cfg, &st);
 		if (limit == 0)
 			break;
-		if (st.attempts_used < limit && st.log.count < b->log_capacity) {
-			if (bo_log_append(b, st.log.count))
-				return finish(res, BO_BOOT_E_FLASH);
+		if (st.attempts_used < limit && st.log.next < b->log_capacity) {
+			if (bo_log_append(b, &st.log))
+				goto flash_error;
 			res->trial = true;
 			res->attempts_left = (uint8_t)(limit - st.attempts_used - 1);
 			break;
@@ -249,7 +277,7 @@ int bo_boot(struct bo_boot *b, const struct bo_boot_cfg *cfg, struct bo_boot_res
 								cfg->crypto, cfg->keys, &prev);
 			if (err == BO_IMG_OK) {
 				if (request_revert(b))
-					return finish(res, BO_BOOT_E_FLASH);
+					goto flash_error;
 				continue;
 			}
 			refuse(res, err, BO_SLOT_PRIMARY, true); /* nothing to revert to */
@@ -258,22 +286,52 @@ int bo_boot(struct bo_boot *b, const struct bo_boot_cfg *cfg, struct bo_boot_res
 		/* Mark the fall to recovery once (one entry past the trial boots), so that flash
 		 * tells the last trial boot of the primary from a recovery boot: the recovery
 		 * image's confirm must not confirm the failed primary. */
-		if (use_recovery && st.attempts_used == limit && st.log.count < b->log_capacity &&
-		    bo_log_append(b, st.log.count))
-			return finish(res, BO_BOOT_E_FLASH);
+		if (use_recovery && st.attempts_used == limit && st.log.next < b->log_capacity &&
+		    bo_log_append(b, &st.log))
+			goto flash_error;
 		break;
 	}
 
 	if (!use_recovery && boot_image(b, &cfg->primary, b->data_limit, BO_SLOT_PRIMARY, res))
 		return finish(res, BO_BOOT_OK);
+	if (bo_has_recovery(cfg->strategy)) {
+		/* The primary does not boot while it is on trial (it does not verify: a revert to
+		 * an empty or damaged slot, say): mark the fall to recovery as when the trials
+		 * run out, so that the recovery image's confirm cannot confirm the primary. */
+		uint32_t limit = bo_trial_limit(cfg, &st);
+		while (limit && st.attempts_used <= limit && st.log.next < b->log_capacity) {
+			if (bo_log_append(b, &st.log))
+				goto flash_error;
+			st.attempts_used++;
+		}
+	}
 	if (bo_has_recovery(cfg->strategy) &&
 	    boot_image(b, &cfg->recovery, cfg->recovery.size, BO_SLOT_RECOVERY, res)) {
 		res->trial = false;
 		res->attempts_left = 0;
 		return finish(res, BO_BOOT_OK);
 	}
+	/* The recovery image does not verify: the unconfirmed primary, if it verifies, beats
+	 * booting nothing (its confirm stays refused: the trials ran out). */
+	if (use_recovery && boot_image(b, &cfg->primary, b->data_limit, BO_SLOT_PRIMARY, res))
+		return finish(res, BO_BOOT_OK);
 	res->slot = BO_SLOT_NONE;
 	return finish(res, BO_BOOT_OK);
+
+flash_error:
+	/* A flash operation failed (a sector that will not erase, a write that does not
+	 * verify): the operation cannot go on this boot, but whatever still verifies may run,
+	 * primary first, then recovery; never an image that does not verify. res->error says
+	 * what happened either way. */
+	res->trial = false;
+	res->attempts_left = 0;
+	if (boot_image(b, &cfg->primary, b->data_limit, BO_SLOT_PRIMARY, res) ||
+	    (bo_has_recovery(cfg->strategy) &&
+	     boot_image(b, &cfg->recovery, cfg->recovery.size, BO_SLOT_RECOVERY, res))) {
+		res->error = BO_BOOT_E_FLASH;
+		return BO_BOOT_E_FLASH;
+	}
+	return finish(res, BO_BOOT_E_FLASH);
 }
 
 const char *bo_strategy_name(enum bo_strategy s)

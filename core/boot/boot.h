@@ -92,6 +92,8 @@ enum bo_boot_error {
 	BO_BOOT_OK = 0,
 	BO_BOOT_E_CONFIG = -1, /* the partition layout cannot support the strategy */
 	BO_BOOT_E_FLASH = -2,  /* a flash operation failed (a violation in the simulator) */
+	BO_BOOT_E_IMAGE = -3,  /* bo_app_request_upgrade: the image in the upgrade slot reaches
+				  the slot's meta sector (the trailer): nothing written */
 };
 
 struct bo_boot_result {
@@ -110,7 +112,9 @@ struct bo_boot_result {
 
 /*
  * Boot. Fills res and returns res->error. On power loss inside, the flash port does not
- * return; calling bo_boot() again on the next power-on continues where flash says.
+ * return; calling bo_boot() again on the next power-on continues where flash says. After
+ * a flash error (BO_BOOT_E_FLASH) res->slot may still name an image: one that verifies,
+ * booted although the operation could not go on.
  */
 int bo_boot(struct bo_boot *b, const struct bo_boot_cfg *cfg, struct bo_boot_result *res);
 
@@ -124,8 +128,14 @@ int bo_boot_check_config(struct bo_boot *b, const struct bo_boot_cfg *cfg, const
  * (permanent = false) boots on trial and reverts or falls to recovery unless confirmed; a
  * permanent one does not. Erases the upgrade slot's meta sector if it is not clean, then
  * writes image_ok (permanent only) and the magic last, as imgtool's --pad / --confirm.
+ * BO_BOOT_E_IMAGE, writing nothing, when the image's header says it reaches the meta
+ * sector (a download over the trailer).
  */
 int bo_app_request_upgrade(struct bo_boot *b, const struct bo_boot_cfg *cfg, bool permanent);
+
+/* The most bytes a download may write at the start of the upgrade slot: the rest is the
+ * slot's meta sector (trailer and flags), which a download must never reach. */
+int bo_app_download_limit(struct bo_boot *b, const struct bo_boot_cfg *cfg, uint32_t *limit);
 
 /* Confirm the running primary image ("I work"): writes image_ok in the primary trailer.
  * 0 on success or when nothing is on trial; 1 when it cannot: an earlier confirm was torn

@@ -6,14 +6,22 @@
 
 /* ---- meta.c: the slot meta sector (MCUboot trailer fields + progress log) ---------- */
 
-/* The primary's progress log: which entries are written. */
+/* The primary's progress log: which entries are written (see meta.c). */
 struct bo_log {
-	uint32_t count; /* leading written entries (an entry is written once, in order) */
+	uint32_t count; /* entries 0 .. count-1 are written (valid, in unit order) */
+	uint32_t next;  /* the unit the next entry goes to: after the last non-erased one */
 };
 
+/* Log units reserved for entries torn by power cuts (each torn one is written again). */
+#define BO_LOG_SPARE 2u
+
 int bo_meta_layout(struct bo_boot *b, const struct bo_boot_cfg *cfg, const char **why);
+/* Bytes per log entry: the trailer alignment (>= 8 and a multiple of the write unit), so
+ * an entry carries enough pattern that stray bytes never pass for one. */
+uint32_t bo_log_entry_size(const struct bo_boot_cfg *cfg);
 int bo_log_read(struct bo_boot *b, struct bo_log *log);
-int bo_log_append(struct bo_boot *b, uint32_t index);
+/* Write entry log->count at unit log->next and advance both. */
+int bo_log_append(struct bo_boot *b, struct bo_log *log);
 /* Erase the meta sector of a slot (primary or upgrade). */
 int bo_meta_erase(const struct bo_flash_area *slot, uint32_t meta_off);
 int bo_field_write_swap_info(struct bo_boot *b, const struct bo_flash_area *slot,

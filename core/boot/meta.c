@@ -166,7 +166,7 @@ int bo_meta_layout(struct bo_boot *b, const struct bo_boot_cfg *cfg, const char 
 	stable_area(&b->stable_primary, &cfg->primary, &b->state_primary);
 	stable_area(&b->stable_upgrade, &cfg->upgrade, &b->state_upgrade);
 	uint32_t wu = cfg->primary.flash->write_unit, a = bo_align(cfg);
-	if (wu == 0 || BO_COPY_BUF % wu) {
+	if (wu == 0 || BO_COPY_BUF % wu || a % wu || BO_COPY_BUF % a) {
 		*why = "write unit does not divide the copy buffer";
 		return BO_BOOT_E_CONFIG;
 	}
@@ -177,12 +177,12 @@ int bo_meta_layout(struct bo_boot *b, const struct bo_boot_cfg *cfg, const char 
 	}
 	b->meta_primary = last_sector_start(&cfg->primary);
 	b->meta_upgrade = last_sector_start(&cfg->upgrade);
-	if (b->tl_primary.fixed_start < b->meta_primary + wu ||
+	if (b->tl_primary.fixed_start < b->meta_primary + a ||
 	    b->tl_upgrade.fixed_start < b->meta_upgrade) {
 		*why = "the trailer does not fit in the last sector of the slot";
 		return BO_BOOT_E_CONFIG;
 	}
-	b->log_capacity = (b->tl_primary.fixed_start - b->meta_primary) / wu;
+	b->log_capacity = (b->tl_primary.fixed_start - b->meta_primary) / bo_log_entry_size(cfg);
 
 	uint32_t meta_min = b->meta_primary < b->meta_upgrade ? b->meta_primary : b->meta_upgrade;
 	int rc;
@@ -218,9 +218,12 @@ int bo_meta_layout(struct bo_boot *b, const struct bo_boot_cfg *cfg, const char 
 		return BO_BOOT_E_CONFIG;
 	}
 	/* The log must hold a whole operation of the largest image, its start and end marks,
-	 * and the trial attempts. */
+	 * the trial attempts and, with a recovery image, the mark of the fall to recovery
+	 * (without it the recovery image's confirm would confirm the failed primary), plus
+	 * spare units for entries torn by power cuts (each is written again further on). */
 	uint32_t attempts = cfg->attempts ? cfg->attempts : 3;
-	if (bo_op_steps(b, b->data_limit) + 2 + attempts > b->log_capacity) {
+	uint32_t marks = 2 + (bo_has_recovery(cfg->strategy) ? 1u : 0u) + BO_LOG_SPARE;
+	if (bo_op_steps(b, b->data_limit) + marks + attempts > b->log_capacity) {
 		*why = "the primary's last sector is too small for the progress log of a full-size "
 		       "upgrade";
 		return BO_BOOT_E_CONFIG;
@@ -230,39 +233,75 @@ int bo_meta_layout(struct bo_boot *b, const struct bo_boot_cfg *cfg, const char 
 
 /* ---- Progress log ------------------------------------------------------------------ */
 
+/*
+ * Entries are self-validating: entry k is a fixed BO_LOG_ENTRY-byte pattern derived from k,
+ * so stray, foreign or half-written bytes in the log area are never read as progress. The
+ * log is read as the chain 0, 1, 2, ... of valid entries in unit order; a unit that holds
+ * anything else is skipped, and new entries go after the last non-erased unit, so junk
+ * never makes the bootloader program a unit that is not erased.
+ *
+ * A torn entry (a cut while it was written) is not a valid entry: its step is done again.
+ * That is safe because a step's source is not modified before the step's entry is written,
+ * and the entry is written again in the next unit. Each torn entry costs one unit, which
+ * the configuration check reserves (BO_LOG_SPARE).
+ */
+static uint8_t entry_byte(uint32_t k, uint32_t i, uint8_t erase_value)
+{
+	if (i == 0)
+		return (uint8_t)(erase_value ^ 0x5A); /* never reads as erased */
+	uint32_t h = (k + 1u) * 0x9E3779B1u ^ (i * 0x85EBCA6Bu);
+	h ^= h >> 15;
+	h *= 0x2C1B3C6Du;
+	h ^= h >> 12;
+	return (uint8_t)h;
+}
+
+uint32_t bo_log_entry_size(const struct bo_boot_cfg *cfg)
+{
+	return bo_align(cfg);
+}
+
 int bo_log_read(struct bo_boot *b, struct bo_log *log)
 {
 	const struct bo_flash_area *p = &b->cfg->primary;
-	uint32_t wu = p->flash->write_unit;
+	uint32_t es = bo_log_entry_size(b->cfg);
 	uint8_t ev = p->flash->erase_value;
-	uint32_t total = b->log_capacity * wu;
+	uint32_t total = b->log_capacity * es;
 	log->count = 0;
+	log->next = 0;
 	for (uint32_t off = 0; off < total; off += BO_COPY_BUF) {
 		uint32_t n = total - off < BO_COPY_BUF ? total - off : BO_COPY_BUF;
+		n -= n % es;
 		if (bo_area_read(&b->state_primary, b->meta_primary + off, b->buf, n))
 			return BO_BOOT_E_FLASH;
-		for (uint32_t e = 0; e < n; e += wu) {
-			bool erased = true;
-			for (uint32_t k = 0; k < wu; k++)
+		for (uint32_t e = 0; e < n; e += es) {
+			bool erased = true, valid = true;
+			for (uint32_t k = 0; k < es; k++) {
 				erased &= b->buf[e + k] == ev;
-			if (erased)
-				return BO_BOOT_OK;
-			log->count++;
+				valid &= b->buf[e + k] == entry_byte(log->count, k, ev);
+			}
+			if (!erased)
+				log->next = (off + e) / es + 1;
+			if (valid)
+				log->count++;
 		}
 	}
 	return BO_BOOT_OK;
 }
 
-int bo_log_append(struct bo_boot *b, uint32_t index)
+int bo_log_append(struct bo_boot *b, struct bo_log *log)
 {
 	const struct bo_flash_area *p = &b->cfg->primary;
-	uint32_t wu = p->flash->write_unit;
-	if (index >= b->log_capacity)
+	uint32_t es = bo_log_entry_size(b->cfg);
+	if (log->next >= b->log_capacity)
 		return BO_BOOT_E_FLASH;
-	/* Any programmed bit marks the entry written, so a torn entry still counts. */
-	memset(b->buf, (uint8_t)~p->flash->erase_value, wu);
-	return bo_area_program(p, b->meta_primary + index * wu, b->buf, wu) ? BO_BOOT_E_FLASH
-									     : BO_BOOT_OK;
+	for (uint32_t k = 0; k < es; k++)
+		b->buf[k] = entry_byte(log->count, k, p->flash->erase_value);
+	if (bo_area_program(p, b->meta_primary + log->next * es, b->buf, es))
+		return BO_BOOT_E_FLASH;
+	log->next++;
+	log->count++;
+	return BO_BOOT_OK;
 }
 
 /* ---- Trailer fields ---------------------------------------------------------------- */

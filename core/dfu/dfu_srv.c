@@ -490,6 +490,10 @@ void bo_dfu_srv_init(struct bo_dfu_srv *srv, const struct bo_dfu_srv_config *cfg
 	memset(srv, 0, sizeof(*srv));
 	srv->cfg = *cfg;
 	bc = cfg->blob;
+	/* The largest BLOB stops before the slot's meta sector: a download that reached the
+	 * trailer could pre-set the bootloader's flags (refused as BLOB too large). */
+	if (cfg->verify_limit && bc.storage.size > cfg->verify_limit)
+		bc.storage.size = cfg->verify_limit;
 	memset(&bc.cb, 0, sizeof(bc.cb));
 	bc.cb.ctx = srv;
 	bc.cb.start = blob_start;

@@ -242,10 +242,13 @@ static int cb_boot(const struct bro_env *env, struct bro_boot_result *out)
 		snprintf(out->reason + n, sizeof out->reason - (size_t)n, "%srefused %s: %s",
 			 n ? ", " : "", res.refused_upgrade ? "upgrade" : "image",
 			 bo_image_strerror(res.refused));
-	if (res.error) {
+	if (res.error && !slot) {
 		snprintf(out->reason, sizeof out->reason, "core/boot error %d", (int)res.error);
 		return -1;
 	}
+	if (res.error) /* a flash error, and an image that verifies booted anyway */
+		snprintf(out->reason, sizeof out->reason, "flash error %d: booted what verifies",
+			 (int)res.error);
 	return 0;
 }
 

@@ -318,6 +318,20 @@ static void power_cycle(struct tgt *t)
 	tgt_boot(t);
 }
 
+/* The Target's largest BLOB stops before the upgrade slot's meta sector: a download that
+ * reached the trailer could pre-set the bootloader's flags (issue 16). */
+static void test_srv_blob_stops_before_trailer(void **state)
+{
+	struct fx *f = unit_setup();
+	struct bo_blob_info_status is;
+
+	(void)state;
+	bo_blob_srv_info(&f->t[0].srv.blob, &is);
+	assert_int_equal(is.max_size, f->t[0].h.data_limit);
+	assert_true(is.max_size < f->t[0].h.cfg.upgrade.size);
+	fx_free(f);
+}
+
 static void test_srv_info_and_check(void **state)
 {
 	struct fx *f = unit_setup();
@@ -1330,6 +1344,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_srv_info_and_check),
+		cmocka_unit_test(test_srv_blob_stops_before_trailer),
 		cmocka_unit_test(test_srv_start_errors_cancel),
 		cmocka_unit_test(test_srv_verify_apply),
 		cmocka_unit_test(test_srv_verify_fail),
