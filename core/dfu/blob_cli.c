@@ -37,6 +37,25 @@ static int send(struct bo_blob_cli *cli, uint16_t dst, uint32_t op, const uint8_
 	return m->send(m->ctx, &tx, op, p, len) < 0 ? -1 : 0;
 }
 
+/* A chunk message: with a port that reports sends done, the pacing timer fires when this
+ * one has left the node (the next chunk follows the bearer, as Zephyr's client sends the
+ * next chunk from the send-end callback); the delay returned is then only a watchdog for
+ * a report that never comes. Without, the fixed chunk interval. */
+static int send_chunk(struct bo_blob_cli *cli, uint16_t dst, size_t len, uint64_t *next)
+{
+	const struct bo_mesh_port *m = cli->cfg.mesh;
+	struct bo_mesh_tx tx = {.dst = dst, .app_idx = cli->x.app_idx, .ttl = cli->x.ttl};
+
+	*next = cli->x.chunk_interval_us;
+	if (!m || !m->send)
+		return 0;
+	if (m->send_done) {
+		tx.done_timer = BO_MESH_DONE_TIMER(cli->cfg.timer_base + BO_BLOB_CLI_TIMER_TX);
+		*next = BO_BLOB_CLI_SEND_WATCHDOG_US;
+	}
+	return m->send(m->ctx, &tx, BO_OP_BLOB_CHUNK, cli->txbuf, len) < 0 ? -1 : 0;
+}
+
 /* A refused send (rc < 0): true to try the same message again after BO_BLOB_CLI_BUSY_US,
  * false when it was refused too often in a row (it counts as sent and lost). Sent: false. */
 static bool refused(struct bo_blob_cli *cli, int rc)
@@ -506,6 +525,7 @@ static uint64_t tx_one(struct bo_blob_cli *cli)
 {
 	uint32_t n = cli->chunk_count;
 	uint16_t dst = cli->x.group;
+	uint64_t next;
 	int len;
 
 	for (;;) {
@@ -526,15 +546,16 @@ static uint64_t tx_one(struct bo_blob_cli *cli)
 							      cli->tx_chunk + 1u);
 	}
 	len = chunk_msg(cli, cli->tx_chunk);
+	next = cli->x.chunk_interval_us;
 	/* refused: the same chunk again shortly (not lost: that would cost a Block Get round) */
-	if (len > 0 && refused(cli, send(cli, dst, BO_OP_BLOB_CHUNK, cli->txbuf, (size_t)len)))
+	if (len > 0 && refused(cli, send_chunk(cli, dst, (size_t)len, &next)))
 		return BO_BLOB_CLI_BUSY_US;
 	if (cli->x.group != BO_MESH_ADDR_UNASSIGNED)
 		cli->tx_chunk = (uint16_t)bo_blob_bitmap_next(cli->missing, sizeof(cli->missing), n,
 							      cli->tx_chunk + 1u);
 	else
 		cli->tx_target++;
-	return cli->x.chunk_interval_us;
+	return next;
 }
 
 /* Pull: a Block Get or Block Start one target is owed (pull_check, a suspended target).
@@ -572,6 +593,7 @@ static uint64_t tx_pull_chunk(struct bo_blob_cli *cli)
 	uint32_t n = cli->chunk_count, c = n;
 	unsigned want = 0, ti = 0;
 	uint16_t dst;
+	uint64_t next;
 	int len;
 
 	if (cli->x.group != BO_MESH_ADDR_UNASSIGNED) {
@@ -605,7 +627,8 @@ static uint64_t tx_pull_chunk(struct bo_blob_cli *cli)
 		return 0;
 	dst = want > 1 ? cli->x.group : cli->targets[ti].addr;
 	len = chunk_msg(cli, c);
-	if (len > 0 && refused(cli, send(cli, dst, BO_OP_BLOB_CHUNK, cli->txbuf, (size_t)len)))
+	next = cli->x.chunk_interval_us;
+	if (len > 0 && refused(cli, send_chunk(cli, dst, (size_t)len, &next)))
 		return BO_BLOB_CLI_BUSY_US;
 	cli->tx_target = (uint8_t)((ti + 1) % cli->ntargets);
 	for (unsigned i = 0; i < cli->ntargets; i++) {
@@ -618,7 +641,7 @@ static uint64_t tx_pull_chunk(struct bo_blob_cli *cli)
 		if (++t->sends > (uint32_t)BO_BLOB_CLI_ROUNDS_MAX * n)
 			lose(cli, t, BO_BLOB_ERR_INTERNAL); /* asks and asks, never completes */
 	}
-	return cli->x.chunk_interval_us;
+	return next;
 }
 
 static void tx_tick(struct bo_blob_cli *cli)

@@ -14,8 +14,8 @@
  * one clamped to what every target accepts, the chunk size the largest every target and the
  * MTU allow, rounded down to a multiple of the largest power of two (<= 64) dividing every
  * target's max chunk size, so that it is a multiple of each target's flash write unit) ->
- * Transfer Start -> per block: Block Start -> the chunks, paced one message every
- * chunk_interval_us (to the group, or unicast to each target still missing chunks) ->
+ * Transfer Start -> per block: Block Start -> the chunks, paced (below) (to the group, or
+ * unicast to each target still missing chunks) ->
  * Block Get (the OR of the targets' missing bitmaps is resent, then Block Get again) ->
  * next block -> Transfer Get (expect COMPLETE). Blocks no target misses (Transfer Status
  * blocks-not-received bitmaps) are skipped, so a resumed transfer continues from the
@@ -44,7 +44,11 @@
  * is lost the transfer is SUSPENDED (callback); bo_blob_cli_resume() re-activates the lost
  * targets and restarts with Transfer Start, continuing from the blocks they still miss.
  *
- * Pacing and refused sends. The mesh stack refuses a send it cannot take now (send() < 0:
+ * Pacing and refused sends. With a port that reports sends done (bo_mesh_port.send_done),
+ * a chunk message goes as soon as the previous one has left the node (its segmented send
+ * acknowledged, or every group round sent), as Zephyr's client does from its send-end
+ * callback, and chunk_interval_us is unused; otherwise one goes every chunk_interval_us.
+ * The mesh stack refuses a send it cannot take now (send() < 0:
  * no buffer, or a segmented message to that destination still in progress). The client does
  * not count a refused message as sent: it tries it again BO_BLOB_CLI_BUSY_US later (at most
  * BO_BLOB_CLI_BUSY_TRIES times in a row, then it counts as lost). Unicast requests of an
@@ -77,6 +81,9 @@
 #define BO_BLOB_CLI_STEP_INTERVAL_US 250000u /* unicast requests of a step: one per 250 ms */
 #define BO_BLOB_CLI_BUSY_US 250000u   /* a refused send is tried again this much later */
 #define BO_BLOB_CLI_BUSY_TRIES 20u    /* ... this many times in a row, then counts as lost */
+/* With a port that reports sends done (bo_mesh_port.send_done) the next chunk goes when the
+ * previous one has left; this long without the report, it goes anyway. */
+#define BO_BLOB_CLI_SEND_WATCHDOG_US 60000000u
 
 /* Timer ids: cfg.timer_base + these. */
 #define BO_BLOB_CLI_TIMER_RETRY 0u
@@ -133,7 +140,8 @@ struct bo_blob_cli_xfer {
 	uint16_t app_idx;
 	uint8_t ttl;                /* default BO_MESH_TTL_DEFAULT; 0xff: 7 in the timeout */
 	uint16_t timeout_base;
-	uint32_t chunk_interval_us; /* default BO_BLOB_CLI_CHUNK_INTERVAL_US */
+	uint32_t chunk_interval_us; /* default BO_BLOB_CLI_CHUNK_INTERVAL_US; unused when the
+				     * port has send_done (paced by the bearer) */
 };
 
 struct bo_blob_cli;

@@ -293,7 +293,7 @@ static int ops_call(struct bo_dfd_srv *srv, int (*fn)(void *ctx))
 static void send(struct bo_dfd_srv *srv, const struct bo_mesh_rx *rx, uint32_t opcode,
 		 const uint8_t *buf, int len)
 {
-	struct bo_mesh_tx tx;
+	struct bo_mesh_tx tx = {0};
 
 	if (len < 0)
 		return;

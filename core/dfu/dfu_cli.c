@@ -62,7 +62,7 @@ static void finish(struct bo_dfu_cli *cli)
 static void send(struct bo_dfu_cli *cli, uint16_t dst, uint32_t opcode, const uint8_t *buf,
 		 int len)
 {
-	struct bo_mesh_tx tx;
+	struct bo_mesh_tx tx = {0};
 
 	if (len < 0)
 		return;

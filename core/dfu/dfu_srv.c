@@ -112,7 +112,7 @@ static void set_phase(struct bo_dfu_srv *srv, enum bo_dfu_phase phase)
 static void send(struct bo_dfu_srv *srv, const struct bo_mesh_rx *rx, uint32_t opcode,
 		 const uint8_t *buf, int len)
 {
-	struct bo_mesh_tx tx;
+	struct bo_mesh_tx tx = {0};
 
 	if (len < 0)
 		return;
