@@ -577,6 +577,15 @@ static void test_pull(void **state)
 	for (uint16_t i = 5; i < 16; i++)
 		send_chunk(f, size, 10, 0, 64, i);
 	assert_int_equal(f->blocks_done, 1);
+	/* the block is complete: the empty report is repeated while the next Block Start is
+	 * awaited (a lost one must not make the client drop this target) */
+	f->cli.reports = 0;
+	pump_run(&f->pump, f->pump.now + BO_BLOB_REPORT_TIMEOUT_US + 1, NULL, NULL);
+	assert_int_equal(f->cli.reports, 1);
+	assert_int_equal(f->cli.op, BO_OP_BLOB_BLOCK_REPORT);
+	assert_int_equal(f->cli.len, 0);
+	pump_run(&f->pump, f->pump.now + BO_BLOB_REPORT_TIMEOUT_US, NULL, NULL);
+	assert_int_equal(f->cli.reports, 2);
 	block_start(f, 1, 64);
 	for (uint16_t i = 0; i < 16; i++)
 		send_chunk(f, size, 10, 1, 64, i);
