@@ -83,8 +83,10 @@ static void send_request(struct bo_dfu_cli *cli, const struct bo_dfu_cli_target 
 		send(cli, t->addr, BO_OP_DFU_UPDATE_APPLY, buf, 0);
 		return;
 	}
-	if (cli->state == BO_DFU_CLI_CONFIRM && t->runs_new) {
-		/* it runs the new image: has it left APPLYING (applied)? */
+	if ((cli->state == BO_DFU_CLI_CONFIRM && (t->runs_new || !(t->tries & 1u))) ||
+	    (cli->state == BO_DFU_CLI_INFO && (t->runs_new || t->tries > BO_DFU_CLI_RETRIES + 1u))) {
+		/* it runs the new image: has it left APPLYING (applied)? Or silent to
+		 * Information Get (every other round): is it applying? */
 		send(cli, t->addr, BO_OP_DFU_UPDATE_GET, buf, 0);
 		return;
 	}
@@ -149,7 +151,9 @@ static void send_round(struct bo_dfu_cli *cli)
 
 		if (!pending(t) || t->acked)
 			continue;
-		if (cli->state != BO_DFU_CLI_CONFIRM && t->tries > BO_DFU_CLI_RETRIES) {
+		/* INFO: one round more, the probe of a target silent to Information Get */
+		if (cli->state != BO_DFU_CLI_CONFIRM &&
+		    t->tries > BO_DFU_CLI_RETRIES + (cli->state == BO_DFU_CLI_INFO)) {
 			if (cli->state == BO_DFU_CLI_APPLY) {
 				/* it may have applied (answers lost): ask its firmware in CONFIRM */
 				t->acked = 1;
@@ -180,7 +184,8 @@ static void begin(struct bo_dfu_cli *cli, enum bo_dfu_cli_state st)
 {
 	cli->state = (uint8_t)st;
 	for (uint8_t i = 0; i < cli->ntargets; i++) {
-		cli->targets[i].acked = 0;
+		/* a target found applying this update already waits for CONFIRM */
+		cli->targets[i].acked = cli->targets[i].confirm_only && st != BO_DFU_CLI_CONFIRM;
 		cli->targets[i].tries = 0;
 	}
 	if (st == BO_DFU_CLI_CONFIRM) {
@@ -207,7 +212,8 @@ static void start_blob(struct bo_dfu_cli *cli)
 	size_t n = 0;
 
 	for (uint8_t i = 0; i < cli->ntargets; i++)
-		if (pending(&cli->targets[i]) && !cli->targets[i].has_blob)
+		if (pending(&cli->targets[i]) && !cli->targets[i].has_blob &&
+		    !cli->targets[i].confirm_only)
 			addrs[n++] = cli->targets[i].addr;
 	if (n == 0) { /* every target has the image already */
 		cli->state = BO_DFU_CLI_BLOB;
@@ -348,11 +354,17 @@ static void rx_info_status(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t,
 	memcpy(t->fwid, e.fwid, e.fwid_len);
 	t->fwid_len = (uint8_t)e.fwid_len;
 	if (cli->state == BO_DFU_CLI_INFO) {
-		t->acked = 1;
 		/* it runs the new image already (applied in an earlier run, or before a power
-		 * cut of the Distributor): nothing to send or apply */
-		if (cli->upd.apply && new_fwid(cli, e.fwid, e.fwid_len))
-			conclude(cli, t, BO_DFU_CLI_APPLIED);
+		 * cut of the Distributor)? Not enough to call it applied: it may still be
+		 * trying the image (APPLYING). Ask its phase first. */
+		if (cli->upd.apply && new_fwid(cli, e.fwid, e.fwid_len)) {
+			t->runs_new = 1;
+			t->seen_new = 1;
+			t->tries = 1;
+			send_request(cli, t);
+			return;
+		}
+		t->acked = 1;
 	} else if (cli->state == BO_DFU_CLI_CONFIRM) {
 		t->tries = 0;
 		if (new_fwid(cli, e.fwid, e.fwid_len)) {
@@ -411,6 +423,30 @@ static void rx_update_status(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t
 	if (cli->state == BO_DFU_CLI_APPLY && m.status == BO_DFU_SUCCESS &&
 	    m.phase != BO_DFU_PHASE_APPLYING)
 		return; /* a late answer to an Update Get: Apply answers APPLYING or an error */
+	if (cli->state == BO_DFU_CLI_INFO) {
+		if (m.status != BO_DFU_SUCCESS)
+			return;
+		if (m.phase == BO_DFU_PHASE_APPLYING && m.blob_id == cli->upd.blob_id &&
+		    cli->upd.apply) {
+			/* applying this very update (a distribution resumed after the Distributor
+			 * lost power): what it runs decides, in CONFIRM */
+			t->acked = 1;
+			t->confirm_only = 1;
+			t->applying = 1;
+			t->stuck = 1;
+			t->phase = m.phase;
+			return;
+		}
+		if (t->runs_new) {
+			/* the new FWID, and not trying it: applied before */
+			t->acked = 1;
+			t->phase = m.phase;
+			conclude(cli, t, BO_DFU_CLI_APPLIED);
+		}
+		/* otherwise the answer to a probe of a target silent to Information Get: the
+		 * rounds go on */
+		return;
+	}
 	if (cli->state == BO_DFU_CLI_CONFIRM) {
 		if (t->reapply) {
 			/* the answer to a repeated Apply: SUCCESS + APPLYING, or an error */
@@ -479,12 +515,17 @@ static void rx_update_status(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t
 			}
 			return;
 		}
-		/* a late answer to an Apply (or to an Update Get): only one that the Apply was
-		 * taken counts, for the verdict on another FWID */
+		/* the answer to a probe of a target silent to Information Get, or a late answer
+		 * to an Apply: APPLYING says it took the Apply and is trying an image (silent
+		 * to Information Get while it does). Only the new FWID, once it answers again,
+		 * makes it APPLIED (never the phase alone); silent until the deadline, it did
+		 * not confirm the image: APPLY_FAILED. */
 		if (m.phase == BO_DFU_PHASE_APPLYING) {
 			t->status = m.status;
 			t->phase = m.phase;
 			t->applying = 1;
+			if (m.blob_id == cli->upd.blob_id)
+				t->stuck = 1;
 		}
 		return;
 	}
@@ -589,6 +630,8 @@ int bo_dfu_cli_timer(struct bo_dfu_cli *cli, uint32_t timer_id)
 				else if (!t->answered && t->applying &&
 					 t->effect == BO_DFU_EFFECT_UNPROV)
 					conclude(cli, t, BO_DFU_CLI_APPLIED);
+				else if (t->stuck) /* seen APPLYING, never back: not confirmed */
+					conclude(cli, t, BO_DFU_CLI_APPLY_FAILED);
 				else /* silent, or no sign that it applied */
 					conclude(cli, t, BO_DFU_CLI_LOST);
 			}

@@ -16,7 +16,12 @@
  *   INFO     Update Information Get (when upd.info_get): its current FWID (targets[i].fwid);
  *            no image at its index -> REJECTED (status ERR_FW_IDX); with upd.apply, a
  *            target already running the new FWID (upd.fwid: applied in an earlier run, or
- *            before a power cut of the Distributor) -> APPLIED, nothing sent or applied
+ *            before a power cut of the Distributor) is asked Update Get before anything
+ *            is concluded (the FWID alone does not say it confirmed the image): APPLYING
+ *            -> it skips to CONFIRM; any other phase -> APPLIED, nothing sent or applied.
+ *            A target silent to Information Get (a Target applying an image is, as
+ *            Zephyr's is) is asked Update Get in one more round after the last one:
+ *            APPLYING this update's BLOB ID -> it skips to CONFIRM.
  *   CHECK    Firmware Metadata Check: status != SUCCESS -> REJECTED; else its effect
  *   START    Update Start: status != SUCCESS -> REJECTED; a target answering with the same
  *            BLOB ID in VERIFY, VERIFY_OK or VERIFY_FAIL (it has this image already: a
@@ -35,7 +40,10 @@
  *            in another phase is a late answer to an Update Get, ignored.
  *   CONFIRM  Update Information Get, first after BO_DFU_CLI_CONFIRM_DELAY_US, then with
  *            doubling backoff (at most BO_DFU_CLI_CONFIRM_BACKOFF_MAX_US) until
- *            upd.confirm_timeout_us. Running the new FWID (upd.fwid) is not enough (a
+ *            upd.confirm_timeout_us; every other unanswered round Update Get instead (a
+ *            Target applying is silent to Information Get): APPLYING this BLOB ID marks
+ *            it trying the image (never APPLIED from a phase alone: the new FWID must be
+ *            seen, below); silent to Information Get until the deadline -> APPLY_FAILED. Running the new FWID (upd.fwid) is not enough (a
  *            Target runs a test image unconfirmed in phase APPLYING until its application
  *            reports it applied, dfu_srv.h): the client asks Update Get at once, and
  *            then instead of Information Get each round: phase IDLE (or APPLY_SUCCESS)
@@ -130,6 +138,7 @@ struct bo_dfu_cli_target {
 	uint8_t has_blob; /* answered the Start in VERIFY / VERIFY_OK / VERIFY_FAIL: no BLOB */
 	uint8_t seen_new; /* CONFIRM: reported the new FWID at least once */
 	uint8_t ask_phase; /* CONFIRM: another FWID after it took the Apply: Update Get asked */
+	uint8_t confirm_only; /* INFO found it applying this update already: CONFIRM only */
 	uint8_t reapply;  /* CONFIRM: Update Apply sent again, not answered yet */
 	uint8_t reapplies; /* CONFIRM: Update Applies sent again (<= BO_DFU_CLI_REAPPLY_MAX) */
 	uint8_t fwid_len; /* the FWID it last reported */
