@@ -37,6 +37,24 @@ static int send(struct bo_blob_cli *cli, uint16_t dst, uint32_t op, const uint8_
 	return m->send(m->ctx, &tx, op, p, len) < 0 ? -1 : 0;
 }
 
+/* A step's unicast request, paced like the chunks: with a port that reports sends done,
+ * the TX timer fires when this one has left (*next is then only a watchdog). */
+static int send_paced(struct bo_blob_cli *cli, uint16_t dst, uint32_t op, const uint8_t *p,
+		      size_t len, uint64_t *next)
+{
+	const struct bo_mesh_port *m = cli->cfg.mesh;
+	struct bo_mesh_tx tx = {.dst = dst, .app_idx = cli->x.app_idx, .ttl = cli->x.ttl};
+
+	*next = BO_BLOB_CLI_STEP_INTERVAL_US;
+	if (!m || !m->send)
+		return 0;
+	if (m->send_done) {
+		tx.done_timer = BO_MESH_DONE_TIMER(cli->cfg.timer_base + BO_BLOB_CLI_TIMER_TX);
+		*next = BO_BLOB_CLI_SEND_WATCHDOG_US;
+	}
+	return m->send(m->ctx, &tx, op, p, len) < 0 ? -1 : 0;
+}
+
 /* A chunk message: with a port that reports sends done, the pacing timer fires when this
  * one has left the node (the next chunk follows the bearer, as Zephyr's client sends the
  * next chunk from the send-end callback); the delay returned is then only a watchdog for
@@ -184,6 +202,7 @@ static void step_send(struct bo_blob_cli *cli, bool group_ok)
 	timer_cancel(cli, BO_BLOB_CLI_TIMER_TX);
 	cli->busy = 0;
 	cli->grp_pending = 0;
+	cli->round_out = 0;
 	if (group_ok && cli->x.group != BO_MESH_ADDR_UNASSIGNED) {
 		cli->grp_pending = 1;
 	} else {
@@ -195,12 +214,25 @@ static void step_send(struct bo_blob_cli *cli, bool group_ok)
 	step_tx(cli);
 }
 
+/* The round's requests are out: the retry timer runs from now (as in Zephyr, whose
+ * client starts it when its broadcast has been sent), so that a round to a hundred
+ * targets, longer than one retry interval, is never cut short and restarted. */
+static void round_sent(struct bo_blob_cli *cli)
+{
+	if (cli->round_out)
+		return;
+	cli->round_out = 1;
+	timer_arm(cli, BO_BLOB_CLI_TIMER_RETRY, retry_us(cli));
+}
+
 /* TX timer in an acknowledged step: the group request (again, if it was refused), or the
- * next unicast request of the round, one per BO_BLOB_CLI_STEP_INTERVAL_US. */
+ * next unicast request of the round, paced by the bearer (the previous one left) or one
+ * per BO_BLOB_CLI_STEP_INTERVAL_US. */
 static void step_tx(struct bo_blob_cli *cli)
 {
 	uint8_t buf[24];
 	uint32_t op = 0;
+	uint64_t next;
 	int n = step_msg(cli, &op, buf, sizeof(buf));
 
 	if (n < 0)
@@ -211,6 +243,7 @@ static void step_tx(struct bo_blob_cli *cli)
 			return;
 		}
 		cli->grp_pending = 0;
+		round_sent(cli);
 		return;
 	}
 	for (unsigned k = 0; k < cli->ntargets; k++) {
@@ -220,14 +253,15 @@ static void step_tx(struct bo_blob_cli *cli)
 		if (!in_step(t, cli->state) || t->acked || t->sent)
 			continue;
 		cli->tx_target = (uint8_t)i;
-		if (refused(cli, send(cli, t->addr, op, buf, (size_t)n))) {
+		if (refused(cli, send_paced(cli, t->addr, op, buf, (size_t)n, &next))) {
 			timer_arm(cli, BO_BLOB_CLI_TIMER_TX, BO_BLOB_CLI_BUSY_US);
 			return;
 		}
 		t->sent = 1;
-		timer_arm(cli, BO_BLOB_CLI_TIMER_TX, BO_BLOB_CLI_STEP_INTERVAL_US);
+		timer_arm(cli, BO_BLOB_CLI_TIMER_TX, next);
 		return;
 	}
+	round_sent(cli);
 }
 
 static void step_done(struct bo_blob_cli *cli);
@@ -238,8 +272,7 @@ static void step_begin(struct bo_blob_cli *cli, uint8_t state)
 	cli->retries = 0;
 	for (unsigned i = 0; i < cli->ntargets; i++)
 		cli->targets[i].acked = 0;
-	step_send(cli, true);
-	timer_arm(cli, BO_BLOB_CLI_TIMER_RETRY, retry_us(cli));
+	step_send(cli, true); /* arms the retry timer once the round is out */
 }
 
 static void check_step(struct bo_blob_cli *cli)
@@ -261,7 +294,6 @@ static void retry(struct bo_blob_cli *cli)
 	++cli->retries;
 	if (cli->retries < BO_BLOB_CLI_BLOCK_RETRIES) {
 		step_send(cli, false);
-		timer_arm(cli, BO_BLOB_CLI_TIMER_RETRY, retry_us(cli));
 		return;
 	}
 	for (unsigned i = 0; i < cli->ntargets; i++) {

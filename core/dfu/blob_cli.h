@@ -52,8 +52,11 @@
  * no buffer, or a segmented message to that destination still in progress). The client does
  * not count a refused message as sent: it tries it again BO_BLOB_CLI_BUSY_US later (at most
  * BO_BLOB_CLI_BUSY_TRIES times in a row, then it counts as lost). Unicast requests of an
- * acknowledged step go out one every BO_BLOB_CLI_STEP_INTERVAL_US, not in one burst (a burst
- * overflows the advertising buffers, and its answers collide).
+ * acknowledged step go out one after the other, not in one burst (a burst overflows the
+ * advertising buffers, and its answers collide): the next when the port reports the
+ * previous one left (send_done), else one every BO_BLOB_CLI_STEP_INTERVAL_US; the step's
+ * retry interval runs from the round's last request, so a round to many targets, longer
+ * than one interval, is never cut short.
  *
  * Limits (compile time): BO_BLOB_CLI_TARGETS_MAX targets, BO_BLOB_CLI_CHUNKS_MAX chunks per
  * block, BO_BLOB_CLI_BLOCKS_MAX blocks.
@@ -180,6 +183,7 @@ struct bo_blob_cli {
 	uint8_t tx_running; /* pull: the pacing timer is armed */
 	uint8_t grp_pending; /* the step's group request was refused: try again */
 	uint8_t busy;       /* consecutive refused sends of the message due */
+	uint8_t round_out;  /* the step's round of requests is out: the retry timer runs */
 	/* negotiated */
 	uint8_t block_size_log;
 	uint16_t chunk_size;

@@ -901,7 +901,7 @@ int bo_blob_srv_prepare(struct bo_blob_srv *srv, uint64_t id, uint8_t ttl,
 	clear_block(srv);
 	srv->phase = BO_BLOB_PHASE_WAITING_FOR_START;
 	store_state(srv);
-	timer_arm(srv, BO_BLOB_SRV_TIMER_RX, bo_blob_srv_timeout_us(timeout_base));
+	timer_arm(srv, BO_BLOB_SRV_TIMER_RX, bo_blob_srv_start_timeout_us(timeout_base));
 	return 0;
 }
 

@@ -12,7 +12,12 @@
  *   bo_dfu_cli_timer(&cli, timer_id);                     // every timer expiry
  *
  * Procedure, per target (unicast, acknowledged steps retried every retry_us, a target
- * silent for BO_DFU_CLI_RETRIES + 1 sends of a step is LOST):
+ * silent for BO_DFU_CLI_RETRIES + 1 sends of a step is LOST). A round's requests go out
+ * one target after the other, paced by the bearer (BO_DFU_CLI_STEP_INTERVAL_US below): a
+ * burst to a hundred targets would overflow the advertising buffers; a send the stack
+ * refuses is tried again later and not counted; retry_us runs from the round's last send.
+ * With upd.group set, the first round of every step but CONFIRM is one message to the
+ * group (as Zephyr's client sends its steps), the later rounds unicast to the silent:
  *   INFO     Update Information Get (when upd.info_get): its current FWID (targets[i].fwid);
  *            no image at its index -> REJECTED (status ERR_FW_IDX); with upd.apply, a
  *            target already running the new FWID (upd.fwid: applied in an earlier run, or
@@ -91,6 +96,14 @@
 #define BO_DFU_CLI_CONFIRM_BACKOFF_MAX_US 8000000u
 #define BO_DFU_CLI_CONFIRM_TIMEOUT_US 60000000u
 #define BO_DFU_CLI_REAPPLY_MAX 2u /* repeated Applies per target and distribution */
+
+/* Pacing of a step's unicast requests (one target after the other, as Zephyr's client
+ * does): the next when the port reports the previous one left (send_done), this long at
+ * most; without send_done one every BO_DFU_CLI_STEP_INTERVAL_US. */
+#define BO_DFU_CLI_STEP_INTERVAL_US 250000u
+#define BO_DFU_CLI_SEND_WATCHDOG_US 10000000u
+#define BO_DFU_CLI_BUSY_US 250000u  /* a refused send: again this much later, not counted */
+#define BO_DFU_CLI_BUSY_TRIES 20u   /* ... this many times in a row, then it counts */
 
 #define BO_DFU_CLI_TIMER_STEP 0u
 #define BO_DFU_CLI_TIMERS 1u
@@ -200,6 +213,10 @@ struct bo_dfu_cli {
 	bool success;
 	uint64_t deadline;  /* CONFIRM */
 	uint64_t backoff;   /* CONFIRM */
+	uint8_t pacing;     /* a round's requests are going out (the step timer paces them) */
+	uint8_t tx_next;    /* the next target of the round */
+	uint8_t busy;       /* refused sends in a row */
+	uint8_t grp_first;  /* the step's first round goes to upd.group */
 };
 
 void bo_dfu_cli_init(struct bo_dfu_cli *cli, const struct bo_dfu_cli_config *cfg);

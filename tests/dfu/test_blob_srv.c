@@ -447,12 +447,14 @@ static void test_timeouts(void **state)
 	uint64_t t0;
 
 	(void)state;
-	/* waiting for start: the server timeout cancels */
+	/* waiting for start: the start timeout (BO_BLOB_SRV_START_WAIT receive timeouts)
+	 * cancels */
 	assert_int_equal(bo_blob_srv_prepare(&f->srv, BLOB_ID, 5, 1, NULL), 0);
 	t0 = f->pump.now;
-	pump_run(&f->pump, t0 + bo_blob_srv_timeout_us(1) - 1, NULL, NULL);
+	pump_run(&f->pump, t0 + bo_blob_srv_start_timeout_us(1) - 1, NULL, NULL);
 	assert_int_equal(bo_blob_srv_phase(&f->srv), BO_BLOB_PHASE_WAITING_FOR_START);
-	pump_run(&f->pump, t0 + bo_blob_srv_timeout_us(1), NULL, NULL);
+	assert_true(bo_blob_srv_start_timeout_us(1) > bo_blob_srv_timeout_us(1));
+	pump_run(&f->pump, t0 + bo_blob_srv_start_timeout_us(1), NULL, NULL);
 	assert_int_equal(bo_blob_srv_phase(&f->srv), BO_BLOB_PHASE_INACTIVE);
 	assert_int_equal(f->cancelled, 1);
 
