@@ -57,7 +57,10 @@ static void collect_nodes(struct world *w)
 		o->flash_programs = c->flash_programs;
 		o->max_sector_erases = c->max_sector_erases;
 		o->offers = rn->offers;
+		o->wave = rn->wave;
 		o->result = o->target ? rollout_result_name(rn->result) : "-";
+		if (o->target && w->halted && !rn->wave)
+			o->result = "held"; /* a failed canary stopped the rollout first */
 		if (o->target) {
 			r->targets++;
 			r->converged += o->converged;

@@ -70,6 +70,7 @@ struct bo_run_node {
 	uint32_t max_sector_erases;
 	uint32_t offers;         /* distributions it was in (all waves, all retries) */
 	const char *result;      /* the Initiator's last verdict ("updated", "lost", ...) */
+	uint32_t wave;           /* the rollout wave it was in, from 1 (0: never offered) */
 };
 
 struct bo_run_expect {

@@ -75,12 +75,14 @@ struct run_node {
 	struct run_node_faults f;
 	uint64_t first_ok[BO_SCN_MAX_FIRMWARE]; /* first ran that firmware confirmed; UINT64_MAX */
 	uint32_t hops;            /* from the Distributor through relays; UINT32_MAX: none */
+	uint32_t wave;            /* its wave, from 1 (0: never offered) */
 	struct sim_rng rng;       /* RUN_RNG_FAULT */
 };
 
 struct run_wave {
 	int fw;                   /* firmware index */
 	uint32_t first, count;    /* into world.wave_nodes */
+	bool canary;              /* initiator.rollout.canary: judged before the rest */
 };
 
 struct world {
@@ -110,6 +112,7 @@ struct world {
 	bool deleting;            /* Firmware Delete All out before a new image */
 	unsigned delete_tries;
 	sim_handle delete_timer;
+	bool halted;              /* the canary failed: the remaining waves are not sent */
 	bool rollout_done;
 	uint64_t rollout_done_us;
 	bool settled;             /* BO_RUN_SETTLE_US after the rollout: the run ends */

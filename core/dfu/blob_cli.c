@@ -258,8 +258,15 @@ static void step_tx(struct bo_blob_cli *cli)
 			return;
 		}
 		t->sent = 1;
-		timer_arm(cli, BO_BLOB_CLI_TIMER_TX, next);
-		return;
+		for (unsigned j = 0; j < cli->ntargets; j++) {
+			const struct bo_blob_cli_target *u = &cli->targets[j];
+
+			if (in_step(u, cli->state) && !u->acked && !u->sent) {
+				timer_arm(cli, BO_BLOB_CLI_TIMER_TX, next);
+				return;
+			}
+		}
+		break; /* that was the round's last request */
 	}
 	round_sent(cli);
 }

@@ -431,6 +431,7 @@ static void handle_receivers_delete_all(struct bo_dfd_srv *srv, const struct bo_
 	receivers_status(srv, rx, BO_DFD_SUCCESS);
 }
 
+
 static void handle_receivers_get(struct bo_dfd_srv *srv, const struct bo_mesh_rx *rx,
 				 const struct bo_dfd_receivers_get *g)
 {
@@ -442,6 +443,8 @@ static void handle_receivers_get(struct bo_dfd_srv *srv, const struct bo_mesh_rx
 		n = srv->receiver_count - g->first;
 		if (n > g->limit)
 			n = g->limit;
+		if (n > BO_DFD_SRV_RECEIVERS_PER_LIST)
+			n = BO_DFD_SRV_RECEIVERS_PER_LIST;
 	}
 	memset(&m, 0, sizeof(m));
 	m.total = srv->receiver_count;

@@ -282,12 +282,24 @@ static void begin(struct bo_dfu_cli *cli, enum bo_dfu_cli_state st)
 		cli->targets[i].acked = cli->targets[i].confirm_only && st != BO_DFU_CLI_CONFIRM;
 		cli->targets[i].tries = 0;
 	}
-	/* CONFIRM asks each target what its own state calls for: unicast only */
-	cli->grp_first = bo_mesh_addr_is_group(cli->upd.group) && st != BO_DFU_CLI_CONFIRM;
+	/* only the queries go to the group: Update Start and Apply would also reach group
+	 * members outside this distribution (a retry round's already updated targets) */
+	cli->grp_first = bo_mesh_addr_is_group(cli->upd.group) && st != BO_DFU_CLI_START &&
+			 st != BO_DFU_CLI_APPLY;
 	if (st == BO_DFU_CLI_CONFIRM) {
 		cli->pacing = 0;
 		cli->backoff = BO_DFU_CLI_CONFIRM_DELAY_US;
-		cli->deadline = now(cli) + cli->upd.confirm_timeout_us;
+		/* at least the client timeout of the update and a paced round to every target
+		 * (a hundred targets answering across a busy mesh need more than a minute) */
+		{
+			uint8_t ttl = cli->upd.ttl == BO_MESH_TTL_DEFAULT ? 7 : cli->upd.ttl;
+			uint64_t min = bo_blob_cli_timeout_us(cli->upd.timeout_base, ttl) +
+				       (uint64_t)cli->ntargets * BO_DFU_CLI_STEP_INTERVAL_US;
+
+			cli->deadline = now(cli) + (cli->upd.confirm_timeout_us > min
+							    ? cli->upd.confirm_timeout_us
+							    : min);
+		}
 		cli->cfg.mesh->timer_arm(cli->cfg.mesh->ctx, step_timer(cli), cli->backoff);
 		return;
 	}
@@ -616,8 +628,8 @@ static void rx_update_status(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t
 		/* the answer to a probe of a target silent to Information Get, or a late answer
 		 * to an Apply: APPLYING says it took the Apply and is trying an image (silent
 		 * to Information Get while it does). Only the new FWID, once it answers again,
-		 * makes it APPLIED (never the phase alone); silent until the deadline, it did
-		 * not confirm the image: APPLY_FAILED. */
+		 * makes it APPLIED (never the phase alone); silent to Information Get until the
+		 * deadline, it did not confirm the image: APPLY_FAILED. */
 		if (m.phase == BO_DFU_PHASE_APPLYING) {
 			t->status = m.status;
 			t->phase = m.phase;

@@ -16,8 +16,10 @@
  * one target after the other, paced by the bearer (BO_DFU_CLI_STEP_INTERVAL_US below): a
  * burst to a hundred targets would overflow the advertising buffers; a send the stack
  * refuses is tried again later and not counted; retry_us runs from the round's last send.
- * With upd.group set, the first round of every step but CONFIRM is one message to the
- * group (as Zephyr's client sends its steps), the later rounds unicast to the silent:
+ * With upd.group set, the first round of the query steps (INFO, CHECK, REFRESH, CONFIRM)
+ * is one message to the group (as Zephyr's client sends its steps), the later rounds
+ * unicast to the silent; Update Start and Apply go unicast only (to the group they would
+ * also reach members outside the distribution, e.g. a retry round's updated targets):
  *   INFO     Update Information Get (when upd.info_get): its current FWID (targets[i].fwid);
  *            no image at its index -> REJECTED (status ERR_FW_IDX); with upd.apply, a
  *            target already running the new FWID (upd.fwid: applied in an earlier run, or
@@ -45,7 +47,8 @@
  *            in another phase is a late answer to an Update Get, ignored.
  *   CONFIRM  Update Information Get, first after BO_DFU_CLI_CONFIRM_DELAY_US, then with
  *            doubling backoff (at most BO_DFU_CLI_CONFIRM_BACKOFF_MAX_US) until
- *            upd.confirm_timeout_us; every other unanswered round Update Get instead (a
+ *            upd.confirm_timeout_us (at least the BLOB client timeout of the update's
+ *            timeout base and TTL plus BO_DFU_CLI_STEP_INTERVAL_US a target); every other unanswered round Update Get instead (a
  *            Target applying is silent to Information Get): APPLYING this BLOB ID marks
  *            it trying the image (never APPLIED from a phase alone: the new FWID must be
  *            seen, below); silent to Information Get until the deadline -> APPLY_FAILED. Running the new FWID (upd.fwid) is not enough (a
