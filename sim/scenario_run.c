@@ -331,6 +331,7 @@ int bo_scenario_run(const struct bo_scenario *s, const struct bo_run_opts *o,
 	}
 	r->expect_count = s->expect_count;
 	collect_metrics(w);
+	diag_collect(w);
 	rc = 0;
 	goto out;
 oom:

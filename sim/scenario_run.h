@@ -94,6 +94,9 @@ struct bo_run_event {
 	char detail[96];
 };
 
+#define BO_RUN_WARNINGS_MAX 8
+#define BO_RUN_WARNING_LEN 320
+
 struct bo_run_result {
 	uint64_t seed;
 	uint64_t sim_end_us;
@@ -113,6 +116,9 @@ struct bo_run_result {
 	size_t metric_count;
 	struct bo_run_event *events;     /* time order */
 	size_t event_count;
+	/* what went wrong in the network and what to change (sim/scenario_diag.c) */
+	char warnings[BO_RUN_WARNINGS_MAX][BO_RUN_WARNING_LEN];
+	size_t warning_count;
 };
 
 /* Progress (from the running thread, every PROGRESS_US of virtual time). */

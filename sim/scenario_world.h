@@ -5,6 +5,7 @@
  *   scenario_faults.c   power cuts, offline windows, cuts during a phase
  *   scenario_rollout.c  the gateway's Initiator: waves of targets per image
  *   scenario_run.c      the run loop and its outcomes (nodes, expectations, metrics)
+ *   scenario_diag.c     the run's warnings: relay storm, congestion, Distributor power
  */
 #ifndef SIM_SCENARIO_WORLD_H
 #define SIM_SCENARIO_WORLD_H
@@ -140,6 +141,9 @@ void faults_on_node_event(struct world *w, struct run_node *rn, enum sim_vnode_e
 void faults_after_boot(struct world *w, struct run_node *rn);
 /* The nodes fault k applies to (out: w->n entries); returns how many. */
 uint32_t faults_select(struct world *w, size_t k, uint32_t *out);
+
+/* scenario_diag.c: the run's warnings (after the nodes are collected) */
+void diag_collect(struct world *w);
 
 /* scenario_rollout.c */
 void rollout_init(struct world *w);

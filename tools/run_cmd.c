@@ -321,6 +321,8 @@ static char *format_summary(const struct bo_scenario *s, const struct bo_run_res
 		fprintf(f, "  warning: %u target%s beyond the TTL or without a relay path from the "
 			   "Distributor (events 'unreachable')\n",
 			r->unreachable, r->unreachable == 1 ? " is" : "s are");
+	for (size_t i = 0; i < r->warning_count; i++)
+		fprintf(f, "  warning: %s\n", r->warnings[i]);
 	for (size_t i = 0; i < r->expect_count; i++) {
 		const struct bo_run_expect *e = &r->expect[i];
 		if (!e->pass)

@@ -539,6 +539,33 @@ static void test_canary(void **state)
 	bo_scenario_free(s);
 }
 
+/* Issue 14's relay storm (a 7 x 7 all-relay grid, TTL 40, a 32-entry cache): the run warns
+ * and says what to change, in its warnings and as an event; a healthy line does not. */
+static void test_storm_warning(void **state)
+{
+	(void)state;
+	struct bo_scenario *s = load("storm.yaml");
+	struct bo_run_result r;
+	char err[BO_RUN_ERRLEN] = "";
+	bool storm = false;
+
+	assert_int_equal(run(s, 0, &r, err, sizeof(err)), 0);
+	for (size_t i = 0; i < r.warning_count; i++)
+		if (strstr(r.warnings[i], "relay storm") && strstr(r.warnings[i], "cache_size"))
+			storm = true;
+	assert_true(storm);
+	assert_true(has_event(&r, "warning"));
+	bo_run_result_free(&r);
+	bo_scenario_free(s);
+
+	s = load("line-5.yaml");
+	assert_int_equal(run(s, 0, &r, err, sizeof(err)), 0);
+	for (size_t i = 0; i < r.warning_count; i++)
+		assert_null(strstr(r.warnings[i], "relay storm"));
+	bo_run_result_free(&r);
+	bo_scenario_free(s);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -552,6 +579,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_unreachable),
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_canary),
+		cmocka_unit_test(test_storm_warning),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
