@@ -25,6 +25,42 @@ static const char *slot_name(const struct sim_vnode_counters *c)
 										      : "none";
 }
 
+/* Why a target did not converge, from what the run knows of it (issue 14 point 5): the
+ * Initiator's verdict, its hops, its power cuts, the plan. */
+static void not_converged_reason(const struct world *w, const struct run_node *rn,
+				 struct bo_run_node *o, const struct sim_vnode_counters *c)
+{
+	const struct bo_scenario *s = w->s;
+	uint32_t ttl = s->initiator.ttl < s->mesh.default_ttl ? s->initiator.ttl
+							       : s->mesh.default_ttl;
+	uint32_t reach = ttl == 0 ? 1u : ttl;
+	char *b = o->reason;
+	size_t n = sizeof o->reason;
+
+	if (rn->image != s->initiator.image)
+		snprintf(b, n, "offered %s (a bad_image fault), not the rollout's image",
+			 world_fw_name(w, rn->image));
+	else if (o->bricked)
+		snprintf(b, n, "bricked: its bootloader found nothing it may boot");
+	else if (rn->hops == UINT32_MAX)
+		snprintf(b, n, "unreachable: no relay path from the Distributor");
+	else if (rn->hops > reach)
+		snprintf(b, n, "unreachable: %u hops from the Distributor, TTL %u reaches %u",
+			 rn->hops, ttl, reach);
+	else if (w->halted && !rn->wave)
+		snprintf(b, n, "held: the canary failed, the rollout stopped");
+	else if (!rn->wave)
+		snprintf(b, n, "never offered: the run ended (duration) before its wave");
+	else if (!strcmp(o->result, "pending"))
+		snprintf(b, n, "its wave %u was still running when the run ended (%u hops)",
+			 rn->wave, rn->hops);
+	else
+		snprintf(b, n, "%s after %u offers, %u hops from the Distributor, %llu power "
+			 "cuts, %llu lost transmissions heard",
+			 o->result, rn->offers, rn->hops, (unsigned long long)c->power_cuts,
+			 (unsigned long long)mesh_node_stats(w->net, rn->idx)->lost);
+}
+
 static void collect_nodes(struct world *w)
 {
 	struct bo_run_result *r = w->r;
@@ -61,6 +97,9 @@ static void collect_nodes(struct world *w)
 		o->result = o->target ? rollout_result_name(rn->result) : "-";
 		if (o->target && w->halted && !rn->wave)
 			o->result = "held"; /* a failed canary stopped the rollout first */
+		o->hops = rn->hops;
+		if (o->target && !o->converged)
+			not_converged_reason(w, rn, o, c);
 		if (o->target) {
 			r->targets++;
 			r->converged += o->converged;

@@ -71,6 +71,8 @@ struct bo_run_node {
 	uint32_t offers;         /* distributions it was in (all waves, all retries) */
 	const char *result;      /* the Initiator's last verdict ("updated", "lost", ...) */
 	uint32_t wave;           /* the rollout wave it was in, from 1 (0: never offered) */
+	uint32_t hops;           /* from the Distributor through relays (UINT32_MAX: no path) */
+	char reason[128];        /* a target that did not converge: why, in words ("" else) */
 };
 
 struct bo_run_expect {

@@ -323,6 +323,19 @@ static char *format_summary(const struct bo_scenario *s, const struct bo_run_res
 			r->unreachable, r->unreachable == 1 ? " is" : "s are");
 	for (size_t i = 0; i < r->warning_count; i++)
 		fprintf(f, "  warning: %s\n", r->warnings[i]);
+	/* why targets did not converge: the first few (every one is in the node rows) */
+	for (size_t i = 0, shown = 0; i < r->node_count; i++) {
+		const struct bo_run_node *n = &r->nodes[i];
+
+		if (!n->target || n->converged || !n->reason[0])
+			continue;
+		if (shown++ == 3) {
+			fprintf(f, "  ... and %u more targets did not converge\n",
+				r->failed - 3u);
+			break;
+		}
+		fprintf(f, "  node %u did not converge: %s\n", n->id, n->reason);
+	}
 	for (size_t i = 0; i < r->expect_count; i++) {
 		const struct bo_run_expect *e = &r->expect[i];
 		if (!e->pass)
