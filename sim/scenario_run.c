@@ -25,6 +25,17 @@ static const char *slot_name(const struct sim_vnode_counters *c)
 										      : "none";
 }
 
+/* The Distributor's phase of a target as words (enum bo_dfu_phase). */
+static const char *phase_name(uint8_t p)
+{
+	static const char *const names[] = {
+		"idle",     "transfer error", "transferring", "verifying", "verified",
+		"verify failed", "applying", "cancelled", "applied", "apply failed", "unknown",
+	};
+
+	return p < sizeof names / sizeof names[0] ? names[p] : "unknown";
+}
+
 /* Why a target did not converge, from what the run knows of it (issue 14 point 5): the
  * Initiator's verdict, its hops, its power cuts, the plan. */
 static void not_converged_reason(const struct world *w, const struct run_node *rn,
@@ -55,9 +66,10 @@ static void not_converged_reason(const struct world *w, const struct run_node *r
 		snprintf(b, n, "its wave %u was still running when the run ended (%u hops)",
 			 rn->wave, rn->hops);
 	else
-		snprintf(b, n, "%s after %u offers, %u hops from the Distributor, %llu power "
-			 "cuts, %llu lost transmissions heard",
-			 o->result, rn->offers, rn->hops, (unsigned long long)c->power_cuts,
+		snprintf(b, n, "%s after %u offers (last phase %s), %u hops from the "
+			 "Distributor, %llu power cuts, %llu transmissions lost",
+			 o->result, rn->offers, phase_name(rn->last_phase), rn->hops,
+			 (unsigned long long)c->power_cuts,
 			 (unsigned long long)mesh_node_stats(w->net, rn->idx)->lost);
 }
 

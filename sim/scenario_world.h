@@ -77,6 +77,7 @@ struct run_node {
 	uint64_t first_ok[BO_SCN_MAX_FIRMWARE]; /* first ran that firmware confirmed; UINT64_MAX */
 	uint32_t hops;            /* from the Distributor through relays; UINT32_MAX: none */
 	uint32_t wave;            /* its wave, from 1 (0: never offered) */
+	uint8_t last_phase;       /* the Distributor's last word on it (enum bo_dfu_phase) */
 	struct sim_rng rng;       /* RUN_RNG_FAULT */
 };
 
