@@ -43,6 +43,7 @@ _Static_assert(sizeof(struct ev) <= SIM_EVENT_PAYLOAD, "mesh event payload too l
 struct adv_entry {
 	struct pdu pdu;
 	bool relay;
+	uint64_t token; /* an unsegmented message's mesh_send() token: reported done when set */
 };
 
 struct rx_active {  /* a transmission arriving at a receiver (collision model) */
@@ -325,19 +326,21 @@ static void adv_kick(struct mesh_net *net, uint32_t ni)
 	schedule_tx(net, n, &e, now(net) + d);
 }
 
-static void adv_push(struct mesh_net *net, uint32_t ni, const struct pdu *p, bool relay)
+static void adv_push(struct mesh_net *net, uint32_t ni, const struct pdu *p, bool relay,
+		     uint64_t token)
 {
 	struct node *n = node_at(net, ni);
 	/* The pools bound the queue: adv_used + relay_used <= q_cap. */
 	uint32_t tail = (n->q_head + n->q_len) % n->q_cap;
 	n->q[tail].pdu = *p;
 	n->q[tail].relay = relay;
+	n->q[tail].token = token;
 	n->q_len++;
 	adv_kick(net, ni);
 }
 
 /* Queue a PDU the node originates: assign its sequence number, cache it, send it. */
-static int originate(struct mesh_net *net, uint32_t ni, struct pdu *p)
+static int originate_token(struct mesh_net *net, uint32_t ni, struct pdu *p, uint64_t token)
 {
 	struct node *n = node_at(net, ni);
 	if (n->adv_used >= net->cfg.adv_buffers) {
@@ -349,8 +352,13 @@ static int originate(struct mesh_net *net, uint32_t ni, struct pdu *p)
 	cache_add(net, n, cache_key(p->src, p->seq));
 	n->adv_used++;
 	n->st.pdus_sent++;
-	adv_push(net, ni, p, false);
+	adv_push(net, ni, p, false, token);
 	return 0;
+}
+
+static int originate(struct mesh_net *net, uint32_t ni, struct pdu *p)
+{
+	return originate_token(net, ni, p, 0);
 }
 
 static void act_register(struct node *r, uint64_t id, uint64_t t, uint64_t until, uint64_t end)
@@ -459,6 +467,7 @@ static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload)
 	const struct adv_entry *head = &n->q[n->q_head];
 	struct pdu p = head->pdu;
 	bool relay = head->relay;
+	uint64_t token = head->token;
 	if (n->online) {
 		n->st.transmissions++;
 		net->st.transmissions++;
@@ -487,6 +496,8 @@ static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload)
 		n->adv_used--;
 	n->adv_busy = false;
 	adv_kick(net, ni);
+	if (token && net->tx_done)
+		net->tx_done(net->user, net, ni, p.dst, token, true);
 }
 
 /* --- network layer ------------------------------------------------------------------------ */
@@ -508,7 +519,7 @@ static void ev_relay_ready(struct sim_loop *loop, void *ctx, void *payload)
 	struct ev *e = payload;
 	if (node_at(net, e->node)->epoch != e->epoch)
 		return;
-	adv_push(net, e->node, &e->pdu, true);
+	adv_push(net, e->node, &e->pdu, true, 0);
 }
 
 static void net_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p)
@@ -1207,7 +1218,7 @@ int mesh_send(struct mesh_net *net, uint32_t node, uint16_t dst, uint8_t ttl, co
 		p.kind = PDU_UNSEG;
 		p.len = (uint8_t)len;
 		memcpy(p.data, data, len);
-		int rc = originate(net, node, &p);
+		int rc = originate_token(net, node, &p, token);
 		if (rc == 0) {
 			n->st.msgs_sent++;
 			net->st.messages_sent++;

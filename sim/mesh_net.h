@@ -199,8 +199,9 @@ typedef void (*mesh_rx_fn)(void *user, struct mesh_net *net, uint32_t node, uint
 			   uint16_t dst, uint8_t ttl, const uint8_t *data, size_t len);
 /*
  * A segmented send of `node` finished: ok = acknowledged (unicast) or every round sent
- * (group). `token` is the value given to mesh_send(). Not called for unsegmented messages,
- * nor for sends dropped by mesh_node_reset().
+ * (group). `token` is the value given to mesh_send(). Also called (ok) for an unsegmented
+ * message sent with a nonzero token, after its last transmission. Not called for sends
+ * dropped by mesh_node_reset().
  */
 typedef void (*mesh_tx_done_fn)(void *user, struct mesh_net *net, uint32_t node, uint16_t dst,
 				uint64_t token, bool ok);

@@ -6,6 +6,8 @@
 
 #define PURPOSE_PORT_RANDOM 0x706f7274u /* "port" */
 
+static void port_timer_arm(void *ctx, uint32_t id, uint64_t delay_us);
+
 static int port_send(void *ctx, const struct bo_mesh_tx *tx, uint32_t opcode,
 		     const uint8_t *payload, size_t len)
 {
@@ -18,10 +20,14 @@ static int port_send(void *ctx, const struct bo_mesh_tx *tx, uint32_t opcode,
 		memcpy(pdu + n, payload, len);
 	if (p->divert && p->divert(p->divert_ctx, p->node, tx->dst, pdu, (size_t)n + len)) {
 		p->sent++;
+		if (p->port.send_done && tx->done_timer) /* the wire took it whole */
+			port_timer_arm(p, tx->done_timer - 1u, 0);
 		return 0;
 	}
 	uint8_t ttl = tx->ttl == BO_MESH_TTL_DEFAULT ? MESH_TTL_DEFAULT : tx->ttl;
-	if (mesh_send(p->net, p->node, tx->dst, ttl, pdu, (size_t)n + len, 0)) {
+	uint64_t token = p->port.send_done && tx->done_timer ? SIM_MESH_PORT_TOKEN(tx->done_timer)
+							     : 0;
+	if (mesh_send(p->net, p->node, tx->dst, ttl, pdu, (size_t)n + len, token)) {
 		p->refused++;
 		return -1; /* the models treat it as lost and retry */
 	}
@@ -86,6 +92,12 @@ void sim_mesh_port_init(struct sim_mesh_port *p, struct mesh_net *net, uint32_t 
 		.now_us = port_now,
 		.random = port_random,
 	};
+}
+
+void sim_mesh_port_sent(struct sim_mesh_port *p, uint64_t token)
+{
+	if (token >> 32 == SIM_MESH_PORT_TOKEN(0) >> 32)
+		port_timer_arm(p, (uint32_t)token - 1u, 0);
 }
 
 void sim_mesh_port_reset(struct sim_mesh_port *p)

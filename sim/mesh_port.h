@@ -41,6 +41,18 @@ struct sim_mesh_port {
 /* Fill p for node `node` of net. seed: the run's root seed (the node's stream derives). */
 void sim_mesh_port_init(struct sim_mesh_port *p, struct mesh_net *net, uint32_t node,
 			uint64_t seed, sim_mesh_timer_fn on_timer, void *user);
+/* The mesh_send() token of a message whose sender asked to hear when it has left
+ * (bo_mesh_tx.done_timer): a tag in the high half, the done_timer value in the low one. */
+#define SIM_MESH_PORT_TOKEN(done_timer) ((0x646f6e65ull << 32) | (uint32_t)(done_timer))
+
+/*
+ * Send-done reports. A port reports sends done (port.send_done, off after init) only when
+ * whoever owns the network passes each mesh_tx_done_fn call for this node here: it arms
+ * the timer the sender named (a token of another kind is ignored). Messages diverted to a
+ * wire report at once.
+ */
+void sim_mesh_port_sent(struct sim_mesh_port *p, uint64_t token);
+
 /* Power loss: every armed timer of the node is forgotten. */
 void sim_mesh_port_reset(struct sim_mesh_port *p);
 

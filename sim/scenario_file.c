@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/dfu/dfd_srv.h"
 #include "flashsim/flashsim.h"
 #include "sim/rng.h"
 #include "sim/yaml_util.h"
@@ -1176,11 +1177,79 @@ static int load_transfer(struct loader *L, yaml_node_t *ini)
 	return 0;
 }
 
+/* initiator.rollout: {wave_size: N, canary: {targets: IDS or N, soak: DURATION,
+ * max_failed: K}} (after the targets are known). */
+static int load_rollout(struct loader *L, yaml_node_t *ini)
+{
+	static const char *const rk[] = {"wave_size", "canary", NULL};
+	static const char *const ck[] = {"targets", "soak", "max_failed", NULL};
+	struct bo_scn_initiator *in = &L->s->initiator;
+	uint32_t max = BO_DFD_SRV_RECEIVERS_MAX;
+	yaml_node_t *r = bo_yaml_map_get(&L->y, ini, "rollout"), *c, *t;
+
+	in->canary_soak_us = 10ull * 60u * US_PER_S;
+	if (!r)
+		return 0;
+	if (bo_yaml_map_check(&L->y, r, "initiator.rollout", rk) ||
+	    get_u32(L, r, "initiator.rollout", "wave_size", 1, max, &in->wave_size))
+		return -1;
+	c = bo_yaml_map_get(&L->y, r, "canary");
+	if (!c)
+		return 0;
+	if (bo_yaml_map_check(&L->y, c, "initiator.rollout.canary", ck))
+		return -1;
+	in->canary = true;
+	t = bo_yaml_map_need(&L->y, c, "initiator.rollout.canary", "targets");
+	if (!t)
+		return -1;
+	if (t->type == YAML_SEQUENCE_NODE) {
+		uint32_t *list, n;
+
+		if (node_list(L, t, "initiator.rollout.canary.targets", &list, &n))
+			return -1;
+		for (uint32_t i = 0; i < n; i++) {
+			struct bo_scn_node *nd = &L->s->nodes[list[i]];
+			char ip[BO_YAML_PATH_MAX];
+
+			bo_yaml_path_index(ip, sizeof ip, "initiator.rollout.canary.targets", i);
+			if (!nd->target || list[i] == in->distributor) {
+				bo_yaml_error(&L->y, bo_yaml_seq_at(&L->y, t, i), ip,
+					      "node %u is not one of the initiator's targets",
+					      nd->id);
+				free(list);
+				return -1;
+			}
+			nd->canary = true;
+		}
+		free(list);
+		in->canary_size = n;
+	} else {
+		uint64_t x;
+
+		if (bo_yaml_uint(&L->y, t, "initiator.rollout.canary.targets", 1, max, &x))
+			return -1;
+		in->canary_count = (uint32_t)x;
+		in->canary_size = (uint32_t)x;
+	}
+	if (in->canary_size > max)
+		return bo_yaml_error(&L->y, t, "initiator.rollout.canary.targets",
+				     "%u targets do not fit one distribution (at most %u)",
+				     in->canary_size, max);
+	if (in->canary_size >= in->target_count)
+		return bo_yaml_error(&L->y, t, "initiator.rollout.canary.targets",
+				     "the canary would be all %u targets: name fewer",
+				     in->target_count);
+	return get_dur(L, c, "initiator.rollout.canary", "soak", 0, L->s->duration_us,
+		       &in->canary_soak_us) ||
+	       get_u32(L, c, "initiator.rollout.canary", "max_failed", 0, in->canary_size - 1u,
+		       &in->canary_max_failed);
+}
+
 static int load_initiator(struct loader *L)
 {
 	static const char *const keys[] = {"distributor", "image",   "targets", "policy",
 					   "transfer",    "retries", "backoff", "ttl",
-					   "link",        NULL};
+					   "link",        "rollout", NULL};
 	static const char *const policies[] = {"verify-and-apply", "verify-only", NULL};
 	struct bo_scn_initiator *in = &L->s->initiator;
 	yaml_node_t *ini = bo_yaml_map_need(&L->y, L->root, "", "initiator");
@@ -1304,6 +1373,8 @@ static int load_initiator(struct loader *L)
 						     "bytes per second, at least 1");
 		}
 	}
+	if (load_rollout(L, ini))
+		return -1;
 	return load_transfer(L, ini);
 }
 

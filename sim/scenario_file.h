@@ -27,7 +27,8 @@
  *   nodes: {default: {firmware: v1, role: target}, overrides: [{id: 0, role: distributor}]}
  *   initiator: {distributor: 0, image: v2, targets: all, policy: verify-and-apply,
  *               transfer: {mode: push, block_size: 4096, chunk_size: 256,
- *                          timeout_base: 5, group: 0xC000}, retries: 2}
+ *                          timeout_base: 5, group: 0xC000}, retries: 2,
+ *               rollout: {wave_size: 40, canary: {targets: 5, soak: 30m, max_failed: 0}}}
  *   faults: [{power_cut: {nodes: random(10%), rate: 1/h}}, ...]
  *   expect: [{converged: {firmware: v2, fraction: 0.95, within: 3h}}, {no_bricked: true}]
  *
@@ -99,6 +100,7 @@ struct bo_scn_node {
 	enum bo_sweep_strategy strategy;
 	bool relay;
 	bool target;                    /* in the Initiator's receivers list */
+	bool canary;                    /* listed in initiator.rollout.canary.targets */
 };
 
 enum bo_scn_transfer_mode { BO_XFER_PUSH = 0, BO_XFER_PULL };
@@ -120,6 +122,15 @@ struct bo_scn_initiator {
 	uint64_t backoff_us;     /* pause before a retry round (default 1 min) */
 	uint64_t link_latency_us;   /* gateway <-> Distributor (default 10 ms) */
 	uint32_t link_throughput;   /* bytes per second (default 11520: UART 115200 8N1) */
+	/* initiator.rollout */
+	uint32_t wave_size;         /* targets per distribution; 0 (default): as many as the
+				     * Distributor's receivers list holds */
+	bool canary;                /* a canary wave first, the rest only if it went well */
+	uint32_t canary_count;      /* canary.targets: N (the first N targets in node order);
+				     * 0: a list (bo_scn_node.canary) */
+	uint32_t canary_size;       /* targets in the canary wave */
+	uint64_t canary_soak_us;    /* canary.soak: wait after it, then judge (default 10m) */
+	uint32_t canary_max_failed; /* canary.max_failed: failures tolerated (default 0) */
 };
 
 /* A set of nodes a fault or expectation applies to. */

@@ -36,6 +36,7 @@ static void initiator_done(void *ctx, struct bo_initiator *in, bool success)
 
 		rn->offers += in->targets[i].tries;
 		rn->result = in->targets[i].result;
+		rn->last_phase = in->targets[i].last.phase;
 		if (rn->result == BO_INITIATOR_VERIFY_FAILED || rn->result == BO_INITIATOR_REVERTED ||
 		    rn->result == BO_INITIATOR_UNBOOTABLE)
 			rn->refused_offers += in->targets[i].tries;
@@ -47,8 +48,46 @@ static void initiator_done(void *ctx, struct bo_initiator *in, bool success)
 		    w->wave + 1, w->nwaves, world_fw_name(w, wv->fw),
 		    success ? "every target done" : "some targets failed");
 	w->wave++;
-	/* not from inside the Initiator: the next start runs from the loop */
-	sim_schedule_in(&w->loop, NEXT_WAVE_US, wave_event, w, NULL, 0);
+	/* not from inside the Initiator: the next start runs from the loop; after a canary,
+	 * its soak first (judged then, canary_judge) */
+	sim_schedule_in(&w->loop, wv->canary ? w->s->initiator.canary_soak_us : NEXT_WAVE_US,
+			wave_event, w, NULL, 0);
+}
+
+/* After the canary's soak: a canary target failed if the Initiator did not report it
+ * updated (or verified, for verify-only), or it no longer runs the image confirmed (it
+ * reverted or was cut during the soak). More than max_failed: the rollout stops. */
+static void canary_judge(struct world *w, const struct run_wave *wv)
+{
+	const struct bo_scn_initiator *ini = &w->s->initiator;
+	uint32_t failed = 0;
+
+	for (uint32_t i = 0; i < wv->count; i++) {
+		struct run_node *rn = &w->nodes[w->wave_nodes[wv->first + i]];
+		const struct sim_vnode_counters *c = sim_vnode_counters(&rn->v);
+		bool ok = rn->result == BO_INITIATOR_UPDATED ||
+			  rn->result == BO_INITIATOR_VERIFIED;
+
+		if (ok && ini->policy == BO_POLICY_VERIFY_AND_APPLY)
+			ok = c->running_fw == wv->fw && rn->first_ok[wv->fw] != UINT64_MAX;
+		if (!ok) {
+			failed++;
+			world_event(w, rn->sn->id, BO_RUN_EV_PROGRESS, "canary_failed",
+				    "%s: %s", world_fw_name(w, wv->fw),
+				    rollout_result_name(rn->result));
+		}
+	}
+	if (failed > ini->canary_max_failed) {
+		w->halted = true;
+		world_event(w, -1, BO_RUN_EV_OUTCOME, "rollout_halted",
+			    "canary: %u of %u targets failed (max_failed %u): the other %zu waves "
+			    "are not sent",
+			    failed, wv->count, ini->canary_max_failed, w->nwaves - w->wave);
+	} else {
+		world_event(w, -1, BO_RUN_EV_PROGRESS, "canary_passed",
+			    "canary: %u of %u targets failed (max_failed %u): the rollout goes on",
+			    failed, wv->count, ini->canary_max_failed);
+	}
 }
 
 void rollout_init(struct world *w)
@@ -91,26 +130,55 @@ void rollout_init(struct world *w)
 			order[norder++] = f->firmware;
 	}
 	free(sel);
-	/* waves: image by image, targets in node order, BO_RUN_WAVE_MAX at a time */
-	uint32_t k = 0;
+	/* waves: the canary first (initiator.rollout.canary: the listed targets of the image,
+	 * or its first N in node order), then image by image, targets in node order,
+	 * wave_size (default BO_RUN_WAVE_MAX) at a time */
+	uint32_t k = 0, size = ini->wave_size ? ini->wave_size : BO_RUN_WAVE_MAX;
+	bool *in_canary = calloc(w->n ? w->n : 1, sizeof *in_canary);
 
+	if (!in_canary) {
+		w->oom = true;
+		return;
+	}
+	if (size > BO_RUN_WAVE_MAX)
+		size = BO_RUN_WAVE_MAX;
+	if (ini->canary) {
+		struct run_wave *wv = &w->waves[0];
+
+		wv->fw = ini->image;
+		wv->canary = true;
+		for (uint32_t i = 0; i < w->n && wv->count < BO_RUN_WAVE_MAX; i++) {
+			if (w->nodes[i].image != ini->image)
+				continue;
+			if (ini->canary_count ? wv->count < ini->canary_count : s->nodes[i].canary) {
+				in_canary[i] = true;
+				w->wave_nodes[k++] = i;
+				wv->count++;
+			}
+		}
+		if (wv->count)
+			w->nwaves++;
+		else
+			wv->canary = false;
+	}
 	for (size_t j = 0; j < norder; j++) {
 		for (uint32_t i = 0; i < w->n; i++) {
 			struct run_wave *wv = &w->waves[w->nwaves];
 
-			if (w->nodes[i].image != order[j])
+			if (w->nodes[i].image != order[j] || in_canary[i])
 				continue;
 			if (wv->count == 0) {
 				wv->fw = order[j];
 				wv->first = k;
 			}
 			w->wave_nodes[k++] = i;
-			if (++wv->count == BO_RUN_WAVE_MAX)
+			if (++wv->count == size)
 				w->nwaves++;
 		}
 		if (w->waves[w->nwaves].count)
 			w->nwaves++;
 	}
+	free(in_canary);
 
 	memset(&c, 0, sizeof c);
 	c.mesh = &w->gw.port;
@@ -158,10 +226,21 @@ static void start_initiator(struct world *w)
 		.group = ini->group,
 	};
 
-	for (uint32_t i = 0; i < wv->count; i++)
+	/* the distribution's group holds this wave's targets only (the operator subscribes
+	 * them): the clients' group requests (Update Start, Apply ...) must not reach the
+	 * targets of other waves */
+	if (ini->group)
+		for (uint32_t i = 0; i < w->n; i++)
+			(void)mesh_node_unsubscribe(w->net, i, ini->group);
+	for (uint32_t i = 0; i < wv->count; i++) {
 		addrs[i] = mesh_node_addr(w->wave_nodes[wv->first + i]);
-	world_event(w, -1, BO_RUN_EV_PROGRESS, "wave", "wave %zu of %zu: %s to %u targets",
-		    w->wave + 1, w->nwaves, world_fw_name(w, wv->fw), wv->count);
+		w->nodes[w->wave_nodes[wv->first + i]].wave = (uint32_t)w->wave + 1u;
+		if (ini->group)
+			(void)mesh_node_subscribe(w->net, w->wave_nodes[wv->first + i], ini->group);
+	}
+	world_event(w, -1, BO_RUN_EV_PROGRESS, "wave", "wave %zu of %zu%s: %s to %u targets",
+		    w->wave + 1, w->nwaves, wv->canary ? " (canary)" : "",
+		    world_fw_name(w, wv->fw), wv->count);
 	w->uploaded_fw = wv->fw;
 	if (bo_initiator_start(&w->in, &img, &dist, addrs, NULL, wv->count)) {
 		world_event(w, -1, BO_RUN_EV_PROGRESS, "wave_done", "wave %zu refused by the Initiator",
@@ -228,7 +307,9 @@ static void wave_event(struct sim_loop *loop, void *ctx, void *payload)
 	struct world *w = ctx;
 
 	(void)payload;
-	if (w->wave >= w->nwaves) {
+	if (w->wave > 0 && w->waves[w->wave - 1].canary && !w->halted)
+		canary_judge(w, &w->waves[w->wave - 1]);
+	if (w->wave >= w->nwaves || w->halted) {
 		w->rollout_done = true;
 		w->rollout_done_us = sim_now(loop);
 		world_event(w, -1, BO_RUN_EV_PROGRESS, "rollout_done", "%zu waves, %u distributions",

@@ -25,6 +25,54 @@ static const char *slot_name(const struct sim_vnode_counters *c)
 										      : "none";
 }
 
+/* The Distributor's phase of a target as words (enum bo_dfu_phase). */
+static const char *phase_name(uint8_t p)
+{
+	static const char *const names[] = {
+		"idle",     "transfer error", "transferring", "verifying", "verified",
+		"verify failed", "applying", "cancelled", "applied", "apply failed", "unknown",
+	};
+
+	return p < sizeof names / sizeof names[0] ? names[p] : "unknown";
+}
+
+/* Why a target did not converge, from what the run knows of it (issue 14 point 5): the
+ * Initiator's verdict, its hops, its power cuts, the plan. */
+static void not_converged_reason(const struct world *w, const struct run_node *rn,
+				 struct bo_run_node *o, const struct sim_vnode_counters *c)
+{
+	const struct bo_scenario *s = w->s;
+	uint32_t ttl = s->initiator.ttl < s->mesh.default_ttl ? s->initiator.ttl
+							       : s->mesh.default_ttl;
+	uint32_t reach = ttl == 0 ? 1u : ttl;
+	char *b = o->reason;
+	size_t n = sizeof o->reason;
+
+	if (rn->image != s->initiator.image)
+		snprintf(b, n, "offered %s (a bad_image fault), not the rollout's image",
+			 world_fw_name(w, rn->image));
+	else if (o->bricked)
+		snprintf(b, n, "bricked: its bootloader found nothing it may boot");
+	else if (rn->hops == UINT32_MAX)
+		snprintf(b, n, "unreachable: no relay path from the Distributor");
+	else if (rn->hops > reach)
+		snprintf(b, n, "unreachable: %u hops from the Distributor, TTL %u reaches %u",
+			 rn->hops, ttl, reach);
+	else if (w->halted && !rn->wave)
+		snprintf(b, n, "held: the canary failed, the rollout stopped");
+	else if (!rn->wave)
+		snprintf(b, n, "never offered: the run ended (duration) before its wave");
+	else if (!strcmp(o->result, "pending"))
+		snprintf(b, n, "its wave %u was still running when the run ended (%u hops)",
+			 rn->wave, rn->hops);
+	else
+		snprintf(b, n, "%s after %u offers (last phase %s), %u hops from the "
+			 "Distributor, %llu power cuts, %llu transmissions lost",
+			 o->result, rn->offers, phase_name(rn->last_phase), rn->hops,
+			 (unsigned long long)c->power_cuts,
+			 (unsigned long long)mesh_node_stats(w->net, rn->idx)->lost);
+}
+
 static void collect_nodes(struct world *w)
 {
 	struct bo_run_result *r = w->r;
@@ -57,9 +105,13 @@ static void collect_nodes(struct world *w)
 		o->flash_programs = c->flash_programs;
 		o->max_sector_erases = c->max_sector_erases;
 		o->offers = rn->offers;
+		o->wave = rn->wave;
 		o->result = o->target ? rollout_result_name(rn->result) : "-";
-		o->wave = -1; /* set below from the waves */
+		if (o->target && w->halted && !rn->wave)
+			o->result = "held"; /* a failed canary stopped the rollout first */
 		o->hops = rn->hops;
+		if (o->target && !o->converged)
+			not_converged_reason(w, rn, o, c);
 		o->rx_start_us = rn->rx_start_us;
 		if (o->target) {
 			r->targets++;
@@ -68,9 +120,6 @@ static void collect_nodes(struct world *w)
 		r->bricked += o->bricked;
 	}
 	r->failed = r->targets - r->converged;
-	for (size_t k = 0; k < w->nwaves; k++)
-		for (uint32_t j = 0; j < w->waves[k].count; j++)
-			r->nodes[w->wave_nodes[w->waves[k].first + j]].wave = (int)k;
 }
 
 /* ---- convergence times --------------------------------------------------------------- */
@@ -337,6 +386,7 @@ int bo_scenario_run(const struct bo_scenario *s, const struct bo_run_opts *o,
 	}
 	r->expect_count = s->expect_count;
 	collect_metrics(w);
+	diag_collect(w);
 	rc = 0;
 	goto out;
 oom:

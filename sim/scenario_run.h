@@ -72,8 +72,9 @@ struct bo_run_node {
 	uint32_t max_sector_erases;
 	uint32_t offers;         /* distributions it was in (all waves, all retries) */
 	const char *result;      /* the Initiator's last verdict ("updated", "lost", ...) */
-	int wave;                /* its rollout wave, from 0; -1: in none */
-	uint32_t hops;           /* from the Distributor through relays; UINT32_MAX: no path */
+	uint32_t wave;           /* the rollout wave it was in, from 1 (0: never offered) */
+	uint32_t hops;           /* from the Distributor through relays (UINT32_MAX: no path) */
+	char reason[128];        /* a target that did not converge: why, in words ("" else) */
 	uint64_t rx_start_us;    /* the first distribution it was in started; UINT64_MAX: never */
 };
 
@@ -98,6 +99,9 @@ struct bo_run_event {
 	char detail[96];
 };
 
+#define BO_RUN_WARNINGS_MAX 8
+#define BO_RUN_WARNING_LEN 320
+
 struct bo_run_result {
 	uint64_t seed;
 	uint64_t sim_end_us;
@@ -117,6 +121,9 @@ struct bo_run_result {
 	size_t metric_count;
 	struct bo_run_event *events;     /* time order */
 	size_t event_count;
+	/* what went wrong in the network and what to change (sim/scenario_diag.c) */
+	char warnings[BO_RUN_WARNINGS_MAX][BO_RUN_WARNING_LEN];
+	size_t warning_count;
 };
 
 /* Progress (from the running thread, every PROGRESS_US of virtual time). */

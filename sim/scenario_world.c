@@ -188,6 +188,20 @@ static void net_rx(void *user, struct mesh_net *net, uint32_t node, uint16_t src
 	faults_after_rx(w, rn);
 }
 
+/* A send a node's model asked to hear about has left it: its port arms the model's timer
+ * (the BLOB client's chunk pacing follows the bearer). */
+static void net_tx_done(void *user, struct mesh_net *net, uint32_t node, uint16_t dst,
+			uint64_t token, bool ok)
+{
+	struct world *w = user;
+
+	(void)net;
+	(void)dst;
+	(void)ok;
+	if (node < w->n)
+		sim_mesh_port_sent(&w->nodes[node].v.port, token);
+}
+
 /* ---- the gateway link ------------------------------------------------------------------ */
 
 static uint32_t distributor(const struct world *w)
@@ -280,29 +294,6 @@ static enum sim_vnode_role vnode_role(const struct world *w, uint32_t i)
 	return i == distributor(w) ? SIM_VNODE_DISTRIBUTOR : SIM_VNODE_TARGET;
 }
 
-/* How long the Distributor waits between chunks: one chunk's segmented send must be off
- * its advertiser before the next is due (core/dfu's BLOB client has one send in flight per
- * destination). A segment is (net_transmit_count + 1) transmissions spaced by the interval
- * plus the mean advertising delay; a group send repeats every segment
- * multicast_retrans_count more times. Half as much again for the acknowledgements and
- * polls that share the advertiser. */
-static uint32_t chunk_interval_us(const struct world *w)
-{
-	const struct mesh_config *m = &w->s->mesh;
-	uint32_t chunk = w->s->initiator.chunk_size;
-	uint64_t segs = (chunk + 3u + m->trans_mic + MESH_SEG_SIZE - 1u) / MESH_SEG_SIZE;
-	uint64_t per_tx = (uint64_t)m->net_transmit_interval_us + m->adv_delay_max_us / 2u +
-			  (uint64_t)m->adv_channels * m->adv_airtime_us;
-	uint64_t seg_us = (uint64_t)(m->net_transmit_count + 1u) * per_tx;
-	uint64_t send_us = segs * seg_us;
-
-	if (w->s->initiator.group)
-		send_us = send_us * (m->multicast_retrans_count + 1u) +
-			  (uint64_t)m->multicast_retrans_count * m->multicast_retrans_interval_us;
-	send_us += send_us / 2u;
-	return send_us > UINT32_MAX ? UINT32_MAX : (uint32_t)send_us;
-}
-
 static uint32_t log2_of(uint32_t v)
 {
 	uint32_t l = 0;
@@ -344,7 +335,8 @@ static int build_nodes(struct world *w, char *err, size_t errlen)
 			.converge_fw = s->initiator.image,
 			.dist_block_size_log = log2_of(s->initiator.block_size),
 			.dist_chunk_size = (uint16_t)s->initiator.chunk_size,
-			.dist_chunk_interval_us = chunk_interval_us(w),
+			/* chunks follow the bearer: the port reports each send done */
+			.dist_chunk_interval_us = 0,
 			.on_event = node_event, .event_ctx = rn,
 		};
 		if (sim_vnode_init(&rn->v, &c)) {
@@ -356,6 +348,7 @@ static int build_nodes(struct world *w, char *err, size_t errlen)
 				 bo_sweep_strategy_name(sn->strategy));
 			return -1;
 		}
+		rn->v.port.port.send_done = 1;
 		mesh_node_set_relay(w->net, i, sn->relay);
 		if (s->initiator.group && vnode_role(w, i) == SIM_VNODE_TARGET)
 			(void)mesh_node_subscribe(w->net, i, s->initiator.group);
@@ -472,7 +465,7 @@ int world_build(struct world *w, char *err, size_t errlen)
 	free(links);
 	if (!w->net)
 		goto oom;
-	mesh_net_set_callbacks(w->net, net_rx, NULL, w);
+	mesh_net_set_callbacks(w->net, net_rx, net_tx_done, w);
 	mesh_node_set_relay(w->net, w->n, false);
 	mesh_node_set_online(w->net, w->n, false);
 	if (build_nodes(w, err, errlen))

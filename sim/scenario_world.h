@@ -5,6 +5,7 @@
  *   scenario_faults.c   power cuts, offline windows, cuts during a phase
  *   scenario_rollout.c  the gateway's Initiator: waves of targets per image
  *   scenario_run.c      the run loop and its outcomes (nodes, expectations, metrics)
+ *   scenario_diag.c     the run's warnings: relay storm, congestion, Distributor power
  */
 #ifndef SIM_SCENARIO_WORLD_H
 #define SIM_SCENARIO_WORLD_H
@@ -76,12 +77,15 @@ struct run_node {
 	uint64_t first_ok[BO_SCN_MAX_FIRMWARE]; /* first ran that firmware confirmed; UINT64_MAX */
 	uint32_t hops;            /* from the Distributor through relays; UINT32_MAX: none */
 	uint64_t rx_start_us;     /* the first distribution it was in started; UINT64_MAX */
+	uint32_t wave;            /* its wave, from 1 (0: never offered) */
+	uint8_t last_phase;       /* the Distributor's last word on it (enum bo_dfu_phase) */
 	struct sim_rng rng;       /* RUN_RNG_FAULT */
 };
 
 struct run_wave {
 	int fw;                   /* firmware index */
 	uint32_t first, count;    /* into world.wave_nodes */
+	bool canary;              /* initiator.rollout.canary: judged before the rest */
 };
 
 struct world {
@@ -111,6 +115,7 @@ struct world {
 	bool deleting;            /* Firmware Delete All out before a new image */
 	unsigned delete_tries;
 	sim_handle delete_timer;
+	bool halted;              /* the canary failed: the remaining waves are not sent */
 	bool rollout_done;
 	uint64_t rollout_done_us;
 	bool settled;             /* BO_RUN_SETTLE_US after the rollout: the run ends */
@@ -138,6 +143,9 @@ void faults_on_node_event(struct world *w, struct run_node *rn, enum sim_vnode_e
 void faults_after_boot(struct world *w, struct run_node *rn);
 /* The nodes fault k applies to (out: w->n entries); returns how many. */
 uint32_t faults_select(struct world *w, size_t k, uint32_t *out);
+
+/* scenario_diag.c: the run's warnings (after the nodes are collected) */
+void diag_collect(struct world *w);
 
 /* scenario_rollout.c */
 void rollout_init(struct world *w);

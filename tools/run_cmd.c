@@ -275,7 +275,7 @@ static int record_details(struct bo_db_run *dr, const struct bo_scenario *s,
 			/* schema: NULL for a non-target ("-") */
 			.verdict = n->result && strcmp(n->result, "-") ? n->result : NULL,
 			.target = n->target,
-			.wave = n->wave,
+			.wave = n->wave ? (int64_t)n->wave - 1 : -1, /* the db counts from 0 */
 			.hops = n->hops == UINT32_MAX ? -1 : (int64_t)n->hops,
 			.rx_start_us = n->rx_start_us == UINT64_MAX ? -1 : (int64_t)n->rx_start_us,
 		};
@@ -330,6 +330,21 @@ static char *format_summary(const struct bo_scenario *s, const struct bo_run_res
 		fprintf(f, "  warning: %u target%s beyond the TTL or without a relay path from the "
 			   "Distributor (events 'unreachable')\n",
 			r->unreachable, r->unreachable == 1 ? " is" : "s are");
+	for (size_t i = 0; i < r->warning_count; i++)
+		fprintf(f, "  warning: %s\n", r->warnings[i]);
+	/* why targets did not converge: the first few (every one is in the node rows) */
+	for (size_t i = 0, shown = 0; i < r->node_count; i++) {
+		const struct bo_run_node *n = &r->nodes[i];
+
+		if (!n->target || n->converged || !n->reason[0])
+			continue;
+		if (shown++ == 3) {
+			fprintf(f, "  ... and %u more targets did not converge\n",
+				r->failed - 3u);
+			break;
+		}
+		fprintf(f, "  node %u did not converge: %s\n", n->id, n->reason);
+	}
 	for (size_t i = 0; i < r->expect_count; i++) {
 		const struct bo_run_expect *e = &r->expect[i];
 		if (!e->pass)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sim/scenario_file.h"
+#include "sim/scenario_reach.h"
 #include "sim/sweep_device.h"
 #include "sim/sweep_build.h"
 #include "sim/sweep_file.h"
@@ -143,6 +144,25 @@ static int validate_scenario(const char *path)
 		bo_scenario_free(s);
 		return EXIT_USAGE;
 	}
+	/* the plan's reach: targets the distribution's TTL or the relays cannot reach */
+	uint32_t *hops = calloc(s->node_count ? s->node_count : 1, sizeof *hops), reach = 0;
+	if (hops && !bo_scenario_reach(s, hops, &reach)) {
+		unsigned far = 0;
+		for (size_t i = 0; i < s->node_count; i++) {
+			if (!s->nodes[i].target || hops[i] <= reach)
+				continue;
+			if (far++ < 3 && hops[i] == UINT32_MAX)
+				printf("%s: warning: node %u has no relay path from the Distributor\n",
+				       path, s->nodes[i].id);
+			else if (far <= 3)
+				printf("%s: warning: node %u is %u hops from the Distributor, the TTL "
+				       "reaches %u: raise initiator.ttl / mesh.ttl, or add relays\n",
+				       path, s->nodes[i].id, hops[i], reach);
+		}
+		if (far > 3)
+			printf("%s: warning: %u targets in all are out of reach\n", path, far);
+	}
+	free(hops);
 	char d[32];
 	bo_scenario_format_duration(s->duration_us, d, sizeof d);
 	printf("%s: valid scenario '%s' (%zu nodes, %s topology, %u target%s, %zu fault%s, "

@@ -37,6 +37,43 @@ static int send(struct bo_blob_cli *cli, uint16_t dst, uint32_t op, const uint8_
 	return m->send(m->ctx, &tx, op, p, len) < 0 ? -1 : 0;
 }
 
+/* A step's unicast request, paced like the chunks: with a port that reports sends done,
+ * the TX timer fires when this one has left (*next is then only a watchdog). */
+static int send_paced(struct bo_blob_cli *cli, uint16_t dst, uint32_t op, const uint8_t *p,
+		      size_t len, uint64_t *next)
+{
+	const struct bo_mesh_port *m = cli->cfg.mesh;
+	struct bo_mesh_tx tx = {.dst = dst, .app_idx = cli->x.app_idx, .ttl = cli->x.ttl};
+
+	*next = BO_BLOB_CLI_STEP_INTERVAL_US;
+	if (!m || !m->send)
+		return 0;
+	if (m->send_done) {
+		tx.done_timer = BO_MESH_DONE_TIMER(cli->cfg.timer_base + BO_BLOB_CLI_TIMER_TX);
+		*next = BO_BLOB_CLI_SEND_WATCHDOG_US;
+	}
+	return m->send(m->ctx, &tx, op, p, len) < 0 ? -1 : 0;
+}
+
+/* A chunk message: with a port that reports sends done, the pacing timer fires when this
+ * one has left the node (the next chunk follows the bearer, as Zephyr's client sends the
+ * next chunk from the send-end callback); the delay returned is then only a watchdog for
+ * a report that never comes. Without, the fixed chunk interval. */
+static int send_chunk(struct bo_blob_cli *cli, uint16_t dst, size_t len, uint64_t *next)
+{
+	const struct bo_mesh_port *m = cli->cfg.mesh;
+	struct bo_mesh_tx tx = {.dst = dst, .app_idx = cli->x.app_idx, .ttl = cli->x.ttl};
+
+	*next = cli->x.chunk_interval_us;
+	if (!m || !m->send)
+		return 0;
+	if (m->send_done) {
+		tx.done_timer = BO_MESH_DONE_TIMER(cli->cfg.timer_base + BO_BLOB_CLI_TIMER_TX);
+		*next = BO_BLOB_CLI_SEND_WATCHDOG_US;
+	}
+	return m->send(m->ctx, &tx, BO_OP_BLOB_CHUNK, cli->txbuf, len) < 0 ? -1 : 0;
+}
+
 /* A refused send (rc < 0): true to try the same message again after BO_BLOB_CLI_BUSY_US,
  * false when it was refused too often in a row (it counts as sent and lost). Sent: false. */
 static bool refused(struct bo_blob_cli *cli, int rc)
@@ -165,6 +202,7 @@ static void step_send(struct bo_blob_cli *cli, bool group_ok)
 	timer_cancel(cli, BO_BLOB_CLI_TIMER_TX);
 	cli->busy = 0;
 	cli->grp_pending = 0;
+	cli->round_out = 0;
 	if (group_ok && cli->x.group != BO_MESH_ADDR_UNASSIGNED) {
 		cli->grp_pending = 1;
 	} else {
@@ -176,12 +214,25 @@ static void step_send(struct bo_blob_cli *cli, bool group_ok)
 	step_tx(cli);
 }
 
+/* The round's requests are out: the retry timer runs from now (as in Zephyr, whose
+ * client starts it when its broadcast has been sent), so that a round to a hundred
+ * targets, longer than one retry interval, is never cut short and restarted. */
+static void round_sent(struct bo_blob_cli *cli)
+{
+	if (cli->round_out)
+		return;
+	cli->round_out = 1;
+	timer_arm(cli, BO_BLOB_CLI_TIMER_RETRY, retry_us(cli));
+}
+
 /* TX timer in an acknowledged step: the group request (again, if it was refused), or the
- * next unicast request of the round, one per BO_BLOB_CLI_STEP_INTERVAL_US. */
+ * next unicast request of the round, paced by the bearer (the previous one left) or one
+ * per BO_BLOB_CLI_STEP_INTERVAL_US. */
 static void step_tx(struct bo_blob_cli *cli)
 {
 	uint8_t buf[24];
 	uint32_t op = 0;
+	uint64_t next;
 	int n = step_msg(cli, &op, buf, sizeof(buf));
 
 	if (n < 0)
@@ -192,6 +243,7 @@ static void step_tx(struct bo_blob_cli *cli)
 			return;
 		}
 		cli->grp_pending = 0;
+		round_sent(cli);
 		return;
 	}
 	for (unsigned k = 0; k < cli->ntargets; k++) {
@@ -201,14 +253,22 @@ static void step_tx(struct bo_blob_cli *cli)
 		if (!in_step(t, cli->state) || t->acked || t->sent)
 			continue;
 		cli->tx_target = (uint8_t)i;
-		if (refused(cli, send(cli, t->addr, op, buf, (size_t)n))) {
+		if (refused(cli, send_paced(cli, t->addr, op, buf, (size_t)n, &next))) {
 			timer_arm(cli, BO_BLOB_CLI_TIMER_TX, BO_BLOB_CLI_BUSY_US);
 			return;
 		}
 		t->sent = 1;
-		timer_arm(cli, BO_BLOB_CLI_TIMER_TX, BO_BLOB_CLI_STEP_INTERVAL_US);
-		return;
+		for (unsigned j = 0; j < cli->ntargets; j++) {
+			const struct bo_blob_cli_target *u = &cli->targets[j];
+
+			if (in_step(u, cli->state) && !u->acked && !u->sent) {
+				timer_arm(cli, BO_BLOB_CLI_TIMER_TX, next);
+				return;
+			}
+		}
+		break; /* that was the round's last request */
 	}
+	round_sent(cli);
 }
 
 static void step_done(struct bo_blob_cli *cli);
@@ -219,8 +279,7 @@ static void step_begin(struct bo_blob_cli *cli, uint8_t state)
 	cli->retries = 0;
 	for (unsigned i = 0; i < cli->ntargets; i++)
 		cli->targets[i].acked = 0;
-	step_send(cli, true);
-	timer_arm(cli, BO_BLOB_CLI_TIMER_RETRY, retry_us(cli));
+	step_send(cli, true); /* arms the retry timer once the round is out */
 }
 
 static void check_step(struct bo_blob_cli *cli)
@@ -242,7 +301,6 @@ static void retry(struct bo_blob_cli *cli)
 	++cli->retries;
 	if (cli->retries < BO_BLOB_CLI_BLOCK_RETRIES) {
 		step_send(cli, false);
-		timer_arm(cli, BO_BLOB_CLI_TIMER_RETRY, retry_us(cli));
 		return;
 	}
 	for (unsigned i = 0; i < cli->ntargets; i++) {
@@ -506,6 +564,7 @@ static uint64_t tx_one(struct bo_blob_cli *cli)
 {
 	uint32_t n = cli->chunk_count;
 	uint16_t dst = cli->x.group;
+	uint64_t next;
 	int len;
 
 	for (;;) {
@@ -526,15 +585,16 @@ static uint64_t tx_one(struct bo_blob_cli *cli)
 							      cli->tx_chunk + 1u);
 	}
 	len = chunk_msg(cli, cli->tx_chunk);
+	next = cli->x.chunk_interval_us;
 	/* refused: the same chunk again shortly (not lost: that would cost a Block Get round) */
-	if (len > 0 && refused(cli, send(cli, dst, BO_OP_BLOB_CHUNK, cli->txbuf, (size_t)len)))
+	if (len > 0 && refused(cli, send_chunk(cli, dst, (size_t)len, &next)))
 		return BO_BLOB_CLI_BUSY_US;
 	if (cli->x.group != BO_MESH_ADDR_UNASSIGNED)
 		cli->tx_chunk = (uint16_t)bo_blob_bitmap_next(cli->missing, sizeof(cli->missing), n,
 							      cli->tx_chunk + 1u);
 	else
 		cli->tx_target++;
-	return cli->x.chunk_interval_us;
+	return next;
 }
 
 /* Pull: a Block Get or Block Start one target is owed (pull_check, a suspended target).
@@ -572,6 +632,7 @@ static uint64_t tx_pull_chunk(struct bo_blob_cli *cli)
 	uint32_t n = cli->chunk_count, c = n;
 	unsigned want = 0, ti = 0;
 	uint16_t dst;
+	uint64_t next;
 	int len;
 
 	if (cli->x.group != BO_MESH_ADDR_UNASSIGNED) {
@@ -605,7 +666,8 @@ static uint64_t tx_pull_chunk(struct bo_blob_cli *cli)
 		return 0;
 	dst = want > 1 ? cli->x.group : cli->targets[ti].addr;
 	len = chunk_msg(cli, c);
-	if (len > 0 && refused(cli, send(cli, dst, BO_OP_BLOB_CHUNK, cli->txbuf, (size_t)len)))
+	next = cli->x.chunk_interval_us;
+	if (len > 0 && refused(cli, send_chunk(cli, dst, (size_t)len, &next)))
 		return BO_BLOB_CLI_BUSY_US;
 	cli->tx_target = (uint8_t)((ti + 1) % cli->ntargets);
 	for (unsigned i = 0; i < cli->ntargets; i++) {
@@ -618,7 +680,7 @@ static uint64_t tx_pull_chunk(struct bo_blob_cli *cli)
 		if (++t->sends > (uint32_t)BO_BLOB_CLI_ROUNDS_MAX * n)
 			lose(cli, t, BO_BLOB_ERR_INTERNAL); /* asks and asks, never completes */
 	}
-	return cli->x.chunk_interval_us;
+	return next;
 }
 
 static void tx_tick(struct bo_blob_cli *cli)

@@ -14,8 +14,8 @@
  * one clamped to what every target accepts, the chunk size the largest every target and the
  * MTU allow, rounded down to a multiple of the largest power of two (<= 64) dividing every
  * target's max chunk size, so that it is a multiple of each target's flash write unit) ->
- * Transfer Start -> per block: Block Start -> the chunks, paced one message every
- * chunk_interval_us (to the group, or unicast to each target still missing chunks) ->
+ * Transfer Start -> per block: Block Start -> the chunks, paced (below) (to the group, or
+ * unicast to each target still missing chunks) ->
  * Block Get (the OR of the targets' missing bitmaps is resent, then Block Get again) ->
  * next block -> Transfer Get (expect COMPLETE). Blocks no target misses (Transfer Status
  * blocks-not-received bitmaps) are skipped, so a resumed transfer continues from the
@@ -44,12 +44,19 @@
  * is lost the transfer is SUSPENDED (callback); bo_blob_cli_resume() re-activates the lost
  * targets and restarts with Transfer Start, continuing from the blocks they still miss.
  *
- * Pacing and refused sends. The mesh stack refuses a send it cannot take now (send() < 0:
+ * Pacing and refused sends. With a port that reports sends done (bo_mesh_port.send_done),
+ * a chunk message goes as soon as the previous one has left the node (its segmented send
+ * acknowledged, or every group round sent), as Zephyr's client does from its send-end
+ * callback, and chunk_interval_us is unused; otherwise one goes every chunk_interval_us.
+ * The mesh stack refuses a send it cannot take now (send() < 0:
  * no buffer, or a segmented message to that destination still in progress). The client does
  * not count a refused message as sent: it tries it again BO_BLOB_CLI_BUSY_US later (at most
  * BO_BLOB_CLI_BUSY_TRIES times in a row, then it counts as lost). Unicast requests of an
- * acknowledged step go out one every BO_BLOB_CLI_STEP_INTERVAL_US, not in one burst (a burst
- * overflows the advertising buffers, and its answers collide).
+ * acknowledged step go out one after the other, not in one burst (a burst overflows the
+ * advertising buffers, and its answers collide): the next when the port reports the
+ * previous one left (send_done), else one every BO_BLOB_CLI_STEP_INTERVAL_US; the step's
+ * retry interval runs from the round's last request, so a round to many targets, longer
+ * than one interval, is never cut short.
  *
  * Limits (compile time): BO_BLOB_CLI_TARGETS_MAX targets, BO_BLOB_CLI_CHUNKS_MAX chunks per
  * block, BO_BLOB_CLI_BLOCKS_MAX blocks.
@@ -77,6 +84,9 @@
 #define BO_BLOB_CLI_STEP_INTERVAL_US 250000u /* unicast requests of a step: one per 250 ms */
 #define BO_BLOB_CLI_BUSY_US 250000u   /* a refused send is tried again this much later */
 #define BO_BLOB_CLI_BUSY_TRIES 20u    /* ... this many times in a row, then counts as lost */
+/* With a port that reports sends done (bo_mesh_port.send_done) the next chunk goes when the
+ * previous one has left; this long without the report, it goes anyway. */
+#define BO_BLOB_CLI_SEND_WATCHDOG_US 60000000u
 
 /* Timer ids: cfg.timer_base + these. */
 #define BO_BLOB_CLI_TIMER_RETRY 0u
@@ -133,7 +143,8 @@ struct bo_blob_cli_xfer {
 	uint16_t app_idx;
 	uint8_t ttl;                /* default BO_MESH_TTL_DEFAULT; 0xff: 7 in the timeout */
 	uint16_t timeout_base;
-	uint32_t chunk_interval_us; /* default BO_BLOB_CLI_CHUNK_INTERVAL_US */
+	uint32_t chunk_interval_us; /* default BO_BLOB_CLI_CHUNK_INTERVAL_US; unused when the
+				     * port has send_done (paced by the bearer) */
 };
 
 struct bo_blob_cli;
@@ -172,6 +183,7 @@ struct bo_blob_cli {
 	uint8_t tx_running; /* pull: the pacing timer is armed */
 	uint8_t grp_pending; /* the step's group request was refused: try again */
 	uint8_t busy;       /* consecutive refused sends of the message due */
+	uint8_t round_out;  /* the step's round of requests is out: the retry timer runs */
 	/* negotiated */
 	uint8_t block_size_log;
 	uint16_t chunk_size;

@@ -717,8 +717,12 @@ static void handle_chunk(struct bo_blob_srv *srv, const struct bo_blob_chunk *m)
 	if (!all_received(srv))
 		srv->phase = BO_BLOB_PHASE_WAITING_FOR_BLOCK;
 	store_state(srv); /* the block counts as received only once this record is written */
-	if (srv->x.mode == BO_BLOB_MODE_PULL)
-		block_report(srv); /* empty: the client may move on */
+	if (srv->x.mode == BO_BLOB_MODE_PULL) {
+		/* empty: the client may move on. Repeated while we wait for the next block (as
+		 * Zephyr's server does): a lost one would make the client drop us. */
+		block_report(srv);
+		timer_arm(srv, BO_BLOB_SRV_TIMER_REPORT, BO_BLOB_REPORT_TIMEOUT_US);
+	}
 	if (srv->cfg.cb.block_done)
 		srv->cfg.cb.block_done(srv->cfg.cb.ctx, srv, done);
 	if (srv->phase == BO_BLOB_PHASE_WAITING_FOR_CHUNK && srv->x.mode != BO_BLOB_MODE_PULL)
@@ -897,7 +901,7 @@ int bo_blob_srv_prepare(struct bo_blob_srv *srv, uint64_t id, uint8_t ttl,
 	clear_block(srv);
 	srv->phase = BO_BLOB_PHASE_WAITING_FOR_START;
 	store_state(srv);
-	timer_arm(srv, BO_BLOB_SRV_TIMER_RX, bo_blob_srv_timeout_us(timeout_base));
+	timer_arm(srv, BO_BLOB_SRV_TIMER_RX, bo_blob_srv_start_timeout_us(timeout_base));
 	return 0;
 }
 
@@ -977,7 +981,9 @@ int bo_blob_srv_timer(struct bo_blob_srv *srv, uint32_t timer_id)
 		return 1;
 	}
 	if (timer_id == srv->cfg.timer_base + BO_BLOB_SRV_TIMER_REPORT) {
-		if (srv->phase == BO_BLOB_PHASE_WAITING_FOR_CHUNK && srv->x.mode == BO_BLOB_MODE_PULL) {
+		if ((srv->phase == BO_BLOB_PHASE_WAITING_FOR_CHUNK ||
+		     srv->phase == BO_BLOB_PHASE_WAITING_FOR_BLOCK) &&
+		    srv->x.mode == BO_BLOB_MODE_PULL) {
 			block_report(srv);
 			timer_arm(srv, BO_BLOB_SRV_TIMER_REPORT, BO_BLOB_REPORT_TIMEOUT_US);
 		}

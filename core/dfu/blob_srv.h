@@ -41,7 +41,9 @@
  * pull_req_count missing chunks; a Partial Block Report asks for the next ones as soon as
  * those have all arrived, and again every 10 s without one of them (BO_BLOB_REPORT_TIMEOUT_US;
  * chunks it did not ask for, sent to the group for other targets, are stored but do not
- * postpone the report); an empty report says the block is complete. The transfer becomes COMPLETE when the client
+ * postpone the report); an empty report says the block is complete, and is repeated every
+ * 10 s while the server waits for the next block (as Zephyr's server does: a client that
+ * missed it would drop the target). The transfer becomes COMPLETE when the client
  * asks (Transfer Get) or at the receive timeout, as in Zephyr.
  *
  * Resume: a suspended server resumes on a matching Transfer Start, and (as in Zephyr) on a

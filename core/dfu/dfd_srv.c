@@ -293,7 +293,7 @@ static int ops_call(struct bo_dfd_srv *srv, int (*fn)(void *ctx))
 static void send(struct bo_dfd_srv *srv, const struct bo_mesh_rx *rx, uint32_t opcode,
 		 const uint8_t *buf, int len)
 {
-	struct bo_mesh_tx tx;
+	struct bo_mesh_tx tx = {0};
 
 	if (len < 0)
 		return;
@@ -431,6 +431,7 @@ static void handle_receivers_delete_all(struct bo_dfd_srv *srv, const struct bo_
 	receivers_status(srv, rx, BO_DFD_SUCCESS);
 }
 
+
 static void handle_receivers_get(struct bo_dfd_srv *srv, const struct bo_mesh_rx *rx,
 				 const struct bo_dfd_receivers_get *g)
 {
@@ -442,6 +443,8 @@ static void handle_receivers_get(struct bo_dfd_srv *srv, const struct bo_mesh_rx
 		n = srv->receiver_count - g->first;
 		if (n > g->limit)
 			n = g->limit;
+		if (n > BO_DFD_SRV_RECEIVERS_PER_LIST)
+			n = BO_DFD_SRV_RECEIVERS_PER_LIST;
 	}
 	memset(&m, 0, sizeof(m));
 	m.total = srv->receiver_count;

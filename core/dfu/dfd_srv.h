@@ -131,6 +131,10 @@
 #define BO_DFD_SRV_RECEIVERS_MAX 8u
 #endif
 #define BO_DFD_SRV_NO_SLOT 0xffu
+/* Receivers List entries one access message holds (380 bytes: 2 of opcode, 4 of header,
+ * 5 an entry): a Receivers Get is answered with at most this many, as Zephyr's server
+ * clamps the list; the Initiator pages for the rest. */
+#define BO_DFD_SRV_RECEIVERS_PER_LIST ((380u - 2u - 4u) / 5u)
 
 enum bo_dfd_slot_state {
 	BO_DFD_SLOT_EMPTY = 0,

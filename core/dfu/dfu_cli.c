@@ -45,6 +45,7 @@ static void finish(struct bo_dfu_cli *cli)
 	bool ok = false;
 
 	cli->cfg.mesh->timer_cancel(cli->cfg.mesh->ctx, step_timer(cli));
+	cli->pacing = 0;
 	for (uint8_t i = 0; i < cli->ntargets; i++) {
 		struct bo_dfu_cli_target *t = &cli->targets[i];
 
@@ -59,51 +60,57 @@ static void finish(struct bo_dfu_cli *cli)
 		cli->cfg.cb.done(cli->cfg.cb.ctx, cli, ok);
 }
 
-static void send(struct bo_dfu_cli *cli, uint16_t dst, uint32_t opcode, const uint8_t *buf,
-		 int len)
+/* 0 sent, < 0 refused by the stack. done: the port reports (step timer) when it left. */
+static int send_tx(struct bo_dfu_cli *cli, uint16_t dst, uint32_t opcode, const uint8_t *buf,
+		   int len, bool done)
 {
-	struct bo_mesh_tx tx;
+	struct bo_mesh_tx tx = {0};
 
 	if (len < 0)
-		return;
+		return 0;
 	tx.dst = dst;
 	tx.app_idx = cli->upd.app_idx;
 	tx.ttl = cli->upd.ttl;
-	(void)cli->cfg.mesh->send(cli->cfg.mesh->ctx, &tx, opcode, buf, (size_t)len);
+	if (done && cli->cfg.mesh->send_done)
+		tx.done_timer = BO_MESH_DONE_TIMER(step_timer(cli));
+	return cli->cfg.mesh->send(cli->cfg.mesh->ctx, &tx, opcode, buf, (size_t)len) < 0 ? -1 : 0;
 }
 
-/* The request of the current step to one target. */
-static void send_request(struct bo_dfu_cli *cli, const struct bo_dfu_cli_target *t)
+static void send(struct bo_dfu_cli *cli, uint16_t dst, uint32_t opcode, const uint8_t *buf,
+		 int len)
+{
+	(void)send_tx(cli, dst, opcode, buf, len, false);
+}
+
+/* The request of the current step to one target (done: as send_tx). */
+static int request(struct bo_dfu_cli *cli, const struct bo_dfu_cli_target *t, bool done)
 {
 	uint8_t buf[16 + BO_DFU_METADATA_MAXLEN];
 
 	buf[0] = 0; /* the empty messages send none of it */
-	if (cli->state == BO_DFU_CLI_CONFIRM && t->reapply) {
+	if (cli->state == BO_DFU_CLI_CONFIRM && t->reapply)
 		/* it did not apply (the request never reached its bootloader): again */
-		send(cli, t->addr, BO_OP_DFU_UPDATE_APPLY, buf, 0);
-		return;
-	}
-	if (cli->state == BO_DFU_CLI_CONFIRM && t->runs_new) {
-		/* it runs the new image: has it left APPLYING (applied)? */
-		send(cli, t->addr, BO_OP_DFU_UPDATE_GET, buf, 0);
-		return;
+		return send_tx(cli, t->addr, BO_OP_DFU_UPDATE_APPLY, buf, 0, done);
+	if ((cli->state == BO_DFU_CLI_CONFIRM && (t->runs_new || !(t->tries & 1u))) ||
+	    (cli->state == BO_DFU_CLI_INFO && (t->runs_new || t->tries > BO_DFU_CLI_RETRIES + 1u))) {
+		/* it runs the new image: has it left APPLYING (applied)? Or silent to
+		 * Information Get (every other round): is it applying? */
+		return send_tx(cli, t->addr, BO_OP_DFU_UPDATE_GET, buf, 0, done);
 	}
 	switch (cli->state) {
 	case BO_DFU_CLI_INFO:
 	case BO_DFU_CLI_CONFIRM: {
 		struct bo_dfu_info_get g = {t->img_idx, 1};
 
-		send(cli, t->addr, BO_OP_DFU_INFO_GET, buf,
-		     bo_dfu_info_get_encode(&g, buf, sizeof(buf)));
-		break;
+		return send_tx(cli, t->addr, BO_OP_DFU_INFO_GET, buf,
+			       bo_dfu_info_get_encode(&g, buf, sizeof(buf)), done);
 	}
 	case BO_DFU_CLI_CHECK: {
 		struct bo_dfu_metadata_check c = {t->img_idx, cli->upd.metadata,
 						  cli->upd.metadata_len};
 
-		send(cli, t->addr, BO_OP_DFU_METADATA_CHECK, buf,
-		     bo_dfu_metadata_check_encode(&c, buf, sizeof(buf)));
-		break;
+		return send_tx(cli, t->addr, BO_OP_DFU_METADATA_CHECK, buf,
+			       bo_dfu_metadata_check_encode(&c, buf, sizeof(buf)), done);
 	}
 	case BO_DFU_CLI_START: {
 		struct bo_dfu_update_start s;
@@ -114,19 +121,21 @@ static void send_request(struct bo_dfu_cli *cli, const struct bo_dfu_cli_target 
 		s.img_idx = t->img_idx;
 		s.metadata = cli->upd.metadata;
 		s.metadata_len = cli->upd.metadata_len;
-		send(cli, t->addr, BO_OP_DFU_UPDATE_START, buf,
-		     bo_dfu_update_start_encode(&s, buf, sizeof(buf)));
-		break;
+		return send_tx(cli, t->addr, BO_OP_DFU_UPDATE_START, buf,
+			       bo_dfu_update_start_encode(&s, buf, sizeof(buf)), done);
 	}
 	case BO_DFU_CLI_REFRESH:
-		send(cli, t->addr, BO_OP_DFU_UPDATE_GET, buf, 0);
-		break;
+		return send_tx(cli, t->addr, BO_OP_DFU_UPDATE_GET, buf, 0, done);
 	case BO_DFU_CLI_APPLY:
-		send(cli, t->addr, BO_OP_DFU_UPDATE_APPLY, buf, 0);
-		break;
+		return send_tx(cli, t->addr, BO_OP_DFU_UPDATE_APPLY, buf, 0, done);
 	default:
-		break;
+		return 0;
 	}
+}
+
+static void send_request(struct bo_dfu_cli *cli, const struct bo_dfu_cli_target *t)
+{
+	(void)request(cli, t, false);
 }
 
 static void next_step(struct bo_dfu_cli *cli);
@@ -139,29 +148,40 @@ static bool step_done(const struct bo_dfu_cli *cli)
 	return true;
 }
 
-/* One round of the current step: the request to every target that has not answered. */
-static void send_round(struct bo_dfu_cli *cli)
+/* Whether target t still gets a request in this round; concludes the ones out of tries. */
+static bool due(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t)
+{
+	if (!pending(t) || t->acked)
+		return false;
+	/* INFO: one round more, the probe of a target silent to Information Get */
+	if (cli->state != BO_DFU_CLI_CONFIRM &&
+	    t->tries > BO_DFU_CLI_RETRIES + (cli->state == BO_DFU_CLI_INFO)) {
+		if (cli->state == BO_DFU_CLI_APPLY) {
+			/* it may have applied (answers lost): ask its firmware in CONFIRM */
+			t->acked = 1;
+			return false;
+		}
+		t->status = BO_DFU_ERR_INTERNAL;
+		conclude(cli, t, BO_DFU_CLI_LOST);
+		return false;
+	}
+	return true;
+}
+
+static bool more_due(struct bo_dfu_cli *cli)
+{
+	for (uint8_t i = cli->tx_next; i < cli->ntargets; i++)
+		if (pending(&cli->targets[i]) && !cli->targets[i].acked)
+			return true;
+	return false;
+}
+
+/* The round's requests are out: wait for the answers (or go on when all are in). */
+static void round_out(struct bo_dfu_cli *cli)
 {
 	uint64_t delay = cli->upd.retry_us;
 
-	for (uint8_t i = 0; i < cli->ntargets; i++) {
-		struct bo_dfu_cli_target *t = &cli->targets[i];
-
-		if (!pending(t) || t->acked)
-			continue;
-		if (cli->state != BO_DFU_CLI_CONFIRM && t->tries > BO_DFU_CLI_RETRIES) {
-			if (cli->state == BO_DFU_CLI_APPLY) {
-				/* it may have applied (answers lost): ask its firmware in CONFIRM */
-				t->acked = 1;
-				continue;
-			}
-			t->status = BO_DFU_ERR_INTERNAL;
-			conclude(cli, t, BO_DFU_CLI_LOST);
-			continue;
-		}
-		t->tries++;
-		send_request(cli, t);
-	}
+	cli->pacing = 0;
 	if (step_done(cli)) {
 		next_step(cli);
 		return;
@@ -176,16 +196,110 @@ static void send_round(struct bo_dfu_cli *cli)
 	cli->cfg.mesh->timer_arm(cli->cfg.mesh->ctx, step_timer(cli), delay);
 }
 
+/* The next request of the round (the step timer while pacing). */
+static void pace(struct bo_dfu_cli *cli)
+{
+	while (cli->tx_next < cli->ntargets) {
+		struct bo_dfu_cli_target *t = &cli->targets[cli->tx_next];
+		bool more;
+
+		if (!due(cli, t)) {
+			cli->tx_next++;
+			continue;
+		}
+		cli->tx_next++;
+		more = more_due(cli);
+		t->tries++;
+		if (request(cli, t, more) < 0 && cli->busy + 1u < BO_DFU_CLI_BUSY_TRIES) {
+			/* refused (no buffer, a segmented send to it in progress): not a try */
+			t->tries--;
+			cli->tx_next--;
+			cli->busy++;
+			cli->cfg.mesh->timer_arm(cli->cfg.mesh->ctx, step_timer(cli),
+						 BO_DFU_CLI_BUSY_US);
+			return;
+		}
+		cli->busy = 0;
+		if (!more)
+			break;
+		cli->cfg.mesh->timer_arm(cli->cfg.mesh->ctx, step_timer(cli),
+					 cli->cfg.mesh->send_done ? BO_DFU_CLI_SEND_WATCHDOG_US
+								  : BO_DFU_CLI_STEP_INTERVAL_US);
+		return;
+	}
+	round_out(cli);
+}
+
+/* The first round of a step goes to the group when one is set (as Zephyr's client sends
+ * its steps): one message instead of one per target. False when it cannot. */
+static bool group_round(struct bo_dfu_cli *cli)
+{
+	struct bo_dfu_cli_target g;
+	bool any = false;
+
+	if (!cli->grp_first)
+		return false;
+	cli->grp_first = 0;
+	for (uint8_t i = 0; i < cli->ntargets; i++) {
+		if (pending(&cli->targets[i]) && !cli->targets[i].acked) {
+			if (cli->targets[i].img_idx != cli->targets[0].img_idx)
+				return false; /* the request names one image index */
+			if (!any)
+				g = cli->targets[i];
+			any = true;
+		}
+	}
+	if (!any)
+		return false;
+	g.addr = cli->upd.group;
+	g.tries = 1;
+	if (request(cli, &g, false) < 0)
+		return false;
+	for (uint8_t i = 0; i < cli->ntargets; i++)
+		if (pending(&cli->targets[i]) && !cli->targets[i].acked)
+			cli->targets[i].tries++;
+	round_out(cli);
+	return true;
+}
+
+/* One round of the current step: the request to every target that has not answered, one
+ * after the other (dfu_cli.h); the step's first round to the group. */
+static void send_round(struct bo_dfu_cli *cli)
+{
+	cli->pacing = 1;
+	cli->tx_next = 0;
+	cli->busy = 0;
+	if (group_round(cli))
+		return;
+	pace(cli);
+}
+
 static void begin(struct bo_dfu_cli *cli, enum bo_dfu_cli_state st)
 {
 	cli->state = (uint8_t)st;
 	for (uint8_t i = 0; i < cli->ntargets; i++) {
-		cli->targets[i].acked = 0;
+		/* a target found applying this update already waits for CONFIRM */
+		cli->targets[i].acked = cli->targets[i].confirm_only && st != BO_DFU_CLI_CONFIRM;
 		cli->targets[i].tries = 0;
 	}
+	/* only the queries go to the group: Update Start and Apply would also reach group
+	 * members outside this distribution (a retry round's already updated targets) */
+	cli->grp_first = bo_mesh_addr_is_group(cli->upd.group) && st != BO_DFU_CLI_START &&
+			 st != BO_DFU_CLI_APPLY;
 	if (st == BO_DFU_CLI_CONFIRM) {
+		cli->pacing = 0;
 		cli->backoff = BO_DFU_CLI_CONFIRM_DELAY_US;
-		cli->deadline = now(cli) + cli->upd.confirm_timeout_us;
+		/* at least the client timeout of the update and a paced round to every target
+		 * (a hundred targets answering across a busy mesh need more than a minute) */
+		{
+			uint8_t ttl = cli->upd.ttl == BO_MESH_TTL_DEFAULT ? 7 : cli->upd.ttl;
+			uint64_t min = bo_blob_cli_timeout_us(cli->upd.timeout_base, ttl) +
+				       (uint64_t)cli->ntargets * BO_DFU_CLI_STEP_INTERVAL_US;
+
+			cli->deadline = now(cli) + (cli->upd.confirm_timeout_us > min
+							    ? cli->upd.confirm_timeout_us
+							    : min);
+		}
 		cli->cfg.mesh->timer_arm(cli->cfg.mesh->ctx, step_timer(cli), cli->backoff);
 		return;
 	}
@@ -207,7 +321,8 @@ static void start_blob(struct bo_dfu_cli *cli)
 	size_t n = 0;
 
 	for (uint8_t i = 0; i < cli->ntargets; i++)
-		if (pending(&cli->targets[i]) && !cli->targets[i].has_blob)
+		if (pending(&cli->targets[i]) && !cli->targets[i].has_blob &&
+		    !cli->targets[i].confirm_only)
 			addrs[n++] = cli->targets[i].addr;
 	if (n == 0) { /* every target has the image already */
 		cli->state = BO_DFU_CLI_BLOB;
@@ -231,6 +346,7 @@ static void start_blob(struct bo_dfu_cli *cli)
 static void next_step(struct bo_dfu_cli *cli)
 {
 	cli->cfg.mesh->timer_cancel(cli->cfg.mesh->ctx, step_timer(cli));
+	cli->pacing = 0;
 	if (!any_pending(cli)) {
 		finish(cli);
 		return;
@@ -348,11 +464,17 @@ static void rx_info_status(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t,
 	memcpy(t->fwid, e.fwid, e.fwid_len);
 	t->fwid_len = (uint8_t)e.fwid_len;
 	if (cli->state == BO_DFU_CLI_INFO) {
-		t->acked = 1;
 		/* it runs the new image already (applied in an earlier run, or before a power
-		 * cut of the Distributor): nothing to send or apply */
-		if (cli->upd.apply && new_fwid(cli, e.fwid, e.fwid_len))
-			conclude(cli, t, BO_DFU_CLI_APPLIED);
+		 * cut of the Distributor)? Not enough to call it applied: it may still be
+		 * trying the image (APPLYING). Ask its phase first. */
+		if (cli->upd.apply && new_fwid(cli, e.fwid, e.fwid_len)) {
+			t->runs_new = 1;
+			t->seen_new = 1;
+			t->tries = 1;
+			send_request(cli, t);
+			return;
+		}
+		t->acked = 1;
 	} else if (cli->state == BO_DFU_CLI_CONFIRM) {
 		t->tries = 0;
 		if (new_fwid(cli, e.fwid, e.fwid_len)) {
@@ -411,6 +533,30 @@ static void rx_update_status(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t
 	if (cli->state == BO_DFU_CLI_APPLY && m.status == BO_DFU_SUCCESS &&
 	    m.phase != BO_DFU_PHASE_APPLYING)
 		return; /* a late answer to an Update Get: Apply answers APPLYING or an error */
+	if (cli->state == BO_DFU_CLI_INFO) {
+		if (m.status != BO_DFU_SUCCESS)
+			return;
+		if (m.phase == BO_DFU_PHASE_APPLYING && m.blob_id == cli->upd.blob_id &&
+		    cli->upd.apply) {
+			/* applying this very update (a distribution resumed after the Distributor
+			 * lost power): what it runs decides, in CONFIRM */
+			t->acked = 1;
+			t->confirm_only = 1;
+			t->applying = 1;
+			t->stuck = 1;
+			t->phase = m.phase;
+			return;
+		}
+		if (t->runs_new) {
+			/* the new FWID, and not trying it: applied before */
+			t->acked = 1;
+			t->phase = m.phase;
+			conclude(cli, t, BO_DFU_CLI_APPLIED);
+		}
+		/* otherwise the answer to a probe of a target silent to Information Get: the
+		 * rounds go on */
+		return;
+	}
 	if (cli->state == BO_DFU_CLI_CONFIRM) {
 		if (t->reapply) {
 			/* the answer to a repeated Apply: SUCCESS + APPLYING, or an error */
@@ -479,12 +625,17 @@ static void rx_update_status(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t
 			}
 			return;
 		}
-		/* a late answer to an Apply (or to an Update Get): only one that the Apply was
-		 * taken counts, for the verdict on another FWID */
+		/* the answer to a probe of a target silent to Information Get, or a late answer
+		 * to an Apply: APPLYING says it took the Apply and is trying an image (silent
+		 * to Information Get while it does). Only the new FWID, once it answers again,
+		 * makes it APPLIED (never the phase alone); silent to Information Get until the
+		 * deadline, it did not confirm the image: APPLY_FAILED. */
 		if (m.phase == BO_DFU_PHASE_APPLYING) {
 			t->status = m.status;
 			t->phase = m.phase;
 			t->applying = 1;
+			if (m.blob_id == cli->upd.blob_id)
+				t->stuck = 1;
 		}
 		return;
 	}
@@ -559,6 +710,10 @@ int bo_dfu_cli_timer(struct bo_dfu_cli *cli, uint32_t timer_id)
 {
 	if (timer_id != step_timer(cli))
 		return bo_blob_cli_timer(&cli->blob, timer_id);
+	if (cli->pacing) {
+		pace(cli);
+		return 1;
+	}
 	switch (cli->state) {
 	case BO_DFU_CLI_REFRESH:
 		if (++cli->rounds > BO_DFU_CLI_REFRESH_MAX) {
@@ -589,6 +744,8 @@ int bo_dfu_cli_timer(struct bo_dfu_cli *cli, uint32_t timer_id)
 				else if (!t->answered && t->applying &&
 					 t->effect == BO_DFU_EFFECT_UNPROV)
 					conclude(cli, t, BO_DFU_CLI_APPLIED);
+				else if (t->stuck) /* seen APPLYING, never back: not confirmed */
+					conclude(cli, t, BO_DFU_CLI_APPLY_FAILED);
 				else /* silent, or no sign that it applied */
 					conclude(cli, t, BO_DFU_CLI_LOST);
 			}

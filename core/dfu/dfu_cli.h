@@ -12,11 +12,23 @@
  *   bo_dfu_cli_timer(&cli, timer_id);                     // every timer expiry
  *
  * Procedure, per target (unicast, acknowledged steps retried every retry_us, a target
- * silent for BO_DFU_CLI_RETRIES + 1 sends of a step is LOST):
+ * silent for BO_DFU_CLI_RETRIES + 1 sends of a step is LOST). A round's requests go out
+ * one target after the other, paced by the bearer (BO_DFU_CLI_STEP_INTERVAL_US below): a
+ * burst to a hundred targets would overflow the advertising buffers; a send the stack
+ * refuses is tried again later and not counted; retry_us runs from the round's last send.
+ * With upd.group set, the first round of the query steps (INFO, CHECK, REFRESH, CONFIRM)
+ * is one message to the group (as Zephyr's client sends its steps), the later rounds
+ * unicast to the silent; Update Start and Apply go unicast only (to the group they would
+ * also reach members outside the distribution, e.g. a retry round's updated targets):
  *   INFO     Update Information Get (when upd.info_get): its current FWID (targets[i].fwid);
  *            no image at its index -> REJECTED (status ERR_FW_IDX); with upd.apply, a
  *            target already running the new FWID (upd.fwid: applied in an earlier run, or
- *            before a power cut of the Distributor) -> APPLIED, nothing sent or applied
+ *            before a power cut of the Distributor) is asked Update Get before anything
+ *            is concluded (the FWID alone does not say it confirmed the image): APPLYING
+ *            -> it skips to CONFIRM; any other phase -> APPLIED, nothing sent or applied.
+ *            A target silent to Information Get (a Target applying an image is, as
+ *            Zephyr's is) is asked Update Get in one more round after the last one:
+ *            APPLYING this update's BLOB ID -> it skips to CONFIRM.
  *   CHECK    Firmware Metadata Check: status != SUCCESS -> REJECTED; else its effect
  *   START    Update Start: status != SUCCESS -> REJECTED; a target answering with the same
  *            BLOB ID in VERIFY, VERIFY_OK or VERIFY_FAIL (it has this image already: a
@@ -35,7 +47,11 @@
  *            in another phase is a late answer to an Update Get, ignored.
  *   CONFIRM  Update Information Get, first after BO_DFU_CLI_CONFIRM_DELAY_US, then with
  *            doubling backoff (at most BO_DFU_CLI_CONFIRM_BACKOFF_MAX_US) until
- *            upd.confirm_timeout_us. Running the new FWID (upd.fwid) is not enough (a
+ *            upd.confirm_timeout_us (at least the BLOB client timeout of the update's
+ *            timeout base and TTL plus BO_DFU_CLI_STEP_INTERVAL_US a target); every other unanswered round Update Get instead (a
+ *            Target applying is silent to Information Get): APPLYING this BLOB ID marks
+ *            it trying the image (never APPLIED from a phase alone: the new FWID must be
+ *            seen, below); silent to Information Get until the deadline -> APPLY_FAILED. Running the new FWID (upd.fwid) is not enough (a
  *            Target runs a test image unconfirmed in phase APPLYING until its application
  *            reports it applied, dfu_srv.h): the client asks Update Get at once, and
  *            then instead of Information Get each round: phase IDLE (or APPLY_SUCCESS)
@@ -84,6 +100,14 @@
 #define BO_DFU_CLI_CONFIRM_TIMEOUT_US 60000000u
 #define BO_DFU_CLI_REAPPLY_MAX 2u /* repeated Applies per target and distribution */
 
+/* Pacing of a step's unicast requests (one target after the other, as Zephyr's client
+ * does): the next when the port reports the previous one left (send_done), this long at
+ * most; without send_done one every BO_DFU_CLI_STEP_INTERVAL_US. */
+#define BO_DFU_CLI_STEP_INTERVAL_US 250000u
+#define BO_DFU_CLI_SEND_WATCHDOG_US 10000000u
+#define BO_DFU_CLI_BUSY_US 250000u  /* a refused send: again this much later, not counted */
+#define BO_DFU_CLI_BUSY_TRIES 20u   /* ... this many times in a row, then it counts */
+
 #define BO_DFU_CLI_TIMER_STEP 0u
 #define BO_DFU_CLI_TIMERS 1u
 
@@ -130,6 +154,7 @@ struct bo_dfu_cli_target {
 	uint8_t has_blob; /* answered the Start in VERIFY / VERIFY_OK / VERIFY_FAIL: no BLOB */
 	uint8_t seen_new; /* CONFIRM: reported the new FWID at least once */
 	uint8_t ask_phase; /* CONFIRM: another FWID after it took the Apply: Update Get asked */
+	uint8_t confirm_only; /* INFO found it applying this update already: CONFIRM only */
 	uint8_t reapply;  /* CONFIRM: Update Apply sent again, not answered yet */
 	uint8_t reapplies; /* CONFIRM: Update Applies sent again (<= BO_DFU_CLI_REAPPLY_MAX) */
 	uint8_t fwid_len; /* the FWID it last reported */
@@ -191,6 +216,10 @@ struct bo_dfu_cli {
 	bool success;
 	uint64_t deadline;  /* CONFIRM */
 	uint64_t backoff;   /* CONFIRM */
+	uint8_t pacing;     /* a round's requests are going out (the step timer paces them) */
+	uint8_t tx_next;    /* the next target of the round */
+	uint8_t busy;       /* refused sends in a row */
+	uint8_t grp_first;  /* the step's first round goes to upd.group */
 };
 
 void bo_dfu_cli_init(struct bo_dfu_cli *cli, const struct bo_dfu_cli_config *cfg);

@@ -112,13 +112,15 @@ static void set_phase(struct bo_dfu_srv *srv, enum bo_dfu_phase phase)
 static void send(struct bo_dfu_srv *srv, const struct bo_mesh_rx *rx, uint32_t opcode,
 		 const uint8_t *buf, int len)
 {
-	struct bo_mesh_tx tx;
+	struct bo_mesh_tx tx = {0};
 
 	if (len < 0)
 		return;
 	tx.dst = rx->src;
 	tx.app_idx = rx->app_idx;
-	tx.ttl = BO_MESH_TTL_DEFAULT;
+	/* while it holds an update, with the update's TTL (as Zephyr's server does): the
+	 * Distributor chose it to reach this Target */
+	tx.ttl = srv->u.phase == BO_DFU_PHASE_IDLE ? BO_MESH_TTL_DEFAULT : srv->u.ttl;
 	(void)srv->cfg.mesh->send(srv->cfg.mesh->ctx, &tx, opcode, buf, (size_t)len);
 }
 
@@ -156,6 +158,10 @@ static void handle_info_get(struct bo_dfu_srv *srv, const struct bo_mesh_rx *rx,
 	uint8_t buf[4 + BO_DFU_FWID_LEN + BO_DFU_URI_MAXLEN];
 
 	if (bo_dfu_info_get_decode(p, len, &g) != BO_DFU_OK)
+		return;
+	/* Zephyr's server is silent while applying: its FWID is about to change, and an
+	 * answer with the old one would make a Zephyr Distributor mark us failed */
+	if (srv->u.phase == BO_DFU_PHASE_APPLYING)
 		return;
 	bo_dfu_fwid_from_version(&srv->cfg.running, fwid);
 	e.fwid = fwid;
@@ -235,8 +241,16 @@ static enum bo_dfu_status start(struct bo_dfu_srv *srv, const struct bo_dfu_upda
 	case BO_DFU_PHASE_VERIFY:
 		return same_start(srv, s) ? BO_DFU_SUCCESS : BO_DFU_ERR_BLOB_XFER_BUSY;
 	case BO_DFU_PHASE_VERIFY_OK:
-	case BO_DFU_PHASE_VERIFY_FAIL:
 		return same_start(srv, s) ? BO_DFU_SUCCESS : BO_DFU_ERR_WRONG_PHASE;
+	case BO_DFU_PHASE_VERIFY_FAIL:
+		/* a new BLOB ID begins a new update, as in Zephyr (whose Distributor never sends
+		 * the Cancel we used to need first) */
+		if (same_start(srv, s))
+			return BO_DFU_SUCCESS;
+		if (s->blob_id == srv->u.blob_id)
+			return BO_DFU_ERR_WRONG_PHASE;
+		bo_blob_srv_reset(&srv->blob); /* what the Cancel did: the old BLOB is done */
+		break;
 	case BO_DFU_PHASE_TRANSFER_ERR:
 		/* suspended transfer: the same Start lets the BLOB client resume it */
 		if (same_start(srv, s) && bo_blob_srv_phase(&srv->blob) == BO_BLOB_PHASE_SUSPENDED)

@@ -55,9 +55,15 @@
  * ERR_FW_IDX; an identical Start (BLOB ID, index, TTL, timeout base) in TRANSFER_ACTIVE,
  * TRANSFER_ERR, VERIFY, VERIFY_OK or VERIFY_FAIL -> SUCCESS with the current state (a
  * retransmission); another BLOB ID in TRANSFER_ACTIVE or VERIFY -> ERR_BLOB_XFER_BUSY, in
- * VERIFY_OK / VERIFY_FAIL -> ERR_WRONG_PHASE (Cancel first); the BLOB server busy for
+ * VERIFY_OK -> ERR_WRONG_PHASE (Cancel first), in VERIFY_FAIL a new update (as Zephyr's
+ * server: a Zephyr Distributor never sends the Cancel); the same BLOB ID with other
+ * parameters in VERIFY_FAIL -> ERR_WRONG_PHASE; the BLOB server busy for
  * another owner -> ERR_BLOB_XFER_BUSY; metadata rejected by cb.metadata_check ->
  * ERR_METADATA. Update Apply outside VERIFY_OK / APPLYING -> ERR_WRONG_PHASE.
+ * Zephyr interop: Firmware Update Information Get gets no answer in APPLYING (Zephyr's
+ * server is silent there; the old FWID would make a Zephyr Distributor mark the Target
+ * failed: the client polls Update Get instead, dfu_cli.h CONFIRM). Status messages go
+ * with the update's TTL (the Start's) while an update is held, the default TTL in IDLE.
  * Firmware Metadata Check: index >= count -> ERR_FW_IDX; otherwise cb.metadata_check's
  * verdict (ERR_METADATA or SUCCESS) with its effect.
  *

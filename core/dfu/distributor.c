@@ -48,7 +48,8 @@ static void note_report(struct bo_distributor *d, const struct bo_dfd_target_ent
 static void cancel_stale(struct bo_distributor *d, uint16_t addr)
 {
 	const struct bo_mesh_port *m = d->cfg.dfd.mesh;
-	struct bo_mesh_tx tx = {addr, d->dfd.params.app_idx, d->dfd.params.ttl};
+	struct bo_mesh_tx tx = {
+		.dst = addr, .app_idx = d->dfd.params.app_idx, .ttl = d->dfd.params.ttl};
 
 	(void)m->send(m->ctx, &tx, BO_OP_DFU_UPDATE_CANCEL, NULL, 0);
 }

@@ -28,7 +28,8 @@ _Static_assert(3u * BO_INITIATOR_TARGETS_MAX + 2u <= 380u,
 static void tx(struct bo_initiator *in, uint32_t opcode, const uint8_t *buf, int len)
 {
 	const struct bo_mesh_port *m = in->cfg.mesh;
-	struct bo_mesh_tx t = {in->cfg.distributor, in->cfg.app_idx, in->cfg.ttl};
+	struct bo_mesh_tx t = {
+		.dst = in->cfg.distributor, .app_idx = in->cfg.app_idx, .ttl = in->cfg.ttl};
 
 	if (len < 0)
 		return;

@@ -6,6 +6,11 @@ uint64_t bo_blob_srv_timeout_us(uint16_t timeout_base)
 	return ((uint64_t)timeout_base + 1) * 10 * BO_USEC_PER_SEC;
 }
 
+uint64_t bo_blob_srv_start_timeout_us(uint16_t timeout_base)
+{
+	return BO_BLOB_SRV_START_WAIT * bo_blob_srv_timeout_us(timeout_base);
+}
+
 uint64_t bo_blob_srv_pull_timeout_us(uint16_t timeout_base)
 {
 	uint64_t t = bo_blob_srv_timeout_us(timeout_base);

@@ -18,9 +18,16 @@
 /* Client's Block Report timer in pull mode: (2 * T_MBPI 30 s + 7 s), blob_cli.c. */
 #define BO_BLOB_CLI_BLOCK_REPORT_US (67ull * BO_USEC_PER_SEC)
 
-/* Server receive timeout: (timeout_base + 1) * 10 s. On expiry a server waiting for
- * Transfer Start cancels; otherwise it suspends. */
+/* Server receive timeout: (timeout_base + 1) * 10 s. On expiry a server in a transfer
+ * suspends. */
 uint64_t bo_blob_srv_timeout_us(uint16_t timeout_base);
+/* How long a prepared server waits for Transfer Start before it cancels:
+ * BO_BLOB_SRV_START_WAIT receive timeouts. Zephyr's server waits for ever; one receive
+ * timeout was too short for a distribution to a hundred Targets, whose Update Start and
+ * capability steps take minutes before the first Transfer Start, yet a Target whose
+ * Distributor vanished must not stay busy for ever. */
+#define BO_BLOB_SRV_START_WAIT 10u
+uint64_t bo_blob_srv_start_timeout_us(uint16_t timeout_base);
 /* As above, but the timer Zephyr actually arms in pull mode: at least the report
  * interval + 1 s, so a report always goes out before the server gives up. */
 uint64_t bo_blob_srv_pull_timeout_us(uint16_t timeout_base);

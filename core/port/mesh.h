@@ -40,7 +40,17 @@ struct bo_mesh_tx {
 	uint16_t dst;     /* unicast or group */
 	uint16_t app_idx;
 	uint8_t ttl;      /* BO_MESH_TTL_DEFAULT for the node's default */
+	/*
+	 * BO_MESH_DONE_TIMER(id): when the port has send_done, it arms the sender's timer id
+	 * with no delay once this message has left the node (every transmission of an
+	 * unsegmented one made; a segmented one acknowledged, given up, or, to a group, every
+	 * retransmission round sent), as Zephyr's bt_mesh_send_cb end callback does. 0: none.
+	 * A message dropped by a power loss never reports.
+	 */
+	uint32_t done_timer;
 };
+
+#define BO_MESH_DONE_TIMER(id) ((uint32_t)(id) + 1u)
 
 struct bo_mesh_port {
 	void *ctx;
@@ -63,6 +73,9 @@ struct bo_mesh_port {
 	/* Monotonic clock in microseconds and a random number (for jitter and IDs). */
 	uint64_t (*now_us)(void *ctx);
 	uint32_t (*random)(void *ctx);
+	/* 1: send() honours bo_mesh_tx.done_timer (the models pace by the bearer); 0: they
+	 * pace by fixed intervals. */
+	uint8_t send_done;
 };
 
 #endif

@@ -3,7 +3,7 @@
  * rollout (tests/bench/scenario-500.yaml: a 25 x 20 grid, every node relaying, 5% link
  * loss, a 128 KiB image, power cuts during the transfer) on one thread, and its figures:
  *
- *   simulated time / wall time   the baseline is real time ("x real time"); target >= 200x
+ *   simulated time / wall time   the baseline is real time ("x real time"); target >= 300x
  *                                (also per CPU second of the process: on a busy host the
  *                                wall figure includes time the thread waited for a core)
  *   events executed, events/s    the event loop's throughput (sim/event.h)
@@ -13,7 +13,8 @@
  * 2 when the scenario cannot be loaded or built, or on a usage error.
  *
  *   meson test -C build --benchmark bench-scenario -v
- *   build/tests/bench/bench_scenario [--seed N] [--duration 30m] [SCENARIO.yaml]
+ *   build/tests/bench/bench_scenario [--seed N] [--duration 30m] [--target-speed X]
+ *                                    [--target-rss MIB] [SCENARIO.yaml]
  *
  * --duration overrides the scenario's simulated time limit (a short run: 30m); --seed its
  * root seed (default 1). Without a file it runs tests/bench/scenario-500.yaml.
@@ -34,7 +35,9 @@
 #define BENCH_SCENARIO_DEFAULT "tests/bench/scenario-500.yaml"
 #endif
 
-#define TARGET_SPEEDUP 200.0   /* simulated seconds per wall second, at least */
+/* Issue 15's targets for the 500-node file; the 2000-node benchmark passes its own
+ * (--target-speed 100 --target-rss 4096). */
+#define TARGET_SPEEDUP 300.0   /* simulated seconds per wall second, at least */
 #define TARGET_RSS_MIB 2048.0  /* peak resident memory, below */
 
 static double now_s(void)
@@ -64,7 +67,8 @@ static void on_progress(void *ctx, uint64_t seed, uint64_t now_us, uint64_t end_
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: bench_scenario [--seed N] [--duration D] [SCENARIO.yaml]\n"
+	fprintf(f, "usage: bench_scenario [--seed N] [--duration D] [--target-speed X] "
+		   "[--target-rss MIB] [SCENARIO.yaml]\n"
 		   "  default scenario: %s; D as in scenario files (30m, 2h)\n",
 		BENCH_SCENARIO_DEFAULT);
 }
@@ -73,7 +77,21 @@ int main(int argc, char **argv)
 {
 	const char *path = BENCH_SCENARIO_DEFAULT;
 	uint64_t seed = 1, duration_us = 0;
+	double target_speed = TARGET_SPEEDUP, target_rss = TARGET_RSS_MIB;
 	for (int i = 1; i < argc; i++) {
+		if ((!strcmp(argv[i], "--target-speed") || !strcmp(argv[i], "--target-rss")) &&
+		    i + 1 < argc) {
+			char *end;
+			double v = strtod(argv[i + 1], &end);
+
+			if (*end || !*argv[i + 1] || !(v > 0)) {
+				fprintf(stderr, "bench_scenario: bad %s '%s'\n", argv[i], argv[i + 1]);
+				return 2;
+			}
+			*(!strcmp(argv[i], "--target-speed") ? &target_speed : &target_rss) = v;
+			i++;
+			continue;
+		}
 		if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
 			char *end;
 			seed = strtoull(argv[++i], &end, 10);
@@ -138,8 +156,8 @@ int main(int argc, char **argv)
 	double wall_s = r.wall_s > 0 ? r.wall_s : wall_total;
 	double speedup = wall_s > 0 ? sim_s / wall_s : 0;
 	double ev_per_s = wall_s > 0 ? (double)r.sim_events / wall_s : 0;
-	bool fast = speedup >= TARGET_SPEEDUP;
-	bool small = rss_mib < TARGET_RSS_MIB;
+	bool fast = speedup >= target_speed;
+	bool small = rss_mib < target_rss;
 
 	printf("scenario benchmark: %s (%s), seed %llu\n", s->name, path,
 	       (unsigned long long)seed);
@@ -159,7 +177,7 @@ int main(int argc, char **argv)
 	printf("  events/s           %.0f (%.2f us per event)\n", ev_per_s,
 	       r.sim_events ? wall_s * 1e6 / (double)r.sim_events : 0.0);
 	printf("  peak RSS           %.1f MiB (%.3f of the %.0f MiB target)\n", rss_mib,
-	       rss_mib / TARGET_RSS_MIB, TARGET_RSS_MIB);
+	       rss_mib / target_rss, target_rss);
 	printf("  mesh load          %.0f messages, %.0f transmissions, %.0f PDUs relayed, "
 	       "%.0f lost, %.0f dropped\n",
 	       metric(&r, "messages_sent"), metric(&r, "transmissions"),
@@ -169,9 +187,9 @@ int main(int argc, char **argv)
 	       r.converged, r.targets, r.failed, r.bricked, metric(&r, "waves"),
 	       metric(&r, "power_cuts"), r.pass ? "hold" : "FAIL");
 	printf("  target speed       %s: %.1fx real time vs >= %.0fx (%.2f of the target)\n",
-	       fast ? "PASS" : "MISS", speedup, TARGET_SPEEDUP, speedup / TARGET_SPEEDUP);
+	       fast ? "PASS" : "MISS", speedup, target_speed, speedup / target_speed);
 	printf("  target memory      %s: %.1f MiB vs < %.0f MiB\n", small ? "PASS" : "MISS",
-	       rss_mib, TARGET_RSS_MIB);
+	       rss_mib, target_rss);
 
 	bo_run_result_free(&r);
 	bo_scenario_free(s);

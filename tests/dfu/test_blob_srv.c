@@ -447,12 +447,14 @@ static void test_timeouts(void **state)
 	uint64_t t0;
 
 	(void)state;
-	/* waiting for start: the server timeout cancels */
+	/* waiting for start: the start timeout (BO_BLOB_SRV_START_WAIT receive timeouts)
+	 * cancels */
 	assert_int_equal(bo_blob_srv_prepare(&f->srv, BLOB_ID, 5, 1, NULL), 0);
 	t0 = f->pump.now;
-	pump_run(&f->pump, t0 + bo_blob_srv_timeout_us(1) - 1, NULL, NULL);
+	pump_run(&f->pump, t0 + bo_blob_srv_start_timeout_us(1) - 1, NULL, NULL);
 	assert_int_equal(bo_blob_srv_phase(&f->srv), BO_BLOB_PHASE_WAITING_FOR_START);
-	pump_run(&f->pump, t0 + bo_blob_srv_timeout_us(1), NULL, NULL);
+	assert_true(bo_blob_srv_start_timeout_us(1) > bo_blob_srv_timeout_us(1));
+	pump_run(&f->pump, t0 + bo_blob_srv_start_timeout_us(1), NULL, NULL);
 	assert_int_equal(bo_blob_srv_phase(&f->srv), BO_BLOB_PHASE_INACTIVE);
 	assert_int_equal(f->cancelled, 1);
 
@@ -577,6 +579,15 @@ static void test_pull(void **state)
 	for (uint16_t i = 5; i < 16; i++)
 		send_chunk(f, size, 10, 0, 64, i);
 	assert_int_equal(f->blocks_done, 1);
+	/* the block is complete: the empty report is repeated while the next Block Start is
+	 * awaited (a lost one must not make the client drop this target) */
+	f->cli.reports = 0;
+	pump_run(&f->pump, f->pump.now + BO_BLOB_REPORT_TIMEOUT_US + 1, NULL, NULL);
+	assert_int_equal(f->cli.reports, 1);
+	assert_int_equal(f->cli.op, BO_OP_BLOB_BLOCK_REPORT);
+	assert_int_equal(f->cli.len, 0);
+	pump_run(&f->pump, f->pump.now + BO_BLOB_REPORT_TIMEOUT_US, NULL, NULL);
+	assert_int_equal(f->cli.reports, 2);
 	block_start(f, 1, 64);
 	for (uint16_t i = 0; i < 16; i++)
 		send_chunk(f, size, 10, 1, 64, i);

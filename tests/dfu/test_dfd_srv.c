@@ -507,7 +507,7 @@ static void test_receivers(void **state)
 	struct fx *f = fx_new();
 	struct bo_dfd_receiver many[BO_DFD_SRV_RECEIVERS_MAX + 1];
 	struct bo_dfd_target_entry exp[BO_DFD_SRV_RECEIVERS_MAX];
-	uint8_t buf[128];
+	uint8_t buf[4 + 5 * BO_DFD_SRV_RECEIVERS_MAX];
 
 	(void)state;
 	/* a group address is skipped, a known address gets its new image index */
@@ -533,12 +533,15 @@ static void test_receivers(void **state)
 		exp[i].addr = many[i].addr;
 		exp[i].img_idx = many[i].img_idx;
 	}
-	/* paging: first 0 limit 5, first 14 limit 5 (2 left), first 20 (none), all */
+	/* paging: first 0 limit 5, first M-2 limit 5 (2 left), first M+4 (none), all */
 	{
 		const uint16_t M = BO_DFD_SRV_RECEIVERS_MAX;
 		const uint16_t firsts[] = {0, (uint16_t)(M - 2), (uint16_t)(M + 4), 0, M};
 		const uint16_t limits[] = {5, 5, 3, 0xffff, 1};
-		const size_t counts[] = {5, 2, 0, M, 0};
+		/* "all" is clamped to what one message holds */
+		const size_t all = M < BO_DFD_SRV_RECEIVERS_PER_LIST ? M
+								    : BO_DFD_SRV_RECEIVERS_PER_LIST;
+		const size_t counts[] = {5, 2, 0, all, 0};
 
 		for (size_t k = 0; k < 5; k++) {
 			struct bo_dfd_receivers_get g = {.first = firsts[k], .limit = limits[k]};

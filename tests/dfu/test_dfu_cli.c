@@ -458,21 +458,115 @@ static void test_runs_new_no_update_status(void **state)
 	test_free(f);
 }
 
-/* A Target already running the new FWID when the update starts: APPLIED from its
- * Information Status, nothing sent to it after that. */
+/* A Target already running the new FWID when the update starts (a retried or resumed
+ * distribution): not APPLIED from its FWID alone. Asked Update Get at once: IDLE -> APPLIED,
+ * nothing sent to it after that. */
 static void test_already_running_new(void **state)
 {
 	struct fx *f = fx_start(fw_new);
 
 	(void)state;
+	assert_int_equal(f->done_calls, 0);
+	assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_GET);
+	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_PENDING);
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_IDLE);
 	assert_int_equal(f->done_calls, 1);
 	assert_true(f->success);
 	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_APPLIED);
-	assert_int_equal(f->nsent, 1);
+	assert_int_equal(f->nsent, 2);
 	assert_int_equal(bo_dfu_cli_state(&f->cli), BO_DFU_CLI_DONE);
 	for (unsigned i = 0; i < 10 && fire(f); i++)
 		;
-	assert_int_equal(f->nsent, 1);
+	assert_int_equal(f->nsent, 2);
+	test_free(f);
+}
+
+/* Running the new FWID but still APPLYING this update (it has not confirmed the image: the
+ * Distributor lost power after the Apply): no Start, no transfer; straight to CONFIRM, where
+ * a never-confirming image ends APPLY_FAILED and one that leaves APPLYING ends APPLIED. */
+static void test_already_running_new_applying(void **state)
+{
+	for (int confirms = 0; confirms < 2; confirms++) {
+		struct fx *f = fx_start(fw_new);
+
+		(void)state;
+		rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_APPLYING);
+		assert_int_equal(bo_dfu_cli_state(&f->cli), BO_DFU_CLI_CONFIRM);
+		assert_int_equal(count_sent(f, BO_OP_DFU_UPDATE_START), 0);
+		assert_int_equal(count_sent(f, BO_OP_DFU_UPDATE_APPLY), 0);
+		if (confirms) {
+			assert_true(fire(f));
+			assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_GET);
+			rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_IDLE);
+			assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_APPLIED);
+		} else {
+			while (f->done_calls == 0 && fire(f))
+				if (last_op(f) == BO_OP_DFU_UPDATE_GET)
+					rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_APPLYING);
+			assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_APPLY_FAILED);
+		}
+		test_free(f);
+	}
+}
+
+/* A Target silent to Information Get (it is applying: Zephyr's server does not answer then)
+ * is probed with Update Get after the last Information Get: APPLYING this BLOB ID ->
+ * CONFIRM. There (probed every other round), IDLE alone is not APPLIED: the new FWID must
+ * be seen first. */
+static void test_silent_info_applying_probed(void **state)
+{
+	struct fx *f = test_calloc(1, sizeof *f);
+	struct bo_dfu_cli_config cfg;
+	struct bo_dfu_cli_update upd;
+	uint16_t addr = TGT;
+
+	(void)state;
+	assert_non_null(f);
+	f->port = (struct bo_mesh_port){f, 0x0001, f_send, f_arm, f_cancel, f_now, f_random};
+	f->now = 1000;
+	memset(&cfg, 0, sizeof cfg);
+	cfg.mesh = &f->port;
+	cfg.blob.mesh = &f->port;
+	cfg.blob.timer_base = 1;
+	cfg.cb = (struct bo_dfu_cli_cb){.ctx = f, .done = cb_done};
+	bo_dfu_cli_init(&f->cli, &cfg);
+	memset(&upd, 0, sizeof upd);
+	upd.blob_id = BLOB_ID;
+	upd.size = 1000;
+	upd.metadata = metadata;
+	upd.metadata_len = sizeof metadata;
+	upd.fwid = fw_new;
+	upd.fwid_len = sizeof fw_new;
+	upd.ttl = 5;
+	upd.timeout_base = 2;
+	upd.info_get = true;
+	upd.apply = true;
+	upd.retry_us = RETRY_US;
+	upd.confirm_timeout_us = CONFIRM_US;
+	assert_int_equal(bo_dfu_cli_send(&f->cli, &upd, &addr, 1), 0);
+	/* no answer to every Information Get: one more round probes */
+	for (unsigned i = 0; i < BO_DFU_CLI_RETRIES; i++) {
+		assert_int_equal(last_op(f), BO_OP_DFU_INFO_GET);
+		assert_true(fire(f));
+	}
+	assert_int_equal(last_op(f), BO_OP_DFU_INFO_GET);
+	assert_true(fire(f));
+	assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_GET);
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_APPLYING);
+	assert_int_equal(bo_dfu_cli_state(&f->cli), BO_DFU_CLI_CONFIRM);
+	assert_true(fire(f));
+	assert_int_equal(last_op(f), BO_OP_DFU_INFO_GET);
+	assert_true(fire(f)); /* silent again: probed */
+	assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_GET);
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_IDLE);
+	assert_int_equal(f->done_calls, 0); /* not from the phase alone */
+	assert_true(fire(f));
+	assert_int_equal(last_op(f), BO_OP_DFU_INFO_GET);
+	rx_info(f, fw_new);
+	assert_int_equal(last_op(f), BO_OP_DFU_UPDATE_GET);
+	rx_update(f, BO_DFU_SUCCESS, BO_DFU_PHASE_IDLE);
+	assert_int_equal(f->cli.targets[0].result, BO_DFU_CLI_APPLIED);
+	assert_int_equal(count_sent(f, BO_OP_DFU_UPDATE_START), 0);
 	test_free(f);
 }
 
@@ -649,6 +743,8 @@ int main(void)
 		cmocka_unit_test(test_apply_unanswered),
 		cmocka_unit_test(test_apply_taken_reverted),
 		cmocka_unit_test(test_already_running_new),
+		cmocka_unit_test(test_already_running_new_applying),
+		cmocka_unit_test(test_silent_info_applying_probed),
 		cmocka_unit_test(test_runs_new_applying_then_idle),
 		cmocka_unit_test(test_runs_new_applying_then_reverted),
 		cmocka_unit_test(test_runs_new_stuck_applying),

@@ -67,6 +67,7 @@ struct fx {
 	uint8_t cap_buf[PUMP_PAYLOAD_MAX];
 	size_t cap_len;
 	unsigned cap_n;
+	uint8_t cap_ttl; /* the TTL the last answer was sent with */
 	/* distributor (part 2) */
 	struct bh builder; /* builds the images */
 	bool have_builder;
@@ -197,7 +198,7 @@ static void cap_rx(void *owner, const struct bo_mesh_rx *rx, uint32_t op, const 
 {
 	struct fx *f = owner;
 
-	(void)rx;
+	f->cap_ttl = rx->ttl;
 	f->cap_op = op;
 	memcpy(f->cap_buf, p, len);
 	f->cap_len = len;
@@ -595,6 +596,52 @@ static void test_srv_verify_wrong_version(void **state)
 	fx_free(f);
 }
 
+/* Zephyr interop: in VERIFY_FAIL a Start with a new BLOB ID begins a new update (a Zephyr
+ * Distributor never sends the Cancel); the same BLOB ID with other parameters is refused.
+ * Status messages go with the update's TTL (5 here), the default (7) in IDLE. */
+static void test_srv_verify_fail_new_blob_and_ttl(void **state)
+{
+	struct fx *f = unit_setup();
+	uint8_t md[BO_DFU_METADATA_MAXLEN], buf[64], b2[64], g[2] = {0, 1};
+	struct bo_dfu_update_start s2;
+	struct bh_img img, other;
+	size_t mdlen, n, n2;
+
+	(void)state;
+	assert_true(req(f, BO_OP_DFU_INFO_GET, g, 2));
+	assert_int_equal(f->cap_ttl, 7);
+	bh_image(&f->t[0].h, &img, 2, 2, 1, 4000, -1, false);
+	bh_image(&f->t[0].h, &other, 3, 3, 0, 4000, -1, false);
+	mdlen = make_md(md, &img);
+	n = make_start(buf, BLOB_ID, 0, md, mdlen);
+	assert_true(req(f, BO_OP_DFU_UPDATE_START, buf, n));
+	expect_status(f, BO_DFU_SUCCESS, BO_DFU_PHASE_TRANSFER_ACTIVE, 0);
+	assert_int_equal(f->cap_ttl, 5);
+	put_image(f, &other);
+	blob_completes(f);
+	assert_int_equal(bo_dfu_srv_phase(&f->t[0].srv), BO_DFU_PHASE_VERIFY_FAIL);
+	assert_true(req(f, BO_OP_DFU_UPDATE_GET, NULL, 0));
+	expect_status(f, BO_DFU_SUCCESS, BO_DFU_PHASE_VERIFY_FAIL, 0);
+	assert_int_equal(f->cap_ttl, 5);
+	/* the same BLOB ID, another TTL: refused */
+	s2 = (struct bo_dfu_update_start){9, TIMEOUT_BASE, BLOB_ID, 0, md, mdlen};
+	n2 = (size_t)bo_dfu_update_start_encode(&s2, b2, sizeof(b2));
+	assert_true(req(f, BO_OP_DFU_UPDATE_START, b2, n2));
+	expect_status(f, BO_DFU_ERR_WRONG_PHASE, BO_DFU_PHASE_VERIFY_FAIL, 0);
+	/* a new BLOB ID (TTL 9): a new update, answered with its TTL */
+	s2.blob_id = BLOB_ID + 1;
+	n2 = (size_t)bo_dfu_update_start_encode(&s2, b2, sizeof(b2));
+	assert_true(req(f, BO_OP_DFU_UPDATE_START, b2, n2));
+	assert_int_equal(f->cap_op, BO_OP_DFU_UPDATE_STATUS);
+	assert_int_equal(f->cap_buf[0], BO_DFU_SUCCESS | BO_DFU_PHASE_TRANSFER_ACTIVE << 5);
+	assert_int_equal(f->cap_ttl, 9);
+	assert_int_equal(bo_dfu_srv_phase(&f->t[0].srv), BO_DFU_PHASE_TRANSFER_ACTIVE);
+	assert_true(bo_blob_srv_is_busy(&f->t[0].srv.blob));
+	bh_img_free(&img);
+	bh_img_free(&other);
+	fx_free(f);
+}
+
 /*
  * Zephyr's applied(): rebooted into the new image, the server stays APPLYING (Update Status
  * says so, through power cuts) until the application calls bo_dfu_srv_applied(); then IDLE
@@ -636,8 +683,9 @@ static void applying_case(bool unprov)
 		assert_false(bo_dfu_srv_is_unprovisioned(&t->srv));
 		assert_true(req(f, BO_OP_DFU_UPDATE_GET, NULL, 0));
 		expect_status(f, BO_DFU_SUCCESS, BO_DFU_PHASE_APPLYING, eff);
-		assert_true(req(f, BO_OP_DFU_INFO_GET, g, 2));
-		expect(f, BO_OP_DFU_INFO_STATUS, want, sizeof(want));
+		/* silent to Information Get while applying, as Zephyr's server (the old
+		 * FWID would make a Zephyr Distributor mark it failed) */
+		assert_false(req(f, BO_OP_DFU_INFO_GET, g, 2));
 		assert_true(req(f, BO_OP_DFU_UPDATE_START, b2, n2));
 		expect_status(f, BO_DFU_ERR_WRONG_PHASE, BO_DFU_PHASE_APPLYING, eff);
 		assert_true(req(f, BO_OP_DFU_UPDATE_CANCEL, NULL, 0));
@@ -661,6 +709,9 @@ static void applying_case(bool unprov)
 	} else {
 		assert_true(req(f, BO_OP_DFU_UPDATE_GET, NULL, 0));
 		expect_status(f, BO_DFU_SUCCESS, BO_DFU_PHASE_IDLE, 0);
+		/* applied: Information Get is answered again, with the new FWID */
+		assert_true(req(f, BO_OP_DFU_INFO_GET, g, 2));
+		expect(f, BO_OP_DFU_INFO_STATUS, want, sizeof(want));
 	}
 	/* persisted: IDLE after a power cut (and not applied again) */
 	power_cycle(t);
@@ -1349,6 +1400,7 @@ int main(void)
 		cmocka_unit_test(test_srv_verify_apply),
 		cmocka_unit_test(test_srv_verify_fail),
 		cmocka_unit_test(test_srv_verify_wrong_version),
+		cmocka_unit_test(test_srv_verify_fail_new_blob_and_ttl),
 		cmocka_unit_test(test_srv_unprov),
 		cmocka_unit_test(test_srv_applying_until_applied),
 		cmocka_unit_test(test_srv_applying_restore_reverted),

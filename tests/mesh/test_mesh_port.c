@@ -66,6 +66,16 @@ static void world_init(struct world *w)
 		sim_mesh_port_init(&w->n[i].mp, w->net, i, 42, on_timer, &w->n[i]);
 }
 
+static void on_tx_done(void *user, struct mesh_net *net, uint32_t node, uint16_t dst,
+		       uint64_t token, bool ok)
+{
+	struct world *w = user;
+	(void)net;
+	(void)dst;
+	(void)ok;
+	sim_mesh_port_sent(&w->n[node].mp, token);
+}
+
 static void world_free(struct world *w)
 {
 	mesh_net_destroy(w->net);
@@ -125,6 +135,46 @@ static void timers_fire_rearm_cancel_and_reset(void **state)
 	world_free(&w);
 }
 
+/* A port with send_done arms the sender's done timer once the message has left: after the
+ * last transmission of an unsegmented one, after the acknowledgement of a segmented one
+ * (so well after its send); without done_timer, or without send_done, nothing fires. */
+static void send_done_arms_the_named_timer_when_the_message_has_left(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w);
+	mesh_net_set_callbacks(w.net, on_rx, on_tx_done, &w);
+	struct sim_mesh_port *mp = &w.n[0].mp;
+	const struct bo_mesh_port *p = &mp->port;
+	uint8_t big[200] = {0};
+	struct bo_mesh_tx tx = {.dst = 2, .ttl = BO_MESH_TTL_DEFAULT,
+				.done_timer = BO_MESH_DONE_TIMER(6)};
+
+	/* not enabled: no report */
+	assert_int_equal(p->send(p->ctx, &tx, 0x66, big, 4), 0);
+	sim_run(&w.loop);
+	assert_int_equal(w.n[0].nfired, 0);
+	mp->port.send_done = 1;
+	uint64_t t0 = p->now_us(p->ctx);
+	assert_int_equal(p->send(p->ctx, &tx, 0x66, big, 4), 0); /* unsegmented */
+	sim_run(&w.loop);
+	assert_int_equal(w.n[0].nfired, 1);
+	assert_int_equal(w.n[0].fired[0], 6);
+	assert_true(w.n[0].fired_at[0] > t0);
+	t0 = p->now_us(p->ctx);
+	tx.done_timer = BO_MESH_DONE_TIMER(0);
+	assert_int_equal(p->send(p->ctx, &tx, 0x66, big, sizeof big), 0); /* 17 segments */
+	sim_run(&w.loop);
+	assert_int_equal(w.n[0].nfired, 2);
+	assert_int_equal(w.n[0].fired[1], 0);
+	assert_true(w.n[0].fired_at[1] > t0 + 16u * 60000u); /* every segment went out */
+	tx.done_timer = 0;
+	assert_int_equal(p->send(p->ctx, &tx, 0x66, big, sizeof big), 0);
+	sim_run(&w.loop);
+	assert_int_equal(w.n[0].nfired, 2);
+	world_free(&w);
+}
+
 static void random_streams_are_per_node_and_seeded(void **state)
 {
 	(void)state;
@@ -145,6 +195,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(messages_carry_opcode_and_payload),
 		cmocka_unit_test(timers_fire_rearm_cancel_and_reset),
+		cmocka_unit_test(send_done_arms_the_named_timer_when_the_message_has_left),
 		cmocka_unit_test(random_streams_are_per_node_and_seeded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

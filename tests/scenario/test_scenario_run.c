@@ -488,6 +488,86 @@ static void test_stop(void **state)
 	bo_scenario_free(s);
 }
 
+static bool has_event(const struct bo_run_result *r, const char *kind)
+{
+	for (size_t i = 0; i < r->event_count; i++)
+		if (!strcmp(r->events[i].kind, kind))
+			return true;
+	return false;
+}
+
+/* Rollout plans: a canary of nodes 4 and 5 first, soaked, then the rest in waves of 2
+ * (node rows carry their wave); a canary whose image never confirms halts the rollout and
+ * the other targets are never offered it ("held"). */
+static void test_canary(void **state)
+{
+	(void)state;
+	struct bo_scenario *s = load("canary-good.yaml");
+	struct bo_run_result r;
+	char err[BO_RUN_ERRLEN] = "";
+	static const uint32_t wave_of[6] = {0, 2, 2, 3, 1, 1};
+
+	assert_int_equal(run(s, 0, &r, err, sizeof(err)), 0);
+	dump_events("canary-good", &r);
+	assert_true(r.pass);
+	assert_int_equal(r.converged, 5);
+	assert_true(has_event(&r, "canary_passed"));
+	assert_false(has_event(&r, "rollout_halted"));
+	for (uint32_t id = 0; id < 6; id++)
+		assert_int_equal(node_by_id(&r, id)->wave, wave_of[id]);
+	/* the canary converged before any other target was offered the image */
+	for (uint32_t id = 1; id <= 3; id++)
+		assert_true(node_by_id(&r, id)->converged_us >
+			    node_by_id(&r, 4)->converged_us + s->initiator.canary_soak_us);
+	bo_run_result_free(&r);
+	bo_scenario_free(s);
+
+	s = load("canary-bad.yaml");
+	assert_int_equal(run(s, 0, &r, err, sizeof(err)), 0);
+	dump_events("canary-bad", &r);
+	assert_true(has_event(&r, "rollout_halted"));
+	assert_int_equal(r.converged, 0);
+	assert_int_equal(r.bricked, 0);
+	for (uint32_t id = 1; id <= 5; id++) {
+		const struct bo_run_node *n = node_by_id(&r, id);
+
+		assert_int_equal(n->wave, id <= 2 ? 1u : 0u);
+		assert_int_equal(n->offers, id <= 2 ? 1u : 0u);
+		assert_string_equal(n->result, id <= 2 ? "reverted" : "held");
+		assert_non_null(strstr(n->reason, id <= 2 ? "reverted after 1 offers (last phase "
+							    : "held"));
+	}
+	bo_run_result_free(&r);
+	bo_scenario_free(s);
+}
+
+/* Issue 14's relay storm (a 7 x 7 all-relay grid, TTL 40, a 32-entry cache): the run warns
+ * and says what to change, in its warnings and as an event; a healthy line does not. */
+static void test_storm_warning(void **state)
+{
+	(void)state;
+	struct bo_scenario *s = load("storm.yaml");
+	struct bo_run_result r;
+	char err[BO_RUN_ERRLEN] = "";
+	bool storm = false;
+
+	assert_int_equal(run(s, 0, &r, err, sizeof(err)), 0);
+	for (size_t i = 0; i < r.warning_count; i++)
+		if (strstr(r.warnings[i], "relay storm") && strstr(r.warnings[i], "cache_size"))
+			storm = true;
+	assert_true(storm);
+	assert_true(has_event(&r, "warning"));
+	bo_run_result_free(&r);
+	bo_scenario_free(s);
+
+	s = load("line-5.yaml");
+	assert_int_equal(run(s, 0, &r, err, sizeof(err)), 0);
+	for (size_t i = 0; i < r.warning_count; i++)
+		assert_null(strstr(r.warnings[i], "relay storm"));
+	bo_run_result_free(&r);
+	bo_scenario_free(s);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -500,6 +580,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_unreachable),
 		cmocka_unit_test(test_stop),
+		cmocka_unit_test(test_canary),
+		cmocka_unit_test(test_storm_warning),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,5 +57,29 @@ sed "s/size: 100KiB}/size: 438200}/" "$valid/grid-100.yaml" >"$tmp/big.yaml"
 grep -q "^$tmp/big.yaml: image 'v2' is [0-9]* bytes signed, more than" "$tmp/err" ||
 	bad "big: $(cat "$tmp/err")"
 
+# The plan's reach: TTL 3 on a 5-node line leaves node 4 (4 hops) out: a warning with the
+# fix on stdout, and the file is still valid (exit 0). The demo gets no such warning.
+cat >"$tmp/short.yaml" <<'EOF_YAML'
+scenario: short-ttl
+duration: 1h
+device: {preset: nrf52840, strategy: swap-scratch}
+topology: {kind: line, count: 5, spacing: 10}
+mesh: {ttl: 3, relays: all}
+firmware:
+  v1: {version: 1.0.0, size: 8KiB}
+  v2: {version: 1.1.0, size: 8KiB}
+nodes:
+  default: {firmware: v1, role: target}
+  overrides:
+    - {id: 0, role: distributor}
+initiator: {distributor: 0, image: v2}
+EOF_YAML
+"$brownout" validate "$tmp/short.yaml" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -eq 0 ] || bad "short ttl: exit $rc, want 0: $(cat "$tmp/err")"
+grep -q "warning: node 4 is 4 hops from the Distributor, the TTL reaches 3: raise" \
+	"$tmp/out" || bad "short ttl: no reach warning: $(cat "$tmp/out")"
+"$brownout" validate "$valid/demo.yaml" >"$tmp/out" 2>&1
+grep -q "warning" "$tmp/out" && bad "demo: unexpected warning: $(cat "$tmp/out")"
+
 [ $fail -eq 0 ] && echo "ok: $n files checked"
 exit $fail
