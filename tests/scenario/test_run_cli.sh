@@ -28,6 +28,7 @@ good=$ci/line-5.yaml
 check 0 "--help" "$bin" run --help && { grep -q "^usage: brownout run" "$tmp/out" || bad "--help: no usage on stdout"; }
 check 2 "no scenario" "$bin" run
 check 2 "an unknown option" "$bin" run "$good" --frobnicate
+check 2 "--events 3 (message traces, not recorded yet) is refused" "$bin" run "$good" --events 3 --no-db
 check 2 "two scenario files" "$bin" run "$good" "$good"
 check 2 "--db without a value" "$bin" run "$good" --db
 check 2 "--jobs 0" "$bin" run "$good" --jobs 0
