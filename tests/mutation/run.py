@@ -148,8 +148,11 @@ def main():
         with open(dst, 'wb') as f:
             f.write(data)
         shutil.copymode(os.path.join(ROOT, p), dst)
+    # Reconfigure every time: the sweep suite's file list is read when meson configures.
     if not os.path.exists(os.path.join(build, 'build.ninja')):
         rc, out = sh(['meson', 'setup', build, src])
+    else:
+        rc, out = sh(['meson', 'setup', '--reconfigure', build, src])
         if rc:
             print(out)
             return 2
