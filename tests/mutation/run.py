@@ -10,7 +10,7 @@ build and are not marked equivalent).
 
 --check only verifies that every mutant still applies (its text occurs exactly once in
 its file); the default suite runs it so the mutants follow core/boot as it changes.
-Slow otherwise: about one to four minutes per mutant on two cores.
+Slow otherwise: seconds per killed mutant, a few minutes per survivor, on two cores.
 """
 import argparse
 import os
