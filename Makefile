@@ -6,7 +6,7 @@
 #   make test-sanitize  the same suites in build-sanitize/ with address+undefined sanitizers
 #   make test-fuzz      the libFuzzer harnesses (tests/fuzz) in build-fuzz/ with clang, each
 #                       for a short bounded time; skips with a message when clang is absent
-#   make mutation       the mutation score of core/boot (tests/mutation; about an hour)
+#   make mutation       the mutation score of core/boot (tests/mutation; 10 to 30 minutes)
 # MESON_OPTS are passed to `meson setup` (CI passes -Dwerror=true).
 
 BUILD          ?= build

@@ -10,7 +10,9 @@
  * next boot is the recovery image again, not the crashing primary). One more attempt must
  * be refused with a message naming the progress log. Under the old check (which forgot
  * the recovery mark) the largest accepted value left no room for the mark, and the
- * recovery image's confirm confirmed the crashing primary.
+ * recovery image's confirm confirmed the crashing primary. Two trial entries are torn by
+ * power cuts on the way, so the spare units the check reserves for torn entries are used
+ * up too (with spares, forgetting the mark would otherwise pass unnoticed).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -81,6 +83,25 @@ static unsigned largest_accepted(struct bh *h)
 	return best;
 }
 
+/* A boot whose first flash operation (the trial entry) is torn by a power cut: the
+ * entry reads as not written and costs one of the log's spare units. */
+static void torn_trial_entry(struct bh *h)
+{
+	jmp_buf jb;
+	struct fsim_stats st;
+	fsim_get_stats(h->dev, &st);
+	fsim_arm_cut(h->dev, &(struct fsim_cut){.op_index = st.mutating_ops,
+						 .mode = FSIM_CUT_TORN,
+						 .variant = FSIM_TORN_PROG_SOME_BITS, .seed = 3});
+	h->on_power_loss = &jb;
+	if (setjmp(jb) == 0) {
+		(void)bh_boot(h);
+		fail_msg("the trial entry was not cut");
+	}
+	h->on_power_loss = NULL;
+	fsim_disarm_cut(h->dev);
+}
+
 static void boot_expect(struct bh *h, enum bo_boot_slot slot)
 {
 	assert_int_equal(bh_boot(h), BO_BOOT_OK);
@@ -125,10 +146,15 @@ static void boundary(const struct bh_layout *l, enum bo_strategy s)
 		boot_expect(&h, BO_SLOT_PRIMARY); /* reverted to v1, on trial */
 		assert_int_equal(h.res.action, BO_ACT_REVERTED);
 		assert_true(bh_running(&h, &v1));
-		for (unsigned k = 1; k < a; k++)
+		for (unsigned k = 1; k < a; k++) {
+			if (k <= 2)
+				torn_trial_entry(&h); /* uses up the spare units */
 			boot_expect(&h, BO_SLOT_PRIMARY);
+		}
 	} else {
 		for (unsigned k = 0; k < a; k++) {
+			if (k >= 1 && k <= 2)
+				torn_trial_entry(&h); /* uses up the spare units */
 			boot_expect(&h, BO_SLOT_PRIMARY);
 			assert_true(h.res.trial);
 			assert_true(bh_running(&h, &v2));
