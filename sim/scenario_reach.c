@@ -33,34 +33,31 @@ static long links_of(const struct bo_scenario *s, struct mesh_link **links)
 	return nl;
 }
 
-int bo_scenario_reach(const struct bo_scenario *s, uint32_t *hops, uint32_t *reach)
+int bo_scenario_hops(const struct bo_scenario *s, const struct mesh_link *links, size_t nl,
+		     uint32_t *hops, uint32_t *reach)
 {
 	uint32_t n = (uint32_t)s->node_count, src = s->initiator.distributor;
 	uint32_t ttl = s->initiator.ttl < s->mesh.default_ttl ? s->initiator.ttl
 							       : s->mesh.default_ttl;
-	struct mesh_link *links = NULL;
-	long nl = links_of(s, &links);
 	uint32_t *deg, *adj, *q, head = 0, tail = 0;
 
 	*reach = ttl == 0 ? 1u : ttl;
-	if (nl < 0)
-		return -1;
 	deg = calloc(n + 1u, sizeof *deg);
-	adj = malloc((nl ? 2u * (size_t)nl : 1u) * sizeof *adj);
+	adj = malloc((nl ? 2u * nl : 1u) * sizeof *adj);
 	q = malloc((n ? n : 1u) * sizeof *q);
 	if (!deg || !adj || !q) {
-		free(links), free(deg), free(adj), free(q);
+		free(deg), free(adj), free(q);
 		return -1;
 	}
 	/* adjacency lists (CSR): node i's neighbours in adj[deg[i] .. deg[i + 1]) */
-	for (long i = 0; i < nl; i++)
+	for (size_t i = 0; i < nl; i++)
 		if (links[i].delivery > 0) {
 			deg[links[i].a + 1u]++;
 			deg[links[i].b + 1u]++;
 		}
 	for (uint32_t i = 0; i < n; i++)
 		deg[i + 1u] += deg[i];
-	for (long i = 0; i < nl; i++)
+	for (size_t i = 0; i < nl; i++)
 		if (links[i].delivery > 0) {
 			adj[deg[links[i].a]++] = links[i].b;
 			adj[deg[links[i].b]++] = links[i].a;
@@ -83,6 +80,17 @@ int bo_scenario_reach(const struct bo_scenario *s, uint32_t *hops, uint32_t *rea
 				q[tail++] = adj[k];
 			}
 	}
-	free(links), free(deg), free(adj), free(q);
+	free(deg), free(adj), free(q);
 	return 0;
+}
+
+int bo_scenario_reach(const struct bo_scenario *s, uint32_t *hops, uint32_t *reach)
+{
+	struct mesh_link *links = NULL;
+	long nl = links_of(s, &links);
+	if (nl < 0)
+		return -1;
+	int rc = bo_scenario_hops(s, links, (size_t)nl, hops, reach);
+	free(links);
+	return rc;
 }

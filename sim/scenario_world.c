@@ -6,6 +6,7 @@
 
 #include "core/dfu/dfu_srv.h"
 #include "core/dfu/metadata.h"
+#include "sim/scenario_reach.h"
 #include "sim/scenario_world.h"
 
 #define KIB 1024u
@@ -370,59 +371,19 @@ static int build_nodes(struct world *w, char *err, size_t errlen)
 static int check_reach(struct world *w, const struct mesh_link *links, size_t nl)
 {
 	const struct bo_scenario *s = w->s;
-	uint32_t n = w->n, *deg = calloc(n + 1u, sizeof *deg), *adj = NULL, *q = NULL;
-	uint32_t head = 0, tail = 0, src = s->initiator.distributor;
+	uint32_t n = w->n, src = s->initiator.distributor, reach;
 	uint32_t ttl = s->initiator.ttl < s->mesh.default_ttl ? s->initiator.ttl
 							       : s->mesh.default_ttl;
-	uint32_t reach = ttl == 0 ? 1u : ttl;
+	uint32_t *hops = malloc((n ? n : 1u) * sizeof *hops);
 
-	if (!deg)
+	if (!hops || bo_scenario_hops(s, links, nl, hops, &reach)) {
+		free(hops);
 		return -1;
-	/* a link that never delivers is no path: left out of the counts and the lists alike */
-	for (size_t i = 0; i < nl; i++) {
-		if (links[i].delivery <= 0)
-			continue;
-		deg[links[i].a + 1u]++;
-		deg[links[i].b + 1u]++;
-	}
-	for (uint32_t i = 0; i < n; i++)
-		deg[i + 1u] += deg[i];
-	adj = malloc((nl ? 2u * nl : 1u) * sizeof *adj);
-	q = malloc((n ? n : 1u) * sizeof *q);
-	if (!adj || !q) {
-		free(deg);
-		free(adj);
-		free(q);
-		return -1;
-	}
-	for (size_t i = 0; i < nl; i++) {
-		if (links[i].delivery <= 0)
-			continue;
-		adj[deg[links[i].a]++] = links[i].b;
-		adj[deg[links[i].b]++] = links[i].a;
-	}
-	/* deg[i] now ends node i's list; node i's list starts at deg[i - 1] (0 for node 0) */
-	for (uint32_t i = 0; i < n; i++)
-		w->nodes[i].hops = UINT32_MAX;
-	w->nodes[src].hops = 0;
-	q[tail++] = src;
-	while (head < tail) {
-		uint32_t u = q[head++];
-
-		if (u != src && !s->nodes[u].relay)
-			continue; /* hears, does not forward */
-		for (uint32_t k = u ? deg[u - 1u] : 0; k < deg[u]; k++) {
-			uint32_t v = adj[k];
-
-			if (w->nodes[v].hops == UINT32_MAX) {
-				w->nodes[v].hops = w->nodes[u].hops + 1u;
-				q[tail++] = v;
-			}
-		}
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		const struct run_node *rn = &w->nodes[i];
+		struct run_node *rn = &w->nodes[i];
 
+		rn->hops = hops[i];
 		if (!s->nodes[i].target || i == src || rn->hops <= reach)
 			continue;
 		w->unreachable++;
@@ -434,9 +395,7 @@ static int check_reach(struct world *w, const struct mesh_link *links, size_t nl
 				    "%u hops from the Distributor, TTL %u reaches %u", rn->hops,
 				    ttl, reach);
 	}
-	free(deg);
-	free(adj);
-	free(q);
+	free(hops);
 	return 0;
 }
 
