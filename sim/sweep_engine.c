@@ -999,7 +999,7 @@ static void print_op(void *ctx, const struct fsim_trace_event *ev)
 	if (ev->kind == FSIM_OP_READ)
 		return;
 	char where[96];
-	sweep_trace_place(n->dev, ev->off, where, sizeof where);
+	sweep_trace_place(n->dev, n->w->flash_map, ev->off, where, sizeof where);
 	printf("   op %llu: %s %s (%u bytes)%s%s\n", (unsigned long long)ev->op_index,
 	       ev->kind == FSIM_OP_ERASE ? "erase  " : "program", where, ev->len,
 	       ev->result == FSIM_ERR_FAULT ? " FAILED (flash error)" : ev->result ? " REFUSED" : "",
@@ -1102,7 +1102,7 @@ static void print_cut(const struct sweep_workload *w, const struct sweep_node *n
 	if (c->op < rec->nops) {
 		const struct op_rec *o = &rec->ops[c->op];
 		char where[96];
-		sweep_trace_place(n->dev, o->off, where, sizeof where);
+		sweep_trace_place(n->dev, w->flash_map, o->off, where, sizeof where);
 		int s = o->step;
 		printf(": %s (%u bytes), during step %d (%s)", where, o->len, s,
 		       s < w->nsteps ? sweep_step_name(w->steps[s].kind) : "convergence reboot");
@@ -1150,7 +1150,7 @@ int sweep_replay(const struct sweep_workload *w, const struct sweep_options *o, 
 		} else {
 			if (trace) {
 				char where[96];
-				sweep_trace_place(n.dev, x->off, where, sizeof where);
+				sweep_trace_place(n.dev, w->flash_map, x->off, where, sizeof where);
 				printf("flash error: %s at op %llu: %s (%u bytes), during step %d; the "
 				       "workload from the start:\n", fsim_fault_name(fp.kind),
 				       (unsigned long long)fp.op, where, x->len, x->step);

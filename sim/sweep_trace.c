@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "core/boot/trailer.h"
+#include "sim/firmware/host.h"
 #include "sim/sweep_trace.h"
 
 static uint32_t max_align(const struct fsim_device *dev)
@@ -25,8 +26,18 @@ static bool is_slot(const struct fsim_partition *p)
 	return !strcmp(p->name, "primary") || !strcmp(p->name, "upgrade");
 }
 
-void sweep_trace_place(const struct fsim_device *dev, uint32_t off, char *buf, size_t len)
+void sweep_trace_place(const struct fsim_device *dev, const struct fw_flash_map *map, uint32_t off,
+		       char *buf, size_t len)
 {
+	if (map && map->n > 1) { /* name the device first, then the place */
+		unsigned f = 0;
+		while (f + 1 < map->n && off >= map->flash[f + 1].base)
+			f++;
+		int n = snprintf(buf, len, "%s: ", map->flash[f].name);
+		if (n > 0 && (size_t)n < len)
+			sweep_trace_place(dev, NULL, off, buf + n, len - (size_t)n);
+		return;
+	}
 	const struct fsim_partition *p = part_at(dev, off);
 	if (!p) {
 		snprintf(buf, len, "0x%06x (no partition)", off);

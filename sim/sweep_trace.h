@@ -20,8 +20,11 @@
 
 #include "flashsim/flashsim.h"
 
-/* Where device offset off is: "primary sector 3 +0x400", "upgrade trailer: image_ok", ... */
-void sweep_trace_place(const struct fsim_device *dev, uint32_t off, char *buf, size_t len);
+/* Where device offset off is: "primary sector 3 +0x400", "upgrade trailer: image_ok", ...;
+ * with several flash devices (map, NULL: one) the device too: "spi: upgrade sector 3 ...". */
+struct fw_flash_map;
+void sweep_trace_place(const struct fsim_device *dev, const struct fw_flash_map *map, uint32_t off,
+		       char *buf, size_t len);
 
 /* "  primary: magic good, swap_info test, copy_done set, image_ok unset; upgrade: ... ->
  * swap table (current MCUboot): revert" (one line, to out). The table is current MCUboot's

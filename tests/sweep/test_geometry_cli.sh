@@ -34,6 +34,9 @@ grep -q "on internal=nrf52840 spi=spi-nor(modified), 2 images, 3 steps)" \
 [ $rc -eq 0 ] || bad "sweep two devices: exit $rc, want 0: $(cat "$tmp/out" "$tmp/err")"
 grep -q "overwrite on internal=nrf52840 spi=spi-nor(modified), depth 1, between+torn: .* 0 failures" \
 	"$tmp/out" || bad "sweep two devices: $(cat "$tmp/out")"
+"$brownout" sweep "$two" --no-db --repro t5.0 --trace >"$tmp/out" 2>&1
+grep -q "^cut 1: torn erase op 5: spi: upgrade sector 5 " "$tmp/out" ||
+	bad "the trace names the device: $(grep '^cut' "$tmp/out")"
 "$brownout" run "$scenarios/two-devices.yaml" --no-db >"$tmp/out" 2>"$tmp/err"; rc=$?
 [ $rc -eq 2 ] || bad "run two devices: exit $rc, want 2"
 grep -q "two-devices.yaml: 2 flash devices (internal=nrf52840 spi=spi-nor): scenario nodes support one flash device so far" \
