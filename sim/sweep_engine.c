@@ -391,7 +391,6 @@ static void judge(const struct sweep_workload *w, struct sweep_node *n, size_t v
 
 struct tally {
 	struct verdict top;  /* the verdict of the top-level cut this tally is for */
-	uint64_t top_op;     /* its operation index */
 	uint64_t cut_points, distinct;
 	uint64_t failing_cuts;
 	uint64_t failures[SWEEP_INVARIANTS];
@@ -586,10 +585,8 @@ static void sweep_cut(const struct sweep_ctx *cx, struct sweep_node *n, const st
 	struct verdict v;
 	judge(cx->w, n, violations_before, cx->wear_bound, step, &v);
 	tally_wear(t, n->dev);
-	if (!*prefix) {
+	if (!*prefix)
 		t->top = v;
-		t->top_op = top_op;
-	}
 	tally_verdict(t, id, &v, top_op, 1);
 	if (nested) {
 		if (!v.mask)
@@ -754,8 +751,10 @@ static int sweep_faults(const struct sweep_workload *w, const struct sweep_optio
 				points[k++] = points[i];
 		np = k;
 	}
-	struct fault_work fw = {w, o, base, points, 0, calloc(np + 1, sizeof(struct verdict))};
-	fw.npoints = np;
+	struct fault_work fw = {.w = w, .o = o, .base = base, .points = points, .npoints = np,
+				.verdicts = calloc(np + 1, sizeof(struct verdict))};
+	if (!fw.verdicts)
+		abort();
 	atomic_init(&fw.next, 0);
 	atomic_init(&fw.failed, 0);
 	unsigned jobs = o->jobs ? o->jobs : 1;

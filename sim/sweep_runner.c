@@ -36,6 +36,14 @@ static void on_power_loss(void *ctx)
 	longjmp(n->power_on, 1);
 }
 
+/* Before every call into the firmware: its log() lines follow the node's trace, and an
+ * abort() in it lands on this node. fw_host_leave() after the call. */
+static void enter_firmware(struct sweep_node *n)
+{
+	n->host.trace = n->trace;
+	fw_host_enter(&n->host);
+}
+
 static int part_index(const struct sweep_node *n, const char *name)
 {
 	const struct bro_partition *p = bro_partition_find(&n->host.dev, name);
@@ -54,8 +62,7 @@ static int call_configure(struct sweep_node *n, const struct bro_option *opts, u
 {
 	char why[256] = "";
 	n->host.fail_reason[0] = '\0';
-	n->host.trace = n->trace; /* the firmware's log() lines go to the trace */
-	fw_host_enter(&n->host);
+	enter_firmware(n);
 	if (setjmp(n->power_on)) {
 		fw_host_leave();
 		snprintf(err, errlen, "configure failed: %s", n->host.fail_reason);
@@ -200,6 +207,7 @@ int sweep_identify_part(const struct sweep_node *n, int part)
 
 /* ---- Calls into the firmware ------------------------------------------------------------ */
 
+
 static void app_error(struct sweep_node *n, const char *what)
 {
 	if (!n->obs.app_error)
@@ -210,8 +218,7 @@ static void app_error(struct sweep_node *n, const char *what)
 static int fw_boot(struct sweep_node *n, struct bro_boot_result *res)
 {
 	memset(res, 0, sizeof *res);
-	n->host.trace = n->trace; /* the firmware's log() lines go to the trace */
-	fw_host_enter(&n->host);
+	enter_firmware(n);
 	int rc = n->fw->boot(&n->env, res);
 	fw_host_leave();
 	return rc;
@@ -219,8 +226,7 @@ static int fw_boot(struct sweep_node *n, struct bro_boot_result *res)
 
 static void fw_request(struct sweep_node *n, bool permanent)
 {
-	n->host.trace = n->trace; /* the firmware's log() lines go to the trace */
-	fw_host_enter(&n->host);
+	enter_firmware(n);
 	int rc = n->fw->request_upgrade(&n->env, permanent);
 	fw_host_leave();
 	if (rc < 0)
@@ -229,8 +235,7 @@ static void fw_request(struct sweep_node *n, bool permanent)
 
 static void fw_confirm(struct sweep_node *n)
 {
-	n->host.trace = n->trace; /* the firmware's log() lines go to the trace */
-	fw_host_enter(&n->host);
+	enter_firmware(n);
 	int rc = n->fw->confirm(&n->env);
 	fw_host_leave();
 	if (rc < 0)
@@ -240,8 +245,7 @@ static void fw_confirm(struct sweep_node *n)
 static int fw_state(struct sweep_node *n, struct bro_app_state *st)
 {
 	memset(st, 0, sizeof *st);
-	n->host.trace = n->trace; /* the firmware's log() lines go to the trace */
-	fw_host_enter(&n->host);
+	enter_firmware(n);
 	int rc = n->fw->state(&n->env, st);
 	fw_host_leave();
 	return rc;
@@ -388,8 +392,7 @@ static void download(struct sweep_node *n, const struct sweep_image *im)
 	const struct bro_partition *up = &n->host.dev.parts[n->part_upgrade];
 	int rc;
 	if (n->fw->write_image) {
-		n->host.trace = n->trace; /* the firmware's log() lines go to the trace */
-	fw_host_enter(&n->host);
+		enter_firmware(n);
 		rc = n->fw->write_image(&n->env, up, im->bytes, im->len);
 		fw_host_leave();
 	} else {

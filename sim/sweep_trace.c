@@ -55,7 +55,6 @@ void sweep_trace_place(const struct fsim_device *dev, const struct fw_flash_map 
 		snprintf(buf, len, "%s trailer: %s", p->name, field);
 		return;
 	}
-	fsim_sector_of(dev, off, &idx, &start, &size);
 	fsim_sector_of(dev, p->off, &first, &start, &size);
 	fsim_sector_of(dev, off, &idx, &start, &size);
 	bool meta = is_slot(p) && start + size == p->off + p->size;

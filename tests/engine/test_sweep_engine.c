@@ -153,8 +153,9 @@ static void finds_torn_record_bug(void **state)
 	sweep_result_free(&torn);
 }
 
-/* Progress kept in a static: a simulator that kept the plug-in's globals across a power cut
- * would pass it; brownout restores .data/.bss at every power-on, so it does not. */
+/* An install known only to a static: once RAM is lost (brownout restores the plug-in's
+ * .data/.bss at every power-on), a cut mid-copy leaves a half-copied primary. (That the
+ * reset happens at all is proven by the example plug-in's boot counter, tests/plugin.) */
 static void finds_ram_progress_bug(void **state)
 {
 	(void)state;
