@@ -9,7 +9,7 @@
 #define KIB 1024u
 
 static const char *const part_names[] = {"boot",     "primary",  "upgrade",
-					 "scratch",  "recovery", "storage", NULL};
+					 "scratch",  "recovery", "storage", "status", NULL};
 
 const char *bo_sweep_part_name(enum bo_sweep_part p)
 {
@@ -104,7 +104,15 @@ uint32_t bo_device_image_room(const struct bo_device_desc *d, enum bo_sweep_part
 		return 0;
 	if (p == BO_SWEEP_PART_RECOVERY)
 		return a->size;
-	uint32_t last = sector_size_at(bo_device_part_geometry(d, p), a->off + a->size - 1);
+	const struct fsim_geometry *g = bo_device_part_geometry(d, p);
+	if (d->parts[BO_SWEEP_PART_STATUS].present) {
+		/* MCUboot's fixed trailer: swap_size, swap_info, copy_done, image_ok (A bytes
+		 * each) and the magic block, A = max(8, write unit). */
+		uint32_t A = g->write_unit > 8 ? g->write_unit : 8;
+		uint32_t trailer = 4 * A + (16 + A - 1) / A * A;
+		return a->size > trailer ? a->size - trailer : 0;
+	}
+	uint32_t last = sector_size_at(g, a->off + a->size - 1);
 	return a->size > last ? a->size - last : 0;
 }
 

@@ -54,6 +54,7 @@ enum bo_sweep_part {
 	BO_SWEEP_PART_SCRATCH,
 	BO_SWEEP_PART_RECOVERY,
 	BO_SWEEP_PART_STORAGE,
+	BO_SWEEP_PART_STATUS, /* core/boot's progress record; with it images fill their slots */
 	BO_SWEEP_PART_COUNT
 };
 
@@ -95,8 +96,9 @@ yaml_node_t *bo_device_load(struct bo_yaml *y, yaml_node_t *root, const char *co
 const struct fsim_geometry *bo_device_part_geometry(const struct bo_device_desc *d,
 						     enum bo_sweep_part p);
 /* Bytes an image (header included) may use in partition p as sweep and scenario files
- * see it: all of recovery; a slot less its last sector (core/boot's trailer and progress
- * log) for primary and upgrade; 0 when p is absent. */
+ * see it: all of recovery; for primary and upgrade, a slot less its last sector (core/boot's
+ * trailer and progress log), or with a status partition a slot less the MCUboot trailer;
+ * 0 when p is absent. The bootloader's own check (bo_boot_check_config) is the exact one. */
 uint32_t bo_device_image_room(const struct bo_device_desc *d, enum bo_sweep_part p);
 
 /* Fill parts with the default layout of a preset (all on device 0, boot write-protected);

@@ -958,7 +958,9 @@ static int check_fit(struct loader *L, int fw, enum bo_sweep_part p, yaml_node_t
 				     "firmware '%s' (%u bytes + %u-byte header) does not fit in %s "
 				     "(%u bytes%s)",
 				     im->name, im->size, HEADER_SIZE, bo_sweep_part_name(p), room,
-				     p == BO_SWEEP_PART_RECOVERY ? "" : " before the trailer sector");
+				     p == BO_SWEEP_PART_RECOVERY		       ? ""
+				     : L->s->device.parts[BO_SWEEP_PART_STATUS].present ? " before the trailer"
+										 : " before the trailer sector");
 	return 0;
 }
 

@@ -129,6 +129,7 @@ static int make_cfg(struct bo_sweep_device *d, char *err, size_t errlen)
 		{BO_SWEEP_PART_UPGRADE, offsetof(struct bo_boot_cfg, upgrade)},
 		{BO_SWEEP_PART_SCRATCH, offsetof(struct bo_boot_cfg, scratch)},
 		{BO_SWEEP_PART_RECOVERY, offsetof(struct bo_boot_cfg, recovery)},
+		{BO_SWEEP_PART_STATUS, offsetof(struct bo_boot_cfg, status)},
 	};
 	for (size_t i = 0; i < sizeof areas / sizeof areas[0]; i++) {
 		struct bo_flash_area *a = (struct bo_flash_area *)((char *)c + areas[i].field);

@@ -647,8 +647,11 @@ static int check_fit(struct loader *L, int img, enum bo_sweep_part p, yaml_node_
 	if ((uint64_t)im->size + HEADER_SIZE > room)
 		return bo_yaml_error(&L->y, at, path,
 				     "image '%s' (%u bytes + %u-byte header) does not fit in %s "
-				     "(%u bytes before the trailer sector)",
-				     im->name, im->size, HEADER_SIZE, bo_sweep_part_name(p), room);
+				     "(%u bytes before the trailer%s)",
+				     im->name, im->size, HEADER_SIZE, bo_sweep_part_name(p), room,
+				     L->s->device.parts[BO_SWEEP_PART_STATUS].present
+					     ? ""
+					     : " sector; a status partition lets images fill the slot");
 	return 0;
 }
 

@@ -224,14 +224,6 @@ static int fw_boot(struct sweep_node *n, struct bro_boot_result *res)
 	return rc;
 }
 
-static void fw_request(struct sweep_node *n, bool permanent)
-{
-	enter_firmware(n);
-	int rc = n->fw->request_upgrade(&n->env, permanent);
-	fw_host_leave();
-	if (rc < 0)
-		app_error(n, permanent ? "request perm failed" : "request test failed");
-}
 
 static void fw_confirm(struct sweep_node *n)
 {
@@ -404,6 +396,40 @@ static void download(struct sweep_node *n, const struct sweep_image *im)
 	}
 }
 
+/* The image the workload downloaded last before step s, or NULL. */
+static const struct sweep_image *downloaded_before(const struct sweep_workload *w, int s)
+{
+	for (int k = s - 1; k >= 0; k--)
+		if (w->steps[k].kind == SWEEP_STEP_DOWNLOAD)
+			return &w->images[w->steps[k].image];
+	return NULL;
+}
+
+/* Ask for the upgrade. A bootloader that had to erase part of the image to take the
+ * request (BRO_DOWNLOAD_AGAIN) gets it downloaded again and asked once more, as an
+ * application retrying its update would. */
+static void fw_request(struct sweep_node *n, int s, bool permanent)
+{
+	const struct sweep_image *im = downloaded_before(n->w, s);
+	int rc = BRO_DOWNLOAD_AGAIN;
+	for (int attempt = 0; attempt < 2 && rc == BRO_DOWNLOAD_AGAIN; attempt++) {
+		if (attempt) {
+			if (!im)
+				break;
+			if (n->trace)
+				printf("  download again: %s\n", im->name);
+			download(n, im);
+			if (n->obs.download_failed)
+				return;
+		}
+		enter_firmware(n);
+		rc = n->fw->request_upgrade(&n->env, permanent);
+		fw_host_leave();
+	}
+	if (rc != 0)
+		app_error(n, permanent ? "request perm failed" : "request test failed");
+}
+
 static void exec_step(struct sweep_node *n, int s)
 {
 	const struct sweep_step *st = &n->w->steps[s];
@@ -423,7 +449,7 @@ static void exec_step(struct sweep_node *n, int s)
 	case SWEEP_STEP_REQUEST_TEST:
 	case SWEEP_STEP_REQUEST_PERM:
 		if (running_can_update(n) && !n->obs.download_failed)
-			fw_request(n, st->kind == SWEEP_STEP_REQUEST_PERM);
+			fw_request(n, s, st->kind == SWEEP_STEP_REQUEST_PERM);
 		break;
 	case SWEEP_STEP_CONFIRM:
 		if (n->obs.last.part >= 0)

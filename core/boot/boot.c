@@ -15,25 +15,39 @@ int bo_read_state(struct bo_boot *b, struct bo_flash_state *st)
 	if (bo_log_read(b, &st->log) || bo_trailer_read_state(&b->state_primary, a, &st->primary) ||
 	    bo_trailer_read_state(&b->state_upgrade, a, &st->upgrade))
 		return BO_BOOT_E_FLASH;
+	if (!b->full_slots)
+		st->record = st->primary;
+	else if (bo_trailer_read_state(&b->state_rec, a, &st->record))
+		return BO_BOOT_E_FLASH;
 	st->started = st->log.count >= 1;
 	if (!st->started)
 		return BO_BOOT_OK;
 	/* Type and size were written before entry 0; if they read as unusable anyway, take
 	 * the safe reading: a test (revertable) operation over the whole slot. */
-	const struct bo_swap_info *si = &st->primary.swap_info;
+	const struct bo_swap_info *si = &st->record.swap_info;
 	st->type = si->set && (si->swap_type == BO_SWAP_PERM || si->swap_type == BO_SWAP_REVERT)
 			   ? si->swap_type
 			   : BO_SWAP_TEST;
-	st->swap_size = st->primary.swap_size_set && st->primary.swap_size <= b->data_limit
-				? st->primary.swap_size
+	st->swap_size = st->record.swap_size_set && st->record.swap_size <= b->data_limit
+				? st->record.swap_size
 				: b->data_limit;
 	st->steps = bo_op_steps(b, st->swap_size);
-	st->complete = st->log.count >= st->steps + 2;
-	st->attempts_used = st->complete ? st->log.count - (st->steps + 2) : 0;
+	/* A status partition keeps a revert in the test upgrade's record: after its steps,
+	 * end and trial boot, the revert mark starts the same swap back. */
+	if (b->full_slots && st->type == BO_SWAP_TEST && bo_is_swap(cfg->strategy) &&
+	    st->log.revert_at == st->steps + 3) {
+		st->base = st->log.revert_at;
+		st->type = BO_SWAP_REVERT;
+	}
+	uint32_t count = st->log.count - st->base;
+	st->complete = count >= st->steps + 2;
+	st->attempts_used = st->complete ? count - (st->steps + 2) : 0;
 	/* The request stays in the upgrade slot until every step is done, so an unfinished
 	 * record without a request can only be closing (all steps done). Anything else is not
-	 * this device's operation (stray or foreign bytes): no operation at all. */
-	if (!st->complete && st->upgrade.magic != BO_MAGIC_GOOD && st->log.count != st->steps + 1)
+	 * this device's operation (stray or foreign bytes): no operation at all. A status
+	 * partition is the bootloader's alone, and its swaps consume the request on the way. */
+	if (!b->full_slots && !st->complete && st->upgrade.magic != BO_MAGIC_GOOD &&
+	    count != st->steps + 1)
 		st->started = false;
 	return BO_BOOT_OK;
 }
@@ -68,22 +82,26 @@ static int run_op(struct bo_boot *b, const struct bo_flash_state *st)
 	const struct bo_boot_cfg *cfg = b->cfg;
 	struct bo_step step;
 	struct bo_log log = st->log;
-	for (uint32_t k = log.count; k <= st->steps; k++) {
+	for (uint32_t k = log.count - st->base; k <= st->steps; k++) {
 		if (bo_op_step(b, st->swap_size, k, &step) || bo_step_run(b, &step) ||
-		    bo_log_append(b, &log))
+		    bo_log_append(b, &log, BO_LOG_PLAIN))
 			return BO_BOOT_E_FLASH;
 	}
 	/* The request is consumed before the end entry: a cut between the two finishes the
-	 * close again, and an end entry with a request present always means a new request. */
-	if (bo_meta_erase(&cfg->upgrade, b->meta_upgrade))
+	 * close again, and an end entry with a request present always means a new request.
+	 * (A swap with a status partition consumed it already: its last chunk left the
+	 * upgrade's trailer erased, and its last sector now holds the other image.) */
+	if (!(b->full_slots && bo_is_swap(cfg->strategy)) &&
+	    bo_meta_erase(&cfg->upgrade, b->meta_upgrade))
 		return BO_BOOT_E_FLASH;
-	if (log.count <= st->steps + 1 && bo_log_append(b, &log))
+	if (log.count - st->base <= st->steps + 1 && bo_log_append(b, &log, BO_LOG_PLAIN))
 		return BO_BOOT_E_FLASH;
 	return BO_BOOT_OK;
 }
 
 /*
- * Start an operation. The primary's meta sector must be erased first, and an erase cut
+ * Start an operation. The record (the primary's meta sector or the status partition) must
+ * be erased first, and an erase cut
  * short can leave anything there, even most of the previous operation's record. So the
  * request's own meta sector (which stays put until the operation ends) brackets the
  * erase: "intent" (its swap_size field) before it, "started" (its copy_done field) once
@@ -94,13 +112,13 @@ static int start_op(struct bo_boot *b, const struct bo_flash_state *st, uint8_t 
 		    uint32_t swap_size)
 {
 	const struct bo_boot_cfg *cfg = b->cfg;
-	struct bo_log fresh = {0, 0};
+	struct bo_log fresh = {0, 0, BO_LOG_NONE};
 	if (!st->upgrade.swap_size_set &&
 	    bo_field_write_swap_size(b, &cfg->upgrade, &b->tl_upgrade, 0))
 		return BO_BOOT_E_FLASH;
-	if (bo_meta_erase(&cfg->primary, b->meta_primary) ||
-	    bo_field_write_swap_size(b, &cfg->primary, &b->tl_primary, swap_size) ||
-	    bo_field_write_swap_info(b, &cfg->primary, &b->tl_primary, type) || bo_log_append(b, &fresh) ||
+	if (bo_record_erase(b) || bo_field_write_swap_size(b, b->rec, &b->tl_rec, swap_size) ||
+	    bo_field_write_swap_info(b, b->rec, &b->tl_rec, type) ||
+	    bo_log_append(b, &fresh, BO_LOG_PLAIN) ||
 	    bo_field_write_flag(b, &cfg->upgrade, b->tl_upgrade.copy_done_off))
 		return BO_BOOT_E_FLASH;
 	return BO_BOOT_OK;
@@ -182,9 +200,18 @@ static int rewrite_request(struct bo_boot *b, const struct bo_flash_state *st)
 	return BO_BOOT_OK;
 }
 
-/* Ask for the image in the upgrade slot (the previous one) to be swapped back. */
-static int request_revert(struct bo_boot *b)
+/* Ask for the image in the upgrade slot (the previous one) to be swapped back: a REVERT
+ * request in the upgrade's meta sector; with a status partition, where that sector holds
+ * the image, a revert mark after the test upgrade's record, then the swap back. */
+static int request_revert(struct bo_boot *b, struct bo_flash_state *st)
 {
+	if (b->full_slots) {
+		struct bo_flash_state now;
+		if (bo_log_append(b, &st->log, BO_LOG_REVERT) || bo_read_state(b, &now) ||
+		    now.type != BO_SWAP_REVERT)
+			return BO_BOOT_E_FLASH;
+		return run_op(b, &now);
+	}
 	const struct bo_boot_cfg *cfg = b->cfg;
 	if (bo_meta_erase(&cfg->upgrade, b->meta_upgrade) ||
 	    bo_field_write_swap_info(b, &cfg->upgrade, &b->tl_upgrade, BO_SWAP_REVERT) ||
@@ -264,7 +291,7 @@ int bo_boot(struct bo_boot *b, const struct bo_boot_cfg *cfg, struct bo_boot_res
 		if (limit == 0)
 			break;
 		if (st.attempts_used < limit && st.log.next < b->log_capacity) {
-			if (bo_log_append(b, &st.log))
+			if (bo_log_append(b, &st.log, BO_LOG_PLAIN))
 				goto flash_error;
 			res->trial = true;
 			res->attempts_left = (uint8_t)(limit - st.attempts_used - 1);
@@ -276,8 +303,10 @@ int bo_boot(struct bo_boot *b, const struct bo_boot_cfg *cfg, struct bo_boot_res
 			enum bo_image_err err = bo_image_verify(&cfg->upgrade, b->data_limit,
 								cfg->crypto, cfg->keys, &prev);
 			if (err == BO_IMG_OK) {
-				if (request_revert(b))
+				if (request_revert(b, &st))
 					goto flash_error;
+				if (b->full_slots)
+					res->action = BO_ACT_REVERTED;
 				continue;
 			}
 			refuse(res, err, BO_SLOT_PRIMARY, true); /* nothing to revert to */
@@ -287,7 +316,7 @@ int bo_boot(struct bo_boot *b, const struct bo_boot_cfg *cfg, struct bo_boot_res
 		 * tells the last trial boot of the primary from a recovery boot: the recovery
 		 * image's confirm must not confirm the failed primary. */
 		if (use_recovery && st.attempts_used == limit && st.log.next < b->log_capacity &&
-		    bo_log_append(b, &st.log))
+		    bo_log_append(b, &st.log, BO_LOG_PLAIN))
 			goto flash_error;
 		break;
 	}
@@ -300,7 +329,7 @@ int bo_boot(struct bo_boot *b, const struct bo_boot_cfg *cfg, struct bo_boot_res
 		 * run out, so that the recovery image's confirm cannot confirm the primary. */
 		uint32_t limit = bo_trial_limit(cfg, &st);
 		while (limit && st.attempts_used <= limit && st.log.next < b->log_capacity) {
-			if (bo_log_append(b, &st.log))
+			if (bo_log_append(b, &st.log, BO_LOG_PLAIN))
 				goto flash_error;
 			st.attempts_used++;
 		}

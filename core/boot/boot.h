@@ -32,6 +32,11 @@ struct bo_boot_cfg {
 	struct bo_flash_area upgrade;
 	struct bo_flash_area scratch;  /* size 0: none (swap-scratch strategies need it) */
 	struct bo_flash_area recovery; /* size 0: none (recovery strategies need it) */
+	/* size 0: none; then the progress record takes the last sector of the primary and
+	 * images end before it. With a status partition (overwrite, recovery and swap-scratch
+	 * strategies) the record lives here and images fill their slots up to the MCUboot
+	 * trailer, sharing the last sector with it, as MCUboot's do (core/boot/README.md). */
+	struct bo_flash_area status;
 	const struct bo_crypto *crypto;
 	const struct bo_keyring *keys;
 	uint32_t max_align;            /* MCUboot BOOT_MAX_ALIGN; 0 means 8 */
@@ -65,11 +70,19 @@ struct bo_boot {
 	uint32_t meta_primary;  /* start of the primary's last sector (trailer + log) */
 	uint32_t meta_upgrade;
 	uint32_t data_limit;    /* bytes an image may use in either slot */
-	uint32_t log_capacity;  /* progress-log entries that fit in the primary meta sector */
+	uint32_t log_capacity;  /* progress-log entries that fit in the record area */
+	bool full_slots;        /* a status partition: images reach the trailer */
+	/* The progress record (swap type and size, progress log): in the primary's meta
+	 * sector, or in the status partition when there is one. */
+	const struct bo_flash_area *rec;
+	uint32_t rec_log;                 /* where the log starts in rec */
+	struct bo_trailer_layout tl_rec;  /* where swap_size and swap_info go in rec */
 	struct bo_stable_flash stable_primary;
 	struct bo_stable_flash stable_upgrade;
+	struct bo_stable_flash stable_status;
 	struct bo_flash_area state_primary; /* the slots read through the stable flashes */
 	struct bo_flash_area state_upgrade;
+	struct bo_flash_area state_rec;     /* rec read through a stable flash */
 	uint8_t buf[BO_COPY_BUF];
 };
 
@@ -93,7 +106,9 @@ enum bo_boot_error {
 	BO_BOOT_E_CONFIG = -1, /* the partition layout cannot support the strategy */
 	BO_BOOT_E_FLASH = -2,  /* a flash operation failed (a violation in the simulator) */
 	BO_BOOT_E_IMAGE = -3,  /* bo_app_request_upgrade: the image in the upgrade slot reaches
-				  the slot's meta sector (the trailer): nothing written */
+				  the slot's meta sector (the trailer): nothing written; or
+				  (status partition) a torn earlier request shared the image's
+				  last sector: that sector was erased, download again */
 };
 
 struct bo_boot_result {

@@ -10,6 +10,17 @@
 struct bo_log {
 	uint32_t count; /* entries 0 .. count-1 are written (valid, in unit order) */
 	uint32_t next;  /* the unit the next entry goes to: after the last non-erased one */
+	uint32_t revert_at; /* the entry written as a revert mark, or BO_LOG_NONE */
+};
+
+#define BO_LOG_NONE UINT32_MAX
+
+/* What a log entry says. Every entry is a step, start or end mark by its index alone; a
+ * revert mark (status partition only: the bootloader's own revert of an unconfirmed test
+ * image starts right after the record of the test upgrade) has a pattern of its own. */
+enum bo_log_kind {
+	BO_LOG_PLAIN = 0,
+	BO_LOG_REVERT,
 };
 
 /* Log units reserved for entries torn by power cuts (each torn one is written again). */
@@ -21,9 +32,11 @@ int bo_meta_layout(struct bo_boot *b, const struct bo_boot_cfg *cfg, const char 
 uint32_t bo_log_entry_size(const struct bo_boot_cfg *cfg);
 int bo_log_read(struct bo_boot *b, struct bo_log *log);
 /* Write entry log->count at unit log->next and advance both. */
-int bo_log_append(struct bo_boot *b, struct bo_log *log);
+int bo_log_append(struct bo_boot *b, struct bo_log *log, enum bo_log_kind kind);
 /* Erase the meta sector of a slot (primary or upgrade). */
 int bo_meta_erase(const struct bo_flash_area *slot, uint32_t meta_off);
+/* Erase the progress record: the primary's meta sector, or the whole status partition. */
+int bo_record_erase(struct bo_boot *b);
 int bo_field_write_swap_info(struct bo_boot *b, const struct bo_flash_area *slot,
 			     const struct bo_trailer_layout *tl, uint8_t type);
 int bo_field_write_swap_size(struct bo_boot *b, const struct bo_flash_area *slot,
@@ -37,13 +50,16 @@ bool bo_meta_is_erased(struct bo_boot *b, const struct bo_flash_area *slot, uint
 
 /* ---- steps.c: an operation as a numbered list of steps ------------------------------- */
 
-/* One step: erase the destination range, then copy the source range into it. */
+/* One step: erase the destination range, then copy the first `copy` bytes of the source
+ * range into it (copy < len only for a slot's last sector when images share it with the
+ * trailer: the trailer is never copied, so the step leaves the destination's erased). */
 struct bo_step {
 	const struct bo_flash_area *src;
 	uint32_t src_off;
 	const struct bo_flash_area *dst;
 	uint32_t dst_off;
 	uint32_t len;
+	uint32_t copy;
 };
 
 /* Number of steps of an operation moving swap_size bytes with the configured strategy. */
@@ -80,9 +96,13 @@ struct bo_flash_state {
 	struct bo_log log;
 	struct bo_swap_state primary;
 	struct bo_swap_state upgrade;
+	struct bo_swap_state record; /* swap_size and swap_info of the record (the primary's
+					trailer, or the status partition's) */
 	bool started;        /* log entry 0: an operation began (its type and size are set) */
 	bool complete;       /* its end entry is written */
 	uint8_t type;        /* BO_SWAP_TEST, _PERM or _REVERT */
+	uint32_t base;       /* the log entry the current operation starts at (0, or the
+				revert mark after a test upgrade's record) */
 	uint32_t swap_size;
 	uint32_t steps;
 	uint32_t attempts_used;

@@ -1,7 +1,10 @@
 /*
- * The slot meta sector: the last sector of the primary and of the upgrade slot holds the
- * MCUboot trailer fields at its end and, in the primary, the progress log below them.
- * Images never extend into it, so swaps never move it: progress survives every step.
+ * The progress record and the slot trailers. Without a status partition, the last sector
+ * of the primary and of the upgrade slot (the meta sector) holds the MCUboot trailer fields
+ * at its end and, in the primary, the progress log below them; images never extend into
+ * it, so swaps never move it: progress survives every step. With a status partition, the
+ * record (swap_size, swap_info, log) lives there, images run up to the trailer, and every
+ * operation rewrites the slots' last sectors without their trailers (steps.c).
  */
 #include <string.h>
 
@@ -83,6 +86,34 @@ static int move_limit(struct bo_boot *b, uint32_t meta_min, const char **why)
 	return BO_BOOT_OK;
 }
 
+/* With a status partition, a scratch swap moves every chunk up to the end of both slots
+ * (the last one with the trailers, which it does not copy), so the slots must end at the
+ * same boundary and every chunk must fit the scratch. */
+static int full_scratch_limit(struct bo_boot *b, uint32_t trailer_min, const char **why)
+{
+	uint32_t off = 0, next;
+	if (b->cfg->primary.size != b->cfg->upgrade.size) {
+		*why = "with a status partition, swap-scratch needs primary and upgrade slots of "
+		       "the same size (their last chunks hold the trailers)";
+		return BO_BOOT_E_CONFIG;
+	}
+	while (off < b->cfg->primary.size) {
+		if (bo_next_common_boundary(b, off, &next)) {
+			*why = "the slots share no sector boundary: a scratch swap has no chunk it "
+			       "can move";
+			return BO_BOOT_E_CONFIG;
+		}
+		if (next - off > b->cfg->scratch.size) {
+			*why = "a swap chunk (sectors common to both slots) is larger than the scratch "
+			       "partition";
+			return BO_BOOT_E_CONFIG;
+		}
+		off = next;
+	}
+	b->data_limit = trailer_min;
+	return BO_BOOT_OK;
+}
+
 /* Overwrite copies whole primary sectors: the limit is a primary sector boundary. */
 static void overwrite_limit(struct bo_boot *b, uint32_t meta_min)
 {
@@ -155,6 +186,30 @@ static void stable_area(struct bo_stable_flash *s, const struct bo_flash_area *a
 	*out = (struct bo_flash_area){&s->flash, a->off, a->size};
 }
 
+/* Where the progress record goes: the status partition, or the primary's meta sector. */
+static int record_area(struct bo_boot *b, const struct bo_boot_cfg *cfg, uint32_t a,
+		       const char **why)
+{
+	b->full_slots = cfg->status.size != 0;
+	if (!b->full_slots) {
+		b->rec = &cfg->primary;
+		b->state_rec = b->state_primary;
+		b->rec_log = b->meta_primary;
+		b->tl_rec = b->tl_primary;
+	} else {
+		if (!cfg->status.flash || bo_trailer_layout(cfg->status.size, a, &b->tl_rec)) {
+			*why = "status partition too small for a record, or its size is not a "
+			       "multiple of the alignment";
+			return BO_BOOT_E_CONFIG;
+		}
+		b->rec = &cfg->status;
+		stable_area(&b->stable_status, &cfg->status, &b->state_rec);
+		b->rec_log = 0;
+	}
+	b->log_capacity = (b->tl_rec.fixed_start - b->rec_log) / bo_log_entry_size(cfg);
+	return BO_BOOT_OK;
+}
+
 int bo_meta_layout(struct bo_boot *b, const struct bo_boot_cfg *cfg, const char **why)
 {
 	b->cfg = cfg;
@@ -182,9 +237,13 @@ int bo_meta_layout(struct bo_boot *b, const struct bo_boot_cfg *cfg, const char 
 		*why = "the trailer does not fit in the last sector of the slot";
 		return BO_BOOT_E_CONFIG;
 	}
-	b->log_capacity = (b->tl_primary.fixed_start - b->meta_primary) / bo_log_entry_size(cfg);
+	if (record_area(b, cfg, a, why))
+		return BO_BOOT_E_CONFIG;
 
 	uint32_t meta_min = b->meta_primary < b->meta_upgrade ? b->meta_primary : b->meta_upgrade;
+	uint32_t trailer_min = b->tl_primary.fixed_start < b->tl_upgrade.fixed_start
+				       ? b->tl_primary.fixed_start
+				       : b->tl_upgrade.fixed_start;
 	int rc;
 	switch (cfg->strategy) {
 	case BO_STRATEGY_SWAP_SCRATCH:
@@ -193,14 +252,23 @@ int bo_meta_layout(struct bo_boot *b, const struct bo_boot_cfg *cfg, const char 
 			*why = "swap-scratch needs a scratch partition";
 			return BO_BOOT_E_CONFIG;
 		}
-		rc = scratch_limit(b, meta_min, why);
+		rc = b->full_slots ? full_scratch_limit(b, trailer_min, why)
+				   : scratch_limit(b, meta_min, why);
 		break;
 	case BO_STRATEGY_SWAP_MOVE:
+		if (b->full_slots) {
+			*why = "swap-move keeps its trailer sector (it needs a spare sector anyway, "
+			       "as MCUboot's swap-move does): remove the status partition";
+			return BO_BOOT_E_CONFIG;
+		}
 		rc = move_limit(b, meta_min, why);
 		break;
 	case BO_STRATEGY_OVERWRITE:
 	case BO_STRATEGY_RECOVERY:
-		overwrite_limit(b, meta_min);
+		if (b->full_slots)
+			b->data_limit = trailer_min;
+		else
+			overwrite_limit(b, meta_min);
 		rc = BO_BOOT_OK;
 		break;
 	default:
@@ -220,14 +288,25 @@ int bo_meta_layout(struct bo_boot *b, const struct bo_boot_cfg *cfg, const char 
 	/* The log must hold a whole operation of the largest image, its start and end marks,
 	 * the trial attempts and, with a recovery image, the mark of the fall to recovery
 	 * (without it the recovery image's confirm would confirm the failed primary), plus
-	 * spare units for entries torn by power cuts (each is written again further on). */
+	 * spare units for entries torn by power cuts (each is written again further on). In a
+	 * status partition a revert follows the test upgrade's record (its trial boot, the
+	 * revert mark, the steps back, the end), so room for two operations. */
 	uint32_t attempts = cfg->attempts ? cfg->attempts : 3;
 	uint32_t marks = 2 + (bo_has_recovery(cfg->strategy) ? 1u : 0u) + BO_LOG_SPARE;
-	if (bo_op_steps(b, b->data_limit) + marks + attempts > b->log_capacity) {
-		*why = "the primary's last sector is too small for the progress log of a full-size "
-		       "upgrade";
+	uint32_t op = bo_op_steps(b, b->data_limit);
+	uint32_t need = op + marks + attempts;
+	if (b->full_slots)
+		need += op + 2 + 1 + BO_LOG_SPARE;
+	if (need > b->log_capacity) {
+		*why = b->full_slots ? "the status partition is too small for the progress log of "
+				       "a full-size upgrade and its revert"
+				     : "the primary's last sector is too small for the progress log "
+				       "of a full-size upgrade";
 		return BO_BOOT_E_CONFIG;
 	}
+	/* Read no more of a large status partition than the log can ever use. */
+	if (b->full_slots && b->log_capacity > 2 * need)
+		b->log_capacity = 2 * need;
 	return BO_BOOT_OK;
 }
 
@@ -245,6 +324,9 @@ int bo_meta_layout(struct bo_boot *b, const struct bo_boot_cfg *cfg, const char 
  * and the entry is written again in the next unit. Each torn entry costs one unit, which
  * the configuration check reserves (BO_LOG_SPARE).
  */
+/* A revert mark's pattern: that of an index no log ever reaches. */
+#define BO_LOG_REVERT_SALT 0x40000000u
+
 static uint8_t entry_byte(uint32_t k, uint32_t i, uint8_t erase_value)
 {
 	if (i == 0)
@@ -263,42 +345,48 @@ uint32_t bo_log_entry_size(const struct bo_boot_cfg *cfg)
 
 int bo_log_read(struct bo_boot *b, struct bo_log *log)
 {
-	const struct bo_flash_area *p = &b->cfg->primary;
 	uint32_t es = bo_log_entry_size(b->cfg);
-	uint8_t ev = p->flash->erase_value;
+	uint8_t ev = b->rec->flash->erase_value;
 	uint32_t total = b->log_capacity * es;
 	log->count = 0;
 	log->next = 0;
+	log->revert_at = BO_LOG_NONE;
 	for (uint32_t off = 0; off < total; off += BO_COPY_BUF) {
 		uint32_t n = total - off < BO_COPY_BUF ? total - off : BO_COPY_BUF;
 		n -= n % es;
-		if (bo_area_read(&b->state_primary, b->meta_primary + off, b->buf, n))
+		if (bo_area_read(&b->state_rec, b->rec_log + off, b->buf, n))
 			return BO_BOOT_E_FLASH;
 		for (uint32_t e = 0; e < n; e += es) {
-			bool erased = true, valid = true;
+			bool erased = true, valid = true, revert = b->full_slots;
 			for (uint32_t k = 0; k < es; k++) {
 				erased &= b->buf[e + k] == ev;
 				valid &= b->buf[e + k] == entry_byte(log->count, k, ev);
+				revert &= b->buf[e + k] ==
+					  entry_byte(log->count + BO_LOG_REVERT_SALT, k, ev);
 			}
 			if (!erased)
 				log->next = (off + e) / es + 1;
-			if (valid)
+			if (revert && log->revert_at == BO_LOG_NONE)
+				log->revert_at = log->count;
+			if (valid || revert)
 				log->count++;
 		}
 	}
 	return BO_BOOT_OK;
 }
 
-int bo_log_append(struct bo_boot *b, struct bo_log *log)
+int bo_log_append(struct bo_boot *b, struct bo_log *log, enum bo_log_kind kind)
 {
-	const struct bo_flash_area *p = &b->cfg->primary;
 	uint32_t es = bo_log_entry_size(b->cfg);
+	uint32_t k = log->count + (kind == BO_LOG_REVERT ? BO_LOG_REVERT_SALT : 0u);
 	if (log->next >= b->log_capacity)
 		return BO_BOOT_E_FLASH;
-	for (uint32_t k = 0; k < es; k++)
-		b->buf[k] = entry_byte(log->count, k, p->flash->erase_value);
-	if (bo_area_program(p, b->meta_primary + log->next * es, b->buf, es))
+	for (uint32_t i = 0; i < es; i++)
+		b->buf[i] = entry_byte(k, i, b->rec->flash->erase_value);
+	if (bo_area_program(b->rec, b->rec_log + log->next * es, b->buf, es))
 		return BO_BOOT_E_FLASH;
+	if (kind == BO_LOG_REVERT && log->revert_at == BO_LOG_NONE)
+		log->revert_at = log->count;
 	log->next++;
 	log->count++;
 	return BO_BOOT_OK;
@@ -309,6 +397,17 @@ int bo_log_append(struct bo_boot *b, struct bo_log *log)
 int bo_meta_erase(const struct bo_flash_area *slot, uint32_t meta_off)
 {
 	return bo_area_erase(slot, meta_off, slot->size - meta_off) ? BO_BOOT_E_FLASH : BO_BOOT_OK;
+}
+
+int bo_record_erase(struct bo_boot *b)
+{
+	if (!b->full_slots)
+		return bo_meta_erase(b->rec, b->meta_primary);
+	uint32_t start, size;
+	for (uint32_t off = 0; off < b->rec->size; off = start + size)
+		if (bo_area_sector(b->rec, off, &start, &size) || bo_area_erase(b->rec, start, size))
+			return BO_BOOT_E_FLASH;
+	return BO_BOOT_OK;
 }
 
 bool bo_meta_is_erased(struct bo_boot *b, const struct bo_flash_area *slot, uint32_t meta_off,

@@ -178,7 +178,11 @@ struct bro_firmware {
 			   const uint8_t *image, uint32_t len);
 
 	/* Required. The application asks for the upgrade slot's image to be installed at
-	 * the next boot: permanent = 0 for a test (revertable) upgrade, 1 for permanent. */
+	 * the next boot: permanent = 0 for a test (revertable) upgrade, 1 for permanent.
+	 * BRO_DOWNLOAD_AGAIN (positive) when the request could not be made without losing
+	 * part of the image (a torn earlier request in a trailer sector the image shares,
+	 * which had to be erased, as MCUboot erases a slot whose magic is bad): the sweep's
+	 * application then downloads the image again and asks once more. */
 	int (*request_upgrade)(const struct bro_env *env, int permanent);
 
 	/* Required. The running application confirms itself. */
@@ -205,6 +209,9 @@ static inline const struct bro_partition *bro_partition_find(const struct bro_de
 /* The entry point a plug-in exports. */
 typedef const struct bro_firmware *(*bro_firmware_entry)(void);
 #define BRO_FIRMWARE_ENTRY "brownout_firmware"
+
+/* request_upgrade's answer when the image must be downloaded again (see there). */
+#define BRO_DOWNLOAD_AGAIN 1
 
 #ifdef __cplusplus
 }

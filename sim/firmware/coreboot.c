@@ -211,6 +211,7 @@ static int cb_configure(const struct bro_env *env, const struct bro_option *opts
 	}
 	area(dev, c, "scratch", &c->cfg.scratch);
 	area(dev, c, "recovery", &c->cfg.recovery);
+	area(dev, c, "status", &c->cfg.status);
 	struct bo_boot *scratch = env->ram;
 	const char *why = NULL;
 	if (bo_boot_check_config(scratch, &c->cfg, &why)) {
@@ -255,7 +256,13 @@ static int cb_boot(const struct bro_env *env, struct bro_boot_result *out)
 static int cb_request(const struct bro_env *env, int permanent)
 {
 	const struct coreboot_config *c = env->config;
-	return bo_app_request_upgrade(env->ram, &c->cfg, permanent != 0) ? -1 : 0;
+	int rc = bo_app_request_upgrade(env->ram, &c->cfg, permanent != 0);
+	/* BO_BOOT_E_IMAGE with a status partition after a torn request: the trailer's sector
+	 * (and the image's tail in it) was erased. Without one it means the download reached
+	 * the trailer, which the application's own download never does. */
+	if (rc == BO_BOOT_E_IMAGE && c->cfg.status.size)
+		return BRO_DOWNLOAD_AGAIN;
+	return rc ? -1 : 0;
 }
 
 static int cb_confirm(const struct bro_env *env)

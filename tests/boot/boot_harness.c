@@ -32,6 +32,19 @@ const struct bh_layout bh_stm32f4 = {
 	.uniform = true, /* both slots are 128K sectors only */
 };
 
+const struct bh_layout bh_stm32f4_status = {
+	.name = "stm32f4-status",
+	.preset = "stm32f4",
+	.parts = {{"boot", 0x00000, 32 * KIB, true},
+		  {"status", 0x08000, 16 * KIB, false},
+		  {"recovery", 0x10000, 64 * KIB, false},
+		  {"primary", 0x20000, 2 * 128 * KIB, false},
+		  {"upgrade", 0x60000, 2 * 128 * KIB, false},
+		  {"scratch", 0xA0000, 128 * KIB, false}},
+	.nparts = 6,
+	.uniform = false, /* swap-move refuses a status partition */
+};
+
 const struct bh_layout bh_stm32f4_mixed = {
 	.name = "stm32f4-mixed",
 	.preset = "stm32f4",
@@ -142,6 +155,7 @@ int bh_setup(struct bh *h, const struct bh_layout *l, enum bo_strategy s)
 		die("layout without primary/upgrade", l->name);
 	(void)sim_flash_area(&h->port, "scratch", &h->cfg.scratch);
 	(void)sim_flash_area(&h->port, "recovery", &h->cfg.recovery);
+	(void)sim_flash_area(&h->port, "status", &h->cfg.status);
 	return bh_reconfig(h);
 }
 

@@ -21,7 +21,8 @@
 #include "sim/flash_port.h"
 #include "sim/imagegen.h"
 
-/* A device preset and its partitions ("boot", "primary", "upgrade", "scratch", "recovery"). */
+/* A device preset and its partitions ("boot", "primary", "upgrade", "scratch", "recovery",
+ * "status"). */
 struct bh_layout {
 	const char *name;
 	const char *preset;
@@ -35,6 +36,10 @@ extern const struct bh_layout bh_nrf52840;
 /* stm32f4: boot = sectors 0-3 (4 x 16K), recovery = the 64K sector, primary = 128K sectors
  * 5-7, upgrade = 8-10, scratch = 11. */
 extern const struct bh_layout bh_stm32f4;
+/* stm32f4 with a status partition (a 16K sector) holding core/boot's progress record:
+ * primary and upgrade = two 128K sectors each, which images fill up to the MCUboot
+ * trailer; scratch = one 128K sector. */
+extern const struct bh_layout bh_stm32f4_status;
 /* stm32f4, mixed sizes inside a slot: boot = sector 0, primary = sectors 1-4 (3 x 16K +
  * 64K), upgrade = sectors 5-6 (128K each): no sector boundary common to both slots. */
 extern const struct bh_layout bh_stm32f4_mixed;
