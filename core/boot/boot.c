@@ -33,9 +33,10 @@ int bo_read_state(struct bo_boot *b, struct bo_flash_state *st)
 				: b->data_limit;
 	st->steps = bo_op_steps(b, st->swap_size);
 	/* A status partition keeps a revert in the test upgrade's record: after its steps,
-	 * end and trial boot, the revert mark starts the same swap back. */
+	 * end and trial boot (and the mark of a fall to recovery when the image on trial did
+	 * not verify), the revert mark starts the same swap back. */
 	if (b->full_slots && st->type == BO_SWAP_TEST && bo_is_swap(cfg->strategy) &&
-	    st->log.revert_at == st->steps + 3) {
+	    st->log.revert_at != BO_LOG_NONE && st->log.revert_at >= st->steps + 3) {
 		st->base = st->log.revert_at;
 		st->type = BO_SWAP_REVERT;
 	}
@@ -44,10 +45,13 @@ int bo_read_state(struct bo_boot *b, struct bo_flash_state *st)
 	st->attempts_used = st->complete ? count - (st->steps + 2) : 0;
 	/* The request stays in the upgrade slot until every step is done, so an unfinished
 	 * record without a request can only be closing (all steps done). Anything else is not
-	 * this device's operation (stray or foreign bytes): no operation at all. A status
-	 * partition is the bootloader's alone, and its swaps consume the request on the way. */
-	if (!b->full_slots && !st->complete && st->upgrade.magic != BO_MAGIC_GOOD &&
-	    count != st->steps + 1)
+	 * this device's operation (stray or foreign bytes, or a record damaged since):
+	 * no operation at all. With a status partition a swap consumes the request with its
+	 * last chunk's second step (steps - 1), so from there on it runs without one; and a
+	 * revert never had one (its mark is its own). */
+	uint32_t from = b->full_slots && bo_is_swap(cfg->strategy) ? st->steps - 1 : st->steps + 1;
+	if (!st->complete && st->upgrade.magic != BO_MAGIC_GOOD && st->base == 0 &&
+	    (b->full_slots && bo_is_swap(cfg->strategy) ? count < from : count != from))
 		st->started = false;
 	return BO_BOOT_OK;
 }

@@ -45,6 +45,19 @@ const struct bh_layout bh_stm32f4_status = {
 	.uniform = false, /* swap-move refuses a status partition */
 };
 
+const struct bh_layout bh_nrf52840_status = {
+	.name = "nrf52840-status",
+	.preset = "nrf52840",
+	.parts = {{"boot", 0x00000, 0x0B000, true},
+		  {"status", 0x0B000, 0x01000, false},
+		  {"primary", 0x0C000, 0x10000, false},
+		  {"upgrade", 0x1C000, 0x10000, false},
+		  {"scratch", 0x2C000, 0x01000, false},
+		  {"recovery", 0x30000, 0x10000, false}},
+	.nparts = 6,
+	.uniform = false, /* swap-move refuses a status partition */
+};
+
 const struct bh_layout bh_stm32f4_mixed = {
 	.name = "stm32f4-mixed",
 	.preset = "stm32f4",

@@ -40,6 +40,8 @@ extern const struct bh_layout bh_stm32f4;
  * primary and upgrade = two 128K sectors each, which images fill up to the MCUboot
  * trailer; scratch = one 128K sector. */
 extern const struct bh_layout bh_stm32f4_status;
+/* nrf52840 with a one-sector (4K) status partition and 64K slots. */
+extern const struct bh_layout bh_nrf52840_status;
 /* stm32f4, mixed sizes inside a slot: boot = sector 0, primary = sectors 1-4 (3 x 16K +
  * 64K), upgrade = sectors 5-6 (128K each): no sector boundary common to both slots. */
 extern const struct bh_layout bh_stm32f4_mixed;

@@ -1,6 +1,8 @@
 /*
  * tests/boot/test_boot_stray.c: stray, torn or foreign bytes in the metadata areas never
- * brick a device (issue 16), for every strategy on the nrf52840 and k64f layouts.
+ * brick a device (issue 16), for every strategy on the nrf52840 and k64f layouts, and with
+ * a status partition (nrf52840-status: the progress log lives there, images reach the
+ * trailers).
  *
  * Regression tests for the three bugs fuzzing found (each failed before the log entries
  * became self-validating):
@@ -34,7 +36,7 @@ static const enum bo_strategy strategies[] = {
 };
 #define NSTRAT (sizeof strategies / sizeof strategies[0])
 
-static const struct bh_layout *const layouts[] = {&bh_nrf52840, &bh_k64f};
+static const struct bh_layout *const layouts[] = {&bh_nrf52840, &bh_k64f, &bh_nrf52840_status};
 #define NLAYOUT (sizeof layouts / sizeof layouts[0])
 
 static uint64_t rng_next(uint64_t *s)
@@ -81,6 +83,13 @@ static uint32_t meta_of(struct bh *h, const char *part)
 	uint32_t start;
 	assert_int_equal(fsim_sector_of(h->dev, p->off + p->size - 1, NULL, &start, NULL), 0);
 	return start;
+}
+
+/* Where the progress log starts: the status partition, else the primary's meta sector. */
+static uint32_t log_of(struct bh *h)
+{
+	const struct fsim_partition *st = fsim_partition_find(h->dev, "status");
+	return st ? st->off : meta_of(h, "primary");
 }
 
 static void fill_random(struct bh *h, uint32_t off, uint32_t len, uint64_t *rng)
@@ -146,7 +155,7 @@ static void t_stray_word(void **state)
 			const struct fsim_partition *up = bh_part(&d.h, "upgrade");
 			fill_random(&d.h, up->off, 64 * 1024, &rng);
 			uint8_t word[8] = {0};
-			assert_int_equal(fsim_load_bytes(d.h.dev, meta_of(&d.h, "primary"), word,
+			assert_int_equal(fsim_load_bytes(d.h.dev, log_of(&d.h), word,
 							 fsim_geometry(d.h.dev)->write_unit),
 					 0);
 			for (int k = 0; k < 4; k++) {
@@ -206,7 +215,7 @@ static void t_log_gap(void **state)
 			assert_int_equal(bh_download_request(h, &d.v2, true), 0);
 			assert_true(boot_cut_after(&d, 14));
 			/* Junk three units past the last written one. */
-			uint32_t meta = meta_of(h, "primary"), unit = 8, last = 0;
+			uint32_t meta = log_of(h), unit = 8, last = 0;
 			uint8_t e[8], junk[8];
 			for (uint32_t u = 0; u < 64; u++) {
 				assert_int_equal(fsim_peek(h->dev, meta + u * unit, e, unit), 0);
@@ -252,9 +261,11 @@ static void t_resume_tampered(void **state)
 					    bh_running(h, &d.rec));
 				if (h->res.slot != BO_SLOT_NONE && !own)
 					fail_msg("%s on %s, boot %u after the tampered resume: ran an "
-						 "image that does not verify (action %s)",
+						 "image that is not the device's own (slot %d, "
+						 "action %s, trial %d)",
 						 bo_strategy_name(h->cfg.strategy), h->layout->name,
-						 h->boots, bo_boot_action_name(h->res.action));
+						 h->boots, h->res.slot,
+						 bo_boot_action_name(h->res.action), h->res.trial);
 			}
 			assert_int_equal(fsim_violation_count(h->dev), 0);
 			dev_free(&d);
@@ -484,7 +495,7 @@ static void t_app_refuses_trailer_download(void **state)
 		uint32_t limit = 0;
 		assert_int_equal(bo_app_download_limit(d.h.ws, &d.h.cfg, &limit), 0);
 		assert_int_equal(limit, d.h.data_limit);
-		bh_image_total(&d.h, &big, 33, 3, 0, limit + 64, -1);
+		bh_image_total(&d.h, &big, 33, 3, 0, limit + 16, -1); /* into the trailer */
 		assert_int_equal(bh_download(&d.h, &big), 0);
 		assert_int_equal(bh_request(&d.h, true), BO_BOOT_E_IMAGE);
 		boot_valid(&d, "trailer download");
@@ -511,9 +522,12 @@ static void scramble(struct dev *d, uint64_t *rng)
 		uint32_t meta = meta_of(h, areas[a]);
 		fill_random(h, meta, p->off + p->size - meta, rng);
 	}
-	/* The primary's meta sector: all random, or a few random bytes, words or units. */
-	uint32_t meta = meta_of(h, "primary");
-	uint32_t msize = bh_part(h, "primary")->off + bh_part(h, "primary")->size - meta;
+	/* The progress log (the primary's meta sector, or the status partition): all random,
+	 * or a few random bytes, words or units. */
+	uint32_t meta = log_of(h);
+	const struct fsim_partition *status = fsim_partition_find(h->dev, "status");
+	uint32_t msize = status ? status->size
+				: bh_part(h, "primary")->off + bh_part(h, "primary")->size - meta;
 	if (rng_next(rng) % 4 == 0) {
 		fill_random(h, meta, msize, rng);
 	} else {
