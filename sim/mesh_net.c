@@ -335,7 +335,11 @@ static void adv_push(struct mesh_net *net, uint32_t ni, const struct pdu *p, boo
 	n->q[tail].pdu = *p;
 	n->q[tail].relay = relay;
 	n->q[tail].token = token;
-	n->q_len++;
+	if (n->q_len++ > 0) { /* behind the one on air */
+		n->st.queued++;
+		if (n->q_len > n->st.queue_peak)
+			n->st.queue_peak = n->q_len;
+	}
 	adv_kick(net, ni);
 }
 
@@ -427,6 +431,16 @@ static void ev_tx_start(struct sim_loop *loop, void *ctx, void *payload)
 	n->adv_ev = sim_schedule_at(loop, end, ev_tx_end, net, e, sizeof(*e));
 }
 
+static bool subscribed(const struct node *n, uint16_t group);
+
+/* A transmission r missed: was it addressed to r (the "messages lost to it" of a target
+ * that did not converge)? Only on the loss paths. */
+static void count_lost_to(struct node *r, const struct pdu *p)
+{
+	if (p->dst == r->addr || (p->dst >= MESH_GROUP_MIN && subscribed(r, p->dst)))
+		r->st.lost_to_me++;
+}
+
 static void deliver(struct mesh_net *net, uint32_t ri, const struct pdu *p, uint64_t tx_id,
 		    uint64_t pass)
 {
@@ -439,15 +453,18 @@ static void deliver(struct mesh_net *net, uint32_t ri, const struct pdu *p, uint
 		uint64_t t = now(net), air = airtime(net);
 		if (r->tx_start < t && r->tx_start + air > t - air) {
 			r->st.deaf++;
+			count_lost_to(r, p);
 			return;
 		}
 	}
 	if (collided) {
 		r->st.collisions++;
+		count_lost_to(r, p);
 		return;
 	}
 	if (pass != UINT64_MAX && sim_rng_u64(&r->rng_link) >= pass) {
 		r->st.lost++;
+		count_lost_to(r, p);
 		return;
 	}
 	r->st.pdus_received++;
@@ -538,6 +555,7 @@ static void net_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p)
 			n->st.ttl_expired++;
 		} else if (n->relay_used >= net->cfg.relay_buffers) {
 			n->st.dropped++;
+			n->st.dropped_relay++;
 		} else {
 			n->relay_used++;
 			n->st.pdus_relayed++;

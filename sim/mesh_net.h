@@ -181,6 +181,12 @@ struct mesh_node_stats {
 	uint64_t acks_sent;        /* Segment Acknowledgements sent */
 	uint64_t rx_discarded;     /* unfinished reassemblies discarded or abandoned */
 	uint64_t resets;           /* mesh_node_reset() calls */
+	/* diagnostics (issue 14) */
+	uint64_t queued;           /* PDUs queued behind another one (the advertiser busy) */
+	uint64_t queue_peak;       /* the most PDUs queued at once (summed by mesh_net_totals) */
+	uint64_t dropped_relay;    /* of dropped: relayed PDUs that found relay_buffers full */
+	uint64_t lost_to_me;       /* of lost + collisions + deaf: transmissions of PDUs
+				      addressed to this node (its address or a group of its) */
 };
 
 struct mesh_net_stats {

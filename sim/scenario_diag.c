@@ -69,3 +69,102 @@ void diag_collect(struct world *w)
 		warn(w, "the canary failed (event 'rollout_halted'): the other targets were "
 			"held; fix the image or raise initiator.rollout.canary.max_failed");
 }
+
+/* ---- where each target's last distribution ended (issue 14 point 5) ------------------ */
+
+/* The update client's steps (enum bo_dfu_cli_state) as the messages they wait on. */
+static const char *cli_step_name(uint8_t s)
+{
+	static const char *const names[] = {
+		"idle", "Information Get", "Metadata Check", "Update Start", "BLOB transfer",
+		"verification (Update Get)", "Apply", "confirmation after Apply", "done",
+	};
+
+	return s < sizeof names / sizeof names[0] ? names[s] : "an unknown step";
+}
+
+/* The BLOB client's steps (enum bo_blob_cli_state). */
+static const char *blob_step_name(uint8_t s)
+{
+	static const char *const names[] = {
+		"idle", "Information Get", "Transfer Start", "Block Start", "chunks", "pulled chunks",
+		"Block Get", "Transfer Get", "Transfer Cancel", "suspended", "done",
+	};
+
+	return s < sizeof names / sizeof names[0] ? names[s] : "an unknown step";
+}
+
+/* The Initiator's states (enum bo_initiator_state). */
+static const char *initiator_step_name(uint8_t s)
+{
+	static const char *const names[] = {
+		"idle", "Upload Start", "the upload's BLOB transfer", "Upload Get", "Firmware Get",
+		"Distribution Get (reset)", "Distribution Cancel (reset)", "Receivers Delete All",
+		"Receivers Add", "Distribution Start", "Distribution Get (polling)",
+		"Receivers Get", "the retry backoff", "Distribution Cancel", "done",
+		"Distribution Suspend", "suspended", "Distribution Apply", "Upload Cancel",
+	};
+
+	return s < sizeof names / sizeof names[0] ? names[s] : "an unknown step";
+}
+
+void diag_note_end(struct world *w, struct run_node *rn, const struct bo_initiator *in,
+		   const struct bo_initiator_target *t)
+{
+	struct run_node *dn = &w->nodes[w->s->initiator.distributor];
+	const struct bo_distributor *d = dn->v.dist;
+
+	rn->end_by = RUN_END_UNKNOWN;
+	if (t->result == BO_INITIATOR_LOST && in->end_state != BO_INITIATOR_RECV_GET) {
+		/* the Initiator stopped before the Receivers List said anything of it */
+		rn->end_by = RUN_END_INITIATOR;
+		rn->end_step = in->end_state;
+		rn->end_tries = in->end_tries;
+		return;
+	}
+	/* The Distributor's update client still holds the distribution the list reported,
+	 * unless a power cut poisoned it (then its state is not DONE) or it runs no more. */
+	if (!d || !sim_vnode_running(&dn->v) || d->cli.state != BO_DFU_CLI_DONE ||
+	    d->cli.ntargets > BO_DFU_CLI_TARGETS_MAX)
+		return;
+	for (unsigned i = 0; i < d->cli.ntargets; i++) {
+		const struct bo_dfu_cli_target *ct = &d->cli.targets[i];
+
+		if (ct->addr != t->addr || ct->result == BO_DFU_CLI_PENDING)
+			continue;
+		rn->end_by = RUN_END_DISTRIBUTOR;
+		rn->end_step = ct->end_step;
+		rn->end_blob_step = ct->end_blob_step;
+		rn->end_block = ct->end_block;
+		rn->end_blocks = (uint16_t)d->cli.blob.block_count;
+		rn->end_tries = ct->end_tries;
+		return;
+	}
+}
+
+void diag_end_words(const struct run_node *rn, char *b, size_t n)
+{
+	const char *verb = rn->result == BO_INITIATOR_LOST ? "gave up" : "ended";
+	unsigned tries = rn->end_tries;
+
+	b[0] = '\0';
+	if (rn->end_by == RUN_END_INITIATOR) {
+		snprintf(b, n, "the Initiator gave up at %s after %u tr%s (the Distributor silent)",
+			 initiator_step_name(rn->end_step), tries, tries == 1 ? "y" : "ies");
+		return;
+	}
+	if (rn->end_by != RUN_END_DISTRIBUTOR)
+		return;
+	if (rn->end_step == BO_DFU_CLI_BLOB &&
+	    (rn->end_blob_step == BO_BLOB_CLI_BLOCK_START || rn->end_blob_step == BO_BLOB_CLI_CHUNKS ||
+	     rn->end_blob_step == BO_BLOB_CLI_PULL || rn->end_blob_step == BO_BLOB_CLI_BLOCK_GET))
+		snprintf(b, n, "the Distributor %s in BLOB block %u of %u (%s) after %u tr%s", verb,
+			 rn->end_block + 1u, rn->end_blocks, blob_step_name(rn->end_blob_step), tries,
+			 tries == 1 ? "y" : "ies");
+	else if (rn->end_step == BO_DFU_CLI_BLOB)
+		snprintf(b, n, "the Distributor %s in the BLOB transfer (%s) after %u tr%s", verb,
+			 blob_step_name(rn->end_blob_step), tries, tries == 1 ? "y" : "ies");
+	else
+		snprintf(b, n, "the Distributor %s at %s after %u tr%s", verb,
+			 cli_step_name(rn->end_step), tries, tries == 1 ? "y" : "ies");
+}

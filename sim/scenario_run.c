@@ -47,6 +47,9 @@ static void not_converged_reason(const struct world *w, const struct run_node *r
 	uint32_t reach = ttl == 0 ? 1u : ttl;
 	char *b = o->reason;
 	size_t n = sizeof o->reason;
+	char where[160];
+
+	diag_end_words(rn, where, sizeof where);
 
 	if (rn->image != s->initiator.image)
 		snprintf(b, n, "offered %s (a bad_image fault), not the rollout's image",
@@ -66,11 +69,15 @@ static void not_converged_reason(const struct world *w, const struct run_node *r
 		snprintf(b, n, "its wave %u was still running when the run ended (%u hops)",
 			 rn->wave, rn->hops);
 	else
-		snprintf(b, n, "%s after %u offers (last phase %s), %u hops from the "
-			 "Distributor, %llu power cuts, %llu transmissions lost",
-			 o->result, rn->offers, phase_name(rn->last_phase), rn->hops,
-			 (unsigned long long)c->power_cuts,
-			 (unsigned long long)mesh_node_stats(w->net, rn->idx)->lost);
+		/* lost to it: its transmissions missed on its own links (link loss,
+		 * collisions, deaf while sending) */
+		snprintf(b, n, "%s after %u offer%s (last phase %s)%s%s (%u hop%s, %llu "
+			 "transmissions to it lost, %llu power cut%s)",
+			 o->result, rn->offers, rn->offers == 1 ? "" : "s",
+			 phase_name(rn->last_phase), where[0] ? ": " : "", where, rn->hops,
+			 rn->hops == 1 ? "" : "s",
+			 (unsigned long long)mesh_node_stats(w->net, rn->idx)->lost_to_me,
+			 (unsigned long long)c->power_cuts, c->power_cuts == 1 ? "" : "s");
 }
 
 static void collect_nodes(struct world *w)

@@ -74,7 +74,7 @@ struct bo_run_node {
 	const char *result;      /* the Initiator's last verdict ("updated", "lost", ...) */
 	uint32_t wave;           /* the rollout wave it was in, from 1 (0: never offered) */
 	uint32_t hops;           /* from the Distributor through relays (UINT32_MAX: no path) */
-	char reason[128];        /* a target that did not converge: why, in words ("" else) */
+	char reason[256];        /* a target that did not converge: why, in words ("" else) */
 	uint64_t rx_start_us;    /* the first distribution it was in started; UINT64_MAX: never */
 };
 

@@ -534,7 +534,7 @@ static void test_canary(void **state)
 		assert_int_equal(n->wave, id <= 2 ? 1u : 0u);
 		assert_int_equal(n->offers, id <= 2 ? 1u : 0u);
 		assert_string_equal(n->result, id <= 2 ? "reverted" : "held");
-		assert_non_null(strstr(n->reason, id <= 2 ? "reverted after 1 offers (last phase "
+		assert_non_null(strstr(n->reason, id <= 2 ? "reverted after 1 offer (last phase "
 							    : "held"));
 	}
 	bo_run_result_free(&r);
@@ -568,6 +568,37 @@ static void test_storm_warning(void **state)
 	bo_scenario_free(s);
 }
 
+/* Issue 14 point 5: a target the Distributor gives up on says where: the step, the BLOB
+ * block, the tries made there, its hops and the transmissions to it that were lost. */
+static void test_gave_up_where(void **state)
+{
+	(void)state;
+	struct bo_scenario *s = load("lossy-link.yaml");
+	struct bo_run_result r;
+	char err[BO_RUN_ERRLEN] = "";
+	const struct bo_run_node *n;
+	unsigned block, blocks, tries;
+	unsigned long long lost;
+
+	assert_int_equal(run(s, 0, &r, err, sizeof(err)), 0);
+	n = node_by_id(&r, 1);
+	printf("# node 1: %s\n", n->reason);
+	assert_false(n->converged);
+	assert_string_equal(n->result, "lost");
+	const char *at = strstr(n->reason, "the Distributor gave up in BLOB block ");
+	assert_non_null(at);
+	assert_int_equal(sscanf(at, "the Distributor gave up in BLOB block %u of %u (Block Get) "
+				    "after %u tries (1 hop, %llu transmissions to it lost",
+				&block, &blocks, &tries, &lost), 4);
+	assert_true(block >= 1 && block <= blocks);
+	assert_true(tries >= 2);
+	assert_true(lost > 0);
+	assert_true(node_by_id(&r, 2)->converged && node_by_id(&r, 3)->converged);
+	assert_string_equal(node_by_id(&r, 2)->reason, "");
+	bo_run_result_free(&r);
+	bo_scenario_free(s);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -582,6 +613,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_canary),
 		cmocka_unit_test(test_storm_warning),
+		cmocka_unit_test(test_gave_up_where),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
