@@ -27,6 +27,47 @@ static void warn(struct world *w, const char *fmt, ...)
 	world_event(w, -1, BO_RUN_EV_OUTCOME, "warning", "%s", line);
 }
 
+#define WORST_NODES 3
+
+/* "node 12 dropped 340 (300 relayed), queued 1200; node 5 ...": the nodes that
+ * dropped the most PDUs for lack of buffers (ties: the most queued, then node order). */
+static void worst_congested(const struct bo_run_result *r, char *b, size_t n)
+{
+	size_t top[WORST_NODES], k = 0, len = 0;
+
+	for (size_t i = 0; i < r->node_count; i++) {
+		const struct bo_run_node *x = &r->nodes[i];
+		size_t j;
+
+		if (!x->pdus_dropped)
+			continue;
+		for (j = k; j > 0; j--) {
+			const struct bo_run_node *y = &r->nodes[top[j - 1]];
+
+			if (y->pdus_dropped > x->pdus_dropped ||
+			    (y->pdus_dropped == x->pdus_dropped && y->pdus_queued >= x->pdus_queued))
+				break;
+			if (j < WORST_NODES)
+				top[j] = top[j - 1];
+		}
+		if (j < WORST_NODES) {
+			top[j] = i;
+			if (k < WORST_NODES)
+				k++;
+		}
+	}
+	b[0] = '\0';
+	for (size_t j = 0; j < k && len < n; j++) {
+		const struct bo_run_node *x = &r->nodes[top[j]];
+
+		len += (size_t)snprintf(b + len, n - len,
+					"%snode %u dropped %llu (%llu relayed), queued %llu",
+					j ? "; " : "", x->id, (unsigned long long)x->pdus_dropped,
+					(unsigned long long)x->relay_dropped,
+					(unsigned long long)x->pdus_queued);
+	}
+}
+
 void diag_collect(struct world *w)
 {
 	const struct bo_scenario *s = w->s;
@@ -52,13 +93,18 @@ void diag_collect(struct world *w)
 	dropped = t.dropped ? (double)t.dropped /
 				      (double)(t.pdus_sent + t.pdus_relayed + t.dropped)
 			    : 0;
-	if (dropped > 0.01)
+	if (dropped > 0.01) {
+		char worst[256];
+
+		worst_congested(r, worst, sizeof worst);
 		warn(w,
 		     "congestion: %llu PDUs (%.1f%%) dropped for lack of advertising or relay "
-		     "buffers (mesh.adv_buffers %u, relay_buffers %u): fewer relays, a lower TTL "
-		     "or more buffers",
+		     "buffers (mesh.adv_buffers %u, relay_buffers %u); worst: %s (node rows: "
+		     "pdus_dropped, relay_dropped, pdus_queued, queue_peak): fewer relays, a lower "
+		     "TTL or more buffers",
 		     (unsigned long long)t.dropped, 100.0 * dropped, s->mesh.adv_buffers,
-		     s->mesh.relay_buffers);
+		     s->mesh.relay_buffers, worst);
+	}
 	if (r->nodes && r->nodes[s->initiator.distributor].power_cuts)
 		warn(w,
 		     "the Distributor lost power %llu time%s (events 'power_cut'): its "

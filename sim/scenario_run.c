@@ -66,8 +66,8 @@ static void not_converged_reason(const struct world *w, const struct run_node *r
 	else if (!rn->wave)
 		snprintf(b, n, "never offered: the run ended (duration) before its wave");
 	else if (!strcmp(o->result, "pending"))
-		snprintf(b, n, "its wave %u was still running when the run ended (%u hops)",
-			 rn->wave, rn->hops);
+		snprintf(b, n, "its wave %u was still running when the run ended (%u hop%s)",
+			 rn->wave, rn->hops, rn->hops == 1 ? "" : "s");
 	else
 		/* lost to it: its transmissions missed on its own links (link loss,
 		 * collisions, deaf while sending) */
@@ -120,6 +120,11 @@ static void collect_nodes(struct world *w)
 		if (o->target && !o->converged)
 			not_converged_reason(w, rn, o, c);
 		o->rx_start_us = rn->rx_start_us;
+		const struct mesh_node_stats *st = mesh_node_stats(w->net, i);
+		o->pdus_queued = st->queued;
+		o->queue_peak = st->queue_peak;
+		o->pdus_dropped = st->dropped;
+		o->relay_dropped = st->dropped_relay;
 		if (o->target) {
 			r->targets++;
 			r->converged += o->converged;

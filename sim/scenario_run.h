@@ -76,6 +76,11 @@ struct bo_run_node {
 	uint32_t hops;           /* from the Distributor through relays (UINT32_MAX: no path) */
 	char reason[256];        /* a target that did not converge: why, in words ("" else) */
 	uint64_t rx_start_us;    /* the first distribution it was in started; UINT64_MAX: never */
+	/* congestion at the node (sim/mesh_net.h's counters) */
+	uint64_t pdus_queued;    /* PDUs that waited behind another for its advertiser */
+	uint64_t queue_peak;     /* the most PDUs queued at once */
+	uint64_t pdus_dropped;   /* PDUs dropped for lack of advertising or relay buffers */
+	uint64_t relay_dropped;  /* of pdus_dropped, relayed ones */
 };
 
 struct bo_run_expect {
@@ -100,7 +105,7 @@ struct bo_run_event {
 };
 
 #define BO_RUN_WARNINGS_MAX 8
-#define BO_RUN_WARNING_LEN 320
+#define BO_RUN_WARNING_LEN 512
 
 struct bo_run_result {
 	uint64_t seed;

@@ -278,6 +278,11 @@ static int record_details(struct bo_db_run *dr, const struct bo_scenario *s,
 			.wave = n->wave ? (int64_t)n->wave - 1 : -1, /* the db counts from 0 */
 			.hops = n->hops == UINT32_MAX ? -1 : (int64_t)n->hops,
 			.rx_start_us = n->rx_start_us == UINT64_MAX ? -1 : (int64_t)n->rx_start_us,
+			.pdus_queued = (int64_t)n->pdus_queued,
+			.queue_peak = (int64_t)n->queue_peak,
+			.pdus_dropped = (int64_t)n->pdus_dropped,
+			.relay_dropped = (int64_t)n->relay_dropped,
+			.reason = n->reason[0] ? n->reason : NULL,
 		};
 		if (bo_db_run_add_node(dr, &dn, err, errlen))
 			goto fail;

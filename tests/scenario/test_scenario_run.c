@@ -557,6 +557,30 @@ static void test_storm_warning(void **state)
 			storm = true;
 	assert_true(storm);
 	assert_true(has_event(&r, "warning"));
+	/* congestion, per node: the node rows sum to the run's total, and the warning names
+	 * the node that dropped the most first */
+	uint64_t sum = 0, most = 0;
+	const char *cong = NULL;
+
+	for (size_t i = 0; i < r.node_count; i++) {
+		const struct bo_run_node *n = &r.nodes[i];
+
+		sum += n->pdus_dropped;
+		most = n->pdus_dropped > most ? n->pdus_dropped : most;
+		assert_true(n->relay_dropped <= n->pdus_dropped);
+		assert_true(n->queue_peak <= s->mesh.adv_buffers + s->mesh.relay_buffers);
+	}
+	assert_true(most > 0);
+	assert_true((double)sum == metric(&r, "pdus_dropped")->value);
+	for (size_t i = 0; i < r.warning_count; i++)
+		if (strstr(r.warnings[i], "congestion: "))
+			cong = strstr(r.warnings[i], "worst: node ");
+	assert_non_null(cong);
+	unsigned id;
+	unsigned long long dropped;
+	assert_int_equal(sscanf(cong, "worst: node %u dropped %llu", &id, &dropped), 2);
+	assert_int_equal(dropped, most);
+	assert_int_equal(node_by_id(&r, id)->pdus_dropped, most);
 	bo_run_result_free(&r);
 	bo_scenario_free(s);
 
