@@ -369,12 +369,15 @@ int bo_scenario_run(const struct bo_scenario *s, const struct bo_run_opts *o,
 	sim_loop_init(&w->loop);
 	if (world_build(w, err, errlen))
 		goto out;
+	if (trace_start(w))
+		goto oom;
 	faults_schedule(w);
 	rollout_init(w);
 	if (w->oom)
 		goto oom;
 	rollout_start(w);
 	run_loop(w);
+	trace_end(w);
 	if (w->oom)
 		goto oom;
 	r->sim_end_us = sim_now(&w->loop);

@@ -5,7 +5,9 @@
  *   scenario_faults.c   power cuts, offline windows, cuts during a phase
  *   scenario_rollout.c  the gateway's Initiator: waves of targets per image
  *   scenario_run.c      the run loop and its outcomes (nodes, expectations, metrics)
- *   scenario_diag.c     the run's warnings: relay storm, congestion, Distributor power
+ *   scenario_diag.c     the run's warnings: relay storm, congestion, Distributor power;
+ *                       where each target's distribution gave up
+ *   scenario_trace.c    message-level events (--events 3)
  */
 #ifndef SIM_SCENARIO_WORLD_H
 #define SIM_SCENARIO_WORLD_H
@@ -136,6 +138,10 @@ struct world {
 	uint32_t unreachable;     /* targets beyond the TTL (scenario_world.c) */
 	/* the run's events (kept up to o->max_event_level) */
 	size_t ev_cap;
+	/* message traces (scenario_trace.c): traced[i] for node index i (NULL: tracing off),
+	 * level-3 events kept and left out past the cap */
+	bool *traced;
+	size_t trace_kept, trace_left_out, trace_max;
 	bool oom;
 };
 
@@ -166,6 +172,11 @@ void diag_note_end(struct world *w, struct run_node *rn, const struct bo_initiat
 /* Where rn's last distribution gave up, in words: "gave up in BLOB transfer block 8 of 12
  * (Block Get) after 6 tries" (b empty when unknown). */
 void diag_end_words(const struct run_node *rn, char *b, size_t n);
+
+/* scenario_trace.c: level-3 message events from the network (trace_start after the
+ * network is built; trace_end when the run is over: the count of events left out) */
+int trace_start(struct world *w);
+void trace_end(struct world *w);
 
 /* scenario_rollout.c */
 void rollout_init(struct world *w);
