@@ -195,7 +195,9 @@ void diag_end_words(const struct run_node *rn, char *b, size_t n)
 
 	b[0] = '\0';
 	if (rn->end_by == RUN_END_INITIATOR) {
-		snprintf(b, n, "the Initiator gave up at %s after %u tr%s (the Distributor silent)",
+		/* its run ended there: the Distributor silent, refusing, or busy with another
+		 * distribution (the Initiator's own retries, initiator.h) */
+		snprintf(b, n, "the Initiator stopped at %s after %u tr%s",
 			 initiator_step_name(rn->end_step), tries, tries == 1 ? "y" : "ies");
 		return;
 	}

@@ -621,6 +621,25 @@ static void test_gave_up_where(void **state)
 	assert_string_equal(node_by_id(&r, 2)->reason, "");
 	bo_run_result_free(&r);
 	bo_scenario_free(s);
+
+	/* the Distributor gone: the Initiator stops polling, and says so for every target */
+	s = load("distributor-gone.yaml");
+	assert_int_equal(run(s, 0, &r, err, sizeof(err)), 0);
+	for (uint32_t id = 1; id <= 3; id++) {
+		n = node_by_id(&r, id);
+		printf("# node %u: %s\n", id, n->reason);
+		assert_false(n->converged);
+		assert_string_equal(n->result, "lost");
+		at = strstr(n->reason, "the Initiator stopped at Distribution Get (polling) after ");
+		assert_non_null(at);
+		assert_int_equal(sscanf(at, "the Initiator stopped at Distribution Get (polling) "
+					    "after %u tries (%u hop",
+					&tries, &block), 2);
+		assert_true(tries > 1);
+		assert_int_equal(block, node_by_id(&r, id)->hops);
+	}
+	bo_run_result_free(&r);
+	bo_scenario_free(s);
 }
 
 int main(int argc, char **argv)
