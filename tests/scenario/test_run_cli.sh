@@ -4,9 +4,9 @@
 # expectation (exit 1), several seeds on several jobs, shards, determinism of a seed
 # whatever the thread it ran on, --no-db and --events (level 3: message traces, by node,
 # capped), the congestion columns of the node rows.
-# Usage: test_run_cli.sh BROWNOUT CI_SCENARIO_DIR
+# Usage: test_run_cli.sh BROWNOUT CI_SCENARIO_DIR RUN_SCENARIO_DIR (tests/scenario/run)
 set -u
-bin=$1 ci=$2
+bin=$1 ci=$2 runs=$3
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 fail=0
@@ -191,6 +191,24 @@ assert all(r[4] is None for r in rows), rows
 assert sum(r[0] for r in rows) > 0, rows
 PY
 "$bin" run --help | grep -q "at most 100000 a run" || bad "--help does not state the trace cap"
+
+# ---- a target the Distributor gave up on: the summary, its node row and the JSON report say
+# where (step, block, tries, hops, transmissions lost) ----
+if check 0 "a lossy link" "$bin" run "$runs/lossy-link.yaml" --db "$tmp/g.db"; then
+	grep -q "^  node 1 did not converge: lost after 1 offer (.*): the Distributor gave up in BLOB block [0-9]* of [0-9]* (.*) after [0-9]* tries (1 hop, [0-9]* transmissions to it lost, 0 power cuts)$" "$tmp/out" ||
+		bad "lossy link: summary line: $(cat "$tmp/out")"
+fi
+check 0 "report --format json of it" "$bin" report "$tmp/g.db" --format json -o "$tmp/g.json"
+python3 - "$tmp/g.db" "$tmp/g.json" <<'PY' && echo "ok: the reason in the node row and the JSON report" || bad "reason rows"
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = dict(db.execute("SELECT node, reason FROM node").fetchall())
+assert "gave up in BLOB block" in rows[1], rows
+assert rows[0] is None and rows[2] is None and rows[3] is None, rows
+nodes = {n["node"]: n for n in json.load(open(sys.argv[2]))["runs"][0]["nodes"]}
+assert nodes[1]["reason"] == rows[1], nodes[1]
+assert nodes[2]["reason"] is None and nodes[0]["pdus_queued"] > 0, nodes
+PY
 
 # ---- --no-db writes nothing (not even the default brownout.db); --events 0 keeps none ----
 mkdir "$tmp/cwd"
