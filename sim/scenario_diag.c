@@ -169,7 +169,9 @@ void diag_note_end(struct world *w, struct run_node *rn, const struct bo_initiat
 		return;
 	}
 	/* The Distributor's update client still holds the distribution the list reported,
-	 * unless a power cut poisoned it (then its state is not DONE) or it runs no more. */
+	 * unless a power cut poisoned it (then its state is not DONE) or it runs no more. A
+	 * target concluded in an earlier round of the Initiator than the last is no longer in
+	 * it either: for those (and after a power cut) the reason gives the last phase only. */
 	if (!d || !sim_vnode_running(&dn->v) || d->cli.state != BO_DFU_CLI_DONE ||
 	    d->cli.ntargets > BO_DFU_CLI_TARGETS_MAX)
 		return;
@@ -190,7 +192,6 @@ void diag_note_end(struct world *w, struct run_node *rn, const struct bo_initiat
 
 void diag_end_words(const struct run_node *rn, char *b, size_t n)
 {
-	const char *verb = rn->result == BO_INITIATOR_LOST ? "gave up" : "ended";
 	unsigned tries = rn->end_tries;
 
 	b[0] = '\0';
@@ -203,16 +204,26 @@ void diag_end_words(const struct run_node *rn, char *b, size_t n)
 	}
 	if (rn->end_by != RUN_END_DISTRIBUTOR)
 		return;
+	if (rn->result != BO_INITIATOR_LOST) {
+		/* an answer concluded it (verify failed, reverted ...): the step says enough */
+		if (rn->end_step == BO_DFU_CLI_BLOB)
+			snprintf(b, n, "the Distributor concluded it in the BLOB transfer (%s)",
+				 blob_step_name(rn->end_blob_step));
+		else
+			snprintf(b, n, "the Distributor concluded it at %s",
+				 cli_step_name(rn->end_step));
+		return;
+	}
 	if (rn->end_step == BO_DFU_CLI_BLOB &&
 	    (rn->end_blob_step == BO_BLOB_CLI_BLOCK_START || rn->end_blob_step == BO_BLOB_CLI_CHUNKS ||
 	     rn->end_blob_step == BO_BLOB_CLI_PULL || rn->end_blob_step == BO_BLOB_CLI_BLOCK_GET))
-		snprintf(b, n, "the Distributor %s in BLOB block %u of %u (%s) after %u tr%s", verb,
+		snprintf(b, n, "the Distributor gave up in BLOB block %u of %u (%s) after %u tr%s",
 			 rn->end_block + 1u, rn->end_blocks, blob_step_name(rn->end_blob_step), tries,
 			 tries == 1 ? "y" : "ies");
 	else if (rn->end_step == BO_DFU_CLI_BLOB)
-		snprintf(b, n, "the Distributor %s in the BLOB transfer (%s) after %u tr%s", verb,
+		snprintf(b, n, "the Distributor gave up in the BLOB transfer (%s) after %u tr%s",
 			 blob_step_name(rn->end_blob_step), tries, tries == 1 ? "y" : "ies");
 	else
-		snprintf(b, n, "the Distributor %s at %s after %u tr%s", verb,
+		snprintf(b, n, "the Distributor gave up at %s after %u tr%s",
 			 cli_step_name(rn->end_step), tries, tries == 1 ? "y" : "ies");
 }

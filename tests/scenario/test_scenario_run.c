@@ -536,6 +536,9 @@ static void test_canary(void **state)
 		assert_string_equal(n->result, id <= 2 ? "reverted" : "held");
 		assert_non_null(strstr(n->reason, id <= 2 ? "reverted after 1 offer (last phase "
 							    : "held"));
+		if (id <= 2) /* where: the client's answer-driven step, no retry count */
+			assert_non_null(strstr(n->reason, "): the Distributor concluded it at "
+							  "confirmation after Apply ("));
 	}
 	bo_run_result_free(&r);
 	bo_scenario_free(s);
