@@ -99,11 +99,16 @@ void diag_collect(struct world *w)
 		worst_congested(r, worst, sizeof worst);
 		warn(w,
 		     "congestion: %llu PDUs (%.1f%%) dropped for lack of advertising or relay "
-		     "buffers (mesh.adv_buffers %u, relay_buffers %u); worst: %s (node rows: "
-		     "pdus_dropped, relay_dropped, pdus_queued, queue_peak): fewer relays, a lower "
-		     "TTL or more buffers",
+		     "buffers (mesh.adv_buffers %u, relay_buffers %u), %.0f%% of them relayed; "
+		     "worst: %s (node rows: pdus_dropped, relay_dropped, pdus_queued, "
+		     "queue_peak): %s",
 		     (unsigned long long)t.dropped, 100.0 * dropped, s->mesh.adv_buffers,
-		     s->mesh.relay_buffers, worst);
+		     s->mesh.relay_buffers, 100.0 * (double)t.dropped_relay / (double)t.dropped,
+		     worst,
+		     /* which pool overflows says what to change */
+		     2 * t.dropped_relay >= t.dropped
+			     ? "fewer relays, a lower TTL or more relay_buffers"
+			     : "more adv_buffers, or a node sending less at once");
 	}
 	if (r->nodes && r->nodes[s->initiator.distributor].power_cuts)
 		warn(w,
