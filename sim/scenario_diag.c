@@ -4,6 +4,9 @@
  * a Distributor that lost power, a canary that halted the rollout. Each becomes a line of
  * bo_run_result.warnings (printed by `brownout run`) and an event of kind "warning".
  * Unreachable targets are warned about before the run (scenario_world.c, check_reach).
+ * And, per target, where its last distribution ended (diag_note_end, diag_end_words): the
+ * Distributor's update client's step, BLOB block and tries, or the Initiator's step, for
+ * the reason a non-converged target's node row carries (scenario_run.c).
  */
 #include <stdarg.h>
 #include <stdio.h>
