@@ -30,6 +30,10 @@ static const struct added_column {
 	{"sweep_failure", "invariants", "TEXT"}, {"sweep_failure", "expected", "TEXT"},
 	{"sweep_failure", "observed", "TEXT"},   {"sweep_failure", "op_index", "INTEGER"},
 	{"node", "wave", "INTEGER"}, {"node", "hops", "INTEGER"}, {"node", "rx_start_us", "INTEGER"},
+	/* version 5 */
+	{"node", "pdus_queued", "INTEGER"}, {"node", "queue_peak", "INTEGER"},
+	{"node", "pdus_dropped", "INTEGER"}, {"node", "relay_dropped", "INTEGER"},
+	{"node", "reason", "TEXT"},
 };
 
 static int pragma_int(sqlite3 *db, const char *sql)

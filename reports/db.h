@@ -15,8 +15,9 @@
 /* 2: scenario runs (reports/db_run.h); 3: node confirmed, flash_cuts, installs, offers,
  * verdict, target; 4: sweep fw_abort, app_error, failing_cuts, sweep_failure invariants,
  * expected, observed, op_index, tables sweep_false_positive, sweep_op_failure,
- * sweep_sector_erases, node wave, hops, rx_start_us */
-#define BO_DB_SCHEMA_VERSION 4
+ * sweep_sector_erases, node wave, hops, rx_start_us; 5: node pdus_queued, queue_peak,
+ * pdus_dropped, relay_dropped, reason */
+#define BO_DB_SCHEMA_VERSION 5
 
 /* Open (creating it and its schema if needed) in WAL mode. NULL with err set on failure,
  * including a database written by a newer brownout. */

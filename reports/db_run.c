@@ -12,8 +12,9 @@ static const char *const insert_sql[ST_COUNT] = {
 	[ST_NODE] = "INSERT INTO node (run_id, node, role, x, y, initial_fw, final_fw, running_slot,"
 		    " boots, power_cuts, reverts, recovery_boots, bricked, converged_us, flash_erases,"
 		    " flash_programs, max_sector_erases, confirmed, flash_cuts, installs, offers,"
-		    " verdict, target, wave, hops, rx_start_us)"
-		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		    " verdict, target, wave, hops, rx_start_us, pdus_queued, queue_peak, pdus_dropped,"
+		    " relay_dropped, reason)"
+		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[ST_EXPECTATION] = "INSERT INTO expectation (run_id, name, pass, observed, expected)"
 			   " VALUES (?,?,?,?,?)",
 	[ST_METRIC] = "INSERT INTO metric (run_id, name, value) VALUES (?,?,?)",
@@ -189,6 +190,11 @@ int bo_db_run_add_node(struct bo_db_run *r, const struct bo_db_node *n, char *er
 	bind_opt(st, i++, n->wave);
 	bind_opt(st, i++, n->hops);
 	bind_opt(st, i++, n->rx_start_us);
+	sqlite3_bind_int64(st, i++, n->pdus_queued);
+	sqlite3_bind_int64(st, i++, n->queue_peak);
+	sqlite3_bind_int64(st, i++, n->pdus_dropped);
+	sqlite3_bind_int64(st, i++, n->relay_dropped);
+	bind_text(st, i++, n->reason);
 	return step(r, st, "node", err, errlen);
 }
 
@@ -378,7 +384,8 @@ char *bo_db_run_dump(sqlite3 *db, int64_t run_id, char *err, size_t errlen)
 		"SELECT node, role, x, y, initial_fw, final_fw, running_slot, boots, power_cuts,"
 		" reverts, recovery_boots, bricked, converged_us, flash_erases, flash_programs,"
 		" max_sector_erases, confirmed, flash_cuts, installs, offers, verdict, target,"
-		" wave, hops, rx_start_us FROM node WHERE run_id = ? ORDER BY node";
+		" wave, hops, rx_start_us, pdus_queued, queue_peak, pdus_dropped, relay_dropped,"
+		" reason FROM node WHERE run_id = ? ORDER BY node";
 	static const char metrics[] = "SELECT name, value FROM metric WHERE run_id = ? ORDER BY name";
 	struct buf b = {0};
 	put_s(&b, "");

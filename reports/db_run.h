@@ -56,6 +56,12 @@ struct bo_db_node {
 	int64_t wave;              /* its rollout wave, from 0 */
 	int64_t hops;              /* hops from the Distributor through relays */
 	int64_t rx_start_us;       /* the first distribution it was in started */
+	/* Schema version 5. */
+	int64_t pdus_queued;       /* PDUs that waited behind another for its advertiser */
+	int64_t queue_peak;        /* the most PDUs queued at once */
+	int64_t pdus_dropped;      /* PDUs dropped for lack of advertising or relay buffers */
+	int64_t relay_dropped;     /* of pdus_dropped, relayed ones */
+	const char *reason;        /* why a target did not converge; NULL: none */
 };
 
 struct bo_db_run; /* an open run */

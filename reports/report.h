@@ -68,9 +68,11 @@ struct rep_sweep {
 struct rep_node {
 	int64_t node;
 	char *role, *final_fw, *verdict;
+	char *reason;  /* why a target did not converge (schema 5); NULL: none or unknown */
 	double x, y;
 	bool target, bricked;
 	int64_t reverts, converged_us, wave, hops, rx_start_us; /* -1: NULL */
+	int64_t pdus_queued, pdus_dropped; /* schema 5; -1: NULL */
 };
 
 struct rep_expect {

@@ -302,6 +302,10 @@ static void topology_map(FILE *f, const struct rep_run *r)
 			fprintf(f, ", %lld hops", (long long)n->hops);
 		if (n->wave >= 0)
 			fprintf(f, ", wave %lld", (long long)n->wave + 1);
+		if (n->reason) {
+			fputs(": ", f);
+			esc(f, n->reason);
+		}
 		fputs("</title></circle>\n", f);
 	}
 	fputs("</svg>\n", f);

@@ -195,6 +195,12 @@ static void run(FILE *f, const struct rep_run *r)
 		opt(f, n->hops);
 		fputs(", \"rx_start_us\": ", f);
 		opt(f, n->rx_start_us);
+		fputs(", \"pdus_queued\": ", f);
+		opt(f, n->pdus_queued);
+		fputs(", \"pdus_dropped\": ", f);
+		opt(f, n->pdus_dropped);
+		fputs(", \"reason\": ", f);
+		str(f, n->reason);
 		fputc('}', f);
 	}
 	fputs("]}", f);

@@ -94,6 +94,7 @@ static void free_run(struct rep_run *r)
 		free(r->nodes[i].role);
 		free(r->nodes[i].final_fw);
 		free(r->nodes[i].verdict);
+		free(r->nodes[i].reason);
 	}
 	free(r->nodes);
 	for (size_t i = 0; i < r->nexpect; i++) {
@@ -269,7 +270,8 @@ static int load_run_details(sqlite3 *db, int64_t id, struct rep_run *r)
 	size_t cap = 0;
 	int oom = 0, rc;
 	if (sqlite3_prepare_v2(db, "SELECT node, role, final_fw, verdict, x, y, target, bricked,"
-				   " reverts, converged_us, wave, hops, rx_start_us FROM node"
+				   " reverts, converged_us, wave, hops, rx_start_us, reason, pdus_queued,"
+				   " pdus_dropped FROM node"
 				   " WHERE run_id = ? ORDER BY node", -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
@@ -296,6 +298,9 @@ static int load_run_details(sqlite3 *db, int64_t id, struct rep_run *r)
 		n->wave = col_opt(st, c++);
 		n->hops = col_opt(st, c++);
 		n->rx_start_us = col_opt(st, c++);
+		n->reason = col_text(st, c++);
+		n->pdus_queued = col_opt(st, c++);
+		n->pdus_dropped = col_opt(st, c++);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE || oom)

@@ -58,6 +58,9 @@ CREATE INDEX IF NOT EXISTS sweep_failure_by_sweep ON sweep_failure(sweep_id);
 -- Version 4: `brownout report merge` looks sweeps up by name and runs by scenario and seed.
 CREATE INDEX IF NOT EXISTS sweep_by_name ON sweep(name);
 
+-- Schema version 5 adds five nullable `node` columns (pdus_queued, queue_peak,
+-- pdus_dropped, relay_dropped, reason), added to an older file the same way.
+
 -- Schema version 4 adds the three tables below and the nullable columns marked "Version 4"
 -- (sweep, sweep_failure, node). Opening a version-3 file creates the tables and adds the
 -- columns with ALTER TABLE in the one transaction that applies this file and sets
@@ -169,6 +172,16 @@ CREATE TABLE IF NOT EXISTS node (
     rx_start_us      INTEGER,           -- virtual time the first distribution it is in
                                         -- started (the Distributor begins sending to its
                                         -- wave); NULL: never offered
+    -- Version 5 (NULL in rows of a migrated file): congestion at the node, and why a
+    -- target did not converge.
+    pdus_queued      INTEGER,           -- network PDUs that waited behind another one for
+                                        -- its advertiser
+    queue_peak       INTEGER,           -- the most PDUs queued there at once
+    pdus_dropped     INTEGER,           -- PDUs dropped for lack of advertising or relay
+                                        -- buffers (its own and relayed ones)
+    relay_dropped    INTEGER,           -- of pdus_dropped, relayed PDUs (relay_buffers full)
+    reason           TEXT,              -- a target that did not converge: why, in words
+                                        -- (where the rollout gave up on it); else NULL
     PRIMARY KEY (run_id, node)
 ) WITHOUT ROWID;
 

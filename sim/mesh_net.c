@@ -141,6 +141,8 @@ struct mesh_net {
 	mesh_rx_fn rx;
 	mesh_tx_done_fn tx_done;
 	void *user;
+	mesh_trace_fn trace;  /* message-level trace; NULL: off (each hook one branch) */
+	void *trace_user;
 	uint64_t next_tx_id;
 	uint32_t ctab_bits;  /* hash table of 2^bits >= 2 x cache_size slots */
 	struct mesh_net_stats st;
@@ -219,6 +221,40 @@ static inline struct ev node_ev(const struct node *n, uint32_t ni)
 	e.node = ni;
 	e.epoch = n->epoch;
 	return e;
+}
+
+/* --- message-level trace (mesh_net.h): only reached when net->trace is set ------------ */
+
+/* A network PDU dropped at node ni. */
+static void trace_drop(struct mesh_net *net, uint32_t ni, const struct pdu *p, uint8_t reason)
+{
+	struct mesh_trace t = {.kind = MESH_TRACE_DROP, .reason = reason, .node = ni,
+			       .src = p->src, .dst = p->dst, .ttl = p->ttl, .seq = p->seq};
+
+	if (p->kind == PDU_SEG) {
+		t.pdu = MESH_PDU_SEGMENT;
+		t.seg_o = p->seg_o;
+		t.seg_n = p->seg_n;
+	} else if (p->kind == PDU_ACK) {
+		t.pdu = MESH_PDU_SEG_ACK;
+	}
+	if (p->kind == PDU_UNSEG || (p->kind == PDU_SEG && p->seg_o == 0)) {
+		t.data = p->data; /* the message, or its first bytes (the opcode) */
+		t.len = p->len < MESH_SEG_SIZE ? p->len : MESH_SEG_SIZE;
+	}
+	net->trace(net->trace_user, &t);
+}
+
+/* An access message sent, refused or delivered at node ni. */
+static void trace_msg(struct mesh_net *net, uint32_t ni, uint8_t kind, uint8_t reason,
+		      uint16_t src, uint16_t dst, uint8_t ttl, const uint8_t *data, size_t len)
+{
+	struct mesh_trace t = {.kind = kind, .reason = reason, .node = ni, .src = src,
+			       .dst = dst, .ttl = ttl, .data = data, .len = len};
+
+	if (kind == MESH_TRACE_SEND)
+		t.segments = mesh_segments(net, len);
+	net->trace(net->trace_user, &t);
 }
 
 /* --- network message cache ------------------------------------------------------------ */
@@ -335,7 +371,11 @@ static void adv_push(struct mesh_net *net, uint32_t ni, const struct pdu *p, boo
 	n->q[tail].pdu = *p;
 	n->q[tail].relay = relay;
 	n->q[tail].token = token;
-	n->q_len++;
+	if (n->q_len++ > 0) { /* behind the one on air */
+		n->st.queued++;
+		if (n->q_len > n->st.queue_peak)
+			n->st.queue_peak = n->q_len;
+	}
 	adv_kick(net, ni);
 }
 
@@ -345,6 +385,10 @@ static int originate_token(struct mesh_net *net, uint32_t ni, struct pdu *p, uin
 	struct node *n = node_at(net, ni);
 	if (n->adv_used >= net->cfg.adv_buffers) {
 		n->st.dropped++;
+		if (net->trace) {
+			p->src = n->addr; /* no sequence number: it never left */
+			trace_drop(net, ni, p, MESH_DROP_NO_ADV_BUFFER);
+		}
 		return -ENOBUFS;
 	}
 	p->src = n->addr;
@@ -427,27 +471,49 @@ static void ev_tx_start(struct sim_loop *loop, void *ctx, void *payload)
 	n->adv_ev = sim_schedule_at(loop, end, ev_tx_end, net, e, sizeof(*e));
 }
 
+static bool subscribed(const struct node *n, uint16_t group);
+
+/* A transmission r missed: was it addressed to r (the "messages lost to it" of a target
+ * that did not converge)? Only on the loss paths. */
+static void count_lost_to(struct node *r, const struct pdu *p)
+{
+	if (p->dst == r->addr || (p->dst >= MESH_GROUP_MIN && subscribed(r, p->dst)))
+		r->st.lost_to_me++;
+}
+
 static void deliver(struct mesh_net *net, uint32_t ri, const struct pdu *p, uint64_t tx_id,
 		    uint64_t pass)
 {
 	struct node *r = node_at(net, ri);
-	if (!r->online)
+	if (!r->online) {
+		if (net->trace)
+			trace_drop(net, ri, p, MESH_DROP_OFFLINE);
 		return;
+	}
 	bool collided = net->cfg.collisions && act_take(r, tx_id);
 	if (net->cfg.half_duplex) {
 		/* Was r on air itself at some point of this transmission [t - airtime, t)? */
 		uint64_t t = now(net), air = airtime(net);
 		if (r->tx_start < t && r->tx_start + air > t - air) {
 			r->st.deaf++;
+			count_lost_to(r, p);
+			if (net->trace)
+				trace_drop(net, ri, p, MESH_DROP_DEAF);
 			return;
 		}
 	}
 	if (collided) {
 		r->st.collisions++;
+		count_lost_to(r, p);
+		if (net->trace)
+			trace_drop(net, ri, p, MESH_DROP_COLLISION);
 		return;
 	}
 	if (pass != UINT64_MAX && sim_rng_u64(&r->rng_link) >= pass) {
 		r->st.lost++;
+		count_lost_to(r, p);
+		if (net->trace)
+			trace_drop(net, ri, p, MESH_DROP_LOSS);
 		return;
 	}
 	r->st.pdus_received++;
@@ -477,6 +543,8 @@ static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload)
 			if (n->epoch != e->epoch)
 				return; /* a callback reset this node */
 		}
+	} else if (net->trace) {
+		trace_drop(net, ni, &p, MESH_DROP_OFFLINE); /* its radio is off: not on air */
 	}
 	n->tx_k++;
 	uint32_t count = relay ? net->cfg.relay_retransmit_count : net->cfg.net_transmit_count;
@@ -530,14 +598,21 @@ static void net_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p)
 	uint64_t key = cache_key(p->src, p->seq);
 	if (cache_has(net, n, key)) {
 		n->st.duplicates++;
+		if (net->trace)
+			trace_drop(net, ni, p, MESH_DROP_DUPLICATE);
 		return;
 	}
 	cache_add(net, n, key);
 	if (n->relay && p->dst != n->addr) {
 		if (p->ttl < 2) {
 			n->st.ttl_expired++;
+			if (net->trace)
+				trace_drop(net, ni, p, MESH_DROP_TTL);
 		} else if (n->relay_used >= net->cfg.relay_buffers) {
 			n->st.dropped++;
+			n->st.dropped_relay++;
+			if (net->trace)
+				trace_drop(net, ni, p, MESH_DROP_NO_RELAY_BUFFER);
 		} else {
 			n->relay_used++;
 			n->st.pdus_relayed++;
@@ -588,10 +663,14 @@ static void tx_complete(struct mesh_net *net, uint32_t ni, uint32_t ti, bool ok)
 	t->timer = SIM_HANDLE_NONE;
 	t->used = false;
 	t->gen++;
-	if (ok)
+	if (ok) {
 		n->st.sar_ok++;
-	else
+	} else {
 		n->st.sar_failed++;
+		if (net->trace)
+			trace_msg(net, ni, MESH_TRACE_SAR_FAIL, MESH_DROP_NONE, n->addr, dst, t->ttl,
+				  t->data, t->len);
+	}
 	if (net->tx_done)
 		net->tx_done(net->user, net, ni, dst, token, ok);
 }
@@ -898,6 +977,9 @@ static void seg_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p)
 	uint8_t ttl = rx->ttl;
 	if (ulen > net->cfg.trans_mic) {
 		n->st.msgs_delivered++;
+		if (net->trace)
+			trace_msg(net, ni, MESH_TRACE_RECEIVE, MESH_DROP_NONE, src, dst, ttl, buf,
+				  ulen - net->cfg.trans_mic);
 		if (net->rx)
 			net->rx(net->user, net, ni, src, dst, ttl, buf, ulen - net->cfg.trans_mic);
 	}
@@ -910,6 +992,9 @@ static void lower_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p
 	switch (p->kind) {
 	case PDU_UNSEG:
 		n->st.msgs_delivered++;
+		if (net->trace)
+			trace_msg(net, ni, MESH_TRACE_RECEIVE, MESH_DROP_NONE, p->src, p->dst, p->ttl,
+				  p->data, p->len);
 		if (net->rx)
 			net->rx(net->user, net, ni, p->src, p->dst, p->ttl, p->data, p->len);
 		break;
@@ -1082,6 +1167,12 @@ void mesh_net_set_callbacks(struct mesh_net *net, mesh_rx_fn rx, mesh_tx_done_fn
 	net->user = user;
 }
 
+void mesh_net_set_trace(struct mesh_net *net, mesh_trace_fn fn, void *user)
+{
+	net->trace = fn;
+	net->trace_user = user;
+}
+
 uint32_t mesh_net_count(const struct mesh_net *net)
 {
 	return net->count;
@@ -1194,8 +1285,8 @@ uint32_t mesh_segments(const struct mesh_net *net, size_t len)
 	return (uint32_t)((len + net->cfg.trans_mic + MESH_SEG_SIZE - 1) / MESH_SEG_SIZE);
 }
 
-int mesh_send(struct mesh_net *net, uint32_t node, uint16_t dst, uint8_t ttl, const uint8_t *data,
-	      size_t len, uint64_t token)
+static int send_access(struct mesh_net *net, uint32_t node, uint16_t dst, uint8_t ttl,
+		       const uint8_t *data, size_t len, uint64_t token)
 {
 	if (!net || node >= net->count || !data || len == 0 || len > net->cfg.seg_max_len)
 		return -EINVAL;
@@ -1257,6 +1348,21 @@ int mesh_send(struct mesh_net *net, uint32_t node, uint16_t dst, uint8_t ttl, co
 	net->st.messages_sent++;
 	tx_start_round(net, node, free_ti);
 	return 0;
+}
+
+int mesh_send(struct mesh_net *net, uint32_t node, uint16_t dst, uint8_t ttl, const uint8_t *data,
+	      size_t len, uint64_t token)
+{
+	int rc = send_access(net, node, dst, ttl, data, len, token);
+
+	/* -EINVAL: nothing to trace (net may be NULL); -ENOBUFS: traced as a drop */
+	if (rc != -EINVAL && net->trace && rc != -ENOBUFS)
+		trace_msg(net, node, rc == 0 ? MESH_TRACE_SEND : MESH_TRACE_REFUSED,
+			  rc == 0 ? MESH_DROP_NONE
+			  : rc == -ENETDOWN ? MESH_DROP_OFFLINE : MESH_DROP_BUSY,
+			  net->nodes[node].addr, dst, ttl == MESH_TTL_DEFAULT ? net->cfg.default_ttl : ttl,
+			  data, len);
+	return rc;
 }
 
 const struct mesh_node_stats *mesh_node_stats(const struct mesh_net *net, uint32_t node)

@@ -181,6 +181,12 @@ struct mesh_node_stats {
 	uint64_t acks_sent;        /* Segment Acknowledgements sent */
 	uint64_t rx_discarded;     /* unfinished reassemblies discarded or abandoned */
 	uint64_t resets;           /* mesh_node_reset() calls */
+	/* diagnostics (issue 14) */
+	uint64_t queued;           /* PDUs queued behind another one (the advertiser busy) */
+	uint64_t queue_peak;       /* the most PDUs queued at once (summed by mesh_net_totals) */
+	uint64_t dropped_relay;    /* of dropped: relayed PDUs that found relay_buffers full */
+	uint64_t lost_to_me;       /* of lost + collisions + deaf: transmissions of PDUs
+				      addressed to this node (its address or a group of its) */
 };
 
 struct mesh_net_stats {
@@ -189,6 +195,55 @@ struct mesh_net_stats {
 };
 
 struct mesh_net;
+
+/*
+ * Message-level trace (`brownout run --events 3`): with a trace function set, the network
+ * reports every access message sent, refused and delivered, every network PDU dropped
+ * (and why) and every segmented send that gave up, at the node where it happened. Without
+ * one, each hook costs a single branch.
+ */
+enum mesh_trace_kind {
+	MESH_TRACE_SEND = 1,  /* mesh_send() accepted an access message */
+	MESH_TRACE_REFUSED,   /* mesh_send() refused one (reason OFFLINE or BUSY; a full
+				 advertising pool is a DROP with NO_ADV_BUFFER) */
+	MESH_TRACE_RECEIVE,   /* an access message delivered to the node's rx callback */
+	MESH_TRACE_DROP,      /* a network PDU dropped at the node (reason) */
+	MESH_TRACE_SAR_FAIL,  /* a segmented unicast send gave up (no acknowledgement) */
+};
+
+enum mesh_drop_reason {
+	MESH_DROP_NONE = 0,
+	MESH_DROP_LOSS,            /* lost on the link (its delivery probability) */
+	MESH_DROP_COLLISION,       /* overlapped another transmission at the receiver */
+	MESH_DROP_DEAF,            /* the receiver was transmitting (half_duplex) */
+	MESH_DROP_TTL,             /* not relayed: TTL < 2 */
+	MESH_DROP_DUPLICATE,       /* already in the network message cache */
+	MESH_DROP_NO_ADV_BUFFER,   /* an own PDU found adv_buffers full */
+	MESH_DROP_NO_RELAY_BUFFER, /* a PDU to relay found relay_buffers full */
+	MESH_DROP_OFFLINE,         /* the node is off: it neither sends nor hears */
+	MESH_DROP_BUSY,            /* (REFUSED) too many segmented sends, or one to dst */
+};
+
+enum mesh_pdu_type { MESH_PDU_ACCESS = 0, MESH_PDU_SEGMENT = 1, MESH_PDU_SEG_ACK = 2 };
+
+struct mesh_trace {
+	uint8_t kind;             /* enum mesh_trace_kind */
+	uint8_t reason;           /* enum mesh_drop_reason (DROP, REFUSED) */
+	uint8_t pdu;              /* enum mesh_pdu_type of the PDU (DROP) */
+	uint8_t ttl;
+	uint32_t node;            /* where it happened (index) */
+	uint16_t src, dst;
+	uint32_t seq;             /* DROP: the PDU's sequence number */
+	uint8_t seg_o, seg_n;     /* DROP of a segment: segment seg_o of 0..seg_n */
+	uint32_t segments;        /* SEND: segments of the message (0: unsegmented) */
+	/* The access message (opcode first) where it is known: SEND, REFUSED, RECEIVE, and a
+	 * DROP of an unsegmented PDU or of a message's first segment (its first bytes); NULL
+	 * otherwise. Valid during the call. */
+	const uint8_t *data;
+	size_t len;
+};
+
+typedef void (*mesh_trace_fn)(void *user, const struct mesh_trace *t);
 
 /*
  * Access message delivered to node `node` (index, not address): from unicast `src` to
@@ -230,6 +285,8 @@ void mesh_net_destroy(struct mesh_net *net);
 
 void mesh_net_set_callbacks(struct mesh_net *net, mesh_rx_fn rx, mesh_tx_done_fn tx_done,
 			    void *user);
+/* Message-level trace (above); fn NULL: none (the default). */
+void mesh_net_set_trace(struct mesh_net *net, mesh_trace_fn fn, void *user);
 
 uint32_t mesh_net_count(const struct mesh_net *net);
 const struct mesh_config *mesh_net_config(const struct mesh_net *net);

@@ -37,6 +37,7 @@ static void initiator_done(void *ctx, struct bo_initiator *in, bool success)
 		rn->offers += in->targets[i].tries;
 		rn->result = in->targets[i].result;
 		rn->last_phase = in->targets[i].last.phase;
+		diag_note_end(w, rn, in, &in->targets[i]);
 		if (rn->result == BO_INITIATOR_VERIFY_FAILED || rn->result == BO_INITIATOR_REVERTED ||
 		    rn->result == BO_INITIATOR_UNBOOTABLE)
 			rn->refused_offers += in->targets[i].tries;

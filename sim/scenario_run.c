@@ -47,6 +47,9 @@ static void not_converged_reason(const struct world *w, const struct run_node *r
 	uint32_t reach = ttl == 0 ? 1u : ttl;
 	char *b = o->reason;
 	size_t n = sizeof o->reason;
+	char where[160];
+
+	diag_end_words(rn, where, sizeof where);
 
 	if (rn->image != s->initiator.image)
 		snprintf(b, n, "offered %s (a bad_image fault), not the rollout's image",
@@ -63,14 +66,18 @@ static void not_converged_reason(const struct world *w, const struct run_node *r
 	else if (!rn->wave)
 		snprintf(b, n, "never offered: the run ended (duration) before its wave");
 	else if (!strcmp(o->result, "pending"))
-		snprintf(b, n, "its wave %u was still running when the run ended (%u hops)",
-			 rn->wave, rn->hops);
+		snprintf(b, n, "its wave %u was still running when the run ended (%u hop%s)",
+			 rn->wave, rn->hops, rn->hops == 1 ? "" : "s");
 	else
-		snprintf(b, n, "%s after %u offers (last phase %s), %u hops from the "
-			 "Distributor, %llu power cuts, %llu transmissions lost",
-			 o->result, rn->offers, phase_name(rn->last_phase), rn->hops,
-			 (unsigned long long)c->power_cuts,
-			 (unsigned long long)mesh_node_stats(w->net, rn->idx)->lost);
+		/* lost to it: its transmissions missed on its own links (link loss,
+		 * collisions, deaf while sending) */
+		snprintf(b, n, "%s after %u offer%s (last phase %s)%s%s (%u hop%s, %llu "
+			 "transmissions to it lost, %llu power cut%s)",
+			 o->result, rn->offers, rn->offers == 1 ? "" : "s",
+			 phase_name(rn->last_phase), where[0] ? ": " : "", where, rn->hops,
+			 rn->hops == 1 ? "" : "s",
+			 (unsigned long long)mesh_node_stats(w->net, rn->idx)->lost_to_me,
+			 (unsigned long long)c->power_cuts, c->power_cuts == 1 ? "" : "s");
 }
 
 static void collect_nodes(struct world *w)
@@ -113,6 +120,11 @@ static void collect_nodes(struct world *w)
 		if (o->target && !o->converged)
 			not_converged_reason(w, rn, o, c);
 		o->rx_start_us = rn->rx_start_us;
+		const struct mesh_node_stats *st = mesh_node_stats(w->net, i);
+		o->pdus_queued = st->queued;
+		o->queue_peak = st->queue_peak;
+		o->pdus_dropped = st->dropped;
+		o->relay_dropped = st->dropped_relay;
 		if (o->target) {
 			r->targets++;
 			r->converged += o->converged;
@@ -357,12 +369,15 @@ int bo_scenario_run(const struct bo_scenario *s, const struct bo_run_opts *o,
 	sim_loop_init(&w->loop);
 	if (world_build(w, err, errlen))
 		goto out;
+	if (trace_start(w))
+		goto oom;
 	faults_schedule(w);
 	rollout_init(w);
 	if (w->oom)
 		goto oom;
 	rollout_start(w);
 	run_loop(w);
+	trace_end(w);
 	if (w->oom)
 		goto oom;
 	r->sim_end_us = sim_now(&w->loop);

@@ -52,7 +52,8 @@
 /* Event levels (the same values as reports/db_run.h's). */
 #define BO_RUN_EV_OUTCOME 1  /* boots, power cuts, reverts, bricks, convergence */
 #define BO_RUN_EV_PROGRESS 2 /* waves, per-target verdicts, faults applied */
-#define BO_RUN_EV_TRACE 3    /* the Initiator's view of each distribution */
+#define BO_RUN_EV_TRACE 3    /* + message traces: sends, receptions, drops with the reason */
+#define BO_RUN_TRACE_MAX_DEFAULT 100000u /* level-3 events kept per run (bo_run_opts) */
 
 /* One node at the end of the run. */
 struct bo_run_node {
@@ -74,8 +75,13 @@ struct bo_run_node {
 	const char *result;      /* the Initiator's last verdict ("updated", "lost", ...) */
 	uint32_t wave;           /* the rollout wave it was in, from 1 (0: never offered) */
 	uint32_t hops;           /* from the Distributor through relays (UINT32_MAX: no path) */
-	char reason[128];        /* a target that did not converge: why, in words ("" else) */
+	char reason[256];        /* a target that did not converge: why, in words ("" else) */
 	uint64_t rx_start_us;    /* the first distribution it was in started; UINT64_MAX: never */
+	/* congestion at the node (sim/mesh_net.h's counters) */
+	uint64_t pdus_queued;    /* PDUs that waited behind another for its advertiser */
+	uint64_t queue_peak;     /* the most PDUs queued at once */
+	uint64_t pdus_dropped;   /* PDUs dropped for lack of advertising or relay buffers */
+	uint64_t relay_dropped;  /* of pdus_dropped, relayed ones */
 };
 
 struct bo_run_expect {
@@ -100,7 +106,7 @@ struct bo_run_event {
 };
 
 #define BO_RUN_WARNINGS_MAX 8
-#define BO_RUN_WARNING_LEN 320
+#define BO_RUN_WARNING_LEN 512
 
 struct bo_run_result {
 	uint64_t seed;
@@ -137,6 +143,12 @@ struct bo_run_opts {
 	void *progress_ctx;
 	uint64_t progress_us;     /* 0: every 60 s of virtual time */
 	const volatile int *stop; /* non-NULL and set: stop at the next progress point */
+	/* Level 3 (message traces, sim/scenario_trace.c): only the events at these node ids
+	 * (NULL: every node), at most trace_max of them (0: BO_RUN_TRACE_MAX_DEFAULT); the
+	 * events past the cap are counted in a last event 'trace_truncated'. */
+	const uint32_t *trace_nodes;
+	size_t trace_node_count;
+	size_t trace_max;
 	/* Non-NULL: called for every node at the end of the run with its flash as the run
 	 * left it (`brownout run --save-flash`), from the running thread. */
 	void (*on_node_flash)(void *ctx, uint64_t seed, uint32_t node_id, enum bo_strategy s,

@@ -458,4 +458,5 @@ void world_free(struct world *w)
 	free(w->waves);
 	free(w->wave_nodes);
 	free(w->rf_buf);
+	free(w->traced);
 }

@@ -5,7 +5,9 @@
  *   scenario_faults.c   power cuts, offline windows, cuts during a phase
  *   scenario_rollout.c  the gateway's Initiator: waves of targets per image
  *   scenario_run.c      the run loop and its outcomes (nodes, expectations, metrics)
- *   scenario_diag.c     the run's warnings: relay storm, congestion, Distributor power
+ *   scenario_diag.c     the run's warnings: relay storm, congestion, Distributor power;
+ *                       where each target's distribution gave up
+ *   scenario_trace.c    message-level events (--events 3)
  */
 #ifndef SIM_SCENARIO_WORLD_H
 #define SIM_SCENARIO_WORLD_H
@@ -64,6 +66,13 @@ struct run_node_faults {
 	uint64_t offline_from;
 };
 
+/* Who concluded a target's last distribution (run_node.end_by). */
+enum run_end_by {
+	RUN_END_UNKNOWN = 0,      /* the Distributor's client state is gone (a power cut) */
+	RUN_END_DISTRIBUTOR = 1,  /* its update client concluded the target */
+	RUN_END_INITIATOR = 2,    /* the Initiator gave up on the Distributor first */
+};
+
 struct run_node {
 	struct sim_vnode v;
 	struct world *w;
@@ -79,6 +88,12 @@ struct run_node {
 	uint64_t rx_start_us;     /* the first distribution it was in started; UINT64_MAX */
 	uint32_t wave;            /* its wave, from 1 (0: never offered) */
 	uint8_t last_phase;       /* the Distributor's last word on it (enum bo_dfu_phase) */
+	/* where its last distribution ended for it (scenario_diag.c, diag_note_end) */
+	uint8_t end_by;           /* enum run_end_by */
+	uint8_t end_step;         /* enum bo_dfu_cli_state, or enum bo_initiator_state */
+	uint8_t end_blob_step;    /* enum bo_blob_cli_state (end_step BLOB) */
+	uint16_t end_block, end_blocks; /* the BLOB block (from 0) and the block count */
+	uint16_t end_tries;       /* tries made at that step */
 	struct sim_rng rng;       /* RUN_RNG_FAULT */
 };
 
@@ -123,6 +138,10 @@ struct world {
 	uint32_t unreachable;     /* targets beyond the TTL (scenario_world.c) */
 	/* the run's events (kept up to o->max_event_level) */
 	size_t ev_cap;
+	/* message traces (scenario_trace.c): traced[i] for node index i (NULL: tracing off),
+	 * level-3 events kept and left out past the cap */
+	bool *traced;
+	size_t trace_kept, trace_left_out, trace_max;
 	bool oom;
 };
 
@@ -146,6 +165,18 @@ uint32_t faults_select(struct world *w, size_t k, uint32_t *out);
 
 /* scenario_diag.c: the run's warnings (after the nodes are collected) */
 void diag_collect(struct world *w);
+/* The Initiator concluded target t (node rn): note where its distribution ended, from
+ * the Initiator and the Distributor's update client (scenario_rollout.c, per target). */
+void diag_note_end(struct world *w, struct run_node *rn, const struct bo_initiator *in,
+		   const struct bo_initiator_target *t);
+/* Where rn's last distribution gave up, in words: "gave up in BLOB transfer block 8 of 12
+ * (Block Get) after 6 tries" (b empty when unknown). */
+void diag_end_words(const struct run_node *rn, char *b, size_t n);
+
+/* scenario_trace.c: level-3 message events from the network (trace_start after the
+ * network is built; trace_end when the run is over: the count of events left out) */
+int trace_start(struct world *w);
+void trace_end(struct world *w);
 
 /* scenario_rollout.c */
 void rollout_init(struct world *w);

@@ -39,6 +39,49 @@ int cli_parse_shard(const char *s, unsigned long *k, unsigned long *n)
 	return 0;
 }
 
+int cli_parse_ids(const char *s, unsigned long max, uint32_t **ids, size_t *n)
+{
+	uint32_t *v = NULL;
+	size_t len = 0;
+
+	*ids = NULL;
+	*n = 0;
+	for (const char *p = s;; p++) {
+		char item[48];
+		const char *end = strchr(p, ',');
+		size_t k = end ? (size_t)(end - p) : strlen(p);
+		unsigned long a, b;
+		char *dash;
+
+		if (k == 0 || k >= sizeof item)
+			goto bad;
+		memcpy(item, p, k);
+		item[k] = '\0';
+		dash = strchr(item, '-');
+		if (dash)
+			*dash = '\0';
+		if (cli_parse_uint(item, max, &a) ||
+		    (dash ? cli_parse_uint(dash + 1, max, &b) : (b = a, 0)) || a > b ||
+		    b - a >= 100000)
+			goto bad;
+		uint32_t *m = realloc(v, (len + (b - a) + 1) * sizeof *m);
+		if (!m)
+			goto bad;
+		v = m;
+		for (unsigned long id = a; id <= b; id++)
+			v[len++] = (uint32_t)id;
+		if (!end)
+			break;
+		p = end;
+	}
+	*ids = v;
+	*n = len;
+	return 0;
+bad:
+	free(v);
+	return -1;
+}
+
 /* An environment variable as a number 0..1 << 20: 1 set and parsed, 0 unset, -1 malformed. */
 static int env_uint(const char *name, unsigned long *v)
 {

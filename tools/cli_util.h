@@ -18,6 +18,10 @@ int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
 /* "K/N", both decimal, each at most 1 << 20, N > 0: 0, or -1. The range of K (0- or
  * 1-based) is the caller's to check. */
 int cli_parse_shard(const char *s, unsigned long *k, unsigned long *n);
+/* "3,7,10-20": ids and inclusive ranges, each 0..max, a range at most 100000 ids, no empty
+ * item. 0 with *ids (malloc'ed, in the order given; free it) and *n set; -1 when malformed
+ * or out of memory (nothing allocated). */
+int cli_parse_ids(const char *s, unsigned long max, uint32_t **ids, size_t *n);
 /* `--shard auto`: the shard from the environment of a batch system. Slurm job arrays:
  * SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN (0 when unset) of SLURM_ARRAY_TASK_COUNT;
  * Kubernetes Indexed Jobs: JOB_COMPLETION_INDEX of BROWNOUT_SHARD_COUNT (set it to the

@@ -1,6 +1,7 @@
 /*
  * `brownout run SCENARIO.yaml [--db FILE] [--no-db] [--seed N] [--seeds A..B] [--jobs N]
- *                             [--shard K/N|auto] [--events LEVEL] [--save-flash DIR [--nodes IDS]]`
+ *                             [--shard K/N|auto] [--events LEVEL [--trace-nodes IDS]
+ *                             [--trace-max N]] [--save-flash DIR [--nodes IDS]]`
  *
  * Runs a mesh scenario (sim/scenario_run.h) once per seed, seeds in parallel on worker
  * threads (each run builds its own world, so each is deterministic whatever the thread
@@ -43,6 +44,7 @@
 #define RUN_MAX_JOBS 256ul
 #define EXIT_INTERRUPTED 130      /* 128 + SIGINT, as shells report it */
 #define PROGRESS_REDRAW_NS 100000000ll /* at most ten redraws a second */
+#define RUN_MAX_TRACE 10000000ul  /* --trace-max: level-3 events per run */
 
 static void usage(FILE *out)
 {
@@ -60,7 +62,12 @@ static void usage(FILE *out)
 		"  --shard K/N    run only every N-th seed of the list, from the K-th (0 <= K < N, as sweep);\n"
 		"                 auto: from a Slurm job array or a Kubernetes Indexed Job (as sweep)\n"
 		"  --events L     events recorded: 0 none, 1 outcomes (default: power cuts, boots,\n"
-		"                 reverts, bricks, convergence), 2 + progress (waves, verdicts, faults)\n"
+		"                 reverts, bricks, convergence), 2 + progress (waves, verdicts, faults),\n"
+		"                 3 + message traces (sends, receptions, drops with the reason: loss,\n"
+		"                 TTL expired, duplicate, no buffer, node off), at most 100000 a run\n"
+		"  --trace-nodes IDS  with --events 3: trace only these nodes (e.g. 0,5,10-12)\n"
+		"  --trace-max N  with --events 3: keep at most N message events a run (default\n"
+		"                 100000); a last event 'trace_truncated' counts those left out\n"
 		"  --save-flash DIR  save every node's flash at the end of each run as a device\n"
 		"                 file DIR/seed<SEED>-node<ID>.dev (brownout mount, brownout boot)\n"
 		"  --nodes IDS    with --save-flash: only these nodes (e.g. 3,7,10-20)\n"
@@ -225,6 +232,9 @@ struct run_ctx {
 	const char *hash;
 	const char *db_path; /* NULL: --no-db */
 	int events;
+	const uint32_t *trace_nodes; /* --trace-nodes, NULL: every node */
+	size_t trace_node_count;
+	size_t trace_max;    /* --trace-max, 0: the default */
 	struct job *jobs;
 	size_t njobs, next;
 	bool abandon;        /* bad input or a database error: start no more seeds */
@@ -278,6 +288,11 @@ static int record_details(struct bo_db_run *dr, const struct bo_scenario *s,
 			.wave = n->wave ? (int64_t)n->wave - 1 : -1, /* the db counts from 0 */
 			.hops = n->hops == UINT32_MAX ? -1 : (int64_t)n->hops,
 			.rx_start_us = n->rx_start_us == UINT64_MAX ? -1 : (int64_t)n->rx_start_us,
+			.pdus_queued = (int64_t)n->pdus_queued,
+			.queue_peak = (int64_t)n->queue_peak,
+			.pdus_dropped = (int64_t)n->pdus_dropped,
+			.relay_dropped = (int64_t)n->relay_dropped,
+			.reason = n->reason[0] ? n->reason : NULL,
 		};
 		if (bo_db_run_add_node(dr, &dn, err, errlen))
 			goto fail;
@@ -396,6 +411,9 @@ static void run_seed(struct worker *w, sqlite3 *db, struct job *j)
 		.progress = c->prog->on ? on_progress : NULL,
 		.progress_ctx = w->slot,
 		.stop = &g_stop,
+		.trace_nodes = c->trace_nodes,
+		.trace_node_count = c->trace_node_count,
+		.trace_max = c->trace_max,
 		.on_node_flash = c->save ? run_save_flash_node : NULL,
 		.on_node_flash_ctx = c->save,
 	};
@@ -569,10 +587,10 @@ static int print_summary(const struct bo_scenario *s, const struct run_ctx *c,
 /* ---- arguments ---- */
 
 struct run_args {
-	const char *file, *db_path, *save_flash, *nodes;
-	bool no_db, have_seed, have_seeds;
+	const char *file, *db_path, *save_flash, *nodes, *trace_nodes;
+	bool no_db, have_seed, have_seeds, have_trace_max;
 	uint64_t seed, seed_a, seed_b;
-	unsigned long jobs, shard_k, shard_n, events;
+	unsigned long jobs, shard_k, shard_n, events, trace_max;
 };
 
 /* "A..B", A <= B: 0, or -1. */
@@ -646,12 +664,20 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 				return EXIT_USAGE;
 			}
 		} else if (!strcmp(o, "--events") && has_value) {
-			/* level 3 (message traces) is reserved: nothing records it yet, so it is
-			 * refused rather than accepted and ignored */
-			if (cli_parse_uint(argv[++i], BO_DB_EV_PROGRESS, &a->events)) {
-				fprintf(stderr, "brownout run: --events takes 0 to %d\n", BO_DB_EV_PROGRESS);
+			if (cli_parse_uint(argv[++i], BO_DB_EV_TRACE, &a->events)) {
+				fprintf(stderr, "brownout run: --events takes 0 to %d\n", BO_DB_EV_TRACE);
 				return EXIT_USAGE;
 			}
+		} else if (!strcmp(o, "--trace-nodes") && has_value) {
+			a->trace_nodes = argv[++i];
+		} else if (!strcmp(o, "--trace-max") && has_value) {
+			if (cli_parse_uint(argv[++i], RUN_MAX_TRACE, &a->trace_max) ||
+			    a->trace_max == 0) {
+				fprintf(stderr, "brownout run: --trace-max takes 1 to %lu\n",
+					RUN_MAX_TRACE);
+				return EXIT_USAGE;
+			}
+			a->have_trace_max = true;
 		} else if (!strcmp(o, "--save-flash") && has_value) {
 			a->save_flash = argv[++i];
 		} else if (!strcmp(o, "--nodes") && has_value) {
@@ -666,6 +692,11 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if ((a->trace_nodes || a->have_trace_max) && a->events < BO_DB_EV_TRACE) {
+		fprintf(stderr, "brownout run: --%s goes with --events 3 (message traces)\n",
+			a->trace_nodes ? "trace-nodes" : "trace-max");
+		return EXIT_USAGE;
+	}
 	if (a->nodes && !a->save_flash) {
 		fprintf(stderr, "brownout run: --nodes goes with --save-flash DIR\n");
 		return EXIT_USAGE;
@@ -675,6 +706,30 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		return EXIT_USAGE;
 	}
 	return -1;
+}
+
+/* --trace-nodes IDS: 0 with the ids (free them), or -1 with the message printed. */
+static int trace_nodes_parse(const char *arg, const struct bo_scenario *s, uint32_t **ids,
+			     size_t *n)
+{
+	if (cli_parse_ids(arg, UINT32_MAX, ids, n)) {
+		fprintf(stderr, "brownout run: --trace-nodes takes node ids and ranges, e.g. "
+			"0,5,10-12 (got '%s')\n", arg);
+		return -1;
+	}
+	for (size_t i = 0; i < *n; i++) {
+		bool found = false;
+		for (size_t k = 0; k < s->node_count && !found; k++)
+			found = s->nodes[k].id == (*ids)[i];
+		if (!found) {
+			fprintf(stderr, "brownout run: --trace-nodes: %s has no node %lu\n", s->file,
+				(unsigned long)(*ids)[i]);
+			free(*ids);
+			*ids = NULL;
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int cmd_run(int argc, char **argv)
@@ -702,22 +757,34 @@ int cmd_run(int argc, char **argv)
 	size_t listed = a.have_seeds ? (size_t)(a.seed_b - a.seed_a) + 1 : 1;
 	size_t k = a.shard_n ? a.shard_k : 0, step = a.shard_n ? a.shard_n : 1;
 	size_t njobs = listed > k ? (listed - k + step - 1) / step : 0;
+	/* --trace-nodes: ids of the scenario's nodes */
+	uint32_t *trace_ids = NULL;
+	size_t ntrace = 0;
+	if (a.trace_nodes && trace_nodes_parse(a.trace_nodes, s, &trace_ids, &ntrace)) {
+		bo_scenario_free(s);
+		return EXIT_USAGE;
+	}
 	struct run_ctx c = {
 		.s = s,
 		.hash = hash,
 		.db_path = a.no_db ? NULL : a.db_path,
 		.events = (int)a.events,
+		.trace_nodes = trace_ids,
+		.trace_node_count = ntrace,
+		.trace_max = a.trace_max,
 		.njobs = njobs,
 	};
 	if (njobs == 0) {
 		printf("%s: shard %lu/%lu holds none of the %zu seed%s: nothing to run\n", s->name,
 		       a.shard_k, a.shard_n, listed, listed == 1 ? "" : "s");
+		free(trace_ids);
 		bo_scenario_free(s);
 		return EXIT_OK;
 	}
 	c.jobs = calloc(njobs, sizeof *c.jobs);
 	if (!c.jobs) {
 		fprintf(stderr, "brownout run: out of memory\n");
+		free(trace_ids);
 		bo_scenario_free(s);
 		return EXIT_USAGE;
 	}
@@ -731,6 +798,7 @@ int cmd_run(int argc, char **argv)
 		if (!db) {
 			fprintf(stderr, "brownout run: %s\n", dberr);
 			free(c.jobs);
+			free(trace_ids);
 			bo_scenario_free(s);
 			return EXIT_USAGE;
 		}
@@ -743,6 +811,7 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "brownout run: %s\n", err);
 		run_save_flash_free(&save);
 		free(c.jobs);
+		free(trace_ids);
 		bo_scenario_free(s);
 		return EXIT_USAGE;
 	}
@@ -775,6 +844,7 @@ int cmd_run(int argc, char **argv)
 		free(c.jobs);
 		if (a.save_flash)
 			run_save_flash_free(&save);
+		free(trace_ids);
 		bo_scenario_free(s);
 		return EXIT_USAGE;
 	}
@@ -843,6 +913,7 @@ int cmd_run(int argc, char **argv)
 	free(workers);
 	free(slots);
 	free(c.jobs);
+	free(trace_ids);
 	bo_scenario_free(s);
 	return rc;
 }

@@ -21,39 +21,17 @@ static bool has_node(const struct bo_scenario *s, unsigned long id)
 static int parse_ids(struct run_save_flash *sf, const char *ids, const struct bo_scenario *s,
 		     char *err, size_t errlen)
 {
-	char *copy = strdup(ids), *save = NULL;
-	if (!copy)
+	if (cli_parse_ids(ids, UINT32_MAX, &sf->ids, &sf->nids)) {
+		snprintf(err, errlen, "--nodes takes node ids and ranges, e.g. 3,7,10-20");
 		return -1;
-	int rc = 0;
-	for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
-		unsigned long a, b;
-		char *dash = strchr(tok, '-');
-		if (dash)
-			*dash = '\0';
-		if (cli_parse_uint(tok, UINT32_MAX, &a) ||
-		    (dash ? cli_parse_uint(dash + 1, UINT32_MAX, &b) : (b = a, 0)) || a > b ||
-		    b - a > 100000) {
-			snprintf(err, errlen, "--nodes takes node ids and ranges, e.g. 3,7,10-20");
-			rc = -1;
-			break;
-		}
-		for (unsigned long id = a; id <= b; id++) {
-			if (!has_node(s, id)) {
-				snprintf(err, errlen, "--nodes: the scenario has no node %lu", id);
-				rc = -1;
-				break;
-			}
-			uint32_t *v = realloc(sf->ids, (sf->nids + 1) * sizeof *v);
-			if (!v) {
-				rc = -1;
-				break;
-			}
-			sf->ids = v;
-			sf->ids[sf->nids++] = (uint32_t)id;
-		}
 	}
-	free(copy);
-	return rc;
+	for (size_t i = 0; i < sf->nids; i++)
+		if (!has_node(s, sf->ids[i])) {
+			snprintf(err, errlen, "--nodes: the scenario has no node %lu",
+				 (unsigned long)sf->ids[i]);
+			return -1;
+		}
+	return 0;
 }
 
 int run_save_flash_init(struct run_save_flash *sf, const char *dir, const char *ids,

@@ -30,12 +30,32 @@ static bool pending(const struct bo_dfu_cli_target *t)
 	return t->result == BO_DFU_CLI_PENDING;
 }
 
+/* Where t got its result, for a caller that explains it (dfu_cli.h, end_*). */
+static void note_end(const struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t)
+{
+	const struct bo_blob_cli *b = &cli->blob;
+
+	t->end_step = cli->state;
+	t->end_tries = t->tries;
+	t->end_blob_step = 0;
+	t->end_block = 0;
+	if (cli->state != BO_DFU_CLI_BLOB)
+		return;
+	t->end_blob_step = b->state;
+	t->end_block = b->block;
+	t->end_tries = b->retries > b->rounds ? b->retries : b->rounds;
+	for (unsigned i = 0; i < b->ntargets; i++)
+		if (b->targets[i].addr == t->addr && b->targets[i].probes > t->end_tries)
+			t->end_tries = b->targets[i].probes;
+}
+
 static void conclude(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t,
 		     enum bo_dfu_cli_result r)
 {
 	if (!pending(t))
 		return;
 	t->result = (uint8_t)r;
+	note_end(cli, t);
 	if (cli->cfg.cb.target_done)
 		cli->cfg.cb.target_done(cli->cfg.cb.ctx, cli, t);
 }

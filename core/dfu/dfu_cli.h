@@ -159,6 +159,14 @@ struct bo_dfu_cli_target {
 	uint8_t reapplies; /* CONFIRM: Update Applies sent again (<= BO_DFU_CLI_REAPPLY_MAX) */
 	uint8_t fwid_len; /* the FWID it last reported */
 	uint8_t fwid[BO_DFU_FWID_MAXLEN];
+	/* Where it got its result (diagnostics; set with result): the step (enum
+	 * bo_dfu_cli_state); in the BLOB step the BLOB client's step (enum bo_blob_cli_state)
+	 * and block (from 0); the tries made at that step (its requests sent; in the BLOB step
+	 * the BLOB client's retries, Block Get rounds or pull probes, whichever is most). */
+	uint8_t end_step;
+	uint8_t end_blob_step;
+	uint16_t end_block;
+	uint16_t end_tries;
 };
 
 /* What to send and how. 0 fields take the defaults noted. */

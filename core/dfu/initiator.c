@@ -104,6 +104,8 @@ static void finish(struct bo_initiator *in, enum bo_initiator_result pending_as)
 		if (t->result != want)
 			ok = false;
 	}
+	in->end_state = in->state;
+	in->end_tries = in->tries;
 	in->state = BO_INITIATOR_DONE;
 	in->success = ok;
 	if (in->cfg.cb.done)

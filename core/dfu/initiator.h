@@ -213,6 +213,12 @@ struct bo_initiator {
 	uint16_t slot_idx;
 	uint16_t list_next;    /* Receivers Get paging */
 	uint64_t poll_delay;
+	/* Where the last run ended (diagnostics): the state it finished from (enum
+	 * bo_initiator_state; BO_INITIATOR_RECV_GET when the Receivers List concluded it, any
+	 * other when the Initiator gave up, e.g. POLL: the Distributor went silent) and the
+	 * unanswered sends of that state's request then. */
+	uint8_t end_state;
+	uint8_t end_tries;
 };
 
 void bo_initiator_init(struct bo_initiator *in, const struct bo_initiator_config *cfg);

@@ -508,6 +508,87 @@ static void test_offline_and_reset(void **state)
 	tc_free(&t);
 }
 
+/* Message-level trace (mesh_net_set_trace): per node, as many events of each kind and
+ * reason as the node's counters say happened; off again, nothing is reported. */
+struct trace_count {
+	uint64_t kind[8];           /* [enum mesh_trace_kind] */
+	uint64_t drop[MAXN][12];    /* [node][enum mesh_drop_reason] */
+	uint64_t rx[MAXN], send[MAXN], refused_offline, named;
+};
+
+static void on_trace(void *user, const struct mesh_trace *tr)
+{
+	struct trace_count *c = user;
+
+	assert_true(tr->node < MAXN && tr->kind < 8 && tr->reason < 12);
+	c->kind[tr->kind]++;
+	if (tr->kind == MESH_TRACE_DROP)
+		c->drop[tr->node][tr->reason]++;
+	if (tr->kind == MESH_TRACE_RECEIVE)
+		c->rx[tr->node]++;
+	if (tr->kind == MESH_TRACE_SEND)
+		c->send[tr->node]++;
+	if (tr->kind == MESH_TRACE_REFUSED && tr->reason == MESH_DROP_OFFLINE)
+		c->refused_offline++;
+	if (tr->data && tr->len >= 1 && tr->data[0] == 0x5a)
+		c->named++; /* the access message's first byte (its opcode) is passed on */
+}
+
+static void test_trace(void **state)
+{
+	(void)state;
+	struct mesh_config cfg;
+	struct trace_count *c = calloc(1, sizeof *c);
+	struct tc t;
+	uint8_t msg[60];
+
+	assert_non_null(c);
+	mesh_config_default(&cfg);
+	cfg.adv_buffers = 2;
+	tc_init_line(&t, &cfg, 4, 0.3, 11);
+	mesh_net_set_trace(t.net, on_trace, c);
+	fill(msg, sizeof msg, 1);
+	msg[0] = 0x5a;
+	for (int k = 0; k < 6; k++) /* a burst: the advertising pool of 2 overflows */
+		(void)mesh_send(t.net, 0, mesh_node_addr(3), MESH_TTL_DEFAULT, msg, 8, 0);
+	sim_run(&t.loop);
+	assert_int_equal(mesh_send(t.net, 0, mesh_node_addr(3), MESH_TTL_DEFAULT, msg, 60, 0), 0);
+	sim_run(&t.loop);
+	assert_int_equal(mesh_send(t.net, 0, mesh_node_addr(3), 1, msg, 8, 0), 0); /* TTL 1 */
+	sim_run(&t.loop);
+	mesh_node_set_online(t.net, 1, false);
+	assert_int_equal(mesh_send(t.net, 1, mesh_node_addr(0), MESH_TTL_DEFAULT, msg, 8, 0),
+			 -ENETDOWN);
+	assert_int_equal(mesh_send(t.net, 0, mesh_node_addr(1), MESH_TTL_DEFAULT, msg, 8, 0), 0);
+	sim_run(&t.loop);
+	for (uint32_t i = 0; i < t.n; i++) {
+		const struct mesh_node_stats *st = mesh_node_stats(t.net, i);
+
+		assert_int_equal(c->drop[i][MESH_DROP_LOSS], st->lost);
+		assert_int_equal(c->drop[i][MESH_DROP_DUPLICATE], st->duplicates);
+		assert_int_equal(c->drop[i][MESH_DROP_TTL], st->ttl_expired);
+		assert_int_equal(c->drop[i][MESH_DROP_NO_ADV_BUFFER] +
+					 c->drop[i][MESH_DROP_NO_RELAY_BUFFER],
+				 st->dropped);
+		assert_int_equal(c->rx[i], st->msgs_delivered);
+		assert_int_equal(c->send[i], st->msgs_sent);
+	}
+	assert_true(c->drop[0][MESH_DROP_NO_ADV_BUFFER] >= 1);
+	assert_true(TOTAL(&t, lost) > 0 && TOTAL(&t, duplicates) > 0 && TOTAL(&t, ttl_expired) > 0);
+	assert_true(c->drop[1][MESH_DROP_OFFLINE] > 0); /* node 0's PDUs node 1 did not hear */
+	assert_int_equal(c->refused_offline, 1);
+	assert_true(c->named > 0);
+	/* off: nothing more */
+	uint64_t before = c->kind[MESH_TRACE_SEND] + c->kind[MESH_TRACE_DROP];
+	mesh_net_set_trace(t.net, NULL, NULL);
+	mesh_node_set_online(t.net, 1, true);
+	assert_int_equal(mesh_send(t.net, 0, mesh_node_addr(3), MESH_TTL_DEFAULT, msg, 60, 0), 0);
+	sim_run(&t.loop);
+	assert_int_equal(c->kind[MESH_TRACE_SEND] + c->kind[MESH_TRACE_DROP], before);
+	tc_free(&t);
+	free(c);
+}
+
 static void test_collisions_and_buffers(void **state)
 {
 	(void)state;
@@ -893,6 +974,7 @@ int main(void)
 		cmocka_unit_test(test_concurrent_same_source),
 		cmocka_unit_test(test_offline_and_reset),
 		cmocka_unit_test(test_collisions_and_buffers),
+		cmocka_unit_test(test_trace),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_parallel_networks),
 		cmocka_unit_test(test_model_figures),

@@ -240,7 +240,7 @@ static void open_read_refuses_what_it_cannot_read(void **state)
 	assert_non_null(strstr(err, "not a brownout"));
 	assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(raw, v3_sweep_tables, NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(raw, "PRAGMA user_version=5", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, "PRAGMA user_version=6", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(raw);
 	assert_null(bo_db_open_read(path, err, sizeof err));
 	assert_non_null(strstr(err, "newer"));

@@ -98,6 +98,12 @@ static struct bo_db_node node_row(int64_t id)
 		.wave = id == 1 ? -1 : id / 24,
 		.hops = id % 4,
 		.rx_start_us = id == 1 ? -1 : 5000 + id,
+		.pdus_queued = 10 * id,
+		.queue_peak = 1 + id % 6,
+		.pdus_dropped = id % 4,
+		.relay_dropped = id % 4 ? id % 4 - 1 : 0,
+		.reason = id % 7 == 0 ? "lost after 2 offers: the Distributor gave up in BLOB block 1"
+				      : NULL,
 	};
 }
 
@@ -122,7 +128,7 @@ static char *table_info(sqlite3 *db, const char *table)
 	return out;
 }
 
-/* The node table as schema version 3 creates it. */
+/* The node table as the current schema creates it (version 3's columns, 4's, 5's). */
 static const char node_v3_columns[] =
 	"run_id INTEGER 1 - 1;node INTEGER 1 - 2;role TEXT 1 - 0;x REAL 1 - 0;y REAL 1 - 0;"
 	"initial_fw TEXT 0 - 0;final_fw TEXT 0 - 0;running_slot TEXT 0 - 0;boots INTEGER 1 - 0;"
@@ -130,7 +136,9 @@ static const char node_v3_columns[] =
 	"bricked INTEGER 1 - 0;converged_us INTEGER 0 - 0;flash_erases INTEGER 1 - 0;"
 	"flash_programs INTEGER 1 - 0;max_sector_erases INTEGER 1 - 0;confirmed INTEGER 0 - 0;"
 	"flash_cuts INTEGER 0 - 0;installs INTEGER 0 - 0;offers INTEGER 0 - 0;verdict TEXT 0 - 0;"
-	"target INTEGER 0 - 0;wave INTEGER 0 - 0;hops INTEGER 0 - 0;rx_start_us INTEGER 0 - 0;";
+	"target INTEGER 0 - 0;wave INTEGER 0 - 0;hops INTEGER 0 - 0;rx_start_us INTEGER 0 - 0;"
+	"pdus_queued INTEGER 0 - 0;queue_peak INTEGER 0 - 0;pdus_dropped INTEGER 0 - 0;"
+	"relay_dropped INTEGER 0 - 0;reason TEXT 0 - 0;";
 
 static const char *const table_names[] = {"run", "node", "expectation", "metric", "event"};
 
@@ -140,7 +148,7 @@ static void creates_the_current_schema(void **state)
 	char err[300];
 	sqlite3 *db = bo_db_open(path, err, sizeof err);
 	assert_non_null(db);
-	assert_int_equal(BO_DB_SCHEMA_VERSION, 4);
+	assert_int_equal(BO_DB_SCHEMA_VERSION, 5);
 	assert_int_equal(count(db, "PRAGMA user_version"), BO_DB_SCHEMA_VERSION);
 	assert_string_equal(table_info(db, "node"), node_v3_columns);
 	for (size_t i = 0; i < sizeof table_names / sizeof *table_names; i++) {
@@ -310,7 +318,8 @@ static void migrates_a_version_2_file(void **state)
 	char *old = bo_db_run_dump(db, 4, err, sizeof err);
 	assert_non_null(old);
 	assert_string_equal(old, "node\t2\t\"target\"\t1.5\t2.5\t\"v1\"\t\"v2\"\t\"primary\"\t3\t1\t0\t0"
-				 "\t0\t4000000\t40\t900\t5\tNULL\tNULL\tNULL\tNULL\tNULL\tNULL\tNULL\tNULL\tNULL\n");
+				 "\t0\t4000000\t40\t900\t5\tNULL\tNULL\tNULL\tNULL\tNULL\tNULL\tNULL\tNULL\tNULL"
+				 "\tNULL\tNULL\tNULL\tNULL\tNULL\n");
 	free(old);
 	assert_int_equal(count(db, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
 	/* A new run writes every column. */
@@ -339,6 +348,45 @@ static void migrates_a_version_2_file(void **state)
 	assert_int_equal(count(db, "PRAGMA user_version"), BO_DB_SCHEMA_VERSION);
 	assert_string_equal(table_info(db, "node"), node_v3_columns);
 	assert_int_equal(count(db, "SELECT count(*) FROM node"), 11);
+	bo_db_close(db);
+}
+
+/* A file written by schema version 4 (the current node table without version 5's columns,
+ * one old row) gains pdus_queued, queue_peak, pdus_dropped, relay_dropped and reason: the
+ * old row reads NULL in them, a new run writes them. */
+static void migrates_a_version_4_file(void **state)
+{
+	(void)state;
+	char err[300];
+	sqlite3 *db = bo_db_open(path, err, sizeof err);
+	assert_non_null(db);
+	assert_int_equal(sqlite3_exec(db,
+		"ALTER TABLE node DROP COLUMN pdus_queued; ALTER TABLE node DROP COLUMN queue_peak;"
+		"ALTER TABLE node DROP COLUMN pdus_dropped; ALTER TABLE node DROP COLUMN relay_dropped;"
+		"ALTER TABLE node DROP COLUMN reason;"
+		"INSERT INTO run VALUES (3, 'old', 'old.yaml', 'ef56', 2, 'v4', '2026-01-01T00:00:00Z',"
+		" 0.5, 5000000, 'complete', 1);"
+		"INSERT INTO node (run_id, node, role, x, y, boots, power_cuts, reverts, recovery_boots,"
+		" bricked, flash_erases, flash_programs, max_sector_erases, hops) VALUES"
+		" (3, 1, 'target', 0, 0, 1, 0, 0, 0, 0, 4, 40, 1, 2);"
+		"PRAGMA user_version=4;", NULL, NULL, NULL), SQLITE_OK);
+	bo_db_close(db);
+	db = bo_db_open(path, err, sizeof err);
+	assert_non_null(db);
+	assert_int_equal(count(db, "PRAGMA user_version"), BO_DB_SCHEMA_VERSION);
+	assert_string_equal(table_info(db, "node"), node_v3_columns);
+	assert_int_equal(count(db, "SELECT count(*) FROM node WHERE run_id = 3 AND hops = 2"
+				   " AND pdus_queued IS NULL AND queue_peak IS NULL AND pdus_dropped IS NULL"
+				   " AND relay_dropped IS NULL AND reason IS NULL"), 1);
+	struct bo_db_run *r = bo_db_run_begin(db, &info, err, sizeof err);
+	assert_non_null(r);
+	int64_t id = bo_db_run_id(r);
+	struct bo_db_node n = node_row(7);
+	assert_int_equal(bo_db_run_add_node(r, &n, err, sizeof err), 0);
+	assert_int_equal(bo_db_run_finish(r, 0.25, 2000, 1, err, sizeof err), 0);
+	assert_int_equal(count_id(db, "SELECT count(*) FROM node WHERE run_id = ? AND pdus_queued = 70"
+				      " AND queue_peak = 2 AND pdus_dropped = 3 AND relay_dropped = 2"
+				      " AND reason LIKE 'lost after 2 offers: %'", id), 1);
 	bo_db_close(db);
 }
 
@@ -677,15 +725,20 @@ static void the_canonical_dump_compares_runs(void **state)
 	assert_true(strstr(da, "node\t50\t") < strstr(da, "metric\t"));
 	assert_non_null(strstr(da, "node\t7\t\"target\"\t87.5\t0.70000000000000007\t\"1.0\"\tNULL\tNULL\t"));
 	/* Whole lines, every column in table order: version 3's confirmed, flash_cuts,
-	 * installs, offers, verdict and target last (NULL verdict for the non-target). */
+	 * installs, offers, verdict and target (NULL verdict for the non-target), version 4's
+	 * wave, hops, rx_start_us, version 5's pdus_queued, queue_peak, pdus_dropped,
+	 * relay_dropped and reason last. */
 	assert_non_null(strstr(da, "node\t1\t\"distributor\"\t12.5\t0.10000000000000001\t\"1.0\"\t\"2.0\""
-				   "\t\"primary\"\t3\t1\t0\t0\t0\t1001234\t101\t4001\t3\t1\t0\t1\t0\tNULL\t0\tNULL\t1\tNULL\n"));
+				   "\t\"primary\"\t3\t1\t0\t0\t0\t1001234\t101\t4001\t3\t1\t0\t1\t0\tNULL\t0\tNULL\t1\tNULL"
+				   "\t10\t2\t1\t0\tNULL\n"));
 	assert_non_null(strstr(da, "\nnode\t5\t\"target\"\t62.5\t0.5\t\"1.0\"\t\"2.0\"\t\"primary\"\t4\t2\t1\t0"
-				   "\t0\t1006170\t105\t4005\t3\t0\t1\t1\t2\t\"reverted\"\t1\t0\t1\t5005\n"));
+				   "\t0\t1006170\t105\t4005\t3\t0\t1\t1\t2\t\"reverted\"\t1\t0\t1\t5005"
+				   "\t50\t6\t1\t0\tNULL\n"));
 	assert_non_null(strstr(da, "\nnode\t7\t\"target\"\t87.5\t0.70000000000000007\t\"1.0\"\tNULL\tNULL\t3\t1"
-				   "\t0\t0\t1\tNULL\t107\t4007\t3\t0\t0\t0\t4\t\"lost\"\t1\t0\t3\t5007\n"));
+				   "\t0\t0\t1\tNULL\t107\t4007\t3\t0\t0\t0\t4\t\"lost\"\t1\t0\t3\t5007"
+				   "\t70\t2\t3\t2\t\"lost after 2 offers: the Distributor gave up in BLOB block 1\"\n"));
 	/* Each new column alone changes the dump. */
-	for (int col = 0; col < 9; col++) {
+	for (int col = 0; col < 13; col++) {
 		struct bo_db_run *r = bo_db_run_begin(db, &info, err, sizeof err);
 		assert_non_null(r);
 		int64_t id = bo_db_run_id(r);
@@ -701,6 +754,10 @@ static void the_canonical_dump_compares_runs(void **state)
 				case 5: n.target = !n.target; break;
 				case 6: n.wave = 1; break;           /* 0 -> 1 */
 				case 7: n.hops = 2; break;           /* 1 -> 2 */
+				case 8: n.pdus_queued = 91; break;   /* 90 -> 91 */
+				case 9: n.queue_peak = 5; break;     /* 4 -> 5 */
+				case 10: n.pdus_dropped = 2; break;  /* 1 -> 2 */
+				case 11: n.relay_dropped = 1; break; /* 0 -> 1 */
 				default: n.rx_start_us = 6009; break; /* 5009 -> 6009 */
 				}
 			}
@@ -733,6 +790,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(creates_the_current_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrates_a_version_1_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(migrates_a_version_2_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(migrates_a_version_4_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuses_the_next_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(writes_a_large_run_and_reads_it_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_killed_run_is_incomplete_and_leaves_no_rows, setup, teardown),

@@ -89,7 +89,7 @@ db = sqlite3.connect(sys.argv[1])
 assert db.execute("SELECT count(*) FROM sweep").fetchone()[0] == 3
 assert db.execute("SELECT count(*) FROM run").fetchone()[0] == 4
 assert db.execute("SELECT count(*) FROM node").fetchone()[0] == 20
-assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+assert db.execute("PRAGMA user_version").fetchone()[0] == 5
 print("ok: merged database rows (merging twice added nothing)")
 PY
 

@@ -2,10 +2,11 @@
 # `brownout run` as CI and users call it: usage and input errors (exit 2, the loader's
 # FILE:LINE:COL message), a passing scenario (exit 0) and its database rows, a failing
 # expectation (exit 1), several seeds on several jobs, shards, determinism of a seed
-# whatever the thread it ran on, --no-db and --events.
-# Usage: test_run_cli.sh BROWNOUT CI_SCENARIO_DIR
+# whatever the thread it ran on, --no-db and --events (level 3: message traces, by node,
+# capped), the congestion columns of the node rows.
+# Usage: test_run_cli.sh BROWNOUT CI_SCENARIO_DIR RUN_SCENARIO_DIR (tests/scenario/run)
 set -u
-bin=$1 ci=$2
+bin=$1 ci=$2 runs=$3
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 fail=0
@@ -28,7 +29,14 @@ good=$ci/line-5.yaml
 check 0 "--help" "$bin" run --help && { grep -q "^usage: brownout run" "$tmp/out" || bad "--help: no usage on stdout"; }
 check 2 "no scenario" "$bin" run
 check 2 "an unknown option" "$bin" run "$good" --frobnicate
-check 2 "--events 3 (message traces, not recorded yet) is refused" "$bin" run "$good" --events 3 --no-db
+check 2 "--trace-nodes without --events 3" "$bin" run "$good" --trace-nodes 0 --no-db
+check 2 "--trace-max without --events 3" "$bin" run "$good" --events 2 --trace-max 5 --no-db
+check 2 "--trace-max 0" "$bin" run "$good" --events 3 --trace-max 0 --no-db
+for ids in x 1- 3-1 2,,3 "" 0,99 1-9; do
+	check 2 "--trace-nodes '$ids'" "$bin" run "$good" --events 3 --trace-nodes "$ids" --db "$tmp/x.db" &&
+		{ grep -q "^brownout run: --trace-nodes" "$tmp/err" || bad "--trace-nodes '$ids': message: $(cat "$tmp/err")"; }
+done
+grep -q "has no node 5" "$tmp/err" || bad "--trace-nodes 1-9: does not name the missing node: $(cat "$tmp/err")"
 check 2 "two scenario files" "$bin" run "$good" "$good"
 check 2 "--db without a value" "$bin" run "$good" --db
 check 2 "--jobs 0" "$bin" run "$good" --jobs 0
@@ -141,6 +149,66 @@ assert [r[0] for r in s.execute("SELECT seed FROM run ORDER BY seed")] == [2, 4]
 PY
 grep -q "nothing to run" "$tmp/out" || bad "empty shard: $(cat "$tmp/out")"
 [ -e "$tmp/e.db" ] && bad "an empty shard created its database"
+
+# ---- --events 3: message events of the chosen nodes only, in the same event table; the cap
+# holds and its last event counts what it left out; node rows carry the congestion counters ----
+check 0 "--events 3 --trace-nodes 0,2" "$bin" run "$good" --events 3 --trace-nodes 0,2 --db "$tmp/t.db"
+check 0 "--events 3 --trace-nodes 0,2 --trace-max 40" "$bin" run "$good" --events 3 --trace-nodes 0,2 \
+	--trace-max 40 --db "$tmp/t.db"
+check 0 "--events 3 on every node" "$bin" run "$good" --events 3 --db "$tmp/t.db"
+python3 - "$tmp/t.db" <<'PY' && echo "ok: message traces" || bad "message traces"
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+full, capped, every = [r[0] for r in db.execute("SELECT id FROM run ORDER BY id")]
+def trace(rid):
+    return db.execute("SELECT t_us, node, kind, detail FROM event WHERE run_id = ? AND level = 3"
+                      " ORDER BY rowid", (rid,)).fetchall()
+t = trace(full)
+kinds = {r[2] for r in t}
+assert {"msg_send", "msg_rx", "pdu_drop"} <= kinds, kinds
+assert {r[1] for r in t} == {0, 2}, {r[1] for r in t}           # the chosen nodes only
+assert "trace_truncated" not in kinds
+assert any(r[2] == "msg_send" and "BLOB Chunk Transfer" in r[3] for r in t), "no opcode names"
+assert any(r[2] == "pdu_drop" and r[3].startswith("duplicate (cache hit): ") for r in t)
+assert any(r[2] == "pdu_drop" and r[3].startswith("loss: ") for r in t)
+assert [r[0] for r in t] == sorted(r[0] for r in t)             # time order
+# the other levels are there too, in the same table
+assert db.execute("SELECT count(*) FROM event WHERE run_id = ? AND level < 3", (full,)).fetchone()[0] > 0
+c = trace(capped)
+assert len(c) == 41 and c[-1][2] == "trace_truncated" and c[-1][1] is None, c[-3:]
+assert c[:40] == t[:40], "the cap keeps the first events"
+left = int(c[-1][3].split()[0])
+assert left == len(t) - 40, (left, len(t))
+assert "--trace-max" in c[-1][3], c[-1]
+e = trace(every)
+assert {r[1] for r in e} == {0, 1, 2, 3, 4} and len(e) > len(t), len(e)
+# congestion columns (schema version 5): set on every row of a new run; no reason when converged
+rows = db.execute("SELECT pdus_queued, queue_peak, pdus_dropped, relay_dropped, reason FROM node"
+                  " WHERE run_id = ?", (every,)).fetchall()
+assert all(r[0] is not None and r[1] is not None and r[2] is not None and r[3] is not None
+           for r in rows), rows
+assert all(r[4] is None for r in rows), rows
+assert sum(r[0] for r in rows) > 0, rows
+PY
+"$bin" run --help | grep -q "at most 100000 a run" || bad "--help does not state the trace cap"
+
+# ---- a target the Distributor gave up on: the summary, its node row and the JSON report say
+# where (step, block, tries, hops, transmissions lost) ----
+if check 0 "a lossy link" "$bin" run "$runs/lossy-link.yaml" --db "$tmp/g.db"; then
+	grep -q "^  node 1 did not converge: lost after 1 offer (.*): the Distributor gave up in BLOB block [0-9]* of [0-9]* (.*) after [0-9]* tries (1 hop, [0-9]* transmissions to it lost, 0 power cuts)$" "$tmp/out" ||
+		bad "lossy link: summary line: $(cat "$tmp/out")"
+fi
+check 0 "report --format json of it" "$bin" report "$tmp/g.db" --format json -o "$tmp/g.json"
+python3 - "$tmp/g.db" "$tmp/g.json" <<'PY' && echo "ok: the reason in the node row and the JSON report" || bad "reason rows"
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = dict(db.execute("SELECT node, reason FROM node").fetchall())
+assert "gave up in BLOB block" in rows[1], rows
+assert rows[0] is None and rows[2] is None and rows[3] is None, rows
+nodes = {n["node"]: n for n in json.load(open(sys.argv[2]))["runs"][0]["nodes"]}
+assert nodes[1]["reason"] == rows[1], nodes[1]
+assert nodes[2]["reason"] is None and nodes[0]["pdus_queued"] > 0, nodes
+PY
 
 # ---- --no-db writes nothing (not even the default brownout.db); --events 0 keeps none ----
 mkdir "$tmp/cwd"

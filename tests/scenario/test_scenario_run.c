@@ -534,8 +534,11 @@ static void test_canary(void **state)
 		assert_int_equal(n->wave, id <= 2 ? 1u : 0u);
 		assert_int_equal(n->offers, id <= 2 ? 1u : 0u);
 		assert_string_equal(n->result, id <= 2 ? "reverted" : "held");
-		assert_non_null(strstr(n->reason, id <= 2 ? "reverted after 1 offers (last phase "
+		assert_non_null(strstr(n->reason, id <= 2 ? "reverted after 1 offer (last phase "
 							    : "held"));
+		if (id <= 2) /* where: the client's answer-driven step, no retry count */
+			assert_non_null(strstr(n->reason, "): the Distributor concluded it at "
+							  "confirmation after Apply ("));
 	}
 	bo_run_result_free(&r);
 	bo_scenario_free(s);
@@ -557,6 +560,30 @@ static void test_storm_warning(void **state)
 			storm = true;
 	assert_true(storm);
 	assert_true(has_event(&r, "warning"));
+	/* congestion, per node: the node rows sum to the run's total, and the warning names
+	 * the node that dropped the most first */
+	uint64_t sum = 0, most = 0;
+	const char *cong = NULL;
+
+	for (size_t i = 0; i < r.node_count; i++) {
+		const struct bo_run_node *n = &r.nodes[i];
+
+		sum += n->pdus_dropped;
+		most = n->pdus_dropped > most ? n->pdus_dropped : most;
+		assert_true(n->relay_dropped <= n->pdus_dropped);
+		assert_true(n->queue_peak <= s->mesh.adv_buffers + s->mesh.relay_buffers);
+	}
+	assert_true(most > 0);
+	assert_true((double)sum == metric(&r, "pdus_dropped")->value);
+	for (size_t i = 0; i < r.warning_count; i++)
+		if (strstr(r.warnings[i], "congestion: "))
+			cong = strstr(r.warnings[i], "worst: node ");
+	assert_non_null(cong);
+	unsigned id;
+	unsigned long long dropped;
+	assert_int_equal(sscanf(cong, "worst: node %u dropped %llu", &id, &dropped), 2);
+	assert_int_equal(dropped, most);
+	assert_int_equal(node_by_id(&r, id)->pdus_dropped, most);
 	bo_run_result_free(&r);
 	bo_scenario_free(s);
 
@@ -564,6 +591,56 @@ static void test_storm_warning(void **state)
 	assert_int_equal(run(s, 0, &r, err, sizeof(err)), 0);
 	for (size_t i = 0; i < r.warning_count; i++)
 		assert_null(strstr(r.warnings[i], "relay storm"));
+	bo_run_result_free(&r);
+	bo_scenario_free(s);
+}
+
+/* Issue 14 point 5: a target the Distributor gives up on says where: the step, the BLOB
+ * block, the tries made there, its hops and the transmissions to it that were lost. */
+static void test_gave_up_where(void **state)
+{
+	(void)state;
+	struct bo_scenario *s = load("lossy-link.yaml");
+	struct bo_run_result r;
+	char err[BO_RUN_ERRLEN] = "";
+	const struct bo_run_node *n;
+	unsigned block, blocks, tries;
+	unsigned long long lost;
+
+	assert_int_equal(run(s, 0, &r, err, sizeof(err)), 0);
+	n = node_by_id(&r, 1);
+	printf("# node 1: %s\n", n->reason);
+	assert_false(n->converged);
+	assert_string_equal(n->result, "lost");
+	const char *at = strstr(n->reason, "the Distributor gave up in BLOB block ");
+	assert_non_null(at);
+	assert_int_equal(sscanf(at, "the Distributor gave up in BLOB block %u of %u (Block Get) "
+				    "after %u tries (1 hop, %llu transmissions to it lost",
+				&block, &blocks, &tries, &lost), 4);
+	assert_true(block >= 1 && block <= blocks);
+	assert_true(tries >= 2);
+	assert_true(lost > 0);
+	assert_true(node_by_id(&r, 2)->converged && node_by_id(&r, 3)->converged);
+	assert_string_equal(node_by_id(&r, 2)->reason, "");
+	bo_run_result_free(&r);
+	bo_scenario_free(s);
+
+	/* the Distributor gone: the Initiator stops polling, and says so for every target */
+	s = load("distributor-gone.yaml");
+	assert_int_equal(run(s, 0, &r, err, sizeof(err)), 0);
+	for (uint32_t id = 1; id <= 3; id++) {
+		n = node_by_id(&r, id);
+		printf("# node %u: %s\n", id, n->reason);
+		assert_false(n->converged);
+		assert_string_equal(n->result, "lost");
+		at = strstr(n->reason, "the Initiator stopped at Distribution Get (polling) after ");
+		assert_non_null(at);
+		assert_int_equal(sscanf(at, "the Initiator stopped at Distribution Get (polling) "
+					    "after %u tries (%u hop",
+					&tries, &block), 2);
+		assert_true(tries > 1);
+		assert_int_equal(block, node_by_id(&r, id)->hops);
+	}
 	bo_run_result_free(&r);
 	bo_scenario_free(s);
 }
@@ -582,6 +659,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_canary),
 		cmocka_unit_test(test_storm_warning),
+		cmocka_unit_test(test_gave_up_where),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

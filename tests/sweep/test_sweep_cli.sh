@@ -31,7 +31,7 @@ rows = db.execute("SELECT cut_points, distinct_states, failures, pass, shard FRO
 assert len(rows) == 3, rows
 assert rows[0][:4] == rows[1][:4], ("jobs changed the result", rows)
 assert rows[2][4] == "1/4" and rows[2][0] < rows[0][0], rows
-assert db.execute("PRAGMA user_version").fetchone()[0] == 4  # reports/db.h BO_DB_SCHEMA_VERSION
+assert db.execute("PRAGMA user_version").fetchone()[0] == 5  # reports/db.h BO_DB_SCHEMA_VERSION
 print("ok: database rows (identical for 1 and 3 jobs, shard smaller)")
 PY
 check 1 "a failing sweep exits 1" "$bin" sweep "$cli/wrong-expect.yaml" --db "$tmp/b.db"
