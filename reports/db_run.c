@@ -9,16 +9,16 @@
 enum { ST_NODE, ST_EXPECTATION, ST_METRIC, ST_EVENT, ST_COUNT };
 
 static const char *const insert_sql[ST_COUNT] = {
-	[ST_NODE] = "INSERT INTO node (run_id, node, role, x, y, initial_fw, final_fw, running_slot,"
+	[ST_NODE] = ("INSERT INTO node (run_id, node, role, x, y, initial_fw, final_fw, running_slot,"
 		    " boots, power_cuts, reverts, recovery_boots, bricked, converged_us, flash_erases,"
 		    " flash_programs, max_sector_erases, confirmed, flash_cuts, installs, offers,"
 		    " verdict, target, wave, hops, rx_start_us, pdus_queued, queue_peak, pdus_dropped,"
 		    " relay_dropped, reason)"
-		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-	[ST_EXPECTATION] = "INSERT INTO expectation (run_id, name, pass, observed, expected)"
-			   " VALUES (?,?,?,?,?)",
-	[ST_METRIC] = "INSERT INTO metric (run_id, name, value) VALUES (?,?,?)",
-	[ST_EVENT] = "INSERT INTO event (run_id, t_us, node, level, kind, detail) VALUES (?,?,?,?,?,?)",
+		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+	[ST_EXPECTATION] = ("INSERT INTO expectation (run_id, name, pass, observed, expected)"
+			   " VALUES (?,?,?,?,?)"),
+	[ST_METRIC] = ("INSERT INTO metric (run_id, name, value) VALUES (?,?,?)"),
+	[ST_EVENT] = ("INSERT INTO event (run_id, t_us, node, level, kind, detail) VALUES (?,?,?,?,?,?)"),
 };
 
 struct bo_db_run {

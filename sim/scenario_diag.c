@@ -116,7 +116,8 @@ void diag_collect(struct world *w)
 	if (r->nodes && r->nodes[s->initiator.distributor].power_cuts)
 		warn(w,
 		     "the Distributor lost power %llu time%s (events 'power_cut'): its "
-		     "distributions resumed from flash, and its targets waited",
+		     "targets waited while it was off, and its distributions resumed from "
+		     "flash only once it was back",
 		     (unsigned long long)r->nodes[s->initiator.distributor].power_cuts,
 		     r->nodes[s->initiator.distributor].power_cuts == 1 ? "" : "s");
 	if (w->halted)
