@@ -24,11 +24,15 @@
  *     layout: default                   # optional (default: `default`, the first device's
  *                                       #   preset's layout, below), or a mapping:
  *     # layout: {boot: [0x0, 48KiB], primary: [0xC000, 432KiB], upgrade: [...],
- *     #          scratch: [...], recovery: [...], storage: [...]}
+ *     #          scratch: [...], recovery: [...], storage: [...], status: [...]}
  *     #   each [OFFSET, SIZE] on the first device, or {device: NAME, off: OFFSET,
  *     #   size: SIZE} (device optional, default the first; the one device of the
  *     #   preset/geometry form is called `flash`). boot, primary, upgrade required, the
  *     #   others optional; boot must be on the first device and is write-protected.
+ *     #   status: core/boot's progress record (a small sector or two); with it, images
+ *     #   fill primary and upgrade up to the MCUboot trailer (overwrite, recovery and
+ *     #   swap-scratch strategies; swap-move refuses it), without it the last sector of
+ *     #   each slot holds the trailer alone (core/boot/README.md)
  *   strategy: swap-scratch              # required for core/boot: overwrite | swap-scratch |
  *                                       #   swap-move | recovery | swap-scratch+recovery
  *   firmware:                           # optional: sweep another bootloader instead of
