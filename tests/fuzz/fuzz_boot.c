@@ -6,12 +6,14 @@
  * breaks a flash rule. A broken property aborts (a crash for libFuzzer, a failure for the
  * corpus replay).
  *
- * Input: byte 0 picks the strategy, byte 1 the layout (nrf52840 or k64f), byte 2 the
+ * Input: byte 0 picks the strategy, byte 1 the layout (nrf52840, k64f, or nrf52840 with a
+ * status partition, where swap-move, which refuses one, becomes swap-scratch), byte 2 the
  * history (bit 0: v2 was installed for real first, bit 1: v2 is downloaded into the
  * upgrade slot), then records [area, offset (2 bytes LE), length, bytes...] written over
  * the device as a programmer would: area 0 the upgrade slot's first 64 KiB (offset x 1),
  * 1 the upgrade meta sector, 2 scratch, 3 recovery, 4 the primary meta sector (the progress
- * log and the trailer).
+ * log and the trailer; with a status partition, the trailer and maybe the image's tail),
+ * 5 the status partition (the progress record; the primary meta sector without one).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -27,7 +29,7 @@ static const enum bo_strategy strategies[] = {
 	BO_STRATEGY_RECOVERY, BO_STRATEGY_SWAP_SCRATCH_RECOVERY,
 };
 #define NSTRAT 5
-#define NLAYOUT 2
+#define NLAYOUT 3
 
 struct dev {
 	struct bh h;
@@ -38,7 +40,7 @@ struct dev {
 static struct dev *device(unsigned s, unsigned l)
 {
 	static struct dev *devs[NSTRAT][NLAYOUT];
-	const struct bh_layout *layouts[NLAYOUT] = {&bh_nrf52840, &bh_k64f};
+	const struct bh_layout *layouts[NLAYOUT] = {&bh_nrf52840, &bh_k64f, &bh_nrf52840_status};
 	struct dev *d = devs[s][l];
 	if (d)
 		return d;
@@ -67,9 +69,13 @@ static uint32_t meta_of(struct bh *h, const char *part)
 /* Write one record's bytes into its area, clipped to the area. */
 static void apply(struct bh *h, uint8_t area, uint32_t off, const uint8_t *b, uint32_t len)
 {
-	static const char *const names[] = {"upgrade", "upgrade", "scratch", "recovery",
-					    "primary"};
-	const struct fsim_partition *p = bh_part(h, names[area]);
+	static const char *const names[] = {"upgrade", "upgrade", "scratch",
+					    "recovery", "primary", "status"};
+	const struct fsim_partition *p = fsim_partition_find(h->dev, names[area]);
+	if (!p && area == 5) {
+		area = 4;
+		p = fsim_partition_find(h->dev, names[area]);
+	}
 	if (!p)
 		return;
 	uint32_t base = p->off, end = p->off + p->size;
@@ -105,7 +111,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 3)
 		return 0;
-	struct dev *d = device(data[0] % NSTRAT, data[1] % NLAYOUT);
+	unsigned strat = data[0] % NSTRAT, layout = data[1] % NLAYOUT;
+	if (layout == 2 && strategies[strat] == BO_STRATEGY_SWAP_MOVE)
+		strat = 1; /* swap-scratch: swap-move refuses a status partition */
+	struct dev *d = device(strat, layout);
 	struct bh *h = &d->h;
 	if (fsim_snapshot_restore(h->dev, d->fresh))
 		abort();
@@ -118,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((data[2] & 2) && bh_download(h, &d->v2))
 		abort();
 	for (size_t i = 3; i + 4 <= size;) {
-		uint8_t area = data[i] % 5;
+		uint8_t area = data[i] % 6;
 		uint32_t off = (uint32_t)data[i + 1] | (uint32_t)data[i + 2] << 8;
 		uint32_t len = data[i + 3];
 		i += 4;
