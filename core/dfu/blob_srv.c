@@ -28,6 +28,18 @@
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
+
+/* The largest BLOB area may hold: its size, or the configured limit in the default
+ * storage. */
+static uint32_t max_blob(const struct bo_blob_srv *srv, const struct bo_flash_area *area)
+{
+	bool deflt = area->flash == srv->cfg.storage.flash && area->off == srv->cfg.storage.off &&
+		     area->size == srv->cfg.storage.size;
+	if (deflt && srv->cfg.max_size && srv->cfg.max_size < area->size)
+		return srv->cfg.max_size;
+	return area->size;
+}
+
 static uint32_t block_count(const struct bo_blob_srv *srv)
 {
 	return bo_blob_block_count(srv->x.size, srv->x.block_size_log);
@@ -531,7 +543,7 @@ static void handle_xfer_start(struct bo_blob_srv *srv, const struct bo_mesh_rx *
 		status = BO_BLOB_ERR_UNSUPPORTED_MODE;
 		goto rsp;
 	}
-	if (m->size > srv->area.size) {
+	if (m->size > max_blob(srv, &srv->area)) {
 		status = BO_BLOB_ERR_BLOB_TOO_LARGE;
 		goto rsp;
 	}
@@ -839,7 +851,7 @@ int bo_blob_srv_restore(struct bo_blob_srv *srv)
 	} else {
 		goto abandon;
 	}
-	if (!area.flash || srv->x.size > area.size)
+	if (!area.flash || srv->x.size > max_blob(srv, &area))
 		goto abandon;
 	srv->area = area;
 	clear_block(srv);
@@ -1013,7 +1025,7 @@ void bo_blob_srv_info(const struct bo_blob_srv *srv, struct bo_blob_info_status 
 	out->max_block_size_log = c->max_block_size_log;
 	out->max_chunks = c->max_chunks;
 	out->max_chunk_size = c->max_chunk_size;
-	out->max_size = srv->area.size;
+	out->max_size = max_blob(srv, &srv->area);
 	out->mtu = c->mtu;
 	out->modes = c->modes;
 }

@@ -115,6 +115,9 @@ struct bo_blob_srv_cb {
 struct bo_blob_srv_config {
 	const struct bo_mesh_port *mesh;
 	struct bo_flash_area storage; /* default BLOB storage; its size is the max BLOB size */
+	uint32_t max_size;            /* 0, or a smaller max BLOB size in the default storage
+					 (an image slot whose trailer shares its last sector:
+					 blocks still erase whole sectors, the BLOB ends before) */
 	struct bo_flash_area state;   /* persisted transfer state: >= 2 sectors */
 	uint32_t timer_base;
 	struct bo_blob_srv_caps caps;

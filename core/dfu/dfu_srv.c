@@ -504,10 +504,12 @@ void bo_dfu_srv_init(struct bo_dfu_srv *srv, const struct bo_dfu_srv_config *cfg
 	memset(srv, 0, sizeof(*srv));
 	srv->cfg = *cfg;
 	bc = cfg->blob;
-	/* The largest BLOB stops before the slot's meta sector: a download that reached the
-	 * trailer could pre-set the bootloader's flags (refused as BLOB too large). */
+	/* The largest BLOB stops before the slot's trailer (its meta sector, or with a status
+	 * partition the trailer fields that share the last sector with the image): a download
+	 * that reached it could pre-set the bootloader's flags (refused as BLOB too large).
+	 * The storage keeps the whole slot, so a block erases the whole sector it is in. */
 	if (cfg->verify_limit && bc.storage.size > cfg->verify_limit)
-		bc.storage.size = cfg->verify_limit;
+		bc.max_size = cfg->verify_limit;
 	memset(&bc.cb, 0, sizeof(bc.cb));
 	bc.cb.ctx = srv;
 	bc.cb.start = blob_start;
