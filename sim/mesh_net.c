@@ -143,6 +143,7 @@ struct mesh_net {
 	void *user;
 	uint64_t next_tx_id;
 	uint32_t ctab_bits;  /* hash table of 2^bits >= 2 x cache_size slots */
+	uint64_t *ctabs;     /* every node's table, node i's at i << ctab_bits (prefetchable) */
 	struct mesh_net_stats st;
 };
 
@@ -471,6 +472,15 @@ static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload)
 	if (n->online) {
 		n->st.transmissions++;
 		net->st.transmissions++;
+		/* The receivers' cache lookups and states are scattered over memory: ask for all
+		 * of them first so the misses overlap instead of coming one after the other. */
+		size_t slot = ctab_slot(net, cache_key(p.src, p.seq));
+		for (uint32_t i = 0; i < n->nbr_cnt; i++) {
+			uint32_t ri = net->nbr[n->nbr_off + i].node;
+			__builtin_prefetch(&net->ctabs[((size_t)ri << net->ctab_bits) + slot]);
+			__builtin_prefetch(&net->nodes[ri].rng_link);
+			__builtin_prefetch(&net->nodes[ri].st.lost);
+		}
 		for (uint32_t i = 0; i < n->nbr_cnt; i++) {
 			const struct nbr *b = &net->nbr[n->nbr_off + i];
 			deliver(net, b->node, &p, n->tx_id, b->pass);
@@ -1003,7 +1013,8 @@ struct mesh_net *mesh_net_create(struct sim_loop *loop, const struct mesh_config
 	net->count = count;
 	net->nodes = calloc(count, sizeof(*net->nodes));
 	net->nbr = nlinks ? calloc(2 * nlinks, sizeof(*net->nbr)) : NULL;
-	if (!net->nodes || (nlinks && !net->nbr))
+	net->ctabs = calloc((size_t)count << net->ctab_bits, sizeof(*net->ctabs));
+	if (!net->nodes || (nlinks && !net->nbr) || !net->ctabs)
 		goto fail;
 
 	/* Adjacency (CSR), each undirected link both ways; for duplicates the last wins. */
@@ -1036,7 +1047,7 @@ struct mesh_net *mesh_net_create(struct sim_loop *loop, const struct mesh_config
 		sim_rng_derive(&n->rng_relay, seed, i, MESH_RNG_RELAY);
 		sim_rng_derive(&n->rng_link, seed, i, MESH_RNG_LINK);
 		n->cache = calloc(c.cache_size, sizeof(*n->cache));
-		n->ctab = calloc((size_t)1 << net->ctab_bits, sizeof(*n->ctab));
+		n->ctab = net->ctabs + ((size_t)i << net->ctab_bits);
 		n->q_cap = c.adv_buffers + c.relay_buffers;
 		n->q = calloc(n->q_cap, sizeof(*n->q));
 		n->tx = calloc(c.tx_seg_max, sizeof(*n->tx));
@@ -1064,13 +1075,13 @@ void mesh_net_destroy(struct mesh_net *net)
 			free(n->act);
 			free(n->groups);
 			free(n->cache);
-			free(n->ctab);
 			free(n->q);
 			free(n->tx);
 		}
 	}
 	free(net->nodes);
 	free(net->nbr);
+	free(net->ctabs);
 	free(net);
 }
 
