@@ -1,5 +1,6 @@
 /*
- * sim/event.c: binary min-heap of (time, sequence, slot) keys over a slot table of events.
+ * sim/event.c: 4-ary min-heap of (time, sequence, slot) keys over a slot table of events;
+ * cancelled events leave their key behind, dropped when it reaches the top.
  */
 #include "sim/event.h"
 
@@ -8,12 +9,17 @@
 #include <string.h>
 
 #define NO_SLOT UINT32_MAX
+#define ARITY 4u /* children per heap node: half the depth of a binary heap, same cache lines */
+
+enum { SLOT_FREE = 0, SLOT_LIVE, SLOT_CANCELLED };
 
 struct sim_slot {
-	sim_event_fn fn;     /* NULL: the slot is free */
+	sim_event_fn fn;
 	void *ctx;
-	uint32_t gen;        /* bumped whenever the slot is freed */
-	uint32_t link;       /* live: heap position; free: next free slot */
+	uint64_t time;       /* live: when it is due */
+	uint32_t gen;        /* bumped whenever the event runs or is cancelled */
+	uint32_t state;      /* SLOT_*: a cancelled slot is freed when its key leaves the heap */
+	uint32_t next_free;  /* free: next free slot */
 	union {
 		unsigned char bytes[SIM_EVENT_PAYLOAD];
 		uint64_t align_u64;
@@ -54,55 +60,42 @@ static inline bool key_less(const struct sim_heap_key *a, const struct sim_heap_
 	return a->time < b->time || (a->time == b->time && a->seq < b->seq);
 }
 
-static inline void heap_put(struct sim_loop *loop, size_t pos, struct sim_heap_key k)
-{
-	loop->heap[pos] = k;
-	loop->slots[k.slot].link = (uint32_t)pos;
-}
-
 static void sift_up(struct sim_loop *loop, size_t pos)
 {
 	struct sim_heap_key k = loop->heap[pos];
 	while (pos > 0) {
-		size_t parent = (pos - 1) / 2;
+		size_t parent = (pos - 1) / ARITY;
 		if (!key_less(&k, &loop->heap[parent]))
 			break;
-		heap_put(loop, pos, loop->heap[parent]);
+		loop->heap[pos] = loop->heap[parent];
 		pos = parent;
 	}
-	heap_put(loop, pos, k);
+	loop->heap[pos] = k;
 }
 
-static void sift_down(struct sim_loop *loop, size_t pos)
+/* Remove the top key. */
+static void heap_pop(struct sim_loop *loop)
 {
-	size_t n = loop->heap_len;
-	struct sim_heap_key k = loop->heap[pos];
+	size_t n = --loop->heap_len;
+	if (n == 0)
+		return;
+	struct sim_heap_key k = loop->heap[n];
+	struct sim_heap_key *h = loop->heap;
+	size_t pos = 0;
 	for (;;) {
-		size_t c = 2 * pos + 1;
+		size_t c = ARITY * pos + 1;
 		if (c >= n)
 			break;
-		if (c + 1 < n && key_less(&loop->heap[c + 1], &loop->heap[c]))
-			c++;
-		if (!key_less(&loop->heap[c], &k))
+		size_t best = c, end = c + ARITY < n ? c + ARITY : n;
+		for (size_t j = c + 1; j < end; j++)
+			if (key_less(&h[j], &h[best]))
+				best = j;
+		if (!key_less(&h[best], &k))
 			break;
-		heap_put(loop, pos, loop->heap[c]);
-		pos = c;
+		h[pos] = h[best];
+		pos = best;
 	}
-	heap_put(loop, pos, k);
-}
-
-/* Remove the key at heap position pos. */
-static void heap_remove(struct sim_loop *loop, size_t pos)
-{
-	size_t last = --loop->heap_len;
-	if (pos == last)
-		return;
-	loop->heap[pos] = loop->heap[last];
-	loop->slots[loop->heap[pos].slot].link = (uint32_t)pos;
-	if (pos > 0 && key_less(&loop->heap[pos], &loop->heap[(pos - 1) / 2]))
-		sift_up(loop, pos);
-	else
-		sift_down(loop, pos);
+	h[pos] = k;
 }
 
 static uint32_t slot_alloc(struct sim_loop *loop)
@@ -120,13 +113,14 @@ static uint32_t slot_alloc(struct sim_loop *loop)
 			loop->slots[i].fn = NULL;
 			loop->slots[i].ctx = NULL;
 			loop->slots[i].gen = 0;
-			loop->slots[i].link = i + 1 < cap ? i + 1 : NO_SLOT;
+			loop->slots[i].state = SLOT_FREE;
+			loop->slots[i].next_free = i + 1 < cap ? i + 1 : NO_SLOT;
 		}
 		loop->free_head = old;
 		loop->slot_cap = cap;
 	}
 	uint32_t s = loop->free_head;
-	loop->free_head = loop->slots[s].link;
+	loop->free_head = loop->slots[s].next_free;
 	return s;
 }
 
@@ -135,8 +129,8 @@ static void slot_free(struct sim_loop *loop, uint32_t s)
 	struct sim_slot *sl = &loop->slots[s];
 	sl->fn = NULL;
 	sl->ctx = NULL;
-	sl->gen++;
-	sl->link = loop->free_head;
+	sl->state = SLOT_FREE;
+	sl->next_free = loop->free_head;
 	loop->free_head = s;
 }
 
@@ -146,16 +140,14 @@ static inline sim_handle make_handle(uint32_t slot, uint32_t gen)
 }
 
 /* The live slot a handle names, or NULL. */
-static struct sim_slot *handle_slot(const struct sim_loop *loop, sim_handle h, uint32_t *slot)
+static struct sim_slot *handle_slot(const struct sim_loop *loop, sim_handle h)
 {
 	uint32_t lo = (uint32_t)h;
 	if (lo == 0 || lo > loop->slot_cap)
 		return NULL;
 	struct sim_slot *sl = &loop->slots[lo - 1];
-	if (!sl->fn || sl->gen != (uint32_t)(h >> 32))
+	if (sl->state != SLOT_LIVE || sl->gen != (uint32_t)(h >> 32))
 		return NULL;
-	if (slot)
-		*slot = lo - 1;
 	return sl;
 }
 
@@ -172,6 +164,8 @@ sim_handle sim_schedule_at(struct sim_loop *loop, uint64_t at, sim_event_fn fn, 
 	struct sim_slot *sl = &loop->slots[s];
 	sl->fn = fn;
 	sl->ctx = ctx;
+	sl->time = at;
+	sl->state = SLOT_LIVE;
 	if (len)
 		memcpy(sl->payload.bytes, payload, len);
 	if (len < SIM_EVENT_PAYLOAD)
@@ -185,6 +179,7 @@ sim_handle sim_schedule_at(struct sim_loop *loop, uint64_t at, sim_event_fn fn, 
 	size_t pos = loop->heap_len++;
 	loop->heap[pos] = (struct sim_heap_key){.time = at, .seq = loop->next_seq++, .slot = s};
 	sift_up(loop, pos);
+	loop->live++;
 	return make_handle(s, sl->gen);
 }
 
@@ -199,29 +194,45 @@ sim_handle sim_schedule_in(struct sim_loop *loop, uint64_t delay, sim_event_fn f
 
 bool sim_cancel(struct sim_loop *loop, sim_handle h)
 {
-	uint32_t s;
-	struct sim_slot *sl = handle_slot(loop, h, &s);
+	struct sim_slot *sl = handle_slot(loop, h);
 	if (!sl)
 		return false;
-	heap_remove(loop, sl->link);
-	slot_free(loop, s);
+	/* Its key stays in the heap; the slot is freed when the key comes out on top. */
+	sl->state = SLOT_CANCELLED;
+	sl->gen++;
+	sl->fn = NULL;
+	sl->ctx = NULL;
+	loop->live--;
 	return true;
 }
 
 bool sim_is_pending(const struct sim_loop *loop, sim_handle h)
 {
-	return handle_slot(loop, h, NULL) != NULL;
+	return handle_slot(loop, h) != NULL;
 }
 
 uint64_t sim_due(const struct sim_loop *loop, sim_handle h)
 {
-	const struct sim_slot *sl = handle_slot(loop, h, NULL);
-	return sl ? loop->heap[sl->link].time : UINT64_MAX;
+	const struct sim_slot *sl = handle_slot(loop, h);
+	return sl ? sl->time : UINT64_MAX;
+}
+
+/* Drop cancelled keys from the top; false when no live event is left. */
+static bool top_live(struct sim_loop *loop)
+{
+	while (loop->heap_len > 0) {
+		uint32_t s = loop->heap[0].slot;
+		if (loop->slots[s].state == SLOT_LIVE)
+			return true;
+		heap_pop(loop);
+		slot_free(loop, s);
+	}
+	return false;
 }
 
 bool sim_step(struct sim_loop *loop)
 {
-	if (loop->heap_len == 0)
+	if (!top_live(loop))
 		return false;
 	struct sim_heap_key top = loop->heap[0];
 	struct sim_slot *sl = &loop->slots[top.slot];
@@ -235,8 +246,10 @@ bool sim_step(struct sim_loop *loop)
 		void *align_ptr;
 	} payload;
 	memcpy(payload.bytes, sl->payload.bytes, SIM_EVENT_PAYLOAD);
-	heap_remove(loop, 0);
+	heap_pop(loop);
+	sl->gen++;
 	slot_free(loop, top.slot);
+	loop->live--;
 	loop->now = top.time;
 	loop->executed++;
 	fn(loop, ctx, payload.bytes);
@@ -257,7 +270,7 @@ uint64_t sim_run_until(struct sim_loop *loop, uint64_t limit)
 {
 	uint64_t n = 0;
 	loop->stop = false;
-	while (!loop->stop && loop->heap_len > 0 && loop->heap[0].time <= limit) {
+	while (!loop->stop && top_live(loop) && loop->heap[0].time <= limit) {
 		sim_step(loop);
 		n++;
 	}

@@ -1,16 +1,19 @@
 /*
  * sim/event.h: the discrete-event loop every simulation runs on.
  *
- * Virtual time is a uint64_t count of microseconds from 0. Events sit in a binary min-heap
+ * Virtual time is a uint64_t count of microseconds from 0. Events sit in a 4-ary min-heap
  * keyed by (time, sequence number): the sequence number is taken at scheduling, so events
  * due at the same instant run in the order they were scheduled, on every run and platform.
  *
  * Storage: an event is a callback, a context pointer and a small inline payload
  * (SIM_EVENT_PAYLOAD bytes, copied in), stored by value in a slot table; the heap holds
  * 24-byte keys (time, sequence, slot). Both arrays grow geometrically and are reused, so
- * scheduling does not allocate in the steady state. Each slot knows its heap position, so
- * cancelling removes the event from the heap at once (O(log n)); a handle carries the slot's
- * generation, so a stale handle (its event already ran or was cancelled) cancels nothing.
+ * scheduling does not allocate in the steady state. Cancelling is lazy: the slot is marked
+ * and its key stays in the heap until it reaches the top, where it is dropped unseen (slots
+ * need not track their heap position, so moving a key touches the heap alone: a large
+ * mesh runs millions of events a second through it, and the heap is the hot path's second
+ * cost after the deliveries). A handle carries the slot's generation, so a stale handle
+ * (its event already ran or was cancelled) cancels nothing.
  *
  * No globals: a loop is a caller-owned struct; independent loops may run on different
  * threads. A loop is not thread-safe by itself.
@@ -54,7 +57,8 @@ struct sim_loop {
 	uint64_t next_seq;
 	uint64_t executed;        /* events run so far */
 	struct sim_heap_key *heap;
-	size_t heap_len, heap_cap;
+	size_t heap_len, heap_cap;   /* keys, cancelled ones included */
+	size_t live;                 /* events scheduled, not yet run or cancelled */
 	struct sim_slot *slots;
 	uint32_t slot_cap;
 	uint32_t free_head;       /* free slot list (UINT32_MAX: empty) */
@@ -72,7 +76,7 @@ static inline uint64_t sim_now(const struct sim_loop *loop)
 /* Number of events scheduled and not yet run or cancelled. */
 static inline size_t sim_pending(const struct sim_loop *loop)
 {
-	return loop->heap_len;
+	return loop->live;
 }
 
 /*
