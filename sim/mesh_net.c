@@ -105,11 +105,20 @@ static uint64_t pass_threshold(double p)
 	return (uint64_t)(p * 18446744073709551616.0); /* p * 2^64, < 2^64 since p < 1 */
 }
 
+/* What a copy of a transmission touches at its receiver before it is known to be new:
+ * one cache line per node, all nodes in one array (net->hot). On a large all-relay mesh
+ * nearly every copy is lost or a duplicate and touches nothing else of the node. */
+struct rx_hot {
+	_Alignas(64) struct sim_rng rng_link;
+	uint64_t lost, pdus_received, duplicates; /* the node's counters (mesh_node_stats) */
+	bool online;
+};
+
 struct node {
 	uint16_t addr;
-	bool relay, online;
+	bool relay;
 	uint32_t epoch;
-	struct sim_rng rng_adv, rng_relay, rng_link;
+	struct sim_rng rng_adv, rng_relay;
 	uint32_t nbr_off, nbr_cnt;
 	uint16_t *groups;
 	size_t ngroups, cap_groups;
@@ -137,6 +146,7 @@ struct mesh_net {
 	struct mesh_config cfg;
 	uint32_t count;
 	struct node *nodes;
+	struct rx_hot *hot;  /* per node, 64-byte aligned */
 	struct nbr *nbr;
 	mesh_rx_fn rx;
 	mesh_tx_done_fn tx_done;
@@ -236,13 +246,14 @@ static inline uint32_t ctab_slot(const struct mesh_net *net, uint64_t key)
 	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - net->ctab_bits));
 }
 
-static bool cache_has(const struct mesh_net *net, const struct node *n, uint64_t key)
+static bool cache_has(const struct mesh_net *net, uint32_t ni, uint64_t key)
 {
+	const uint64_t *ctab = net->ctabs + ((size_t)ni << net->ctab_bits);
 	uint32_t mask = (1u << net->ctab_bits) - 1u;
 	for (uint32_t i = ctab_slot(net, key);; i = (i + 1) & mask) {
-		if (n->ctab[i] == key)
+		if (ctab[i] == key)
 			return true;
-		if (n->ctab[i] == CTAB_EMPTY)
+		if (ctab[i] == CTAB_EMPTY)
 			return false;
 	}
 }
@@ -271,7 +282,7 @@ static void ctab_remove(const struct mesh_net *net, struct node *n, uint64_t key
 
 static void cache_add(struct mesh_net *net, struct node *n, uint64_t key)
 {
-	if (cache_has(net, n, key))
+	if (cache_has(net, (uint32_t)(n - net->nodes), key))
 		return;
 	if (n->cache_len < net->cfg.cache_size) {
 		n->cache[n->cache_len++] = key;
@@ -414,14 +425,14 @@ static void ev_tx_start(struct sim_loop *loop, void *ctx, void *payload)
 	n->tx_start = sim_now(loop);
 	n->tx_id = ++net->next_tx_id;
 	uint64_t end = n->tx_start + airtime(net);
-	if (net->cfg.collisions && n->online) {
+	if (net->cfg.collisions && net->hot[e->node].online) {
 		/* The span another transmission must start within to collide with this one. */
 		uint64_t until = n->tx_start + (net->cfg.collision_model == MESH_COLLIDE_EVENT
 							 ? airtime(net)
 							 : net->cfg.adv_airtime_us);
 		for (uint32_t i = 0; i < n->nbr_cnt; i++) {
 			struct node *r = node_at(net, net->nbr[n->nbr_off + i].node);
-			if (r->online)
+			if (net->hot[net->nbr[n->nbr_off + i].node].online)
 				act_register(r, n->tx_id, n->tx_start, until, end);
 		}
 	}
@@ -431,27 +442,30 @@ static void ev_tx_start(struct sim_loop *loop, void *ctx, void *payload)
 static void deliver(struct mesh_net *net, uint32_t ri, const struct pdu *p, uint64_t tx_id,
 		    uint64_t pass)
 {
-	struct node *r = node_at(net, ri);
-	if (!r->online)
+	struct rx_hot *h = &net->hot[ri];
+	if (!h->online)
 		return;
-	bool collided = net->cfg.collisions && act_take(r, tx_id);
-	if (net->cfg.half_duplex) {
-		/* Was r on air itself at some point of this transmission [t - airtime, t)? */
-		uint64_t t = now(net), air = airtime(net);
-		if (r->tx_start < t && r->tx_start + air > t - air) {
-			r->st.deaf++;
+	if (net->cfg.collisions || net->cfg.half_duplex) {
+		struct node *r = node_at(net, ri);
+		bool collided = net->cfg.collisions && act_take(r, tx_id);
+		if (net->cfg.half_duplex) {
+			/* Was r on air itself at some point of this transmission [t - airtime, t)? */
+			uint64_t t = now(net), air = airtime(net);
+			if (r->tx_start < t && r->tx_start + air > t - air) {
+				r->st.deaf++;
+				return;
+			}
+		}
+		if (collided) {
+			r->st.collisions++;
 			return;
 		}
 	}
-	if (collided) {
-		r->st.collisions++;
+	if (pass != UINT64_MAX && sim_rng_u64(&h->rng_link) >= pass) {
+		h->lost++;
 		return;
 	}
-	if (pass != UINT64_MAX && sim_rng_u64(&r->rng_link) >= pass) {
-		r->st.lost++;
-		return;
-	}
-	r->st.pdus_received++;
+	h->pdus_received++;
 	net_receive(net, ri, p);
 }
 
@@ -469,7 +483,7 @@ static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload)
 	struct pdu p = head->pdu;
 	bool relay = head->relay;
 	uint64_t token = head->token;
-	if (n->online) {
+	if (net->hot[ni].online) {
 		n->st.transmissions++;
 		net->st.transmissions++;
 		/* The receivers' cache lookups and states are scattered over memory: ask for all
@@ -478,8 +492,7 @@ static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload)
 		for (uint32_t i = 0; i < n->nbr_cnt; i++) {
 			uint32_t ri = net->nbr[n->nbr_off + i].node;
 			__builtin_prefetch(&net->ctabs[((size_t)ri << net->ctab_bits) + slot]);
-			__builtin_prefetch(&net->nodes[ri].rng_link);
-			__builtin_prefetch(&net->nodes[ri].st.lost);
+			__builtin_prefetch(&net->hot[ri]);
 		}
 		for (uint32_t i = 0; i < n->nbr_cnt; i++) {
 			const struct nbr *b = &net->nbr[n->nbr_off + i];
@@ -534,14 +547,14 @@ static void ev_relay_ready(struct sim_loop *loop, void *ctx, void *payload)
 
 static void net_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p)
 {
-	struct node *n = node_at(net, ni);
-	if (p->src == n->addr)
+	if (p->src == mesh_node_addr(ni))
 		return;
 	uint64_t key = cache_key(p->src, p->seq);
-	if (cache_has(net, n, key)) {
-		n->st.duplicates++;
+	if (cache_has(net, ni, key)) {
+		net->hot[ni].duplicates++;
 		return;
 	}
+	struct node *n = node_at(net, ni);
 	cache_add(net, n, key);
 	if (n->relay && p->dst != n->addr) {
 		if (p->ttl < 2) {
@@ -1014,8 +1027,10 @@ struct mesh_net *mesh_net_create(struct sim_loop *loop, const struct mesh_config
 	net->nodes = calloc(count, sizeof(*net->nodes));
 	net->nbr = nlinks ? calloc(2 * nlinks, sizeof(*net->nbr)) : NULL;
 	net->ctabs = calloc((size_t)count << net->ctab_bits, sizeof(*net->ctabs));
-	if (!net->nodes || (nlinks && !net->nbr) || !net->ctabs)
+	net->hot = aligned_alloc(_Alignof(struct rx_hot), count * sizeof(*net->hot));
+	if (!net->nodes || (nlinks && !net->nbr) || !net->ctabs || !net->hot)
 		goto fail;
+	memset(net->hot, 0, count * sizeof(*net->hot));
 
 	/* Adjacency (CSR), each undirected link both ways; for duplicates the last wins. */
 	for (size_t i = 0; i < nlinks; i++) {
@@ -1042,10 +1057,10 @@ struct mesh_net *mesh_net_create(struct sim_loop *loop, const struct mesh_config
 		n->addr = mesh_node_addr(i);
 		n->tx_start = UINT64_MAX; /* never transmitted */
 		n->relay = c.relay_default;
-		n->online = true;
+		net->hot[i].online = true;
 		sim_rng_derive(&n->rng_adv, seed, i, MESH_RNG_ADV);
 		sim_rng_derive(&n->rng_relay, seed, i, MESH_RNG_RELAY);
-		sim_rng_derive(&n->rng_link, seed, i, MESH_RNG_LINK);
+		sim_rng_derive(&net->hot[i].rng_link, seed, i, MESH_RNG_LINK);
 		n->cache = calloc(c.cache_size, sizeof(*n->cache));
 		n->ctab = net->ctabs + ((size_t)i << net->ctab_bits);
 		n->q_cap = c.adv_buffers + c.relay_buffers;
@@ -1082,6 +1097,7 @@ void mesh_net_destroy(struct mesh_net *net)
 	free(net->nodes);
 	free(net->nbr);
 	free(net->ctabs);
+	free(net->hot);
 	free(net);
 }
 
@@ -1157,7 +1173,7 @@ void mesh_node_set_relay(struct mesh_net *net, uint32_t node, bool relay)
 void mesh_node_set_online(struct mesh_net *net, uint32_t node, bool online)
 {
 	if (node < net->count) {
-		net->nodes[node].online = online;
+		net->hot[node].online = online;
 		if (!online)
 			net->nodes[node].nact = 0;
 	}
@@ -1165,7 +1181,7 @@ void mesh_node_set_online(struct mesh_net *net, uint32_t node, bool online)
 
 bool mesh_node_online(const struct mesh_net *net, uint32_t node)
 {
-	return node < net->count && net->nodes[node].online;
+	return node < net->count && net->hot[node].online;
 }
 
 void mesh_node_reset(struct mesh_net *net, uint32_t node)
@@ -1218,7 +1234,7 @@ int mesh_send(struct mesh_net *net, uint32_t node, uint16_t dst, uint8_t ttl, co
 		ttl = net->cfg.default_ttl;
 	if (ttl > 127)
 		return -EINVAL;
-	if (!n->online)
+	if (!net->hot[node].online)
 		return -ENETDOWN;
 	uint32_t segs = mesh_segments(net, len);
 	if (segs == 0) {
@@ -1270,9 +1286,22 @@ int mesh_send(struct mesh_net *net, uint32_t node, uint16_t dst, uint8_t ttl, co
 	return 0;
 }
 
+/* The receive counters live in net->hot (see struct rx_hot): bring them in. */
+static void stats_fold(const struct mesh_net *net, uint32_t node)
+{
+	struct mesh_node_stats *st = &net->nodes[node].st;
+	const struct rx_hot *h = &net->hot[node];
+	st->lost = h->lost;
+	st->pdus_received = h->pdus_received;
+	st->duplicates = h->duplicates;
+}
+
 const struct mesh_node_stats *mesh_node_stats(const struct mesh_net *net, uint32_t node)
 {
-	return node < net->count ? &net->nodes[node].st : NULL;
+	if (node >= net->count)
+		return NULL;
+	stats_fold(net, node);
+	return &net->nodes[node].st;
 }
 
 const struct mesh_net_stats *mesh_net_stats(const struct mesh_net *net)
@@ -1287,6 +1316,7 @@ void mesh_net_totals(const struct mesh_net *net, struct mesh_node_stats *sum)
 	_Static_assert(sizeof(struct mesh_node_stats) % sizeof(uint64_t) == 0, "counters only");
 	uint64_t acc[FIELDS] = {0};
 	for (uint32_t i = 0; i < net->count; i++) {
+		stats_fold(net, i);
 		uint64_t v[FIELDS];
 		memcpy(v, &net->nodes[i].st, sizeof(v));
 		for (size_t f = 0; f < FIELDS; f++)
