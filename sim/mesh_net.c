@@ -123,7 +123,7 @@ struct node {
 	uint16_t *groups;
 	size_t ngroups, cap_groups;
 	uint64_t *cache;    /* FIFO of cached keys, oldest at cache_pos once full */
-	uint64_t *ctab;     /* the same keys in an open-addressing hash table */
+	/* the same keys in an open-addressing hash table: see ctab_at() */
 	uint32_t cache_len, cache_pos;
 	struct adv_entry *q;
 	uint32_t q_head, q_len, q_cap;
@@ -153,7 +153,7 @@ struct mesh_net {
 	void *user;
 	uint64_t next_tx_id;
 	uint32_t ctab_bits;  /* hash table of 2^bits >= 2 x cache_size slots */
-	uint64_t *ctabs;     /* every node's table, node i's at i << ctab_bits (prefetchable) */
+	uint64_t *ctabs;     /* every node's table, slot-major (ctab_at) */
 	struct mesh_net_stats st;
 };
 
@@ -246,62 +246,74 @@ static inline uint32_t ctab_slot(const struct mesh_net *net, uint64_t key)
 	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - net->ctab_bits));
 }
 
+/* Slot i of node ni's hash table. The tables are stored slot-major: slot i of every node
+ * side by side. A flood's key hashes to the same slot in every table, and the receivers of
+ * one transmission (and of the next ones, from nearby relays) are mostly nodes with
+ * nearby indices: their lookups share a few cache lines instead of one miss each. */
+static inline uint64_t *ctab_at(const struct mesh_net *net, uint32_t ni, uint32_t i)
+{
+	return &net->ctabs[(size_t)i * net->count + ni];
+}
+
 static bool cache_has(const struct mesh_net *net, uint32_t ni, uint64_t key)
 {
-	const uint64_t *ctab = net->ctabs + ((size_t)ni << net->ctab_bits);
 	uint32_t mask = (1u << net->ctab_bits) - 1u;
 	for (uint32_t i = ctab_slot(net, key);; i = (i + 1) & mask) {
-		if (ctab[i] == key)
+		uint64_t k = *ctab_at(net, ni, i);
+		if (k == key)
 			return true;
-		if (ctab[i] == CTAB_EMPTY)
+		if (k == CTAB_EMPTY)
 			return false;
 	}
 }
 
 /* Remove a key from the hash table (backward-shift deletion keeps probes short). */
-static void ctab_remove(const struct mesh_net *net, struct node *n, uint64_t key)
+static void ctab_remove(const struct mesh_net *net, uint32_t ni, uint64_t key)
 {
 	uint32_t mask = (1u << net->ctab_bits) - 1u;
 	uint32_t i = ctab_slot(net, key);
-	while (n->ctab[i] != key) {
-		if (n->ctab[i] == CTAB_EMPTY)
+	while (*ctab_at(net, ni, i) != key) {
+		if (*ctab_at(net, ni, i) == CTAB_EMPTY)
 			return;
 		i = (i + 1) & mask;
 	}
-	for (uint32_t j = (i + 1) & mask; n->ctab[j] != CTAB_EMPTY; j = (j + 1) & mask) {
-		uint32_t home = ctab_slot(net, n->ctab[j]);
+	for (uint32_t j = (i + 1) & mask; *ctab_at(net, ni, j) != CTAB_EMPTY; j = (j + 1) & mask) {
+		uint32_t home = ctab_slot(net, *ctab_at(net, ni, j));
 		/* Move the entry at j into the hole at i unless its home lies in (i, j]. */
 		bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
 		if (!stays) {
-			n->ctab[i] = n->ctab[j];
+			*ctab_at(net, ni, i) = *ctab_at(net, ni, j);
 			i = j;
 		}
 	}
-	n->ctab[i] = CTAB_EMPTY;
+	*ctab_at(net, ni, i) = CTAB_EMPTY;
 }
 
 static void cache_add(struct mesh_net *net, struct node *n, uint64_t key)
 {
-	if (cache_has(net, (uint32_t)(n - net->nodes), key))
+	uint32_t ni = (uint32_t)(n - net->nodes);
+	if (cache_has(net, ni, key))
 		return;
 	if (n->cache_len < net->cfg.cache_size) {
 		n->cache[n->cache_len++] = key;
 	} else { /* FIFO: replace the oldest */
-		ctab_remove(net, n, n->cache[n->cache_pos]);
+		ctab_remove(net, ni, n->cache[n->cache_pos]);
 		n->cache[n->cache_pos] = key;
 		n->cache_pos = (n->cache_pos + 1) % net->cfg.cache_size;
 	}
 	uint32_t mask = (1u << net->ctab_bits) - 1u;
 	uint32_t i = ctab_slot(net, key);
-	while (n->ctab[i] != CTAB_EMPTY)
+	while (*ctab_at(net, ni, i) != CTAB_EMPTY)
 		i = (i + 1) & mask;
-	n->ctab[i] = key;
+	*ctab_at(net, ni, i) = key;
 }
 
 static void cache_clear(const struct mesh_net *net, struct node *n)
 {
+	uint32_t ni = (uint32_t)(n - net->nodes);
 	n->cache_len = n->cache_pos = 0;
-	memset(n->ctab, 0xff, sizeof(*n->ctab) << net->ctab_bits);
+	for (uint32_t i = 0; i < (1u << net->ctab_bits); i++)
+		*ctab_at(net, ni, i) = CTAB_EMPTY;
 }
 
 /* --- advertising bearer ----------------------------------------------------------------- */
@@ -488,10 +500,10 @@ static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload)
 		net->st.transmissions++;
 		/* The receivers' cache lookups and states are scattered over memory: ask for all
 		 * of them first so the misses overlap instead of coming one after the other. */
-		size_t slot = ctab_slot(net, cache_key(p.src, p.seq));
+		uint32_t slot = ctab_slot(net, cache_key(p.src, p.seq));
 		for (uint32_t i = 0; i < n->nbr_cnt; i++) {
 			uint32_t ri = net->nbr[n->nbr_off + i].node;
-			__builtin_prefetch(&net->ctabs[((size_t)ri << net->ctab_bits) + slot]);
+			__builtin_prefetch(ctab_at(net, ri, slot));
 			__builtin_prefetch(&net->hot[ri]);
 		}
 		for (uint32_t i = 0; i < n->nbr_cnt; i++) {
@@ -1062,11 +1074,10 @@ struct mesh_net *mesh_net_create(struct sim_loop *loop, const struct mesh_config
 		sim_rng_derive(&n->rng_relay, seed, i, MESH_RNG_RELAY);
 		sim_rng_derive(&net->hot[i].rng_link, seed, i, MESH_RNG_LINK);
 		n->cache = calloc(c.cache_size, sizeof(*n->cache));
-		n->ctab = net->ctabs + ((size_t)i << net->ctab_bits);
 		n->q_cap = c.adv_buffers + c.relay_buffers;
 		n->q = calloc(n->q_cap, sizeof(*n->q));
 		n->tx = calloc(c.tx_seg_max, sizeof(*n->tx));
-		if (!n->cache || !n->ctab || !n->q || !n->tx)
+		if (!n->cache || !n->q || !n->tx)
 			goto fail;
 		cache_clear(net, n);
 	}
