@@ -345,11 +345,9 @@ uint64_t sim_due(const struct sim_loop *loop, sim_handle h)
 	return sl ? sl->time : UINT64_MAX;
 }
 
-bool sim_step(struct sim_loop *loop)
+/* Run the event next_live() found. */
+static void run_event(struct sim_loop *loop, uint32_t slot, uint32_t bucket)
 {
-	uint32_t slot, bucket;
-	if (!next_live(loop, &slot, &bucket))
-		return false;
 	struct sim_slot *sl = &loop->slots[slot];
 	/* Copy the event out: the callback may grow (move) the slot table. */
 	sim_event_fn fn = sl->fn;
@@ -375,6 +373,14 @@ bool sim_step(struct sim_loop *loop)
 	}
 	loop->executed++;
 	fn(loop, ctx, payload.bytes);
+}
+
+bool sim_step(struct sim_loop *loop)
+{
+	uint32_t slot, bucket;
+	if (!next_live(loop, &slot, &bucket))
+		return false;
+	run_event(loop, slot, bucket);
 	return true;
 }
 
@@ -394,7 +400,7 @@ uint64_t sim_run_until(struct sim_loop *loop, uint64_t limit)
 	uint32_t slot, bucket;
 	loop->stop = false;
 	while (!loop->stop && next_live(loop, &slot, &bucket) && loop->slots[slot].time <= limit) {
-		sim_step(loop);
+		run_event(loop, slot, bucket);
 		n++;
 	}
 	if (!loop->stop && loop->now < limit) {
