@@ -1,16 +1,22 @@
 /*
  * sim/event.h: the discrete-event loop every simulation runs on.
  *
- * Virtual time is a uint64_t count of microseconds from 0. Events sit in a binary min-heap
- * keyed by (time, sequence number): the sequence number is taken at scheduling, so events
- * due at the same instant run in the order they were scheduled, on every run and platform.
+ * Virtual time is a uint64_t count of microseconds from 0. Events run in (time, sequence
+ * number) order: the sequence number is taken at scheduling, so events due at the same
+ * instant run in the order they were scheduled, on every run and platform.
  *
  * Storage: an event is a callback, a context pointer and a small inline payload
- * (SIM_EVENT_PAYLOAD bytes, copied in), stored by value in a slot table; the heap holds
- * 24-byte keys (time, sequence, slot). Both arrays grow geometrically and are reused, so
- * scheduling does not allocate in the steady state. Each slot knows its heap position, so
- * cancelling removes the event from the heap at once (O(log n)); a handle carries the slot's
- * generation, so a stale handle (its event already ran or was cancelled) cancels nothing.
+ * (SIM_EVENT_PAYLOAD bytes, copied in), stored by value in a slot table that grows
+ * geometrically and is reused, so scheduling does not allocate in the steady state.
+ * Queue: events due within SIM_WHEEL_US of now (nearly all of a mesh's: advertising,
+ * relay delays) sit in a timing wheel with one bucket per microsecond, each bucket a FIFO
+ * (same time: scheduling order), found through a two-level bitmap: O(1) per event. Later
+ * events wait in a 4-ary min-heap of (time, sequence, slot) keys and move into the wheel,
+ * in key order, as soon as now comes within SIM_WHEEL_US of them, before anything else can
+ * be scheduled at their time: the wheel's FIFOs stay in sequence order. Cancelling is
+ * lazy: the slot is marked and dropped when it reaches the front. A handle carries the
+ * slot's generation, so a stale handle (its event already ran or was cancelled) cancels
+ * nothing.
  *
  * No globals: a loop is a caller-owned struct; independent loops may run on different
  * threads. A loop is not thread-safe by itself.
@@ -49,12 +55,20 @@ struct sim_heap_key {
 
 struct sim_slot; /* private to event.c */
 
+#define SIM_WHEEL_BITS 16u
+#define SIM_WHEEL_US (1u << SIM_WHEEL_BITS) /* the wheel's horizon: 65.5 ms */
+
 struct sim_loop {
 	uint64_t now;             /* current virtual time (us) */
 	uint64_t next_seq;
 	uint64_t executed;        /* events run so far */
 	struct sim_heap_key *heap;
-	size_t heap_len, heap_cap;
+	size_t heap_len, heap_cap;   /* keys, cancelled ones included */
+	uint32_t *wheel_head, *wheel_tail; /* per bucket (time % SIM_WHEEL_US): slot FIFO */
+	uint64_t *wheel_bits;        /* non-empty buckets; wheel_sum: non-zero words of it */
+	uint64_t wheel_sum[SIM_WHEEL_US / 4096u];
+	size_t wheel_len;            /* events in the wheel, cancelled ones included */
+	size_t live;                 /* events scheduled, not yet run or cancelled */
 	struct sim_slot *slots;
 	uint32_t slot_cap;
 	uint32_t free_head;       /* free slot list (UINT32_MAX: empty) */
@@ -72,7 +86,7 @@ static inline uint64_t sim_now(const struct sim_loop *loop)
 /* Number of events scheduled and not yet run or cancelled. */
 static inline size_t sim_pending(const struct sim_loop *loop)
 {
-	return loop->heap_len;
+	return loop->live;
 }
 
 /*

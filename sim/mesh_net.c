@@ -105,16 +105,25 @@ static uint64_t pass_threshold(double p)
 	return (uint64_t)(p * 18446744073709551616.0); /* p * 2^64, < 2^64 since p < 1 */
 }
 
+/* What a copy of a transmission touches at its receiver before it is known to be new:
+ * one cache line per node, all nodes in one array (net->hot). On a large all-relay mesh
+ * nearly every copy is lost or a duplicate and touches nothing else of the node. */
+struct rx_hot {
+	_Alignas(64) struct sim_rng rng_link;
+	uint64_t lost, pdus_received, duplicates; /* the node's counters (mesh_node_stats) */
+	bool online;
+};
+
 struct node {
 	uint16_t addr;
-	bool relay, online;
+	bool relay;
 	uint32_t epoch;
-	struct sim_rng rng_adv, rng_relay, rng_link;
+	struct sim_rng rng_adv, rng_relay;
 	uint32_t nbr_off, nbr_cnt;
 	uint16_t *groups;
 	size_t ngroups, cap_groups;
 	uint64_t *cache;    /* FIFO of cached keys, oldest at cache_pos once full */
-	uint64_t *ctab;     /* the same keys in an open-addressing hash table */
+	/* the same keys in an open-addressing hash table: see ctab_at() */
 	uint32_t cache_len, cache_pos;
 	struct adv_entry *q;
 	uint32_t q_head, q_len, q_cap;
@@ -137,6 +146,7 @@ struct mesh_net {
 	struct mesh_config cfg;
 	uint32_t count;
 	struct node *nodes;
+	struct rx_hot *hot;  /* per node, 64-byte aligned */
 	struct nbr *nbr;
 	mesh_rx_fn rx;
 	mesh_tx_done_fn tx_done;
@@ -145,6 +155,7 @@ struct mesh_net {
 	void *trace_user;
 	uint64_t next_tx_id;
 	uint32_t ctab_bits;  /* hash table of 2^bits >= 2 x cache_size slots */
+	uint64_t *ctabs;     /* every node's table, slot-major (ctab_at) */
 	struct mesh_net_stats st;
 };
 
@@ -271,61 +282,74 @@ static inline uint32_t ctab_slot(const struct mesh_net *net, uint64_t key)
 	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - net->ctab_bits));
 }
 
-static bool cache_has(const struct mesh_net *net, const struct node *n, uint64_t key)
+/* Slot i of node ni's hash table. The tables are stored slot-major: slot i of every node
+ * side by side. A flood's key hashes to the same slot in every table, and the receivers of
+ * one transmission (and of the next ones, from nearby relays) are mostly nodes with
+ * nearby indices: their lookups share a few cache lines instead of one miss each. */
+static inline uint64_t *ctab_at(const struct mesh_net *net, uint32_t ni, uint32_t i)
+{
+	return &net->ctabs[(size_t)i * net->count + ni];
+}
+
+static bool cache_has(const struct mesh_net *net, uint32_t ni, uint64_t key)
 {
 	uint32_t mask = (1u << net->ctab_bits) - 1u;
 	for (uint32_t i = ctab_slot(net, key);; i = (i + 1) & mask) {
-		if (n->ctab[i] == key)
+		uint64_t k = *ctab_at(net, ni, i);
+		if (k == key)
 			return true;
-		if (n->ctab[i] == CTAB_EMPTY)
+		if (k == CTAB_EMPTY)
 			return false;
 	}
 }
 
 /* Remove a key from the hash table (backward-shift deletion keeps probes short). */
-static void ctab_remove(const struct mesh_net *net, struct node *n, uint64_t key)
+static void ctab_remove(const struct mesh_net *net, uint32_t ni, uint64_t key)
 {
 	uint32_t mask = (1u << net->ctab_bits) - 1u;
 	uint32_t i = ctab_slot(net, key);
-	while (n->ctab[i] != key) {
-		if (n->ctab[i] == CTAB_EMPTY)
+	while (*ctab_at(net, ni, i) != key) {
+		if (*ctab_at(net, ni, i) == CTAB_EMPTY)
 			return;
 		i = (i + 1) & mask;
 	}
-	for (uint32_t j = (i + 1) & mask; n->ctab[j] != CTAB_EMPTY; j = (j + 1) & mask) {
-		uint32_t home = ctab_slot(net, n->ctab[j]);
+	for (uint32_t j = (i + 1) & mask; *ctab_at(net, ni, j) != CTAB_EMPTY; j = (j + 1) & mask) {
+		uint32_t home = ctab_slot(net, *ctab_at(net, ni, j));
 		/* Move the entry at j into the hole at i unless its home lies in (i, j]. */
 		bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
 		if (!stays) {
-			n->ctab[i] = n->ctab[j];
+			*ctab_at(net, ni, i) = *ctab_at(net, ni, j);
 			i = j;
 		}
 	}
-	n->ctab[i] = CTAB_EMPTY;
+	*ctab_at(net, ni, i) = CTAB_EMPTY;
 }
 
 static void cache_add(struct mesh_net *net, struct node *n, uint64_t key)
 {
-	if (cache_has(net, n, key))
+	uint32_t ni = (uint32_t)(n - net->nodes);
+	if (cache_has(net, ni, key))
 		return;
 	if (n->cache_len < net->cfg.cache_size) {
 		n->cache[n->cache_len++] = key;
 	} else { /* FIFO: replace the oldest */
-		ctab_remove(net, n, n->cache[n->cache_pos]);
+		ctab_remove(net, ni, n->cache[n->cache_pos]);
 		n->cache[n->cache_pos] = key;
 		n->cache_pos = (n->cache_pos + 1) % net->cfg.cache_size;
 	}
 	uint32_t mask = (1u << net->ctab_bits) - 1u;
 	uint32_t i = ctab_slot(net, key);
-	while (n->ctab[i] != CTAB_EMPTY)
+	while (*ctab_at(net, ni, i) != CTAB_EMPTY)
 		i = (i + 1) & mask;
-	n->ctab[i] = key;
+	*ctab_at(net, ni, i) = key;
 }
 
 static void cache_clear(const struct mesh_net *net, struct node *n)
 {
+	uint32_t ni = (uint32_t)(n - net->nodes);
 	n->cache_len = n->cache_pos = 0;
-	memset(n->ctab, 0xff, sizeof(*n->ctab) << net->ctab_bits);
+	for (uint32_t i = 0; i < (1u << net->ctab_bits); i++)
+		*ctab_at(net, ni, i) = CTAB_EMPTY;
 }
 
 /* --- advertising bearer ----------------------------------------------------------------- */
@@ -457,14 +481,14 @@ static void ev_tx_start(struct sim_loop *loop, void *ctx, void *payload)
 	n->tx_start = sim_now(loop);
 	n->tx_id = ++net->next_tx_id;
 	uint64_t end = n->tx_start + airtime(net);
-	if (net->cfg.collisions && n->online) {
+	if (net->cfg.collisions && net->hot[e->node].online) {
 		/* The span another transmission must start within to collide with this one. */
 		uint64_t until = n->tx_start + (net->cfg.collision_model == MESH_COLLIDE_EVENT
 							 ? airtime(net)
 							 : net->cfg.adv_airtime_us);
 		for (uint32_t i = 0; i < n->nbr_cnt; i++) {
 			struct node *r = node_at(net, net->nbr[n->nbr_off + i].node);
-			if (r->online)
+			if (net->hot[net->nbr[n->nbr_off + i].node].online)
 				act_register(r, n->tx_id, n->tx_start, until, end);
 		}
 	}
@@ -484,39 +508,42 @@ static void count_lost_to(struct node *r, const struct pdu *p)
 static void deliver(struct mesh_net *net, uint32_t ri, const struct pdu *p, uint64_t tx_id,
 		    uint64_t pass)
 {
-	struct node *r = node_at(net, ri);
-	if (!r->online) {
+	struct rx_hot *h = &net->hot[ri];
+	if (!h->online) {
 		if (net->trace)
 			trace_drop(net, ri, p, MESH_DROP_OFFLINE);
 		return;
 	}
-	bool collided = net->cfg.collisions && act_take(r, tx_id);
-	if (net->cfg.half_duplex) {
-		/* Was r on air itself at some point of this transmission [t - airtime, t)? */
-		uint64_t t = now(net), air = airtime(net);
-		if (r->tx_start < t && r->tx_start + air > t - air) {
-			r->st.deaf++;
+	if (net->cfg.collisions || net->cfg.half_duplex) {
+		struct node *r = node_at(net, ri);
+		bool collided = net->cfg.collisions && act_take(r, tx_id);
+		if (net->cfg.half_duplex) {
+			/* Was r on air itself at some point of this transmission [t - airtime, t)? */
+			uint64_t t = now(net), air = airtime(net);
+			if (r->tx_start < t && r->tx_start + air > t - air) {
+				r->st.deaf++;
+				count_lost_to(r, p);
+				if (net->trace)
+					trace_drop(net, ri, p, MESH_DROP_DEAF);
+				return;
+			}
+		}
+		if (collided) {
+			r->st.collisions++;
 			count_lost_to(r, p);
 			if (net->trace)
-				trace_drop(net, ri, p, MESH_DROP_DEAF);
+				trace_drop(net, ri, p, MESH_DROP_COLLISION);
 			return;
 		}
 	}
-	if (collided) {
-		r->st.collisions++;
-		count_lost_to(r, p);
-		if (net->trace)
-			trace_drop(net, ri, p, MESH_DROP_COLLISION);
-		return;
-	}
-	if (pass != UINT64_MAX && sim_rng_u64(&r->rng_link) >= pass) {
-		r->st.lost++;
-		count_lost_to(r, p);
+	if (pass != UINT64_MAX && sim_rng_u64(&h->rng_link) >= pass) {
+		h->lost++;
+		count_lost_to(node_at(net, ri), p);
 		if (net->trace)
 			trace_drop(net, ri, p, MESH_DROP_LOSS);
 		return;
 	}
-	r->st.pdus_received++;
+	h->pdus_received++;
 	net_receive(net, ri, p);
 }
 
@@ -534,9 +561,17 @@ static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload)
 	struct pdu p = head->pdu;
 	bool relay = head->relay;
 	uint64_t token = head->token;
-	if (n->online) {
+	if (net->hot[ni].online) {
 		n->st.transmissions++;
 		net->st.transmissions++;
+		/* The receivers' cache lookups and states are scattered over memory: ask for all
+		 * of them first so the misses overlap instead of coming one after the other. */
+		uint32_t slot = ctab_slot(net, cache_key(p.src, p.seq));
+		for (uint32_t i = 0; i < n->nbr_cnt; i++) {
+			uint32_t ri = net->nbr[n->nbr_off + i].node;
+			__builtin_prefetch(ctab_at(net, ri, slot));
+			__builtin_prefetch(&net->hot[ri]);
+		}
 		for (uint32_t i = 0; i < n->nbr_cnt; i++) {
 			const struct nbr *b = &net->nbr[n->nbr_off + i];
 			deliver(net, b->node, &p, n->tx_id, b->pass);
@@ -592,16 +627,16 @@ static void ev_relay_ready(struct sim_loop *loop, void *ctx, void *payload)
 
 static void net_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p)
 {
-	struct node *n = node_at(net, ni);
-	if (p->src == n->addr)
+	if (p->src == mesh_node_addr(ni))
 		return;
 	uint64_t key = cache_key(p->src, p->seq);
-	if (cache_has(net, n, key)) {
-		n->st.duplicates++;
+	if (cache_has(net, ni, key)) {
+		net->hot[ni].duplicates++;
 		if (net->trace)
 			trace_drop(net, ni, p, MESH_DROP_DUPLICATE);
 		return;
 	}
+	struct node *n = node_at(net, ni);
 	cache_add(net, n, key);
 	if (n->relay && p->dst != n->addr) {
 		if (p->ttl < 2) {
@@ -1088,8 +1123,11 @@ struct mesh_net *mesh_net_create(struct sim_loop *loop, const struct mesh_config
 	net->count = count;
 	net->nodes = calloc(count, sizeof(*net->nodes));
 	net->nbr = nlinks ? calloc(2 * nlinks, sizeof(*net->nbr)) : NULL;
-	if (!net->nodes || (nlinks && !net->nbr))
+	net->ctabs = calloc((size_t)count << net->ctab_bits, sizeof(*net->ctabs));
+	net->hot = aligned_alloc(_Alignof(struct rx_hot), count * sizeof(*net->hot));
+	if (!net->nodes || (nlinks && !net->nbr) || !net->ctabs || !net->hot)
 		goto fail;
+	memset(net->hot, 0, count * sizeof(*net->hot));
 
 	/* Adjacency (CSR), each undirected link both ways; for duplicates the last wins. */
 	for (size_t i = 0; i < nlinks; i++) {
@@ -1116,16 +1154,15 @@ struct mesh_net *mesh_net_create(struct sim_loop *loop, const struct mesh_config
 		n->addr = mesh_node_addr(i);
 		n->tx_start = UINT64_MAX; /* never transmitted */
 		n->relay = c.relay_default;
-		n->online = true;
+		net->hot[i].online = true;
 		sim_rng_derive(&n->rng_adv, seed, i, MESH_RNG_ADV);
 		sim_rng_derive(&n->rng_relay, seed, i, MESH_RNG_RELAY);
-		sim_rng_derive(&n->rng_link, seed, i, MESH_RNG_LINK);
+		sim_rng_derive(&net->hot[i].rng_link, seed, i, MESH_RNG_LINK);
 		n->cache = calloc(c.cache_size, sizeof(*n->cache));
-		n->ctab = calloc((size_t)1 << net->ctab_bits, sizeof(*n->ctab));
 		n->q_cap = c.adv_buffers + c.relay_buffers;
 		n->q = calloc(n->q_cap, sizeof(*n->q));
 		n->tx = calloc(c.tx_seg_max, sizeof(*n->tx));
-		if (!n->cache || !n->ctab || !n->q || !n->tx)
+		if (!n->cache || !n->q || !n->tx)
 			goto fail;
 		cache_clear(net, n);
 	}
@@ -1149,13 +1186,14 @@ void mesh_net_destroy(struct mesh_net *net)
 			free(n->act);
 			free(n->groups);
 			free(n->cache);
-			free(n->ctab);
 			free(n->q);
 			free(n->tx);
 		}
 	}
 	free(net->nodes);
 	free(net->nbr);
+	free(net->ctabs);
+	free(net->hot);
 	free(net);
 }
 
@@ -1237,7 +1275,7 @@ void mesh_node_set_relay(struct mesh_net *net, uint32_t node, bool relay)
 void mesh_node_set_online(struct mesh_net *net, uint32_t node, bool online)
 {
 	if (node < net->count) {
-		net->nodes[node].online = online;
+		net->hot[node].online = online;
 		if (!online)
 			net->nodes[node].nact = 0;
 	}
@@ -1245,7 +1283,7 @@ void mesh_node_set_online(struct mesh_net *net, uint32_t node, bool online)
 
 bool mesh_node_online(const struct mesh_net *net, uint32_t node)
 {
-	return node < net->count && net->nodes[node].online;
+	return node < net->count && net->hot[node].online;
 }
 
 void mesh_node_reset(struct mesh_net *net, uint32_t node)
@@ -1298,7 +1336,7 @@ static int send_access(struct mesh_net *net, uint32_t node, uint16_t dst, uint8_
 		ttl = net->cfg.default_ttl;
 	if (ttl > 127)
 		return -EINVAL;
-	if (!n->online)
+	if (!net->hot[node].online)
 		return -ENETDOWN;
 	uint32_t segs = mesh_segments(net, len);
 	if (segs == 0) {
@@ -1365,9 +1403,22 @@ int mesh_send(struct mesh_net *net, uint32_t node, uint16_t dst, uint8_t ttl, co
 	return rc;
 }
 
+/* The receive counters live in net->hot (see struct rx_hot): bring them in. */
+static void stats_fold(const struct mesh_net *net, uint32_t node)
+{
+	struct mesh_node_stats *st = &net->nodes[node].st;
+	const struct rx_hot *h = &net->hot[node];
+	st->lost = h->lost;
+	st->pdus_received = h->pdus_received;
+	st->duplicates = h->duplicates;
+}
+
 const struct mesh_node_stats *mesh_node_stats(const struct mesh_net *net, uint32_t node)
 {
-	return node < net->count ? &net->nodes[node].st : NULL;
+	if (node >= net->count)
+		return NULL;
+	stats_fold(net, node);
+	return &net->nodes[node].st;
 }
 
 const struct mesh_net_stats *mesh_net_stats(const struct mesh_net *net)
@@ -1382,6 +1433,7 @@ void mesh_net_totals(const struct mesh_net *net, struct mesh_node_stats *sum)
 	_Static_assert(sizeof(struct mesh_node_stats) % sizeof(uint64_t) == 0, "counters only");
 	uint64_t acc[FIELDS] = {0};
 	for (uint32_t i = 0; i < net->count; i++) {
+		stats_fold(net, i);
 		uint64_t v[FIELDS];
 		memcpy(v, &net->nodes[i].st, sizeof(v));
 		for (size_t f = 0; f < FIELDS; f++)

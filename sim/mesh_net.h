@@ -323,6 +323,7 @@ uint32_t mesh_segments(const struct mesh_net *net, size_t len);
 /* The unicast retransmission interval for a TTL (us). */
 uint64_t mesh_unicast_retrans_interval(const struct mesh_net *net, uint8_t ttl);
 
+/* The node's counters as of this call (a later call sees later counts). */
 const struct mesh_node_stats *mesh_node_stats(const struct mesh_net *net, uint32_t node);
 const struct mesh_net_stats *mesh_net_stats(const struct mesh_net *net);
 /* Every node's counters summed field by field. */

@@ -93,6 +93,12 @@ static struct run_device *device_for(struct world *w, const struct bo_scn_node *
 	if (bo_sweep_device_build(&d->sweep, &d->dev, err, errlen))
 		return NULL;
 	w->ndevs++;
+	d->memo = malloc(sizeof *d->memo);
+	if (!d->memo) {
+		snprintf(err, errlen, "%s: out of memory", s->file);
+		return NULL;
+	}
+	sim_crypto_memo_init(d->memo, &d->dev->crypto, &d->crypto);
 	/* every image the Initiator may send must fit this device's upgrade slot */
 	for (size_t i = 0; i < s->firmware_count; i++)
 		if (d->dev->images[i].len > d->dev->data_limit) {
@@ -327,7 +333,7 @@ static int build_nodes(struct world *w, char *err, size_t errlen)
 			.loop = &w->loop, .net = w->net, .node = i, .seed = w->seed,
 			.role = vnode_role(w, i), .initial = d->dev->dev,
 			.strategy = (enum bo_strategy)sn->strategy,
-			.attempts = (uint8_t)s->attempts, .crypto = &d->dev->crypto,
+			.attempts = (uint8_t)s->attempts, .crypto = &d->crypto,
 			.keys = &d->dev->keys,
 			/* the Target asks for a test upgrade, as Zephyr's DFU does: the new image
 			 * must confirm itself or the bootloader reverts it */
@@ -451,8 +457,12 @@ void world_free(struct world *w)
 	if (w->net)
 		mesh_net_destroy(w->net);
 	sim_link_free(&w->link);
-	for (size_t i = 0; i < w->ndevs; i++)
+	for (size_t i = 0; i < w->ndevs; i++) {
+		if (w->devs[i].memo)
+			sim_crypto_memo_free(w->devs[i].memo);
+		free(w->devs[i].memo);
 		bo_sweep_device_free(w->devs[i].dev);
+	}
 	free(w->devs);
 	free(w->nodes);
 	free(w->waves);

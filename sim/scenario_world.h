@@ -21,6 +21,7 @@
 #include "sim/gateway_link.h"
 #include "sim/imagegen.h"
 #include "sim/mesh_net.h"
+#include "sim/crypto_memo.h"
 #include "sim/mesh_port.h"
 #include "sim/rng.h"
 #include "sim/scenario_run.h"
@@ -50,6 +51,10 @@ struct run_device {
 	enum bo_sweep_strategy strategy;
 	struct bo_sweep sweep; /* what bo_sweep_device_build reads (must outlive dev) */
 	struct bo_sweep_device *dev;
+	/* what the nodes' bootloaders use: dev's crypto behind a memo (they all boot the same
+	 * few images: one hash and one signature check per image instead of one per node) */
+	struct sim_crypto_memo *memo;
+	struct bo_crypto crypto;
 };
 
 /* The faults pending on one node. */

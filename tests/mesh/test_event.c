@@ -236,6 +236,77 @@ static void test_million(void **state)
 	sim_loop_free(&loop);
 }
 
+/* Events near (the wheel) and far (the heap) at the same instants, scheduled from inside
+ * callbacks and from outside, some cancelled, some run with sim_run_until: every event
+ * must run in (time, scheduling order), none lost, none twice. */
+struct churn {
+	struct sim_loop *loop;
+	struct sim_rng rng;
+	sim_handle pending[256];
+	uint64_t last_time, last_id, next_id, ran, cancelled, scheduled;
+	bool any;
+};
+
+static void churn_schedule(struct churn *c);
+
+static void churn_fn(struct sim_loop *loop, void *ctx, void *payload)
+{
+	struct churn *c = ctx;
+	uint64_t id;
+	memcpy(&id, payload, sizeof(id));
+	if (c->any)
+		assert_true(sim_now(loop) > c->last_time ||
+			    (sim_now(loop) == c->last_time && id > c->last_id));
+	c->any = true;
+	c->last_time = sim_now(loop);
+	c->last_id = id;
+	c->ran++;
+	if (c->scheduled < 200000)
+		for (int k = sim_rng_below(&c->rng, 3); k > 0; k--)
+			churn_schedule(c);
+}
+
+static void churn_schedule(struct churn *c)
+{
+	/* coarse instants so that many events share one; around the wheel's horizon */
+	static const uint64_t spans[] = {0, 1, 1000, SIM_WHEEL_US - 1, SIM_WHEEL_US,
+					 SIM_WHEEL_US + 1, 2u * SIM_WHEEL_US, 5u * SIM_WHEEL_US};
+	uint64_t d = spans[sim_rng_below(&c->rng, 8)];
+	if (sim_rng_below(&c->rng, 2))
+		d = sim_rng_below(&c->rng, 3u * SIM_WHEEL_US / 1000u) * 1000u;
+	uint64_t id = c->next_id++;
+	sim_handle h = sim_schedule_in(c->loop, d, churn_fn, c, &id, sizeof(id));
+	c->scheduled++;
+	uint32_t k = (uint32_t)sim_rng_below(&c->rng, 256);
+	if (sim_rng_below(&c->rng, 4) == 0 && sim_cancel(c->loop, c->pending[k]))
+		c->cancelled++;
+	c->pending[k] = h;
+}
+
+static void test_wheel_and_heap_order(void **state)
+{
+	(void)state;
+	struct sim_loop loop;
+	struct churn c;
+	memset(&c, 0, sizeof(c));
+	sim_loop_init(&loop);
+	c.loop = &loop;
+	sim_rng_seed(&c.rng, 7);
+	for (int i = 0; i < 1000; i++)
+		churn_schedule(&c);
+	/* stretches of run_until (the clock jumps, far events move into the wheel) and steps */
+	while (sim_pending(&loop) > 0) {
+		sim_run_until(&loop, sim_now(&loop) + sim_rng_below(&c.rng, 4u * SIM_WHEEL_US));
+		for (int i = 0; i < 100; i++)
+			sim_step(&loop);
+		if (c.scheduled < 200000)
+			churn_schedule(&c); /* from outside any callback */
+	}
+	assert_int_equal(c.ran + c.cancelled, c.scheduled);
+	assert_true(c.ran > 100000);
+	sim_loop_free(&loop);
+}
+
 static void test_rng_streams(void **state)
 {
 	(void)state;
@@ -303,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_reentrant),
 		cmocka_unit_test(test_step_and_stop),
 		cmocka_unit_test(test_million),
+		cmocka_unit_test(test_wheel_and_heap_order),
 		cmocka_unit_test(test_rng_streams),
 		cmocka_unit_test(test_rng_helpers),
 	};
