@@ -152,6 +152,19 @@ static int make_cfg(struct bo_sweep_device *d, char *err, size_t errlen)
 		d->data_limit = UINT32_MAX; /* layouts and sizes are the plug-in's to check */
 		return 0;
 	}
+	/* core/boot writes every trailer in blocks of max_align (sweep files say so at the
+	 * partition; scenario files get this sentence) */
+	for (size_t i = 1; i < sizeof areas / sizeof areas[0]; i++) {
+		const struct bo_flash_area *a =
+			(const struct bo_flash_area *)((const char *)c + areas[i].field);
+		if (a->flash && c->max_align % a->flash->write_unit)
+			return fail(s, err, errlen,
+				    "partition %s: its flash device's %u-byte write unit does not "
+				    "divide core/boot's trailer alignment %u (max(8, the primary's "
+				    "write unit))",
+				    bo_sweep_part_name(areas[i].part), a->flash->write_unit,
+				    c->max_align);
+	}
 	struct bo_boot *b = malloc(sizeof *b);
 	if (!b)
 		return fail(s, err, errlen, "out of memory");
