@@ -143,51 +143,6 @@ static int load_name(struct loader *L, yaml_node_t *root)
 	return 0;
 }
 
-/* device.layout.NAME's node, for a message about partition p; the device node when the
- * layout is the default one. */
-static yaml_node_t *layout_node(struct loader *L, yaml_node_t *root, enum bo_sweep_part p)
-{
-	yaml_node_t *dev = bo_yaml_map_get(&L->y, root, "device");
-	yaml_node_t *layout = dev ? bo_yaml_map_get(&L->y, dev, "layout") : NULL;
-	yaml_node_t *n = layout && layout->type == YAML_MAPPING_NODE
-				 ? bo_yaml_map_get(&L->y, layout, bo_sweep_part_name(p))
-				 : NULL;
-	return n ? n : dev;
-}
-
-/*
- * core/boot writes every slot's trailer in blocks of one alignment, A = max(8, the
- * primary's write unit) (MCUboot's BOOT_MAX_ALIGN), and copies in its multiples. A
- * partition it writes on a flash device whose write unit does not divide A cannot work:
- * refuse it here, at the partition, rather than as I4 violations of every run.
- */
-static int check_units(struct loader *L, yaml_node_t *root)
-{
-	const struct bo_device_desc *d = &L->s->device;
-	uint32_t pwu = bo_device_part_geometry(d, BO_SWEEP_PART_PRIMARY)->write_unit;
-	uint32_t A = pwu > 8 ? pwu : 8;
-	static const enum bo_sweep_part written[] = {BO_SWEEP_PART_UPGRADE, BO_SWEEP_PART_SCRATCH,
-						     BO_SWEEP_PART_RECOVERY, BO_SWEEP_PART_STATUS};
-	for (size_t i = 0; i < sizeof written / sizeof written[0]; i++) {
-		enum bo_sweep_part p = written[i];
-		if (!d->parts[p].present)
-			continue;
-		uint32_t wu = bo_device_part_geometry(d, p)->write_unit;
-		if (A % wu == 0)
-			continue;
-		char path[BO_YAML_PATH_MAX];
-		bo_yaml_path_key(path, sizeof path, "device.layout", bo_sweep_part_name(p));
-		return bo_yaml_error(&L->y, layout_node(L, root, p), path,
-				     "%s is on device '%s' with a %u-byte write unit, which does not "
-				     "divide core/boot's trailer alignment %u (max(8, the primary's "
-				     "write unit %u)): put it on a device whose write unit is at most "
-				     "%u, or the primary on one with a %u-byte unit",
-				     bo_sweep_part_name(p), d->flash[d->parts[p].device].name, wu, A,
-				     pwu, A, wu);
-	}
-	return 0;
-}
-
 static int load_strategy(struct loader *L, yaml_node_t *root)
 {
 	if (L->s->plugin[0])
@@ -207,7 +162,8 @@ static int load_strategy(struct loader *L, yaml_node_t *root)
 		return bo_yaml_error(&L->y, n, "strategy",
 				     "%s needs a recovery partition (device.layout.recovery)",
 				     strategy_names[v]);
-	if (check_units(L, root))
+	if (bo_device_check_coreboot_units(&L->y, bo_yaml_map_get(&L->y, root, "device"),
+					   &L->s->device))
 		return -1;
 
 	L->s->attempts = 3;
