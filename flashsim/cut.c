@@ -266,8 +266,8 @@ _Noreturn void fsim_fire_program_cut(struct fsim_device *dev, uint32_t off, cons
 		struct rng r = {c.seed ^ fsim_mix64(c.op_index)};
 		/* Tear in the smallest unit the op touches: it divides every region's unit, so a
 		 * torn unit never straddles two regions. */
-		tear_program(c.variant % FSIM_TORN_PROG_VARIANTS, &r, fsim_min_write_unit(l, off, len),
-			     old, data, out, len);
+		uint32_t unit = fsim_min_write_unit(l, off, len);
+		tear_program(c.variant % FSIM_TORN_PROG_VARIANTS, &r, unit, old, data, out, len);
 		fsim_store(dev, off, out, len);
 		dev->stats.bytes_programmed += len;
 		dev->stats.busy_ns += fsim_program_time_ns(l, off, len);

@@ -325,8 +325,9 @@ uint32_t fsim_shared_sectors(const struct fsim_device *dev);
  * the raw content, then (version 2) per-sector erase counts, weak cells and a note: a line
  * of text the writer attaches (brownout writes "strategy=swap-scratch ..."). Version 1 and
  * 2 files still load (regions take the device's values, read unit 1; version 1 has no
- * erase counts, weak cells or note); a newer version is refused, naming it. Saving writes PATH.tmp-XXXXXX next to PATH and renames it over PATH, so PATH is
- * always a whole old or a whole new file. Loading checks the file's size against the
+ * erase counts, weak cells or note); a newer version is refused, naming it. Saving
+ * writes PATH.tmp-XXXXXX next to PATH and renames it over PATH, so PATH is always a whole
+ * old or a whole new file. Loading checks the file's size against the
  * header before allocating; a file that is not a device file fails with a message. */
 #define FSIM_FORMAT_VERSION 3u
 #define FSIM_NOTE_MAX 256

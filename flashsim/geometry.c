@@ -46,7 +46,8 @@ static int check_region_props(const struct fsim_geometry *g, uint32_t i, char *e
 		return FSIM_ERR_INVALID;
 	}
 	if (r->own_erase_value && r->erase_value != 0xff && r->erase_value != 0x00) {
-		fsim_set_err(err, errlen, "erase value 0x%02x of region %u is neither 0xff nor 0x00",
+		fsim_set_err(err, errlen,
+			     "erase value 0x%02x of region %u is neither 0xff nor 0x00",
 			     r->erase_value, i);
 		return FSIM_ERR_INVALID;
 	}

@@ -110,7 +110,8 @@ static void enter(struct sim_vnode *n, entry_fn fn, const void *arg)
 
 static struct bo_flash_area storage_sub(const struct sim_vnode *n, uint32_t first, uint32_t count)
 {
-	struct bo_flash_area a = {.flash = n->storage.flash, .off = n->storage.off + first * n->sector,
+	struct bo_flash_area a = {.flash = n->storage.flash,
+				  .off = n->storage.off + first * n->sector,
 				  .size = count * n->sector};
 	return a;
 }
