@@ -256,7 +256,7 @@ _Noreturn void fsim_fire_program_cut(struct fsim_device *dev, uint32_t off, cons
 				     uint32_t len)
 {
 	struct fsim_cut c = dev->cut;
-	const struct fsim_geometry *g = &dev->layout->geo;
+	const struct fsim_layout *l = dev->layout;
 	dev->armed = false;
 	if (c.mode == FSIM_CUT_TORN && len) {
 		uint8_t *old = malloc(len), *out = malloc(len);
@@ -264,12 +264,13 @@ _Noreturn void fsim_fire_program_cut(struct fsim_device *dev, uint32_t off, cons
 			abort();
 		fsim_copy_out(dev, off, old, len);
 		struct rng r = {c.seed ^ fsim_mix64(c.op_index)};
-		tear_program(c.variant % FSIM_TORN_PROG_VARIANTS, &r, g->write_unit, old, data, out,
-			     len);
+		/* Tear in the smallest unit the op touches: it divides every region's unit, so a
+		 * torn unit never straddles two regions. */
+		uint32_t unit = fsim_min_write_unit(l, off, len);
+		tear_program(c.variant % FSIM_TORN_PROG_VARIANTS, &r, unit, old, data, out, len);
 		fsim_store(dev, off, out, len);
 		dev->stats.bytes_programmed += len;
-		dev->stats.busy_ns += (uint64_t)((len + g->program_chunk - 1) / g->program_chunk) *
-				      g->program_ns;
+		dev->stats.busy_ns += fsim_program_time_ns(l, off, len);
 		if (c.metastable) {
 			for (uint32_t i = 0; i < len; i++)
 				old[i] ^= data[i]; /* the cells this program meant to change */
@@ -367,15 +368,15 @@ _Noreturn void fsim_fire_erase_cut(struct fsim_device *dev, uint32_t sector)
 			abort();
 		fsim_copy_out(dev, off, old, len);
 		struct rng r = {c.seed ^ fsim_mix64(c.op_index)};
-		tear_erase(c.variant % FSIM_TORN_ERASE_VARIANTS, &r, l->geo.erase_value, old, out,
-			   len);
+		uint8_t ev = fsim_sector_props(l, sector)->erase_value;
+		tear_erase(c.variant % FSIM_TORN_ERASE_VARIANTS, &r, ev, old, out, len);
 		fsim_weak_drop_sector(dev, sector); /* the erase began: old weak cells are gone */
 		fsim_store(dev, off, out, len);
 		dev->sec[sector].erases++;
 		dev->stats.busy_ns += (uint64_t)l->geo.regions[l->region[sector]].erase_us * 1000;
 		if (c.metastable) {
 			for (uint32_t i = 0; i < len; i++)
-				old[i] ^= l->geo.erase_value; /* bits the erase meant to change */
+				old[i] ^= ev; /* bits the erase meant to change */
 			weak_add(dev, off, old, len, c.seed);
 		}
 		free(old);

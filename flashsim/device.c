@@ -29,11 +29,9 @@ static uint64_t erased_word(uint8_t ev)
 	return ev ? ~0ull : 0ull;
 }
 
-/* Hash contribution of the 8-byte word at device offset woff, relative to erased. */
-static uint64_t word_delta(const struct fsim_device *dev, uint32_t woff, const uint8_t *bytes,
-			   uint32_t n)
+/* Hash contribution of the 8-byte word at device offset woff, relative to erased (ev). */
+static uint64_t word_delta(uint8_t ev, uint32_t woff, const uint8_t *bytes, uint32_t n)
 {
-	uint8_t ev = dev->layout->geo.erase_value;
 	uint64_t w = erased_word(ev);
 	memcpy(&w, bytes, n); /* bytes beyond n keep the erase value */
 	if (w == erased_word(ev))
@@ -87,6 +85,18 @@ static struct fsim_layout *layout_new(const struct fsim_geometry *g)
 	}
 	l->start[s] = off;
 	l->uniform = g->region_count == 1 ? g->regions[0].sector_size : 0;
+	/* Each region's own values, resolved once: the hot paths read props[region]. */
+	uint32_t roff = 0;
+	for (uint32_t r = 0; r < g->region_count; r++) {
+		fsim_region_props(&l->geo, r, &l->props[r]);
+		const struct fsim_props *a = &l->props[r], *b = &l->props[0];
+		if (a->write_unit != b->write_unit || a->erase_value != b->erase_value ||
+		    a->program_ns != b->program_ns || a->program_chunk != b->program_chunk)
+			l->mixed = true;
+		l->rstart[r] = roff;
+		roff += g->regions[r].count * g->regions[r].sector_size;
+	}
+	l->rstart[g->region_count] = roff;
 	return l;
 }
 
@@ -134,7 +144,7 @@ uint8_t *fsim_sector_writable(struct fsim_device *dev, uint32_t i)
 		memcpy(b->data, s->buf->data, size);
 		fsim_buf_unref(s->buf);
 	} else {
-		memset(b->data, l->geo.erase_value, size);
+		memset(b->data, fsim_sector_props(l, i)->erase_value, size);
 	}
 	s->buf = b;
 	return b->data;
@@ -152,7 +162,7 @@ void fsim_copy_out(const struct fsim_device *dev, uint32_t off, uint8_t *out, ui
 		if (dev->sec[i].buf)
 			memcpy(out, dev->sec[i].buf->data + in, n);
 		else
-			memset(out, l->geo.erase_value, n);
+			memset(out, fsim_sector_props(l, i)->erase_value, n);
 		out += n;
 		off += n;
 		len -= n;
@@ -176,9 +186,10 @@ static uint64_t sector_hash(const struct fsim_device *dev, uint32_t i)
 	if (!s->buf)
 		return 0;
 	uint32_t size = sector_size(l, i);
+	uint8_t ev = fsim_sector_props(l, i)->erase_value;
 	uint64_t h = 0;
 	for (uint32_t w = 0; w < size; w += 8)
-		h += word_delta(dev, l->start[i] + w, s->buf->data + w, size - w < 8 ? size - w : 8);
+		h += word_delta(ev, l->start[i] + w, s->buf->data + w, size - w < 8 ? size - w : 8);
 	return h;
 }
 
@@ -300,6 +311,28 @@ int fsim_sector_of(const struct fsim_device *dev, uint32_t off, uint32_t *index,
 	if (size)
 		*size = sector_size(l, i);
 	return FSIM_OK;
+}
+
+uint32_t fsim_region_of(const struct fsim_layout *l, uint32_t off)
+{
+	if (!l->mixed || off >= l->size)
+		return off >= l->size ? l->geo.region_count - 1 : 0;
+	return l->region[fsim_sector_index(l, off)];
+}
+
+uint32_t fsim_write_unit_at(const struct fsim_device *dev, uint32_t off)
+{
+	return dev->layout->props[fsim_region_of(dev->layout, off)].write_unit;
+}
+
+uint8_t fsim_erase_value_at(const struct fsim_device *dev, uint32_t off)
+{
+	return dev->layout->props[fsim_region_of(dev->layout, off)].erase_value;
+}
+
+bool fsim_uniform_props(const struct fsim_device *dev)
+{
+	return !dev->layout->mixed;
 }
 
 /* ---- Partitions -------------------------------------------------------------------- */

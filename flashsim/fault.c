@@ -57,14 +57,14 @@ int fsim_fault_program(struct fsim_device *dev, uint64_t op, uint32_t off, const
 		return FSIM_ERR_FAULT;
 	/* A stuck bit: one of the bits this op programs (a byte picked by the seed among those
 	 * that differ from the erase value, its lowest such bit). */
-	uint8_t ev = dev->layout->geo.erase_value;
 	uint32_t candidates = 0;
 	for (uint32_t i = 0; i < len; i++)
-		candidates += buf[i] != ev;
+		candidates += buf[i] != fsim_erase_value_at(dev, off + i);
 	if (!candidates)
 		return FSIM_OK; /* nothing to program: nothing can stick */
 	uint32_t pick = (uint32_t)(dev->fault.seed % candidates);
 	for (uint32_t i = 0; i < len; i++) {
+		uint8_t ev = fsim_erase_value_at(dev, off + i);
 		if (buf[i] == ev || pick--)
 			continue;
 		uint8_t diff = (uint8_t)(buf[i] ^ ev);
@@ -81,7 +81,7 @@ int fsim_fault_after_program(struct fsim_device *dev, uint32_t off, const uint8_
 {
 	if (!dev->stuck || dev->stuck_addr < off || dev->stuck_addr - off >= len)
 		return FSIM_OK;
-	uint8_t ev = dev->layout->geo.erase_value;
+	uint8_t ev = fsim_erase_value_at(dev, dev->stuck_addr);
 	uint8_t want = buf[dev->stuck_addr - off];
 	if (((want ^ ev) & dev->stuck_mask) == 0)
 		return FSIM_OK; /* this program leaves the stuck bit alone */

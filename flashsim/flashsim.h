@@ -41,11 +41,21 @@ enum fsim_error {
 
 #define FSIM_MAX_REGIONS 8
 
-/* A run of equal sectors. Mixed-size devices (stm32f4) have several regions. */
+/* A run of equal sectors. Mixed-size devices (stm32f4) have several regions. A run may
+ * also program and erase differently from the rest of the device: several flash parts laid
+ * end to end in one device (an internal flash and an external SPI NOR, which then share one
+ * power supply, snapshot and hash) keep each part's own values. 0 (false for the erase
+ * value) means the device's value (struct fsim_geometry). */
 struct fsim_region {
-	uint32_t count;       /* sectors in this run */
-	uint32_t sector_size; /* bytes, a multiple of write_unit */
-	uint32_t erase_us;    /* simulated time to erase one sector of this run */
+	uint32_t count;         /* sectors in this run */
+	uint32_t sector_size;   /* bytes, a multiple of this run's write unit */
+	uint32_t erase_us;      /* simulated time to erase one sector of this run */
+	uint32_t write_unit;    /* this run's program granularity (a power of two), 0: device's */
+	uint32_t program_ns;    /* this run's time per program chunk, 0: the device's */
+	uint32_t program_chunk; /* this run's bytes per program_ns, a multiple of its write unit;
+				   0: the device's rounded up to one */
+	bool own_erase_value;   /* erase_value below is this run's (else the device's) */
+	uint8_t erase_value;    /* 0xff or 0x00 */
 };
 
 struct fsim_geometry {
@@ -53,14 +63,23 @@ struct fsim_geometry {
 	uint32_t region_count;
 	uint32_t write_unit;    /* program granularity, a power of two (1, 2, 4, ... bytes) */
 	uint32_t read_unit;     /* read granularity, a power of two dividing every sector; 0
-				   means 1. Described and checked; reads are not yet refused
-				   for it, and fsim_save does not keep it (loads as 1) */
+				   means 1. Described, checked and saved; reads are not yet
+				   refused for it */
 	uint8_t erase_value;    /* 0xff or 0x00 */
 	uint32_t program_ns;    /* simulated time to program one program_chunk */
 	uint32_t program_chunk; /* bytes per program_ns; write_unit unless the part programs
 				   whole pages (SPI NOR: 256) */
 	uint32_t endurance;     /* erase cycles per sector the datasheet guarantees */
 };
+
+/* The values a region programs and erases with: its own, else the device's. */
+struct fsim_props {
+	uint32_t write_unit;
+	uint32_t program_ns;
+	uint32_t program_chunk;
+	uint8_t erase_value;
+};
+void fsim_region_props(const struct fsim_geometry *g, uint32_t region, struct fsim_props *out);
 
 /* Check a geometry; on error write a sentence naming the problem into err. */
 int fsim_geometry_check(const struct fsim_geometry *g, char *err, size_t errlen);
@@ -106,6 +125,13 @@ const struct fsim_partition *fsim_partition_find(const struct fsim_device *dev, 
 uint32_t fsim_sector_count(const struct fsim_device *dev);
 int fsim_sector_of(const struct fsim_device *dev, uint32_t off, uint32_t *index, uint32_t *start,
 		   uint32_t *size);
+/* The write unit and erase value of the region holding off (the device's when no region
+ * has its own; off past the end: the last region's). Code that reads bytes of a device
+ * whose regions may differ asks these rather than fsim_geometry(). */
+uint32_t fsim_write_unit_at(const struct fsim_device *dev, uint32_t off);
+uint8_t fsim_erase_value_at(const struct fsim_device *dev, uint32_t off);
+/* Do all regions program and erase alike (no region has values of its own that differ)? */
+bool fsim_uniform_props(const struct fsim_device *dev);
 
 /* ---- Operations -------------------------------------------------------------------- */
 
@@ -127,7 +153,8 @@ int fsim_peek(const struct fsim_device *dev, uint32_t off, void *buf, uint32_t l
 
 enum fsim_violation_kind {
 	FSIM_V_NOT_ERASED = 1,  /* program of a write unit that is not fully erased */
-	FSIM_V_UNALIGNED,       /* program offset or length not a multiple of the write unit, or
+	FSIM_V_UNALIGNED,       /* program offset or length not a multiple of the write unit
+				   (of each region it touches, from the region's start), or
 				   erase not on sector boundaries */
 	FSIM_V_OUT_OF_RANGE,
 	FSIM_V_WRITE_PROTECTED, /* program or erase touching a write-protected partition */
@@ -293,14 +320,16 @@ uint32_t fsim_shared_sectors(const struct fsim_device *dev);
 
 /* ---- Persistence ------------------------------------------------------------------- */
 
-/* The device file: a 'BOFLASH1' header (format version, geometry, partitions), the raw
- * content, then (version 2) per-sector erase counts, weak cells and a note: a line of
- * text the writer attaches (brownout writes "strategy=swap-scratch ..."). Version 1 files
- * still load (no erase counts, weak cells or note); a newer version is refused, naming
- * it. Saving writes PATH.tmp-XXXXXX next to PATH and renames it over PATH, so PATH is
- * always a whole old or a whole new file. Loading checks the file's size against the
+/* The device file: a 'BOFLASH1' header (format version, geometry, partitions), since
+ * version 3 the read unit and each region's own write unit, erase value and program timing,
+ * the raw content, then (version 2) per-sector erase counts, weak cells and a note: a line
+ * of text the writer attaches (brownout writes "strategy=swap-scratch ..."). Version 1 and
+ * 2 files still load (regions take the device's values, read unit 1; version 1 has no
+ * erase counts, weak cells or note); a newer version is refused, naming it. Saving
+ * writes PATH.tmp-XXXXXX next to PATH and renames it over PATH, so PATH is always a whole
+ * old or a whole new file. Loading checks the file's size against the
  * header before allocating; a file that is not a device file fails with a message. */
-#define FSIM_FORMAT_VERSION 2u
+#define FSIM_FORMAT_VERSION 3u
 #define FSIM_NOTE_MAX 256
 int fsim_save(const struct fsim_device *dev, const char *path, char *err, size_t errlen);
 struct fsim_device *fsim_load(const char *path, char *err, size_t errlen);

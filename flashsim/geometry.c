@@ -19,6 +19,48 @@ static bool is_pow2(uint32_t x)
 	return x && !(x & (x - 1));
 }
 
+void fsim_region_props(const struct fsim_geometry *g, uint32_t region, struct fsim_props *out)
+{
+	const struct fsim_region *r = &g->regions[region < FSIM_MAX_REGIONS ? region : 0];
+	out->write_unit = r->write_unit ? r->write_unit : g->write_unit;
+	out->program_ns = r->program_ns ? r->program_ns : g->program_ns;
+	out->erase_value = r->own_erase_value ? r->erase_value : g->erase_value;
+	if (r->program_chunk) {
+		out->program_chunk = r->program_chunk;
+	} else {
+		/* the device's chunk, a whole number of this region's units */
+		uint32_t c = g->program_chunk ? g->program_chunk : g->write_unit;
+		uint32_t wu = out->write_unit ? out->write_unit : 1;
+		out->program_chunk = c ? (c + wu - 1) / wu * wu : wu;
+	}
+}
+
+/* A region's own values that do not add up. */
+static int check_region_props(const struct fsim_geometry *g, uint32_t i, char *err,
+			      size_t errlen)
+{
+	const struct fsim_region *r = &g->regions[i];
+	if (r->write_unit && !is_pow2(r->write_unit)) {
+		fsim_set_err(err, errlen, "write unit %u of region %u is not a power of two",
+			     r->write_unit, i);
+		return FSIM_ERR_INVALID;
+	}
+	if (r->own_erase_value && r->erase_value != 0xff && r->erase_value != 0x00) {
+		fsim_set_err(err, errlen,
+			     "erase value 0x%02x of region %u is neither 0xff nor 0x00",
+			     r->erase_value, i);
+		return FSIM_ERR_INVALID;
+	}
+	uint32_t wu = r->write_unit ? r->write_unit : g->write_unit;
+	if (r->program_chunk && r->program_chunk % wu) {
+		fsim_set_err(err, errlen,
+			     "program chunk %u of region %u is not a multiple of its write unit %u",
+			     r->program_chunk, i, wu);
+		return FSIM_ERR_INVALID;
+	}
+	return FSIM_OK;
+}
+
 int fsim_geometry_check(const struct fsim_geometry *g, char *err, size_t errlen)
 {
 	if (!g) {
@@ -51,10 +93,13 @@ int fsim_geometry_check(const struct fsim_geometry *g, char *err, size_t errlen)
 				     r->count == 0 ? "sectors" : "sector size");
 			return FSIM_ERR_INVALID;
 		}
-		if (r->sector_size % g->write_unit) {
+		if (check_region_props(g, i, err, errlen))
+			return FSIM_ERR_INVALID;
+		uint32_t wu = r->write_unit ? r->write_unit : g->write_unit;
+		if (r->sector_size % wu) {
 			fsim_set_err(err, errlen,
 				     "sector size %u of region %u is not a multiple of the write unit %u",
-				     r->sector_size, i, g->write_unit);
+				     r->sector_size, i, wu);
 			return FSIM_ERR_INVALID;
 		}
 		if (r->sector_size % read_unit) {

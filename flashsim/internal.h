@@ -30,7 +30,16 @@ struct fsim_layout {
 	uint32_t *start;  /* nsectors + 1 entries: start[i] is sector i's offset, start[n] = size */
 	uint8_t *region;  /* region index of each sector */
 	uint32_t uniform; /* the sector size when all sectors are equal, else 0 */
+	struct fsim_props props[FSIM_MAX_REGIONS]; /* each region's resolved values */
+	uint32_t rstart[FSIM_MAX_REGIONS + 1];     /* offset of each region; [count] = size */
+	bool mixed;       /* regions program or erase differently (else props[0] is all) */
 };
+
+static inline const struct fsim_props *fsim_sector_props(const struct fsim_layout *l,
+							 uint32_t sector)
+{
+	return &l->props[l->region[sector]];
+}
 
 /* Cells a metastable cut left weak: reads return random values in the mask's bits. */
 struct fsim_weak_range {
@@ -123,6 +132,12 @@ void fsim_weak_apply(struct fsim_device *dev, uint32_t off, uint8_t *buf, uint32
 void fsim_weak_drop_sector(struct fsim_device *dev, uint32_t sector);
 
 /* ops.c */
+/* Simulated time to program [off, off+len), each region at its own rate. */
+uint64_t fsim_program_time_ns(const struct fsim_layout *l, uint32_t off, uint32_t len);
+/* The smallest write unit among the regions [off, off+len) touches (it divides the rest). */
+uint32_t fsim_min_write_unit(const struct fsim_layout *l, uint32_t off, uint32_t len);
+/* The region holding off (off < size). */
+uint32_t fsim_region_of(const struct fsim_layout *l, uint32_t off);
 void fsim_emit_trace(struct fsim_device *dev, enum fsim_op_kind kind, uint64_t op, uint32_t off,
 		     uint32_t len, int result, bool cut, const void *data);
 

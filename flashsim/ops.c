@@ -65,12 +65,12 @@ int fsim_load_bytes(struct fsim_device *dev, uint32_t off, const void *buf, uint
 	return FSIM_OK;
 }
 
-/* Is every write unit of [off, off+len) fully erased? Reports the first unit that is not. */
+/* Is every write unit of [off, off+len) fully erased? Reports the first unit that is not
+ * (units count from their region's start). */
 static bool units_erased(const struct fsim_device *dev, uint32_t off, uint32_t len,
 			 uint32_t *bad)
 {
 	const struct fsim_layout *l = dev->layout;
-	uint8_t ev = l->geo.erase_value;
 	while (len) {
 		uint32_t i = fsim_sector_index(l, off);
 		uint32_t in = off - l->start[i];
@@ -78,6 +78,8 @@ static bool units_erased(const struct fsim_device *dev, uint32_t off, uint32_t l
 		if (n > len)
 			n = len;
 		if (dev->sec[i].buf) {
+			const struct fsim_props *pr = fsim_sector_props(l, i);
+			uint8_t ev = pr->erase_value;
 			const uint8_t *d = dev->sec[i].buf->data + in;
 			uint64_t ew = ev ? ~0ull : 0ull;
 			uint32_t k = 0;
@@ -89,8 +91,8 @@ static bool units_erased(const struct fsim_device *dev, uint32_t off, uint32_t l
 			}
 			for (; k < n; k++) {
 				if (d[k] != ev) {
-					uint32_t wu = l->geo.write_unit;
-					*bad = (off + k) & ~(wu - 1);
+					uint32_t rs = l->rstart[l->region[i]];
+					*bad = rs + ((off + k - rs) & ~(pr->write_unit - 1));
 					return false;
 				}
 			}
@@ -101,15 +103,60 @@ static bool units_erased(const struct fsim_device *dev, uint32_t off, uint32_t l
 	return true;
 }
 
-static uint64_t program_time_ns(const struct fsim_geometry *g, uint32_t len)
+/* The region holding a (a < end <= size) and how many bytes of [a, end) lie in it. */
+static uint32_t region_piece(const struct fsim_layout *l, uint32_t a, uint32_t end, uint32_t *n)
 {
-	uint64_t chunks = (len + g->program_chunk - 1) / g->program_chunk;
-	return chunks * g->program_ns;
+	uint32_t r = fsim_region_of(l, a);
+	*n = (l->rstart[r + 1] < end ? l->rstart[r + 1] : end) - a;
+	return r;
+}
+
+/* Offset and length a multiple of the write unit of every region the range touches,
+ * counted from that region's start (on hardware each part counts from its own 0). */
+static bool aligned(const struct fsim_layout *l, uint32_t off, uint32_t len)
+{
+	if (!l->mixed)
+		return !((off | len) & (l->props[0].write_unit - 1));
+	if (len == 0) {
+		uint32_t r = fsim_region_of(l, off);
+		return !((off - l->rstart[r]) & (l->props[r].write_unit - 1));
+	}
+	for (uint32_t a = off, n; a < off + len; a += n) {
+		uint32_t r = region_piece(l, a, off + len, &n);
+		if (((a - l->rstart[r]) | n) & (l->props[r].write_unit - 1))
+			return false;
+	}
+	return true;
+}
+
+uint64_t fsim_program_time_ns(const struct fsim_layout *l, uint32_t off, uint32_t len)
+{
+	if (!l->mixed || len == 0) {
+		const struct fsim_props *p = &l->props[0];
+		return (uint64_t)((len + p->program_chunk - 1) / p->program_chunk) * p->program_ns;
+	}
+	uint64_t t = 0;
+	for (uint32_t a = off, n; a < off + len; a += n) {
+		const struct fsim_props *p = &l->props[region_piece(l, a, off + len, &n)];
+		t += (uint64_t)((n + p->program_chunk - 1) / p->program_chunk) * p->program_ns;
+	}
+	return t;
+}
+
+uint32_t fsim_min_write_unit(const struct fsim_layout *l, uint32_t off, uint32_t len)
+{
+	uint32_t wu = l->props[fsim_region_of(l, off)].write_unit;
+	for (uint32_t a = off, n; l->mixed && a < off + len; a += n) {
+		uint32_t r = region_piece(l, a, off + len, &n);
+		if (l->props[r].write_unit < wu)
+			wu = l->props[r].write_unit;
+	}
+	return wu;
 }
 
 int fsim_program(struct fsim_device *dev, uint32_t off, const void *buf, uint32_t len)
 {
-	const struct fsim_geometry *g = &dev->layout->geo;
+	const struct fsim_layout *l = dev->layout;
 	uint64_t op = dev->stats.mutating_ops++;
 	dev->stats.program_ops++;
 
@@ -117,7 +164,7 @@ int fsim_program(struct fsim_device *dev, uint32_t off, const void *buf, uint32_
 	uint32_t addr = off;
 	if (!in_range(dev, off, len))
 		kind = FSIM_V_OUT_OF_RANGE;
-	else if ((off | len) & (g->write_unit - 1))
+	else if (!aligned(l, off, len))
 		kind = FSIM_V_UNALIGNED;
 	else if (protected_addr(dev, off, len, &addr))
 		kind = FSIM_V_WRITE_PROTECTED;
@@ -142,7 +189,7 @@ int fsim_program(struct fsim_device *dev, uint32_t off, const void *buf, uint32_
 	fsim_store(dev, off, buf, len);
 	int rc = fsim_fault_after_program(dev, off, buf, len);
 	dev->stats.bytes_programmed += len;
-	dev->stats.busy_ns += program_time_ns(g, len);
+	dev->stats.busy_ns += fsim_program_time_ns(l, off, len);
 	fsim_emit_trace(dev, FSIM_OP_PROGRAM, op, off, len, rc, false, buf);
 	return rc;
 }

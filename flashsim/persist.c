@@ -1,7 +1,9 @@
 /*
  * Save and load a device (the "device file"): a little-endian 'BOFLASH1' header, the raw
- * content, and since version 2 the state a saved failure needs to be looked at again:
- * per-sector erase counts, the weak (metastable) cells and a free-text note.
+ * content (since version 3 preceded by the read unit and each region's own write unit,
+ * erase value and program timing), and since version 2 the state a saved failure needs
+ * to be looked at again: per-sector erase counts, the weak (metastable) cells and a
+ * free-text note.
  *
  * Loading never trusts the header: the file's real size is checked against everything the
  * header promises before anything is allocated, so a short or hostile file costs no more
@@ -21,6 +23,9 @@
 /* magic(8) version size wu ev program_ns program_chunk endurance region_count (8 x 4)
  * regions (8 x 3 x 4) partition_count (4) partitions (16 x (16 + 3 x 4)) */
 #define HEADER_SIZE (8 + 8 * 4 + FSIM_MAX_REGIONS * 12 + 4 + FSIM_MAX_PARTITIONS * 28)
+/* Version 3's region block, right after the header: read unit, then per region its own
+ * write unit, program_ns, program_chunk and erase value (bit 8 set: its own; else 0). */
+#define REGION_BLOCK_SIZE (4 + FSIM_MAX_REGIONS * 16)
 /* Smallest version-2 extension: sector count, erase counts, weak count, note length. */
 #define EXT_MIN(nsec) (4u + 4u * (uint64_t)(nsec) + 4u + 4u)
 /* A weak range on file: off, len, seed (u64), then len mask bytes. */
@@ -81,11 +86,43 @@ static void encode_header(const struct fsim_device *dev, uint8_t hdr[HEADER_SIZE
 	}
 }
 
+static void encode_regions(const struct fsim_geometry *g, uint8_t out[REGION_BLOCK_SIZE])
+{
+	uint8_t *p = put32(out, g->read_unit ? g->read_unit : 1);
+	for (int i = 0; i < FSIM_MAX_REGIONS; i++) {
+		const struct fsim_region *r = &g->regions[i];
+		p = put32(p, r->write_unit);
+		p = put32(p, r->program_ns);
+		p = put32(p, r->program_chunk);
+		p = put32(p, r->own_erase_value ? 0x100u | r->erase_value : 0);
+	}
+}
+
+static bool decode_regions(const uint8_t in[REGION_BLOCK_SIZE], struct fsim_geometry *g)
+{
+	const uint8_t *p = in;
+	g->read_unit = get32(&p);
+	for (int i = 0; i < FSIM_MAX_REGIONS; i++) {
+		struct fsim_region *r = &g->regions[i];
+		r->write_unit = get32(&p);
+		r->program_ns = get32(&p);
+		r->program_chunk = get32(&p);
+		uint32_t ev = get32(&p);
+		if (ev & ~0x1ffu || (ev && !(ev & 0x100u)))
+			return false;
+		r->own_erase_value = ev != 0;
+		r->erase_value = (uint8_t)ev;
+	}
+	return true;
+}
+
 static bool write_body(const struct fsim_device *dev, const char *note, FILE *f)
 {
-	uint8_t hdr[HEADER_SIZE];
+	uint8_t hdr[HEADER_SIZE], regions[REGION_BLOCK_SIZE];
 	encode_header(dev, hdr);
-	bool ok = fwrite(hdr, 1, sizeof hdr, f) == sizeof hdr;
+	encode_regions(&dev->layout->geo, regions);
+	bool ok = fwrite(hdr, 1, sizeof hdr, f) == sizeof hdr &&
+		  fwrite(regions, 1, sizeof regions, f) == sizeof regions;
 	uint8_t chunk[4096];
 	for (uint32_t off = 0; ok && off < dev->layout->size; off += sizeof chunk) {
 		uint32_t n = dev->layout->size - off < sizeof chunk ? dev->layout->size - off
@@ -308,6 +345,18 @@ struct fsim_device *fsim_load_with_note(const char *path, char *note, size_t not
 		g.regions[i].sector_size = get32(&p);
 		g.regions[i].erase_us = get32(&p);
 	}
+	/* Version 3 adds the read unit and each region's own values; older files migrate to
+	 * read unit 1 and regions that take the device's values (what they meant). */
+	if (version >= 3) {
+		uint8_t regions[REGION_BLOCK_SIZE];
+		if (!rd(&r, regions, sizeof regions, "region table"))
+			goto out;
+		if (!decode_regions(regions, &g)) {
+			fsim_set_err(err, errlen, "%s: bad geometry: a region's erase value is not "
+				     "0x000..0x0ff or 0x100..0x1ff", path);
+			goto out;
+		}
+	}
 	char gerr[160];
 	if (ev > 0xff || fsim_geometry_check(&g, gerr, sizeof gerr) != FSIM_OK) {
 		fsim_set_err(err, errlen, "%s: bad geometry: %s", path,
@@ -365,8 +414,9 @@ struct fsim_device *fsim_load_with_note(const char *path, char *note, size_t not
 	 * of a fresh one. */
 	for (uint32_t i = 0; i < dev->layout->nsectors; i++) {
 		uint32_t s = dev->layout->start[i], n = dev->layout->start[i + 1] - s;
+		uint8_t sev = fsim_sector_props(dev->layout, i)->erase_value;
 		for (uint32_t k = 0; k < n; k++) {
-			if (data[s + k] != g.erase_value) {
+			if (data[s + k] != sev) {
 				fsim_store(dev, s, data + s, n);
 				break;
 			}

@@ -74,12 +74,23 @@ uint64_t fsim_snapshot_op_index(const struct fsim_snapshot *s)
 	return s->stats.mutating_ops;
 }
 
+static bool same_props(const struct fsim_props *a, const struct fsim_props *b)
+{
+	return a->write_unit == b->write_unit && a->erase_value == b->erase_value &&
+	       a->program_ns == b->program_ns && a->program_chunk == b->program_chunk;
+}
+
 static bool same_geometry(const struct fsim_layout *a, const struct fsim_layout *b)
 {
-	return a == b || (a->size == b->size && a->nsectors == b->nsectors &&
-			  a->geo.write_unit == b->geo.write_unit &&
-			  a->geo.erase_value == b->geo.erase_value &&
-			  !memcmp(a->start, b->start, (a->nsectors + 1) * sizeof *a->start));
+	if (a == b)
+		return true;
+	if (a->size != b->size || a->nsectors != b->nsectors ||
+	    memcmp(a->start, b->start, (a->nsectors + 1) * sizeof *a->start))
+		return false;
+	for (uint32_t i = 0; i < a->nsectors; i++)
+		if (!same_props(fsim_sector_props(a, i), fsim_sector_props(b, i)))
+			return false;
+	return true;
 }
 
 int fsim_snapshot_restore(struct fsim_device *dev, const struct fsim_snapshot *s)

@@ -116,6 +116,38 @@ uint32_t bo_device_image_room(const struct bo_device_desc *d, enum bo_sweep_part
 	return a->size > last ? a->size - last : 0;
 }
 
+int bo_device_check_coreboot_units(struct bo_yaml *y, yaml_node_t *dev,
+				   const struct bo_device_desc *d)
+{
+	uint32_t pwu = bo_device_part_geometry(d, BO_SWEEP_PART_PRIMARY)->write_unit;
+	uint32_t A = pwu > 8 ? pwu : 8;
+	static const enum bo_sweep_part written[] = {BO_SWEEP_PART_UPGRADE, BO_SWEEP_PART_SCRATCH,
+						     BO_SWEEP_PART_RECOVERY, BO_SWEEP_PART_STATUS};
+	for (size_t i = 0; i < sizeof written / sizeof written[0]; i++) {
+		enum bo_sweep_part p = written[i];
+		if (!d->parts[p].present)
+			continue;
+		uint32_t wu = bo_device_part_geometry(d, p)->write_unit;
+		if (A % wu == 0)
+			continue;
+		/* one device never gets here: A is a multiple of its own write unit */
+		yaml_node_t *layout = bo_yaml_map_get(y, dev, "layout");
+		yaml_node_t *n = layout && layout->type == YAML_MAPPING_NODE
+					 ? bo_yaml_map_get(y, layout, part_names[p])
+					 : NULL;
+		char path[BO_YAML_PATH_MAX];
+		bo_yaml_path_key(path, sizeof path, "device.layout", part_names[p]);
+		return bo_yaml_error(y, n ? n : dev, path,
+				     "%s is on device '%s' with a %u-byte write unit, which does not "
+				     "divide core/boot's trailer alignment %u (max(8, the primary's "
+				     "write unit %u)): put it on a device whose write unit is at most "
+				     "%u, or the primary on one with a %u-byte unit",
+				     part_names[p], d->flash[d->parts[p].device].name, wu, A, pwu, A,
+				     wu);
+	}
+	return 0;
+}
+
 /* How a flash device is called in messages: its name, else its preset. */
 static const char *flash_label(const struct bo_device_desc *d, unsigned i)
 {

@@ -101,6 +101,16 @@ const struct fsim_geometry *bo_device_part_geometry(const struct bo_device_desc 
  * 0 when p is absent. The bootloader's own check (bo_boot_check_config) is the exact one. */
 uint32_t bo_device_image_room(const struct bo_device_desc *d, enum bo_sweep_part p);
 
+/*
+ * core/boot writes every slot's trailer in blocks of one alignment, A = max(8, the
+ * primary's write unit) (MCUboot's BOOT_MAX_ALIGN), and copies in its multiples: a
+ * partition it writes (upgrade, scratch, recovery, status) on a flash device whose write
+ * unit does not divide A cannot work. -1 after an error at that partition's layout node
+ * (dev: the device node bo_device_load returned); 0 when every one fits.
+ */
+int bo_device_check_coreboot_units(struct bo_yaml *y, yaml_node_t *dev,
+				   const struct bo_device_desc *d);
+
 /* Fill parts with the default layout of a preset (all on device 0, boot write-protected);
  * -1 when the preset has none. */
 int bo_sweep_default_layout(const char *preset, struct bo_sweep_area parts[BO_SWEEP_PART_COUNT]);

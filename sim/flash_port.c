@@ -43,3 +43,36 @@ int sim_flash_area(const struct bo_flash *port, const char *name, struct bo_flas
 	*out = (struct bo_flash_area){port, p->off, p->size};
 	return 0;
 }
+
+void sim_flash_ports_init(struct sim_flash_ports *ps, struct fsim_device *dev)
+{
+	const struct fsim_geometry *g = fsim_geometry(dev);
+	ps->dev = dev;
+	for (uint32_t r = 0; r < FSIM_MAX_REGIONS; r++) {
+		sim_flash_port_init(&ps->port[r], dev);
+		if (r >= g->region_count)
+			continue;
+		struct fsim_props pr;
+		fsim_region_props(g, r, &pr);
+		ps->port[r].write_unit = pr.write_unit;
+		ps->port[r].erase_value = pr.erase_value;
+	}
+}
+
+int sim_flash_ports_area(const struct sim_flash_ports *ps, const char *name,
+			 struct bo_flash_area *out)
+{
+	const struct fsim_partition *p = fsim_partition_find(ps->dev, name);
+	if (!p)
+		return -1;
+	/* the region of the partition's first sector */
+	const struct fsim_geometry *g = fsim_geometry(ps->dev);
+	uint32_t r = 0, start = 0;
+	while (r + 1 < g->region_count &&
+	       p->off >= start + g->regions[r].count * g->regions[r].sector_size) {
+		start += g->regions[r].count * g->regions[r].sector_size;
+		r++;
+	}
+	*out = (struct bo_flash_area){&ps->port[r], p->off, p->size};
+	return 0;
+}

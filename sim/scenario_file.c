@@ -384,7 +384,7 @@ static int load_device(struct loader *L)
 {
 	static const char *const keys[] = {"strategy", "attempts", "allow_downgrade", NULL};
 	yaml_node_t *dev = bo_device_load(&L->y, L->root, keys, &L->s->device);
-	if (!dev)
+	if (!dev || bo_device_check_coreboot_units(&L->y, dev, &L->s->device))
 		return -1;
 	yaml_node_t *sn = bo_yaml_map_need(&L->y, dev, "device", "strategy");
 	int e;

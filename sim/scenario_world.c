@@ -64,14 +64,9 @@ static struct run_device *device_for(struct world *w, const struct bo_scn_node *
 		if (w->devs[i].primary == sn->firmware && w->devs[i].recovery == sn->recovery &&
 		    w->devs[i].strategy == sn->strategy)
 			return &w->devs[i];
-	/* Virtual mesh nodes take one flash device so far (sweeps take several: the node's
-	 * flash port and bootloader configuration would need the same map). */
-	if (s->device.flash_count > 1) {
-		snprintf(err, errlen, "%s: %u flash devices (%s): scenario nodes support one flash "
-			 "device so far (sweeps support several)", s->file, s->device.flash_count,
-			 s->device.label);
-		return NULL;
-	}
+	/* Several flash devices: the sweep's device (bo_sweep_device_build) lays them end to
+	 * end with each keeping its own values, and every node forks it; sim_vnode gives each
+	 * partition the port of its flash device. */
 	d = &w->devs[w->ndevs];
 	memset(d, 0, sizeof *d);
 	d->primary = sn->firmware;

@@ -35,7 +35,9 @@ static int fail(const struct bo_sweep *s, char *err, size_t errlen, const char *
 }
 
 /* Several flash devices become one flashsim device that lays them end to end (see struct
- * fw_flash_map): one power cut stops them all, snapshots and hashes cover them all. */
+ * fw_flash_map): one power cut stops them all, snapshots and hashes cover them all. Each
+ * device's regions keep its own write unit, erase value and program timing (flashsim
+ * region values); the combined device's own values are the first device's. */
 static int combine(struct bo_sweep_device *d, struct fsim_geometry *g, char *err, size_t errlen)
 {
 	const struct bo_sweep *s = d->sweep;
@@ -46,12 +48,6 @@ static int combine(struct bo_sweep_device *d, struct fsim_geometry *g, char *err
 	d->map.n = desc->flash_count;
 	for (unsigned f = 0; f < desc->flash_count; f++) {
 		const struct fsim_geometry *fg = &desc->flash[f].geo;
-		if (fg->erase_value != desc->flash[0].geo.erase_value)
-			return fail(s, err, errlen,
-				    "device.flash: '%s' erases to 0x%02x and '%s' to 0x%02x; devices "
-				    "of one sweep must share the erase value",
-				    desc->flash[0].name, desc->flash[0].geo.erase_value,
-				    desc->flash[f].name, fg->erase_value);
 		if (g->region_count + fg->region_count > FSIM_MAX_REGIONS)
 			return fail(s, err, errlen, "device.flash: more than %d sector regions in all",
 				    FSIM_MAX_REGIONS);
@@ -60,15 +56,21 @@ static int combine(struct bo_sweep_device *d, struct fsim_geometry *g, char *err
 		d->map.flash[f].size = fsim_geometry_size(fg);
 		d->map.flash[f].first_region = g->region_count;
 		d->map.flash[f].nregions = fg->region_count;
-		for (uint32_t r = 0; r < fg->region_count; r++)
-			g->regions[g->region_count++] = fg->regions[r];
-		/* every device programs in units of the largest write unit of the set */
-		if (fg->write_unit > g->write_unit)
-			g->write_unit = fg->write_unit;
+		d->map.flash[f].read_unit = fg->read_unit ? fg->read_unit : 1;
+		for (uint32_t r = 0; r < fg->region_count; r++) {
+			struct fsim_region *reg = &g->regions[g->region_count++];
+			*reg = fg->regions[r];
+			reg->write_unit = fg->write_unit;
+			reg->program_ns = fg->program_ns;
+			reg->program_chunk = fg->program_chunk ? fg->program_chunk : fg->write_unit;
+			reg->own_erase_value = true;
+			reg->erase_value = fg->erase_value;
+		}
 		if ((uint64_t)base + d->map.flash[f].size > UINT32_MAX)
 			return fail(s, err, errlen, "device.flash: more than 4 GiB in all");
 		base += d->map.flash[f].size;
 	}
+	/* the read unit is the first device's too (flashsim does not refuse reads for it) */
 	return 0;
 }
 
@@ -99,7 +101,7 @@ static int make_flash(struct bo_sweep_device *d, char *err, size_t errlen)
 	}
 	if (fsim_set_partitions(d->dev, table, n, why, sizeof why))
 		return fail(s, err, errlen, "device.layout: %s", why);
-	sim_flash_port_init(&d->port, d->dev);
+	sim_flash_ports_init(&d->ports, d->dev);
 	return 0;
 }
 
@@ -134,13 +136,14 @@ static int make_cfg(struct bo_sweep_device *d, char *err, size_t errlen)
 	for (size_t i = 0; i < sizeof areas / sizeof areas[0]; i++) {
 		struct bo_flash_area *a = (struct bo_flash_area *)((char *)c + areas[i].field);
 		if (s->device.parts[areas[i].part].present &&
-		    sim_flash_area(&d->port, bo_sweep_part_name(areas[i].part), a))
+		    sim_flash_ports_area(&d->ports, bo_sweep_part_name(areas[i].part), a))
 			return fail(s, err, errlen, "partition %s missing",
 				    bo_sweep_part_name(areas[i].part));
 	}
 	c->crypto = &d->crypto;
 	c->keys = &d->keys;
-	uint32_t wu = fsim_geometry(d->dev)->write_unit;
+	/* core/boot's one trailer alignment: A = max(8, the primary's write unit) */
+	uint32_t wu = c->primary.flash->write_unit;
 	c->max_align = wu > 8 ? wu : 8;
 	c->attempts = (uint8_t)s->attempts;
 	c->allow_downgrade = s->allow_downgrade;
@@ -148,6 +151,19 @@ static int make_cfg(struct bo_sweep_device *d, char *err, size_t errlen)
 	if (s->plugin[0]) {
 		d->data_limit = UINT32_MAX; /* layouts and sizes are the plug-in's to check */
 		return 0;
+	}
+	/* core/boot writes every trailer in blocks of max_align (sweep files say so at the
+	 * partition; scenario files get this sentence) */
+	for (size_t i = 1; i < sizeof areas / sizeof areas[0]; i++) {
+		const struct bo_flash_area *a =
+			(const struct bo_flash_area *)((const char *)c + areas[i].field);
+		if (a->flash && c->max_align % a->flash->write_unit)
+			return fail(s, err, errlen,
+				    "partition %s: its flash device's %u-byte write unit does not "
+				    "divide core/boot's trailer alignment %u (max(8, the primary's "
+				    "write unit))",
+				    bo_sweep_part_name(areas[i].part), a->flash->write_unit,
+				    c->max_align);
 	}
 	struct bo_boot *b = malloc(sizeof *b);
 	if (!b)
@@ -209,9 +225,11 @@ static int build_image(struct bo_sweep_device *d, size_t i, struct bo_signkey *k
 	o.version = (struct bo_image_version){im->version.major, im->version.minor,
 					      im->version.revision, im->version.build};
 	o.pad_header = true;
-	o.align = fsim_geometry(d->dev)->write_unit;
+	/* the image is built for the primary, where it runs (its trailer alignment, its
+	 * erase value); a slot elsewhere gets the same bytes */
+	o.align = d->cfg.primary.flash->write_unit;
 	o.max_align = d->cfg.max_align;
-	o.erased_val = fsim_geometry(d->dev)->erase_value;
+	o.erased_val = d->cfg.primary.flash->erase_value;
 	o.behaviour = (int)im->behaviour;
 	uint8_t *payload = malloc(im->size);
 	if (!payload)

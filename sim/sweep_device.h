@@ -14,7 +14,7 @@
  *   behaviour   protected TLV 0xA0 (BO_TLV_BEHAVIOUR) with the behaviour byte
  *   key         trusted: bo_signkey_from_seed(1), the only key in the bootloader's keyring;
  *               untrusted: bo_signkey_from_seed(2)
- *   align       the preset's write unit (max_align: max(8, write unit))
+ *   align       the primary's write unit (max_align: max(8, that write unit))
  *   corrupt     after signing, the middle payload byte is inverted (hash mismatch)
  * Initial content: each image of `initial` is written at the start of its partition
  * without a trailer, so the primary image boots as confirmed and the upgrade image carries
@@ -23,9 +23,9 @@
  * Checks beyond the loader's: core/boot accepts the configuration
  * (bo_boot_check_config: swap chunks fit the scratch, swap-move's uniform sectors, the
  * progress log fits, ...), and every image placed in or downloaded to a slot fits below
- * the bootloader's data limit. A file with several flash devices is refused here (one
- * sentence naming the missing support) until the engine supports them. Errors are one
- * sentence "FILE: ...".
+ * the bootloader's data limit. Several flash devices are laid end to end in one flashsim
+ * device, each keeping its own write unit, erase value and timing (struct fw_flash_map).
+ * Errors are one sentence "FILE: ...".
  *
  * Host code: heap; the struct must not move while cfg is in use (it points into itself),
  * which bo_sweep_device_build guarantees by allocating it.
@@ -40,6 +40,7 @@
 #include "core/port/mbedtls/crypto_mbedtls.h"
 #include "flashsim/flashsim.h"
 #include "sim/firmware/host.h"
+#include "sim/flash_port.h"
 #include "sim/imagegen.h"
 #include "sim/sweep_file.h"
 
@@ -56,7 +57,8 @@ struct bo_sweep_built_image {
 struct bo_sweep_device {
 	const struct bo_sweep *sweep;      /* not owned; must outlive the device */
 	struct fsim_device *dev;           /* partitions and initial content */
-	struct bo_flash port;              /* dev as core/'s flash */
+	struct sim_flash_ports ports;      /* dev as core/'s flash: a port per region, so
+					      each flash device has its own units */
 	struct bo_crypto_mbedtls crypto_state;
 	struct bo_crypto crypto;
 	uint8_t spki[BO_P256_SPKI_LEN];    /* the trusted key */

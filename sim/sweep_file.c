@@ -162,6 +162,9 @@ static int load_strategy(struct loader *L, yaml_node_t *root)
 		return bo_yaml_error(&L->y, n, "strategy",
 				     "%s needs a recovery partition (device.layout.recovery)",
 				     strategy_names[v]);
+	if (bo_device_check_coreboot_units(&L->y, bo_yaml_map_get(&L->y, root, "device"),
+					   &L->s->device))
+		return -1;
 
 	L->s->attempts = 3;
 	yaml_node_t *a = bo_yaml_map_get(&L->y, root, "attempts");

@@ -137,9 +137,10 @@
  * change what the bootloader does. Several flash devices share one power supply: the sweep
  * lays them end to end in one simulated device (sim/firmware/host.h, struct fw_flash_map),
  * so a cut stops all of them, a torn operation tears one, and snapshots, hashes and
- * operation numbers cover all; the firmware sees each as its own flash. Limits: one erase
- * value for all, and every device programs in units of the largest write unit of the set.
- * Mesh scenarios take one flash device so far (`brownout run` refuses more).
+ * operation numbers cover all; the firmware sees each as its own flash, with its own write
+ * unit, erase value and timings (mesh scenarios likewise). core/boot writes trailers in
+ * blocks of A = max(8, the primary's write unit): a partition it writes on a device whose
+ * write unit does not divide A is refused at that partition.
  *
  * ---- Default layouts (`layout: default`; also `brownout validate --presets`) -------------
  *

@@ -335,10 +335,10 @@ static bool running_can_update(const struct sweep_node *n)
 	       (r < 0 || n->w->images[r].behaviour != BO_APP_NO_DFU);
 }
 
-static bool range_erased(struct sweep_node *n, uint32_t off, uint32_t len)
+/* Does [off, off+len) of the combined device read as ev (its flash's erase value)? */
+static bool range_erased(struct sweep_node *n, uint32_t off, uint32_t len, uint8_t ev)
 {
 	uint8_t buf[DOWNLOAD_WRITE];
-	uint8_t ev = n->host.flash_info[0].erase_value; /* one erase value for all devices */
 	for (uint32_t k = 0; k < len; k += sizeof buf) {
 		uint32_t m = len - k < sizeof buf ? len - k : (uint32_t)sizeof buf;
 		if (fsim_read(n->dev, off + k, buf, m) != FSIM_OK)
@@ -361,7 +361,7 @@ static int default_write(struct sweep_node *n, int part, const uint8_t *bytes, u
 	uint8_t buf[DOWNLOAD_WRITE];
 	if (fw_host_sector(&n->host, base + p->size - 1, &last, &size))
 		return -1;
-	if (!range_erased(n, last, base + p->size - last) &&
+	if (!range_erased(n, last, base + p->size - last, fl->erase_value) &&
 	    fsim_erase(n->dev, last, base + p->size - last) != FSIM_OK)
 		return -1;
 	for (uint32_t off = 0; off < len; off = start + size - base)

@@ -5,9 +5,11 @@
 #include "sim/firmware/host.h"
 #include "sim/sweep_trace.h"
 
+/* core/boot's trailer alignment: max(8, the primary's write unit). */
 static uint32_t max_align(const struct fsim_device *dev)
 {
-	uint32_t wu = fsim_geometry(dev)->write_unit;
+	const struct fsim_partition *p = fsim_partition_find(dev, "primary");
+	uint32_t wu = fsim_write_unit_at(dev, p ? p->off : 0);
 	return wu > 8 ? wu : 8;
 }
 
@@ -74,7 +76,7 @@ static int slot_state(const struct fsim_device *dev, const char *name, struct bo
 	if (!p)
 		return -1;
 	struct bo_flash port = {(void *)dev, peek_read, NULL, NULL, NULL,
-				fsim_geometry(dev)->write_unit, fsim_geometry(dev)->erase_value};
+				fsim_write_unit_at(dev, p->off), fsim_erase_value_at(dev, p->off)};
 	struct bo_flash_area a = {&port, p->off, p->size};
 	return bo_trailer_read_state(&a, max_align(dev), st);
 }
@@ -103,7 +105,7 @@ void sweep_trace_trailers(const struct fsim_device *dev, FILE *out)
 void sweep_trace_torn(const struct fsim_device *dev, uint32_t off, const uint8_t *data,
 		      uint32_t len, FILE *out)
 {
-	uint32_t wu = fsim_geometry(dev)->write_unit, shown = 0, units = 0, unit = wu < 8 ? 8 : wu;
+	uint32_t wu = fsim_write_unit_at(dev, off), shown = 0, units = 0, unit = wu < 8 ? 8 : wu;
 	uint8_t got[64];
 	for (uint32_t k = 0; k < len; k += unit) {
 		uint32_t n = len - k < unit ? len - k : unit;

@@ -110,7 +110,8 @@ static void enter(struct sim_vnode *n, entry_fn fn, const void *arg)
 
 static struct bo_flash_area storage_sub(const struct sim_vnode *n, uint32_t first, uint32_t count)
 {
-	struct bo_flash_area a = {.flash = &n->flash, .off = n->storage.off + first * n->sector,
+	struct bo_flash_area a = {.flash = n->storage.flash,
+				  .off = n->storage.off + first * n->sector,
 				  .size = count * n->sector};
 	return a;
 }
@@ -351,16 +352,16 @@ int sim_vnode_init(struct sim_vnode *n, const struct sim_vnode_config *cfg)
 		return -1;
 	fsim_reset_stats(n->dev);
 	fsim_set_power_loss_handler(n->dev, on_flash_power_loss, n);
-	sim_flash_port_init(&n->flash, n->dev);
+	sim_flash_ports_init(&n->flash, n->dev);
 	n->boot_cfg = (struct bo_boot_cfg){.strategy = cfg->strategy, .crypto = cfg->crypto,
 					   .keys = cfg->keys, .attempts = cfg->attempts};
-	if (sim_flash_area(&n->flash, "primary", &n->boot_cfg.primary) ||
-	    sim_flash_area(&n->flash, "upgrade", &n->boot_cfg.upgrade) ||
-	    sim_flash_area(&n->flash, "storage", &n->storage))
+	if (sim_flash_ports_area(&n->flash, "primary", &n->boot_cfg.primary) ||
+	    sim_flash_ports_area(&n->flash, "upgrade", &n->boot_cfg.upgrade) ||
+	    sim_flash_ports_area(&n->flash, "storage", &n->storage))
 		goto fail;
-	if (sim_flash_area(&n->flash, "scratch", &n->boot_cfg.scratch))
+	if (sim_flash_ports_area(&n->flash, "scratch", &n->boot_cfg.scratch))
 		n->boot_cfg.scratch = (struct bo_flash_area){0};
-	if (sim_flash_area(&n->flash, "recovery", &n->boot_cfg.recovery))
+	if (sim_flash_ports_area(&n->flash, "recovery", &n->boot_cfg.recovery))
 		n->boot_cfg.recovery = (struct bo_flash_area){0};
 	if (sim_flash_area(&n->flash, "status", &n->boot_cfg.status))
 		n->boot_cfg.status = (struct bo_flash_area){0};

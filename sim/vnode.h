@@ -64,6 +64,7 @@
 #include "core/dfu/dfu_srv.h"
 #include "flashsim/flashsim.h"
 #include "sim/event.h"
+#include "sim/flash_port.h"
 #include "sim/mesh_net.h"
 #include "sim/mesh_port.h"
 
@@ -163,7 +164,7 @@ struct sim_vnode_counters {
 struct sim_vnode {
 	struct sim_vnode_config cfg;
 	struct fsim_device *dev;
-	struct bo_flash flash;
+	struct sim_flash_ports flash; /* a port per region: each flash device its own units */
 	struct bo_boot_cfg boot_cfg;
 	struct bo_flash_area storage;
 	uint32_t sector;          /* storage sector size */

@@ -43,7 +43,7 @@ static int load_key(const char *pem, uint8_t spki[BO_P256_SPKI_LEN], char *err, 
 
 /* Everything a boot configuration points into, kept together so it outlives the call. */
 struct dev_cfg {
-	struct bo_flash port;
+	struct sim_flash_ports ports; /* one per region: each flash of a device its own units */
 	struct bo_crypto_mbedtls cst;
 	struct bo_crypto crypto;
 	uint8_t spki[BO_P256_SPKI_LEN];
@@ -65,7 +65,7 @@ static int cfg_open(struct dev_cfg *c, struct fsim_device *dev, const struct dev
 	memset(c, 0, sizeof *c);
 	if (load_key(o->key_pem, c->spki, err, errlen))
 		return -1;
-	sim_flash_port_init(&c->port, dev);
+	sim_flash_ports_init(&c->ports, dev);
 	bo_crypto_mbedtls_init(&c->cst, &c->crypto);
 	bo_key_init(&c->key, c->spki, sizeof c->spki, &c->crypto);
 	c->ring = (struct bo_keyring){&c->key, 1};
@@ -73,16 +73,18 @@ static int cfg_open(struct dev_cfg *c, struct fsim_device *dev, const struct dev
 		.strategy = o->strategy, .crypto = &c->crypto, .keys = &c->ring,
 		.attempts = (uint8_t)o->attempts, .allow_downgrade = o->allow_downgrade,
 	};
-	uint32_t wu = fsim_geometry(dev)->write_unit;
-	c->cfg.max_align = wu > 8 ? wu : 8;
-	if (sim_flash_area(&c->port, "primary", &c->cfg.primary) ||
-	    sim_flash_area(&c->port, "upgrade", &c->cfg.upgrade)) {
+	if (sim_flash_ports_area(&c->ports, "primary", &c->cfg.primary) ||
+	    sim_flash_ports_area(&c->ports, "upgrade", &c->cfg.upgrade)) {
 		snprintf(err, errlen, "the device has no primary or no upgrade partition");
 		cfg_close(c);
 		return -1;
 	}
-	sim_flash_area(&c->port, "scratch", &c->cfg.scratch);   /* optional: size stays 0 */
-	sim_flash_area(&c->port, "recovery", &c->cfg.recovery);
+	/* core/boot's trailer alignment: max(8, the primary's write unit) */
+	uint32_t wu = c->cfg.primary.flash->write_unit;
+	c->cfg.max_align = wu > 8 ? wu : 8;
+	sim_flash_ports_area(&c->ports, "scratch", &c->cfg.scratch);   /* optional: size stays 0 */
+	sim_flash_ports_area(&c->ports, "recovery", &c->cfg.recovery);
+	sim_flash_ports_area(&c->ports, "status", &c->cfg.status);
 	c->b = malloc(sizeof *c->b);
 	const char *why = NULL;
 	if (!c->b || bo_boot_check_config(c->b, &c->cfg, &why)) {

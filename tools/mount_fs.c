@@ -166,11 +166,12 @@ static void changed(struct mfs *m)
 /* Program [addr, addr+len) unit by unit under NOR rules (see mount_fs.h). */
 static int program_range(struct mfs *m, uint32_t addr, const uint8_t *data, uint32_t len)
 {
-	uint32_t wu = fsim_geometry(m->dev)->write_unit;
 	uint8_t old[1024], merged[1024]; /* write units are at most 1 KiB (geometry check) */
-	if (wu > sizeof old)
-		return -EIO;
+	uint32_t wu = fsim_write_unit_at(m->dev, addr); /* each flash of a device its own */
 	for (uint32_t u = addr - addr % wu; u < addr + len; u += wu) {
+		wu = fsim_write_unit_at(m->dev, u);
+		if (wu > sizeof old)
+			return -EIO;
 		fsim_peek(m->dev, u, old, wu);
 		memcpy(merged, old, wu);
 		uint32_t a = u < addr ? addr : u, b = u + wu > addr + len ? addr + len : u + wu;

@@ -12,9 +12,11 @@
 #include "tools/device_boot.h"
 #include "tools/image_json.h"
 
+/* core/boot's trailer alignment: max(8, the primary's write unit). */
 static uint32_t max_align(const struct mfs *m)
 {
-	uint32_t wu = fsim_geometry(m->dev)->write_unit;
+	const struct fsim_partition *p = fsim_partition_find(m->dev, "primary");
+	uint32_t wu = fsim_write_unit_at(m->dev, p ? p->off : 0);
 	return wu > 8 ? wu : 8;
 }
 
@@ -32,7 +34,7 @@ static void gen_image_json(struct mfs *m, const struct fsim_partition *p, FILE *
 	uint8_t *buf = part_bytes(m, p);
 	if (!buf)
 		return;
-	uint8_t ev = fsim_geometry(m->dev)->erase_value;
+	uint8_t ev = fsim_erase_value_at(m->dev, p->off);
 	struct image_dump d;
 	image_dump_analyse(buf, p->size, max_align(m), ev, &d);
 	/* The key-less check: header, layout and SHA-256; no key is trusted, so an intact
@@ -105,6 +107,8 @@ static void gen_trailer_txt(struct mfs *m, const struct fsim_partition *p, FILE 
 {
 	struct bo_flash port;
 	sim_flash_port_init(&port, m->dev);
+	port.write_unit = fsim_write_unit_at(m->dev, p->off); /* the slot's own flash */
+	port.erase_value = fsim_erase_value_at(m->dev, p->off);
 	uint32_t a = max_align(m);
 	struct bo_flash_area area = {&port, p->off, p->size};
 	struct bo_swap_state ts, prim;
@@ -114,7 +118,7 @@ static void gen_trailer_txt(struct mfs *m, const struct fsim_partition *p, FILE 
 		return;
 	port.dev = copy;
 	fprintf(out, "slot %s: 0x%06" PRIx32 ", 0x%" PRIx32 " bytes, BOOT_MAX_ALIGN %" PRIu32
-		", erased 0x%02x\n", p->name, p->off, p->size, a, fsim_geometry(m->dev)->erase_value);
+		", erased 0x%02x\n", p->name, p->off, p->size, a, port.erase_value);
 	if (bo_trailer_read_state(&area, a, &ts) != 0) {
 		fprintf(out, "trailer: unreadable (the slot is too small for a trailer)\n");
 		fsim_destroy(copy);
@@ -164,7 +168,6 @@ static const char *part_of(const struct mfs *m, uint32_t off)
 
 static void gen_sectors_csv(struct mfs *m, FILE *out)
 {
-	uint8_t ev = fsim_geometry(m->dev)->erase_value;
 	fprintf(out, "sector,offset,size,partition,erases,erased,weak_bits\n");
 	uint8_t *buf = NULL;
 	for (uint32_t i = 0, off = 0; i < fsim_sector_count(m->dev); i++) {
@@ -176,6 +179,7 @@ static void gen_sectors_csv(struct mfs *m, FILE *out)
 		buf = nb;
 		fsim_peek(m->dev, start, buf, size);
 		bool erased = true;
+		uint8_t ev = fsim_erase_value_at(m->dev, start);
 		for (uint32_t k = 0; k < size && erased; k++)
 			erased = buf[k] == ev;
 		fprintf(out, "%" PRIu32 ",0x%06" PRIx32 ",%" PRIu32 ",%s,%" PRIu32 ",%s,%" PRIu32 "\n",
@@ -191,8 +195,9 @@ static void gen_device_txt(struct mfs *m, FILE *out)
 	const struct fsim_geometry *g = fsim_geometry(m->dev);
 	fprintf(out, "device file: %s\nnote: %s\n", m->path, m->note);
 	fprintf(out, "size 0x%" PRIx32 ", %" PRIu32 " sectors, write unit %" PRIu32
-		", erased 0x%02x\n", fsim_size(m->dev), fsim_sector_count(m->dev), g->write_unit,
-		g->erase_value);
+		", erased 0x%02x%s\n", fsim_size(m->dev), fsim_sector_count(m->dev), g->write_unit,
+		g->erase_value,
+		fsim_uniform_props(m->dev) ? "" : " (first flash; later regions have their own)");
 	fprintf(out, "strategy: %s\n", m->have_strategy ? bo_strategy_name(m->strategy) : "unknown");
 	fprintf(out, "mode: %s\n", m->rw ? "read-write (saved when a written file is closed and "
 		"at unmount)" : "read-only");

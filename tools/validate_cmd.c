@@ -22,10 +22,6 @@
 #include "tools/commands.h"
 #include "tools/presets_table.h"
 
-/* What validate says of a scenario with several flash devices, whose nodes it cannot build. */
-#define MULTI_FLASH_NOTE                                                                      \
-	"several flash devices: scenario nodes take one so far (sweeps take several)"
-
 static const char validate_help[] =
 	"usage: brownout validate FILE.yaml...\n"
 	"       brownout validate --presets\n"
@@ -37,9 +33,6 @@ static const char validate_help[] =
 	"firmware reference, duration, the one Distributor, faults and expectations; then\n"
 	"build the device of each strategy the nodes use, as for sweep files.\n"
 	"Errors name FILE:LINE:COLUMN and the key (device build errors: FILE only).\n"
-	"\n"
-	"A scenario with several flash devices (device.flash) is checked as far as the loader\n"
-	"goes: scenario nodes take one flash device so far (sweeps take several).\n"
 	"\n"
 	"options:\n"
 	"  --presets    print every flash preset: geometry, timings and default layout\n"
@@ -139,7 +132,7 @@ static int validate_scenario(const char *path)
 		fprintf(stderr, "%s\n", err);
 		return EXIT_USAGE;
 	}
-	if (s->device.flash_count < 2 && build_devices(s, err, sizeof err)) {
+	if (build_devices(s, err, sizeof err)) {
 		fprintf(stderr, "%s\n", err);
 		bo_scenario_free(s);
 		return EXIT_USAGE;
@@ -171,8 +164,6 @@ static int validate_scenario(const char *path)
 	       s->initiator.target_count, s->initiator.target_count == 1 ? "" : "s",
 	       s->fault_count, s->fault_count == 1 ? "" : "s", s->expect_count,
 	       s->expect_count == 1 ? "" : "s", d);
-	if (s->device.flash_count > 1)
-		printf("  (%s: %s)\n", s->device.label, MULTI_FLASH_NOTE);
 	bo_scenario_free(s);
 	return EXIT_OK;
 }

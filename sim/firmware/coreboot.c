@@ -232,7 +232,10 @@ static int cb_boot(const struct bro_env *env, struct bro_boot_result *out)
 	const struct bo_flash_area *slot = res.slot == BO_SLOT_PRIMARY    ? &c->cfg.primary
 					   : res.slot == BO_SLOT_RECOVERY ? &c->cfg.recovery
 									  : NULL;
-	*out = (struct bro_boot_result){.booted = slot != NULL, .off = slot ? slot->off : 0};
+	/* the slot's flash device: its port knows (a primary may be on any device) */
+	const struct coreboot_port *port = slot ? slot->flash->dev : NULL;
+	*out = (struct bro_boot_result){.booted = slot != NULL, .flash = port ? port->flash : 0,
+					.off = slot ? slot->off : 0};
 	int n = res.action == BO_ACT_NONE
 			? 0
 			: snprintf(out->reason, sizeof out->reason, "%s", bo_boot_action_name(res.action));

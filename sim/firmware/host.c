@@ -187,16 +187,35 @@ int fw_host_init(struct fw_host *h, struct fsim_device *dev, const struct fw_fla
 		h->map.flash[0].size = fsim_size(dev);
 		h->map.flash[0].nregions = (uint32_t)g->region_count;
 	}
-	for (unsigned f = 0; f < h->map.n; f++)
+	for (unsigned f = 0; f < h->map.n; f++) {
+		/* A flash's own values: those of its regions. A flash programs in one unit and
+		 * erases to one value (struct bro_flash), so its regions must agree on the erase
+		 * value; their largest write unit is a legal unit for all of them on NOR. */
+		uint32_t wu = 0, first = h->map.flash[f].first_region;
+		struct fsim_props pr;
+		fsim_region_props(g, first, &pr);
+		uint8_t ev = pr.erase_value;
+		for (uint32_t r = first; r < first + h->map.flash[f].nregions; r++) {
+			fsim_region_props(g, r, &pr);
+			if (pr.erase_value != ev) {
+				snprintf(err, errlen, "flash '%s' erases to 0x%02x in one region and "
+					 "0x%02x in another: a flash has one erase value",
+					 h->map.flash[f].name, ev, pr.erase_value);
+				return -1;
+			}
+			wu = pr.write_unit > wu ? pr.write_unit : wu;
+		}
+		uint32_t ru = h->map.flash[f].read_unit ? h->map.flash[f].read_unit : g->read_unit;
 		h->flash_info[f] = (struct bro_flash){
 			.name = h->map.flash[f].name,
 			.size = h->map.flash[f].size,
 			.regions = h->regions + h->map.flash[f].first_region,
 			.nregions = h->map.flash[f].nregions,
-			.write_unit = g->write_unit,
-			.read_unit = g->read_unit ? g->read_unit : 1,
-			.erase_value = g->erase_value,
+			.write_unit = wu,
+			.read_unit = ru ? ru : 1,
+			.erase_value = ev,
 		};
+	}
 	size_t np = fsim_partition_count(dev);
 	if (np > FW_HOST_MAX_PARTS) {
 		snprintf(err, errlen, "%zu partitions, at most %d", np, FW_HOST_MAX_PARTS);

@@ -45,9 +45,9 @@ struct fw_hash_memo {
  * ONE flashsim device whose address space lays them end to end: a power cut then stops
  * all of them at once (a cut inside an operation on one, the others keep their content),
  * and snapshots, hashes and operation numbers cover all. The map says where each device
- * lies; the firmware sees each as its own flash (struct bro_flash), offsets relative to it.
- * Limits of the model: one erase value for all, and every device programs in units of the
- * largest write unit of the set (legal on NOR, which accepts any aligned multiple).
+ * lies; the firmware sees each as its own flash (struct bro_flash), offsets relative to it,
+ * with its own write unit, erase value and program timing (the regions of each device
+ * carry that device's values: flashsim region values).
  */
 #define FW_MAX_FLASH 4
 struct fw_flash_map {
@@ -56,6 +56,7 @@ struct fw_flash_map {
 		char name[16];
 		uint32_t base, size;    /* where it lies in the combined device */
 		uint32_t first_region, nregions; /* its sector regions in the combined geometry */
+		uint32_t read_unit;     /* 0: the combined device's */
 	} flash[FW_MAX_FLASH];
 };
 

@@ -11,8 +11,11 @@
 
 #include "fsim_test_util.h"
 
-/* The fixed header of the device file (format versions 1 and 2). */
-#define FILE_HEADER 588u
+/* The fixed header of the device file (every version) and, since version 3, the region
+ * block after it: the content starts at FILE_HEADER (versions 1 and 2 have no block). */
+#define FIXED_HEADER 588u
+#define REGION_BLOCK 132u
+#define FILE_HEADER (FIXED_HEADER + REGION_BLOCK)
 
 static char tmpdir[256];
 static int file_seq;
@@ -432,11 +435,16 @@ static void test_version2_state_and_version1(void **state)
 	assert_int_equal(fsim_sector_erases(back, 13), 1);
 	fsim_destroy(back);
 
-	/* the same state written as version 1: no extension, version field 1 */
+	/* the same state written as version 1: no region block, no extension */
 	size_t flen;
 	uint8_t *f = read_file(path, &flen);
-	put_le32(f + 8, 1);
-	write_file(path, f, FILE_HEADER + fsim_size(dev));
+	uint8_t *v1 = malloc(FIXED_HEADER + fsim_size(dev));
+	assert_non_null(v1);
+	memcpy(v1, f, FIXED_HEADER);
+	memcpy(v1 + FIXED_HEADER, f + FILE_HEADER, fsim_size(dev));
+	put_le32(v1 + 8, 1);
+	write_file(path, v1, FIXED_HEADER + fsim_size(dev));
+	free(v1);
 	back = fsim_load_with_note(path, note, sizeof note, err, sizeof err);
 	if (!back)
 		fail_msg("version 1: %s", err);
@@ -446,10 +454,10 @@ static void test_version2_state_and_version1(void **state)
 	fsim_destroy(back);
 
 	/* a newer version is refused, naming it */
-	put_le32(f + 8, 3);
+	put_le32(f + 8, 4);
 	write_file(path, f, flen);
 	assert_null(fsim_load(path, err, sizeof err));
-	assert_non_null(strstr(err, "version 3 is newer"));
+	assert_non_null(strstr(err, "version 4 is newer"));
 	free(f);
 	unlink(path);
 	fsim_destroy(dev);

@@ -198,6 +198,63 @@ static void test_default_layouts_boot(void **state)
 	}
 }
 
+/* Several flash devices: each keeps its own write unit and erase value, in core/boot's
+ * areas, in what a firmware plug-in sees (bro_flash) and in flashsim itself. */
+static void test_devices_keep_their_values(void **state)
+{
+	(void)state;
+	struct bo_sweep *s = load("sweep: t\n"
+				  "device:\n"
+				  "  flash:\n"
+				  "    internal: nrf52840\n"
+				  "    ext: {geometry: {regions: [{size: 4KiB, count: 256}], write_unit: 1,\n"
+				  "                     erase_value: 0x00}}\n"
+				  "  layout:\n"
+				  "    boot: [0x0, 48KiB]\n"
+				  "    primary: [0xC000, 432KiB]\n"
+				  "    scratch: [0xE4000, 16KiB]\n"
+				  "    upgrade: {device: ext, off: 0x10000, size: 432KiB}\n"
+				  "strategy: swap-scratch\n"
+				  "images:\n"
+				  "  v1: {version: 1.0.0, size: 24KiB}\n"
+				  "initial: {primary: v1}\n"
+				  "steps:\n"
+				  "  - reboot\n"
+				  "expect: {running: v1}\n");
+	struct bo_sweep_device *d = build(s);
+	assert_int_equal(d->cfg.primary.flash->write_unit, 4);
+	assert_int_equal(d->cfg.primary.flash->erase_value, 0xff);
+	assert_int_equal(d->cfg.scratch.flash->write_unit, 4);
+	assert_int_equal(d->cfg.upgrade.flash->write_unit, 1);
+	assert_int_equal(d->cfg.upgrade.flash->erase_value, 0x00);
+	assert_int_equal(d->cfg.max_align, 8);
+	uint32_t ext = d->map.flash[1].base;
+	assert_int_equal(fsim_write_unit_at(d->dev, ext), 1);
+	assert_int_equal(fsim_erase_value_at(d->dev, ext), 0x00);
+	assert_int_equal(fsim_erase_value_at(d->dev, ext - 1), 0xff);
+	uint8_t b;
+	assert_int_equal(fsim_peek(d->dev, ext + 0x10000, &b, 1), 0);
+	assert_int_equal(b, 0x00); /* the empty upgrade slot reads erased, as 0x00 */
+
+	struct fw_host *h = calloc(1, sizeof *h);
+	assert_non_null(h);
+	char err[160];
+	assert_int_equal(fw_host_init(h, d->dev, &d->map, err, sizeof err), 0);
+	assert_int_equal(h->dev.nflash, 2);
+	assert_int_equal(h->dev.flash[0].write_unit, 4);
+	assert_int_equal(h->dev.flash[0].erase_value, 0xff);
+	assert_int_equal(h->dev.flash[1].write_unit, 1);
+	assert_int_equal(h->dev.flash[1].erase_value, 0x00);
+	fw_host_free(h);
+	free(h);
+
+	struct bo_boot_result res;
+	boot_once(d, &res);
+	assert_int_equal(res.slot, BO_SLOT_PRIMARY);
+	bo_sweep_device_free(d);
+	bo_sweep_free(s);
+}
+
 static void expect_build_error(const char *text, const char *msg)
 {
 	struct bo_sweep *s = load(text);
@@ -250,6 +307,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_refused_images),
 		cmocka_unit_test(test_default_layouts_boot),
 		cmocka_unit_test(test_build_errors),
+		cmocka_unit_test(test_devices_keep_their_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
