@@ -363,7 +363,7 @@ int sim_vnode_init(struct sim_vnode *n, const struct sim_vnode_config *cfg)
 		n->boot_cfg.scratch = (struct bo_flash_area){0};
 	if (sim_flash_ports_area(&n->flash, "recovery", &n->boot_cfg.recovery))
 		n->boot_cfg.recovery = (struct bo_flash_area){0};
-	if (sim_flash_area(&n->flash, "status", &n->boot_cfg.status))
+	if (sim_flash_ports_area(&n->flash, "status", &n->boot_cfg.status))
 		n->boot_cfg.status = (struct bo_flash_area){0};
 	if (fsim_sector_of(n->dev, n->storage.off, NULL, &start, &size) || start != n->storage.off)
 		goto fail;
