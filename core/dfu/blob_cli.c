@@ -252,7 +252,7 @@ static void step_tx(struct bo_blob_cli *cli)
 
 		if (!in_step(t, cli->state) || t->acked || t->sent)
 			continue;
-		cli->tx_target = (uint8_t)i;
+		cli->tx_target = (uint16_t)i;
 		if (refused(cli, send_paced(cli, t->addr, op, buf, (size_t)n, &next))) {
 			timer_arm(cli, BO_BLOB_CLI_TIMER_TX, BO_BLOB_CLI_BUSY_US);
 			return;
@@ -669,7 +669,7 @@ static uint64_t tx_pull_chunk(struct bo_blob_cli *cli)
 	next = cli->x.chunk_interval_us;
 	if (len > 0 && refused(cli, send_chunk(cli, dst, (size_t)len, &next)))
 		return BO_BLOB_CLI_BUSY_US;
-	cli->tx_target = (uint8_t)((ti + 1) % cli->ntargets);
+	cli->tx_target = (uint16_t)((ti + 1) % cli->ntargets);
 	for (unsigned i = 0; i < cli->ntargets; i++) {
 		struct bo_blob_cli_target *t = &cli->targets[i];
 
@@ -953,7 +953,7 @@ int bo_blob_cli_send(struct bo_blob_cli *cli, const struct bo_blob_cli_xfer *x,
 	memset(cli->targets, 0, sizeof(cli->targets));
 	for (size_t i = 0; i < n; i++)
 		cli->targets[i].addr = addrs[i];
-	cli->ntargets = (uint8_t)n;
+	cli->ntargets = (uint16_t)n;
 	cli->cancelled = 0;
 	cli->blocks_sent = 0;
 	cli->block_count = 0;

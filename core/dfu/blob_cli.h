@@ -173,7 +173,7 @@ struct bo_blob_cli {
 	struct bo_blob_cli_config cfg;
 	struct bo_blob_cli_xfer x;
 	struct bo_blob_cli_target targets[BO_BLOB_CLI_TARGETS_MAX];
-	uint8_t ntargets;
+	uint16_t ntargets;
 	uint8_t state;      /* enum bo_blob_cli_state */
 	uint8_t retries;
 	uint8_t rounds;
@@ -200,7 +200,7 @@ struct bo_blob_cli {
 	/* pull: chunks each target asked for and has not been sent yet */
 	uint8_t req[BO_BLOB_CLI_TARGETS_MAX][BO_BLOB_CLI_CHUNKS_MAX / 8];
 	uint16_t tx_chunk;  /* pacing iterator: chunk, then target (unicast) */
-	uint8_t tx_target;
+	uint16_t tx_target;
 	uint32_t blocks_sent; /* Block Start steps begun (statistics) */
 	uint8_t txbuf[2 + BO_BLOB_CHUNK_DATA_MAX];
 };

@@ -19,7 +19,7 @@ static uint64_t now(const struct bo_dfu_cli *cli)
 
 static struct bo_dfu_cli_target *find(struct bo_dfu_cli *cli, uint16_t addr)
 {
-	for (uint8_t i = 0; i < cli->ntargets; i++)
+	for (uint16_t i = 0; i < cli->ntargets; i++)
 		if (cli->targets[i].addr == addr)
 			return &cli->targets[i];
 	return NULL;
@@ -46,7 +46,7 @@ static void finish(struct bo_dfu_cli *cli)
 
 	cli->cfg.mesh->timer_cancel(cli->cfg.mesh->ctx, step_timer(cli));
 	cli->pacing = 0;
-	for (uint8_t i = 0; i < cli->ntargets; i++) {
+	for (uint16_t i = 0; i < cli->ntargets; i++) {
 		struct bo_dfu_cli_target *t = &cli->targets[i];
 
 		if (pending(t))
@@ -142,7 +142,7 @@ static void next_step(struct bo_dfu_cli *cli);
 
 static bool step_done(const struct bo_dfu_cli *cli)
 {
-	for (uint8_t i = 0; i < cli->ntargets; i++)
+	for (uint16_t i = 0; i < cli->ntargets; i++)
 		if (pending(&cli->targets[i]) && !cli->targets[i].acked)
 			return false;
 	return true;
@@ -170,7 +170,7 @@ static bool due(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t)
 
 static bool more_due(struct bo_dfu_cli *cli)
 {
-	for (uint8_t i = cli->tx_next; i < cli->ntargets; i++)
+	for (uint16_t i = cli->tx_next; i < cli->ntargets; i++)
 		if (pending(&cli->targets[i]) && !cli->targets[i].acked)
 			return true;
 	return false;
@@ -240,7 +240,7 @@ static bool group_round(struct bo_dfu_cli *cli)
 	if (!cli->grp_first)
 		return false;
 	cli->grp_first = 0;
-	for (uint8_t i = 0; i < cli->ntargets; i++) {
+	for (uint16_t i = 0; i < cli->ntargets; i++) {
 		if (pending(&cli->targets[i]) && !cli->targets[i].acked) {
 			if (cli->targets[i].img_idx != cli->targets[0].img_idx)
 				return false; /* the request names one image index */
@@ -255,7 +255,7 @@ static bool group_round(struct bo_dfu_cli *cli)
 	g.tries = 1;
 	if (request(cli, &g, false) < 0)
 		return false;
-	for (uint8_t i = 0; i < cli->ntargets; i++)
+	for (uint16_t i = 0; i < cli->ntargets; i++)
 		if (pending(&cli->targets[i]) && !cli->targets[i].acked)
 			cli->targets[i].tries++;
 	round_out(cli);
@@ -277,7 +277,7 @@ static void send_round(struct bo_dfu_cli *cli)
 static void begin(struct bo_dfu_cli *cli, enum bo_dfu_cli_state st)
 {
 	cli->state = (uint8_t)st;
-	for (uint8_t i = 0; i < cli->ntargets; i++) {
+	for (uint16_t i = 0; i < cli->ntargets; i++) {
 		/* a target found applying this update already waits for CONFIRM */
 		cli->targets[i].acked = cli->targets[i].confirm_only && st != BO_DFU_CLI_CONFIRM;
 		cli->targets[i].tries = 0;
@@ -308,7 +308,7 @@ static void begin(struct bo_dfu_cli *cli, enum bo_dfu_cli_state st)
 
 static bool any_pending(const struct bo_dfu_cli *cli)
 {
-	for (uint8_t i = 0; i < cli->ntargets; i++)
+	for (uint16_t i = 0; i < cli->ntargets; i++)
 		if (pending(&cli->targets[i]))
 			return true;
 	return false;
@@ -320,7 +320,7 @@ static void start_blob(struct bo_dfu_cli *cli)
 	uint16_t addrs[BO_DFU_CLI_TARGETS_MAX];
 	size_t n = 0;
 
-	for (uint8_t i = 0; i < cli->ntargets; i++)
+	for (uint16_t i = 0; i < cli->ntargets; i++)
 		if (pending(&cli->targets[i]) && !cli->targets[i].has_blob &&
 		    !cli->targets[i].confirm_only)
 			addrs[n++] = cli->targets[i].addr;
@@ -337,7 +337,7 @@ static void start_blob(struct bo_dfu_cli *cli)
 	x.timeout_base = cli->upd.timeout_base;
 	cli->state = BO_DFU_CLI_BLOB;
 	if (bo_blob_cli_send(&cli->blob, &x, addrs, n) != 0) {
-		for (uint8_t i = 0; i < cli->ntargets; i++)
+		for (uint16_t i = 0; i < cli->ntargets; i++)
 			conclude(cli, &cli->targets[i], BO_DFU_CLI_LOST);
 		finish(cli);
 	}
@@ -408,7 +408,7 @@ static void blob_suspended(void *ctx, struct bo_blob_cli *b)
 	(void)b;
 	if (cli->state != BO_DFU_CLI_BLOB)
 		return;
-	for (uint8_t i = 0; i < cli->ntargets; i++)
+	for (uint16_t i = 0; i < cli->ntargets; i++)
 		conclude(cli, &cli->targets[i], BO_DFU_CLI_LOST);
 	finish(cli);
 }
@@ -420,7 +420,7 @@ static void blob_done(void *ctx, struct bo_blob_cli *b, bool success)
 	(void)success;
 	if (cli->state != BO_DFU_CLI_BLOB)
 		return;
-	for (uint8_t i = 0; i < b->ntargets; i++) {
+	for (uint16_t i = 0; i < b->ntargets; i++) {
 		struct bo_dfu_cli_target *t = find(cli, b->targets[i].addr);
 
 		if (t && b->targets[i].state != BO_BLOB_TARGET_DONE)
@@ -717,7 +717,7 @@ int bo_dfu_cli_timer(struct bo_dfu_cli *cli, uint32_t timer_id)
 	switch (cli->state) {
 	case BO_DFU_CLI_REFRESH:
 		if (++cli->rounds > BO_DFU_CLI_REFRESH_MAX) {
-			for (uint8_t i = 0; i < cli->ntargets; i++)
+			for (uint16_t i = 0; i < cli->ntargets; i++)
 				if (!cli->targets[i].acked)
 					conclude(cli, &cli->targets[i], BO_DFU_CLI_LOST);
 		}
@@ -725,7 +725,7 @@ int bo_dfu_cli_timer(struct bo_dfu_cli *cli, uint32_t timer_id)
 		break;
 	case BO_DFU_CLI_CONFIRM:
 		if (now(cli) >= cli->deadline) {
-			for (uint8_t i = 0; i < cli->ntargets; i++) {
+			for (uint16_t i = 0; i < cli->ntargets; i++) {
 				struct bo_dfu_cli_target *t = &cli->targets[i];
 
 				if (!pending(t))
@@ -808,7 +808,7 @@ int bo_dfu_cli_send(struct bo_dfu_cli *cli, const struct bo_dfu_cli_update *upd,
 		cli->targets[i].phase = BO_DFU_PHASE_UNKNOWN;
 		cli->targets[i].img_idx = upd->img_idxs ? upd->img_idxs[i] : upd->img_idx;
 	}
-	cli->ntargets = (uint8_t)n;
+	cli->ntargets = (uint16_t)n;
 	cli->success = false;
 	cli->rounds = 0;
 	begin(cli, upd->info_get ? BO_DFU_CLI_INFO : BO_DFU_CLI_CHECK);
@@ -825,7 +825,7 @@ int bo_dfu_cli_cancel(struct bo_dfu_cli *cli)
 		cli->state = BO_DFU_CLI_DONE; /* ignore the BLOB client's done() */
 		(void)bo_blob_cli_cancel(&cli->blob);
 	}
-	for (uint8_t i = 0; i < cli->ntargets; i++) {
+	for (uint16_t i = 0; i < cli->ntargets; i++) {
 		struct bo_dfu_cli_target *t = &cli->targets[i];
 
 		if (!pending(t))

@@ -210,14 +210,14 @@ struct bo_dfu_cli {
 	struct bo_blob_cli blob;
 	struct bo_dfu_cli_update upd;
 	struct bo_dfu_cli_target targets[BO_DFU_CLI_TARGETS_MAX];
-	uint8_t ntargets;
+	uint16_t ntargets;
 	uint8_t state;      /* enum bo_dfu_cli_state */
 	uint8_t rounds;     /* REFRESH rounds */
 	bool success;
 	uint64_t deadline;  /* CONFIRM */
 	uint64_t backoff;   /* CONFIRM */
 	uint8_t pacing;     /* a round's requests are going out (the step timer paces them) */
-	uint8_t tx_next;    /* the next target of the round */
+	uint16_t tx_next;   /* the next target of the round */
 	uint8_t busy;       /* refused sends in a row */
 	uint8_t grp_first;  /* the step's first round goes to upd.group */
 };

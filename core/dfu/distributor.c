@@ -59,7 +59,7 @@ static void report(struct bo_distributor *d, const struct bo_dfu_cli_target *t)
 	struct bo_dfd_target_entry e = {.addr = t->addr};
 	uint8_t blob = BO_BLOB_SUCCESS;
 
-	for (uint8_t i = 0; i < d->cli.blob.ntargets; i++)
+	for (uint16_t i = 0; i < d->cli.blob.ntargets; i++)
 		if (d->cli.blob.targets[i].addr == t->addr && d->cli.blob.targets[i].status <= 10)
 			blob = d->cli.blob.targets[i].status;
 	e.update_status = BO_DFU_SUCCESS;
