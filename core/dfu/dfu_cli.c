@@ -207,9 +207,16 @@ static void pace(struct bo_dfu_cli *cli)
 			cli->tx_next++;
 			continue;
 		}
+		if (cli->gap_us && cli->tx_next > 0 && now(cli) < cli->last_tx_us + cli->gap_us) {
+			/* spread over the retry interval (dfu_cli.h) */
+			cli->cfg.mesh->timer_arm(cli->cfg.mesh->ctx, step_timer(cli),
+						 cli->last_tx_us + cli->gap_us - now(cli));
+			return;
+		}
 		cli->tx_next++;
 		more = more_due(cli);
 		t->tries++;
+		cli->last_tx_us = now(cli);
 		if (request(cli, t, more) < 0 && cli->busy + 1u < BO_DFU_CLI_BUSY_TRIES) {
 			/* refused (no buffer, a segmented send to it in progress): not a try */
 			t->tries--;
@@ -266,6 +273,13 @@ static bool group_round(struct bo_dfu_cli *cli)
  * after the other (dfu_cli.h); the step's first round to the group. */
 static void send_round(struct bo_dfu_cli *cli)
 {
+	uint32_t due_n = 0;
+
+	for (uint16_t i = 0; i < cli->ntargets; i++)
+		due_n += pending(&cli->targets[i]) && !cli->targets[i].acked;
+	cli->gap_us = due_n > 1 ? cli->upd.retry_us / due_n : 0;
+	if (cli->gap_us > BO_DFU_CLI_SPREAD_MAX_US)
+		cli->gap_us = BO_DFU_CLI_SPREAD_MAX_US;
 	cli->pacing = 1;
 	cli->tx_next = 0;
 	cli->busy = 0;
