@@ -18,8 +18,9 @@ static void arm(struct bo_initiator *in, uint64_t delay)
 }
 
 /* Receivers Add carries 3 bytes a target and must fit one access message (380 bytes): a
- * longer list goes in batches of this many, each acknowledged before the next. */
-#define ADD_BATCH 120u
+ * longer list goes in batches of this many (120, or fewer when no more targets fit: the
+ * batch is on the stack), each acknowledged before the next. */
+#define ADD_BATCH (BO_INITIATOR_TARGETS_MAX < 120u ? BO_INITIATOR_TARGETS_MAX : 120u)
 /* The longest request: Upload Start (label UUID and metadata) or a Receivers Add batch. */
 #define TX_BUF_LEN (BO_DFD_LABEL_UUID_LEN + 64u > 3u * ADD_BATCH + 8u \
 			    ? BO_DFD_LABEL_UUID_LEN + 64u                 \
