@@ -31,7 +31,7 @@ static void initiator_done(void *ctx, struct bo_initiator *in, bool success)
 	const struct run_wave *wv = &w->waves[w->wave];
 
 	w->rounds += in->round + 1u;
-	for (uint8_t i = 0; i < in->ntargets; i++) {
+	for (uint16_t i = 0; i < in->ntargets; i++) {
 		struct run_node *rn = &w->nodes[w->wave_nodes[wv->first + i]];
 
 		rn->offers += in->targets[i].tries;

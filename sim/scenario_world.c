@@ -281,7 +281,7 @@ static void node_event(void *ctx, struct sim_vnode *v, enum sim_vnode_event ev)
 			    world_fw_name(w, c->running_fw) ? world_fw_name(w, c->running_fw)
 							     : "unknown image",
 			    c->slot == BO_SLOT_RECOVERY ? "recovery" : "primary",
-			    v->res->action == BO_ACT_REVERTED    ? ", reverted"
+			    c->reverted                          ? ", reverted"
 			    : v->res->action == BO_ACT_INSTALLED ? ", installed"
 								 : "");
 	else

@@ -232,13 +232,23 @@ static void boot_entry(struct sim_vnode *n, const void *arg)
 	}
 	n->c.bricked = false;
 	n->c.slot = n->res->slot;
-	if (n->res->action == BO_ACT_REVERTED)
+	/* A revert counts once: the boot that did it whole (REVERTED), or the boot that
+	 * finished it after a power cut stopped the one that began it (RESUMED, and the image
+	 * on trial no longer runs). A resumed install is not a revert, nor is a resume after
+	 * a revert already counted (nothing on trial then). */
+	n->c.reverted = n->res->action == BO_ACT_REVERTED ||
+			(n->res->action == BO_ACT_RESUMED && n->trial_seen &&
+			 n->res->slot == BO_SLOT_PRIMARY &&
+			 bo_version_cmp(&n->res->image.hdr.version, &n->trial_version) != 0);
+	if (n->c.reverted)
 		n->c.reverts++;
 	else if (n->res->action == BO_ACT_INSTALLED)
 		n->c.installs++;
 	if (n->res->slot == BO_SLOT_RECOVERY)
 		n->c.recovery_boots++;
 	n->c.running = n->res->image.hdr.version;
+	n->trial_seen = n->res->slot == BO_SLOT_PRIMARY && n->res->trial;
+	n->trial_version = n->c.running;
 	n->c.running_fw = fw_index(n, &n->c.running);
 	data_limit = n->ws->data_limit;
 	area = n->res->slot == BO_SLOT_PRIMARY ? n->boot_cfg.primary : n->boot_cfg.recovery;
@@ -258,6 +268,8 @@ static void boot_entry(struct sim_vnode *n, const void *arg)
 		memset(n->ws, POISON, sizeof *n->ws);
 		if (bo_app_state(n->ws, &n->boot_cfg, &st) == 0)
 			n->c.confirmed = st.confirmed;
+		if (n->c.confirmed)
+			n->trial_seen = false; /* no revert can follow */
 	}
 	if (n->c.confirmed && n->cfg.converge_fw >= 0 && n->c.running_fw == n->cfg.converge_fw &&
 	    n->c.converged_us == UINT64_MAX) {

@@ -146,11 +146,13 @@ struct sim_vnode_counters {
 	uint64_t power_cuts;     /* sim_vnode_power_cut and flash cuts (reboots not counted) */
 	uint64_t flash_cuts;     /* of which inside a flash operation */
 	uint64_t reboots;        /* apply reboots, crash and watchdog resets */
-	uint64_t reverts;        /* boots that reverted a test image */
+	uint64_t reverts;        /* reverts of a test image: a boot that reverted it, or one
+				  * that finished a revert a power cut interrupted (once each) */
 	uint64_t installs;       /* boots that installed an upgrade */
 	uint64_t recovery_boots; /* boots into the recovery image */
 	uint64_t bricked_boots;  /* boots that found nothing bootable */
 	bool bricked;            /* the last boot found nothing bootable */
+	bool reverted;           /* the last boot went back from the image on trial */
 	int running_fw;          /* index in cfg.fw of the running image; -1 none / unknown */
 	struct bo_image_version running; /* valid when a slot booted */
 	enum bo_boot_slot slot;  /* of the last boot */
@@ -185,6 +187,11 @@ struct sim_vnode {
 	bool resume_is_cut;
 	uint64_t cut_off_us;      /* armed flash cut: off time */
 	bool flash_cut_pending;   /* the power loss being handled came from flash */
+	/* what the last boot that returned ran on trial (unconfirmed), as the simulator saw
+	 * it: a later boot that resumes an interrupted operation and runs another image
+	 * finished a revert of it (host side: survives power loss, as the counters do) */
+	bool trial_seen;
+	struct bo_image_version trial_version;
 	struct sim_vnode_counters c;
 };
 

@@ -103,6 +103,11 @@ static unsigned count_state(const struct bo_blob_cli *cli, uint8_t state)
 	return n;
 }
 
+static uint64_t now_us(const struct bo_blob_cli *cli)
+{
+	return cli->cfg.mesh->now_us(cli->cfg.mesh->ctx);
+}
+
 static uint64_t retry_us(const struct bo_blob_cli *cli)
 {
 	uint8_t ttl = cli->x.ttl == BO_MESH_TTL_DEFAULT ? 7 : cli->x.ttl;
@@ -206,8 +211,16 @@ static void step_send(struct bo_blob_cli *cli, bool group_ok)
 	if (group_ok && cli->x.group != BO_MESH_ADDR_UNASSIGNED) {
 		cli->grp_pending = 1;
 	} else {
-		for (unsigned i = 0; i < cli->ntargets; i++)
+		uint32_t due_n = 0;
+
+		for (unsigned i = 0; i < cli->ntargets; i++) {
 			cli->targets[i].sent = 0;
+			due_n += in_step(&cli->targets[i], cli->state) && !cli->targets[i].acked;
+		}
+		cli->gap_us = due_n > 1 ? retry_us(cli) / due_n : 0;
+		if (cli->gap_us > BO_BLOB_CLI_SPREAD_MAX_US)
+			cli->gap_us = BO_BLOB_CLI_SPREAD_MAX_US;
+		cli->last_tx_us = UINT64_MAX; /* none yet this round */
 	}
 	cli->tx_target = 0;
 	cli->tx_running = 0;
@@ -252,11 +265,17 @@ static void step_tx(struct bo_blob_cli *cli)
 
 		if (!in_step(t, cli->state) || t->acked || t->sent)
 			continue;
-		cli->tx_target = (uint8_t)i;
+		cli->tx_target = (uint16_t)i;
+		if (cli->last_tx_us != UINT64_MAX && now_us(cli) < cli->last_tx_us + cli->gap_us) {
+			/* spread over the retry interval (blob_cli.h) */
+			timer_arm(cli, BO_BLOB_CLI_TIMER_TX, cli->last_tx_us + cli->gap_us - now_us(cli));
+			return;
+		}
 		if (refused(cli, send_paced(cli, t->addr, op, buf, (size_t)n, &next))) {
 			timer_arm(cli, BO_BLOB_CLI_TIMER_TX, BO_BLOB_CLI_BUSY_US);
 			return;
 		}
+		cli->last_tx_us = now_us(cli);
 		t->sent = 1;
 		for (unsigned j = 0; j < cli->ntargets; j++) {
 			const struct bo_blob_cli_target *u = &cli->targets[j];
@@ -669,7 +688,7 @@ static uint64_t tx_pull_chunk(struct bo_blob_cli *cli)
 	next = cli->x.chunk_interval_us;
 	if (len > 0 && refused(cli, send_chunk(cli, dst, (size_t)len, &next)))
 		return BO_BLOB_CLI_BUSY_US;
-	cli->tx_target = (uint8_t)((ti + 1) % cli->ntargets);
+	cli->tx_target = (uint16_t)((ti + 1) % cli->ntargets);
 	for (unsigned i = 0; i < cli->ntargets; i++) {
 		struct bo_blob_cli_target *t = &cli->targets[i];
 
@@ -953,7 +972,7 @@ int bo_blob_cli_send(struct bo_blob_cli *cli, const struct bo_blob_cli_xfer *x,
 	memset(cli->targets, 0, sizeof(cli->targets));
 	for (size_t i = 0; i < n; i++)
 		cli->targets[i].addr = addrs[i];
-	cli->ntargets = (uint8_t)n;
+	cli->ntargets = (uint16_t)n;
 	cli->cancelled = 0;
 	cli->blocks_sent = 0;
 	cli->block_count = 0;

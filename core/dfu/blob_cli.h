@@ -54,7 +54,9 @@
  * BO_BLOB_CLI_BUSY_TRIES times in a row, then it counts as lost). Unicast requests of an
  * acknowledged step go out one after the other, not in one burst (a burst overflows the
  * advertising buffers, and its answers collide): the next when the port reports the
- * previous one left (send_done), else one every BO_BLOB_CLI_STEP_INTERVAL_US; the step's
+ * previous one left (send_done), else one every BO_BLOB_CLI_STEP_INTERVAL_US, and spread
+ * over the retry interval (retry interval / the targets due, at most
+ * BO_BLOB_CLI_SPREAD_MAX_US apart: their answers flood the mesh too); the step's
  * retry interval runs from the round's last request, so a round to many targets, longer
  * than one interval, is never cut short.
  *
@@ -82,6 +84,10 @@
 #define BO_BLOB_CLI_PASSES_MAX 3u    /* Transfer Get passes that find blocks still missing */
 #define BO_BLOB_CLI_MTU_DEFAULT 380u
 #define BO_BLOB_CLI_STEP_INTERVAL_US 250000u /* unicast requests of a step: one per 250 ms */
+/* ... spread over the step's retry interval, at most this far apart (as dfu_cli.h's
+ * BO_DFU_CLI_SPREAD_MAX_US: back to back, their answers drown each other in a large
+ * all-relay mesh) */
+#define BO_BLOB_CLI_SPREAD_MAX_US 1000000u
 #define BO_BLOB_CLI_BUSY_US 250000u   /* a refused send is tried again this much later */
 #define BO_BLOB_CLI_BUSY_TRIES 20u    /* ... this many times in a row, then counts as lost */
 /* With a port that reports sends done (bo_mesh_port.send_done) the next chunk goes when the
@@ -173,7 +179,7 @@ struct bo_blob_cli {
 	struct bo_blob_cli_config cfg;
 	struct bo_blob_cli_xfer x;
 	struct bo_blob_cli_target targets[BO_BLOB_CLI_TARGETS_MAX];
-	uint8_t ntargets;
+	uint16_t ntargets;
 	uint8_t state;      /* enum bo_blob_cli_state */
 	uint8_t retries;
 	uint8_t rounds;
@@ -200,8 +206,11 @@ struct bo_blob_cli {
 	/* pull: chunks each target asked for and has not been sent yet */
 	uint8_t req[BO_BLOB_CLI_TARGETS_MAX][BO_BLOB_CLI_CHUNKS_MAX / 8];
 	uint16_t tx_chunk;  /* pacing iterator: chunk, then target (unicast) */
-	uint8_t tx_target;
+	uint16_t tx_target;
 	uint32_t blocks_sent; /* Block Start steps begun (statistics) */
+	uint64_t gap_us;      /* a round's unicast requests: at least this far apart */
+	uint64_t last_tx_us;  /* when the round's last unicast request went out (UINT64_MAX:
+			       * none yet) */
 	uint8_t txbuf[2 + BO_BLOB_CHUNK_DATA_MAX];
 };
 

@@ -10,12 +10,15 @@
 
 #define REC_TAG 0x4444u      /* "DD": distribution, receivers, upload */
 #define SLOT_TAG 0x5344u     /* "DS": one image slot */
-#define REC_VERSION 1u
+#define REC_VERSION 2u /* 2: the receiver count is 16-bit (lists over 255) */
 #define REC_F_PARAMS 0x01u
-#define REC_FIXED_LEN 37u
+#define REC_FIXED_LEN 38u
 #define REC_MAX (REC_FIXED_LEN + 5u * BO_DFD_SRV_RECEIVERS_MAX)
 #define SLOT_REC_LEN (8u + BO_DFU_FWID_MAXLEN + BO_DFU_METADATA_MAXLEN)
 #define FW_IDX_NONE 0xffffu
+/* receivers in one Receivers List message */
+#define LIST_MAX (BO_DFD_SRV_RECEIVERS_MAX < BO_DFD_SRV_RECEIVERS_PER_LIST \
+		      ? BO_DFD_SRV_RECEIVERS_MAX : BO_DFD_SRV_RECEIVERS_PER_LIST)
 
 _Static_assert(REC_MAX <= BO_DFU_PERSIST_PAYLOAD_MAX, "distribution record too large");
 _Static_assert(SLOT_REC_LEN <= BO_DFU_PERSIST_PAYLOAD_MAX, "slot record too large");
@@ -50,7 +53,7 @@ static void store(struct bo_dfd_srv *srv)
 	bo_wire_put_le64(&w, srv->upload.blob_id);
 	bo_wire_put_u8(&w, srv->upload.ttl);
 	bo_wire_put_le16(&w, srv->upload.timeout_base);
-	bo_wire_put_u8(&w, (uint8_t)srv->receiver_count);
+	bo_wire_put_le16(&w, srv->receiver_count);
 	for (uint16_t i = 0; i < srv->receiver_count; i++) {
 		if (bo_dfd_target_entry_pack(&srv->receivers[i], &word) != 0)
 			return;
@@ -69,7 +72,8 @@ static int load(struct bo_dfd_srv *srv)
 	struct bo_wire_reader r;
 	struct bo_dfd_params p;
 	struct bo_dfd_upload u;
-	uint8_t phase, flags, dist_slot, count;
+	uint8_t phase, flags, dist_slot;
+	uint16_t count;
 	uint16_t tag;
 	int len;
 
@@ -97,12 +101,12 @@ static int load(struct bo_dfd_srv *srv)
 	u.blob_id = bo_wire_get_le64(&r);
 	u.ttl = bo_wire_get_u8(&r);
 	u.timeout_base = bo_wire_get_le16(&r);
-	count = bo_wire_get_u8(&r);
+	count = bo_wire_get_le16(&r);
 	if (r.err != BO_DFU_OK || phase > BO_DFD_PHASE_TRANSFER_SUSPENDED ||
 	    u.phase > BO_DFD_UPLOAD_PHASE_TRANSFER_SUCCESS || count > BO_DFD_SRV_RECEIVERS_MAX ||
 	    bo_wire_remaining(&r) != 5u * count)
 		return -1;
-	for (uint8_t i = 0; i < count; i++) {
+	for (uint16_t i = 0; i < count; i++) {
 		uint32_t word = bo_wire_get_le32(&r);
 		uint8_t img = bo_wire_get_u8(&r);
 
@@ -436,7 +440,7 @@ static void handle_receivers_get(struct bo_dfd_srv *srv, const struct bo_mesh_rx
 				 const struct bo_dfd_receivers_get *g)
 {
 	struct bo_dfd_receivers_list m;
-	uint8_t buf[4 + 5 * BO_DFD_SRV_RECEIVERS_MAX];
+	uint8_t buf[4 + 5 * LIST_MAX];
 	size_t n = 0;
 
 	if (g->first < srv->receiver_count) {

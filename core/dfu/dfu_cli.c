@@ -19,7 +19,7 @@ static uint64_t now(const struct bo_dfu_cli *cli)
 
 static struct bo_dfu_cli_target *find(struct bo_dfu_cli *cli, uint16_t addr)
 {
-	for (uint8_t i = 0; i < cli->ntargets; i++)
+	for (uint16_t i = 0; i < cli->ntargets; i++)
 		if (cli->targets[i].addr == addr)
 			return &cli->targets[i];
 	return NULL;
@@ -66,7 +66,7 @@ static void finish(struct bo_dfu_cli *cli)
 
 	cli->cfg.mesh->timer_cancel(cli->cfg.mesh->ctx, step_timer(cli));
 	cli->pacing = 0;
-	for (uint8_t i = 0; i < cli->ntargets; i++) {
+	for (uint16_t i = 0; i < cli->ntargets; i++) {
 		struct bo_dfu_cli_target *t = &cli->targets[i];
 
 		if (pending(t))
@@ -162,7 +162,7 @@ static void next_step(struct bo_dfu_cli *cli);
 
 static bool step_done(const struct bo_dfu_cli *cli)
 {
-	for (uint8_t i = 0; i < cli->ntargets; i++)
+	for (uint16_t i = 0; i < cli->ntargets; i++)
 		if (pending(&cli->targets[i]) && !cli->targets[i].acked)
 			return false;
 	return true;
@@ -190,7 +190,7 @@ static bool due(struct bo_dfu_cli *cli, struct bo_dfu_cli_target *t)
 
 static bool more_due(struct bo_dfu_cli *cli)
 {
-	for (uint8_t i = cli->tx_next; i < cli->ntargets; i++)
+	for (uint16_t i = cli->tx_next; i < cli->ntargets; i++)
 		if (pending(&cli->targets[i]) && !cli->targets[i].acked)
 			return true;
 	return false;
@@ -227,9 +227,16 @@ static void pace(struct bo_dfu_cli *cli)
 			cli->tx_next++;
 			continue;
 		}
+		if (cli->gap_us && cli->tx_next > 0 && now(cli) < cli->last_tx_us + cli->gap_us) {
+			/* spread over the retry interval (dfu_cli.h) */
+			cli->cfg.mesh->timer_arm(cli->cfg.mesh->ctx, step_timer(cli),
+						 cli->last_tx_us + cli->gap_us - now(cli));
+			return;
+		}
 		cli->tx_next++;
 		more = more_due(cli);
 		t->tries++;
+		cli->last_tx_us = now(cli);
 		if (request(cli, t, more) < 0 && cli->busy + 1u < BO_DFU_CLI_BUSY_TRIES) {
 			/* refused (no buffer, a segmented send to it in progress): not a try */
 			t->tries--;
@@ -260,7 +267,7 @@ static bool group_round(struct bo_dfu_cli *cli)
 	if (!cli->grp_first)
 		return false;
 	cli->grp_first = 0;
-	for (uint8_t i = 0; i < cli->ntargets; i++) {
+	for (uint16_t i = 0; i < cli->ntargets; i++) {
 		if (pending(&cli->targets[i]) && !cli->targets[i].acked) {
 			if (cli->targets[i].img_idx != cli->targets[0].img_idx)
 				return false; /* the request names one image index */
@@ -275,7 +282,7 @@ static bool group_round(struct bo_dfu_cli *cli)
 	g.tries = 1;
 	if (request(cli, &g, false) < 0)
 		return false;
-	for (uint8_t i = 0; i < cli->ntargets; i++)
+	for (uint16_t i = 0; i < cli->ntargets; i++)
 		if (pending(&cli->targets[i]) && !cli->targets[i].acked)
 			cli->targets[i].tries++;
 	round_out(cli);
@@ -286,6 +293,13 @@ static bool group_round(struct bo_dfu_cli *cli)
  * after the other (dfu_cli.h); the step's first round to the group. */
 static void send_round(struct bo_dfu_cli *cli)
 {
+	uint32_t due_n = 0;
+
+	for (uint16_t i = 0; i < cli->ntargets; i++)
+		due_n += pending(&cli->targets[i]) && !cli->targets[i].acked;
+	cli->gap_us = due_n > 1 ? cli->upd.retry_us / due_n : 0;
+	if (cli->gap_us > BO_DFU_CLI_SPREAD_MAX_US)
+		cli->gap_us = BO_DFU_CLI_SPREAD_MAX_US;
 	cli->pacing = 1;
 	cli->tx_next = 0;
 	cli->busy = 0;
@@ -297,7 +311,7 @@ static void send_round(struct bo_dfu_cli *cli)
 static void begin(struct bo_dfu_cli *cli, enum bo_dfu_cli_state st)
 {
 	cli->state = (uint8_t)st;
-	for (uint8_t i = 0; i < cli->ntargets; i++) {
+	for (uint16_t i = 0; i < cli->ntargets; i++) {
 		/* a target found applying this update already waits for CONFIRM */
 		cli->targets[i].acked = cli->targets[i].confirm_only && st != BO_DFU_CLI_CONFIRM;
 		cli->targets[i].tries = 0;
@@ -328,7 +342,7 @@ static void begin(struct bo_dfu_cli *cli, enum bo_dfu_cli_state st)
 
 static bool any_pending(const struct bo_dfu_cli *cli)
 {
-	for (uint8_t i = 0; i < cli->ntargets; i++)
+	for (uint16_t i = 0; i < cli->ntargets; i++)
 		if (pending(&cli->targets[i]))
 			return true;
 	return false;
@@ -340,7 +354,7 @@ static void start_blob(struct bo_dfu_cli *cli)
 	uint16_t addrs[BO_DFU_CLI_TARGETS_MAX];
 	size_t n = 0;
 
-	for (uint8_t i = 0; i < cli->ntargets; i++)
+	for (uint16_t i = 0; i < cli->ntargets; i++)
 		if (pending(&cli->targets[i]) && !cli->targets[i].has_blob &&
 		    !cli->targets[i].confirm_only)
 			addrs[n++] = cli->targets[i].addr;
@@ -357,7 +371,7 @@ static void start_blob(struct bo_dfu_cli *cli)
 	x.timeout_base = cli->upd.timeout_base;
 	cli->state = BO_DFU_CLI_BLOB;
 	if (bo_blob_cli_send(&cli->blob, &x, addrs, n) != 0) {
-		for (uint8_t i = 0; i < cli->ntargets; i++)
+		for (uint16_t i = 0; i < cli->ntargets; i++)
 			conclude(cli, &cli->targets[i], BO_DFU_CLI_LOST);
 		finish(cli);
 	}
@@ -428,7 +442,7 @@ static void blob_suspended(void *ctx, struct bo_blob_cli *b)
 	(void)b;
 	if (cli->state != BO_DFU_CLI_BLOB)
 		return;
-	for (uint8_t i = 0; i < cli->ntargets; i++)
+	for (uint16_t i = 0; i < cli->ntargets; i++)
 		conclude(cli, &cli->targets[i], BO_DFU_CLI_LOST);
 	finish(cli);
 }
@@ -440,7 +454,7 @@ static void blob_done(void *ctx, struct bo_blob_cli *b, bool success)
 	(void)success;
 	if (cli->state != BO_DFU_CLI_BLOB)
 		return;
-	for (uint8_t i = 0; i < b->ntargets; i++) {
+	for (uint16_t i = 0; i < b->ntargets; i++) {
 		struct bo_dfu_cli_target *t = find(cli, b->targets[i].addr);
 
 		if (t && b->targets[i].state != BO_BLOB_TARGET_DONE)
@@ -737,7 +751,7 @@ int bo_dfu_cli_timer(struct bo_dfu_cli *cli, uint32_t timer_id)
 	switch (cli->state) {
 	case BO_DFU_CLI_REFRESH:
 		if (++cli->rounds > BO_DFU_CLI_REFRESH_MAX) {
-			for (uint8_t i = 0; i < cli->ntargets; i++)
+			for (uint16_t i = 0; i < cli->ntargets; i++)
 				if (!cli->targets[i].acked)
 					conclude(cli, &cli->targets[i], BO_DFU_CLI_LOST);
 		}
@@ -745,7 +759,7 @@ int bo_dfu_cli_timer(struct bo_dfu_cli *cli, uint32_t timer_id)
 		break;
 	case BO_DFU_CLI_CONFIRM:
 		if (now(cli) >= cli->deadline) {
-			for (uint8_t i = 0; i < cli->ntargets; i++) {
+			for (uint16_t i = 0; i < cli->ntargets; i++) {
 				struct bo_dfu_cli_target *t = &cli->targets[i];
 
 				if (!pending(t))
@@ -828,7 +842,7 @@ int bo_dfu_cli_send(struct bo_dfu_cli *cli, const struct bo_dfu_cli_update *upd,
 		cli->targets[i].phase = BO_DFU_PHASE_UNKNOWN;
 		cli->targets[i].img_idx = upd->img_idxs ? upd->img_idxs[i] : upd->img_idx;
 	}
-	cli->ntargets = (uint8_t)n;
+	cli->ntargets = (uint16_t)n;
 	cli->success = false;
 	cli->rounds = 0;
 	begin(cli, upd->info_get ? BO_DFU_CLI_INFO : BO_DFU_CLI_CHECK);
@@ -845,7 +859,7 @@ int bo_dfu_cli_cancel(struct bo_dfu_cli *cli)
 		cli->state = BO_DFU_CLI_DONE; /* ignore the BLOB client's done() */
 		(void)bo_blob_cli_cancel(&cli->blob);
 	}
-	for (uint8_t i = 0; i < cli->ntargets; i++) {
+	for (uint16_t i = 0; i < cli->ntargets; i++) {
 		struct bo_dfu_cli_target *t = &cli->targets[i];
 
 		if (!pending(t))

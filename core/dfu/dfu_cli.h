@@ -13,9 +13,11 @@
  *
  * Procedure, per target (unicast, acknowledged steps retried every retry_us, a target
  * silent for BO_DFU_CLI_RETRIES + 1 sends of a step is LOST). A round's requests go out
- * one target after the other, paced by the bearer (BO_DFU_CLI_STEP_INTERVAL_US below): a
- * burst to a hundred targets would overflow the advertising buffers; a send the stack
- * refuses is tried again later and not counted; retry_us runs from the round's last send.
+ * one target after the other, paced by the bearer (BO_DFU_CLI_STEP_INTERVAL_US below) and
+ * spread over the retry interval (retry_us / the targets due, at most
+ * BO_DFU_CLI_SPREAD_MAX_US apart): a burst to a hundred targets would overflow the
+ * advertising buffers and the relays; a send the stack refuses is tried again later and
+ * not counted; retry_us runs from the round's last send.
  * With upd.group set, the first round of the query steps (INFO, CHECK, REFRESH, CONFIRM)
  * is one message to the group (as Zephyr's client sends its steps), the later rounds
  * unicast to the silent; Update Start and Apply go unicast only (to the group they would
@@ -104,6 +106,12 @@
  * does): the next when the port reports the previous one left (send_done), this long at
  * most; without send_done one every BO_DFU_CLI_STEP_INTERVAL_US. */
 #define BO_DFU_CLI_STEP_INTERVAL_US 250000u
+/* ... and spread over the step's retry interval (retry_us / the targets due), at most this
+ * far apart: every request of a round across a large all-relay mesh draws an answer that
+ * floods it too, and a hundred back to back (the bearer is free long before the relays
+ * are) drown each other's answers, so a target is lost after its retries without one
+ * answer reaching the client. */
+#define BO_DFU_CLI_SPREAD_MAX_US 1000000u
 #define BO_DFU_CLI_SEND_WATCHDOG_US 10000000u
 #define BO_DFU_CLI_BUSY_US 250000u  /* a refused send: again this much later, not counted */
 #define BO_DFU_CLI_BUSY_TRIES 20u   /* ... this many times in a row, then it counts */
@@ -218,16 +226,18 @@ struct bo_dfu_cli {
 	struct bo_blob_cli blob;
 	struct bo_dfu_cli_update upd;
 	struct bo_dfu_cli_target targets[BO_DFU_CLI_TARGETS_MAX];
-	uint8_t ntargets;
+	uint16_t ntargets;
 	uint8_t state;      /* enum bo_dfu_cli_state */
 	uint8_t rounds;     /* REFRESH rounds */
 	bool success;
 	uint64_t deadline;  /* CONFIRM */
 	uint64_t backoff;   /* CONFIRM */
 	uint8_t pacing;     /* a round's requests are going out (the step timer paces them) */
-	uint8_t tx_next;    /* the next target of the round */
+	uint16_t tx_next;   /* the next target of the round */
 	uint8_t busy;       /* refused sends in a row */
 	uint8_t grp_first;  /* the step's first round goes to upd.group */
+	uint64_t gap_us;    /* a round's unicast requests: at least this far apart */
+	uint64_t last_tx_us; /* when the round's last request went out */
 };
 
 void bo_dfu_cli_init(struct bo_dfu_cli *cli, const struct bo_dfu_cli_config *cfg);

@@ -59,7 +59,7 @@ static void report(struct bo_distributor *d, const struct bo_dfu_cli_target *t)
 	struct bo_dfd_target_entry e = {.addr = t->addr};
 	uint8_t blob = BO_BLOB_SUCCESS;
 
-	for (uint8_t i = 0; i < d->cli.blob.ntargets; i++)
+	for (uint16_t i = 0; i < d->cli.blob.ntargets; i++)
 		if (d->cli.blob.targets[i].addr == t->addr && d->cli.blob.targets[i].status <= 10)
 			blob = d->cli.blob.targets[i].status;
 	e.update_status = BO_DFU_SUCCESS;
@@ -202,10 +202,7 @@ static int send_update(struct bo_distributor *d, bool apply, bool verified_only)
 	upd.group = p->group;
 	upd.info_get = true;
 	upd.apply = apply;
-	upd.retry_us = d->cfg.retry_us;
-	if (!upd.retry_us) /* the Start step ends well inside the targets' wait for the BLOB */
-		upd.retry_us = bo_blob_srv_timeout_us(p->timeout_base) /
-			       (2u * (BO_DFU_CLI_RETRIES + 1u));
+	upd.retry_us = d->cfg.retry_us; /* 0: the client's, from timeout_base and TTL */
 	upd.confirm_timeout_us = d->cfg.confirm_timeout_us;
 	upd.blob.mode = p->mode ? p->mode : BO_BLOB_MODE_PUSH;
 	upd.blob.block_size_log = d->cfg.block_size_log;

@@ -95,11 +95,11 @@ struct bo_distributor_config {
 	uint16_t mtu;
 	uint32_t chunk_interval_us;
 	uint64_t confirm_timeout_us;
-	/* the client's step retry interval; default: the targets' BLOB receive timeout
-	 * (bo_blob_srv_timeout_us(timeout_base)) / (2 * (BO_DFU_CLI_RETRIES + 1)), so that a
-	 * target that accepted the Update Start early does not give up waiting for the BLOB
-	 * Transfer Start while the others' answers are retried (dfu_cli's own default, the
-	 * client timeout / 5, can outlast it on a lossy network) */
+	/* the client's step retry interval; default dfu_cli's: the client timeout of the
+	 * update's timeout base and TTL / 5, as Zephyr's (a shorter one gave up targets of a
+	 * large mesh before their answers could cross it). Its Start step, at most 6 rounds
+	 * of two intervals, ends well inside the targets' wait for the BLOB Transfer Start
+	 * (BO_BLOB_SRV_START_WAIT receive timeouts). */
 	uint64_t retry_us;
 };
 

@@ -17,13 +17,15 @@ static void arm(struct bo_initiator *in, uint64_t delay)
 	m->timer_arm(m->ctx, step_timer(in), delay);
 }
 
-/* The longest request: Upload Start (label UUID and metadata) or Receivers Add (3 bytes a
- * target), which must fit one access message. */
-#define TX_BUF_LEN (BO_DFD_LABEL_UUID_LEN + 64u > 3u * BO_INITIATOR_TARGETS_MAX + 8u \
-			    ? BO_DFD_LABEL_UUID_LEN + 64u                           \
-			    : 3u * BO_INITIATOR_TARGETS_MAX + 8u)
-_Static_assert(3u * BO_INITIATOR_TARGETS_MAX + 2u <= 380u,
-	       "a Receivers Add of every target must fit one access message");
+/* Receivers Add carries 3 bytes a target and must fit one access message (380 bytes): a
+ * longer list goes in batches of this many (120, or fewer when no more targets fit: the
+ * batch is on the stack), each acknowledged before the next. */
+#define ADD_BATCH (BO_INITIATOR_TARGETS_MAX < 120u ? BO_INITIATOR_TARGETS_MAX : 120u)
+/* The longest request: Upload Start (label UUID and metadata) or a Receivers Add batch. */
+#define TX_BUF_LEN (BO_DFD_LABEL_UUID_LEN + 64u > 3u * ADD_BATCH + 8u \
+			    ? BO_DFD_LABEL_UUID_LEN + 64u                 \
+			    : 3u * ADD_BATCH + 8u)
+_Static_assert(3u * ADD_BATCH + 2u <= 380u, "a Receivers Add batch must fit one access message");
 
 static void tx(struct bo_initiator *in, uint32_t opcode, const uint8_t *buf, int len)
 {
@@ -96,7 +98,7 @@ static void finish(struct bo_initiator *in, enum bo_initiator_result pending_as)
 								     : BO_INITIATOR_UPDATED;
 
 	in->cfg.mesh->timer_cancel(in->cfg.mesh->ctx, step_timer(in));
-	for (uint8_t i = 0; i < in->ntargets; i++) {
+	for (uint16_t i = 0; i < in->ntargets; i++) {
 		struct bo_initiator_target *t = &in->targets[i];
 
 		if (t->result == BO_INITIATOR_PENDING)
@@ -158,15 +160,22 @@ static void request(struct bo_initiator *in)
 		tx(in, BO_OP_DFD_RECEIVERS_DELETE_ALL, NULL, 0);
 		break;
 	case BO_INITIATOR_RECV_ADD: {
-		struct bo_dfd_receiver list[BO_INITIATOR_TARGETS_MAX];
+		struct bo_dfd_receiver list[ADD_BATCH];
 		struct bo_dfd_receivers_add m = {.list = list};
+		uint16_t skip = in->add_next;
 
-		for (uint8_t i = 0; i < in->ntargets; i++)
-			if (in->targets[i].in_round) {
-				list[m.count].addr = in->targets[i].addr;
-				list[m.count].img_idx = in->targets[i].img_idx;
-				m.count++;
+		for (uint16_t i = 0; i < in->ntargets && m.count < ADD_BATCH; i++) {
+			if (!in->targets[i].in_round)
+				continue;
+			if (skip) { /* added by an earlier batch */
+				skip--;
+				continue;
 			}
+			list[m.count].addr = in->targets[i].addr;
+			list[m.count].img_idx = in->targets[i].img_idx;
+			m.count++;
+		}
+		in->add_count = (uint16_t)m.count;
 		tx(in, BO_OP_DFD_RECEIVERS_ADD, buf, bo_dfd_receivers_add_encode(&m, buf, sizeof(buf)));
 		break;
 	}
@@ -256,7 +265,7 @@ static void round_begin(struct bo_initiator *in)
 {
 	size_t n = 0;
 
-	for (uint8_t i = 0; i < in->ntargets; i++) {
+	for (uint16_t i = 0; i < in->ntargets; i++) {
 		struct bo_initiator_target *t = &in->targets[i];
 
 		t->in_round = t->result == BO_INITIATOR_PENDING;
@@ -275,7 +284,7 @@ static void round_begin(struct bo_initiator *in)
 
 static bool any_pending(const struct bo_initiator *in)
 {
-	for (uint8_t i = 0; i < in->ntargets; i++)
+	for (uint16_t i = 0; i < in->ntargets; i++)
 		if (in->targets[i].result == BO_INITIATOR_PENDING)
 			return true;
 	return false;
@@ -286,7 +295,7 @@ static void round_end(struct bo_initiator *in)
 {
 	bool retry = false;
 
-	for (uint8_t i = 0; i < in->ntargets; i++) {
+	for (uint16_t i = 0; i < in->ntargets; i++) {
 		struct bo_initiator_target *t = &in->targets[i];
 
 		if (!t->in_round || t->result != BO_INITIATOR_PENDING)
@@ -311,7 +320,7 @@ static void classify(struct bo_initiator *in, const struct bo_dfd_target_entry *
 	enum bo_initiator_result r = BO_INITIATOR_PENDING;
 	bool refused = false;
 
-	for (uint8_t i = 0; i < in->ntargets; i++)
+	for (uint16_t i = 0; i < in->ntargets; i++)
 		if (in->targets[i].addr == e->addr && in->targets[i].in_round)
 			t = &in->targets[i];
 	if (!t || t->result != BO_INITIATOR_PENDING)
@@ -406,6 +415,15 @@ static void on_fw_status(struct bo_initiator *in, const uint8_t *p, size_t len)
 	round_begin(in);
 }
 
+static uint16_t in_round_count(const struct bo_initiator *in)
+{
+	uint16_t n = 0;
+
+	for (uint16_t i = 0; i < in->ntargets; i++)
+		n = (uint16_t)(n + (in->targets[i].in_round != 0));
+	return n;
+}
+
 static void on_receivers_status(struct bo_initiator *in, const uint8_t *p, size_t len)
 {
 	struct bo_dfd_receivers_status m;
@@ -413,15 +431,23 @@ static void on_receivers_status(struct bo_initiator *in, const uint8_t *p, size_
 	if (bo_dfd_receivers_status_decode(p, len, &m) != BO_DFU_OK)
 		return;
 	if (in->state == BO_INITIATOR_RECV_DELETE) {
-		if (m.status == BO_DFD_SUCCESS)
+		if (m.status == BO_DFD_SUCCESS) {
+			in->add_next = 0;
 			go(in, BO_INITIATOR_RECV_ADD);
-		else
+		} else {
 			finish(in, BO_INITIATOR_LOST);
+		}
 	} else if (in->state == BO_INITIATOR_RECV_ADD) {
-		if (m.status == BO_DFD_SUCCESS)
-			go(in, BO_INITIATOR_DIST_START);
-		else
+		if (m.status != BO_DFD_SUCCESS) {
 			finish(in, BO_INITIATOR_LOST);
+			return;
+		}
+		/* a late status of the previous batch lists fewer: the step timer sends again */
+		if (m.list_count < in->add_next + in->add_count)
+			return;
+		in->add_next = (uint16_t)(in->add_next + in->add_count);
+		go(in, in->add_next < in_round_count(in) ? BO_INITIATOR_RECV_ADD
+							  : BO_INITIATOR_DIST_START);
 	}
 }
 
@@ -575,7 +601,7 @@ int bo_initiator_start(struct bo_initiator *in, const struct bo_initiator_image 
 		else
 			any = true;
 	}
-	in->ntargets = (uint8_t)n;
+	in->ntargets = (uint16_t)n;
 	in->round = 0;
 	in->upload_tries = 0;
 	in->success = false;
@@ -626,7 +652,7 @@ int bo_initiator_apply(struct bo_initiator *in)
 
 	if (in->state != BO_INITIATOR_DONE || in->dist.policy != BO_DFD_POLICY_VERIFY_ONLY)
 		return -1;
-	for (uint8_t i = 0; i < in->ntargets; i++) {
+	for (uint16_t i = 0; i < in->ntargets; i++) {
 		struct bo_initiator_target *t = &in->targets[i];
 
 		t->in_round = t->result == BO_INITIATOR_VERIFIED;

@@ -18,7 +18,8 @@
  *   FW GET   Firmware Get (FWID): the image's index in the Firmware Images List.
  *   RESET    Distribution Get; COMPLETED / FAILED: Distribution Cancel (to IDLE) so the
  *            next Start is a new distribution; another distribution busy: fail.
- *   RECEIVERS Receivers Delete All, Receivers Add (this round's targets).
+ *   RECEIVERS Receivers Delete All, Receivers Add (this round's targets, 120 a message:
+ *             a longer list in batches, each acknowledged before the next).
  *   START    Distribution Start (dist: policy, mode, TTL, timeout base, group, app key).
  *   POLL     Distribution Get, first after cfg.poll_us, the interval doubling up to
  *            cfg.poll_max_us, until COMPLETED / FAILED (or TRANSFER_SUCCESS under the
@@ -202,7 +203,7 @@ struct bo_initiator {
 	struct bo_initiator_image img;
 	struct bo_initiator_dist dist;
 	struct bo_initiator_target targets[BO_INITIATOR_TARGETS_MAX];
-	uint8_t ntargets;
+	uint16_t ntargets;
 	uint8_t state;         /* enum bo_initiator_state */
 	uint8_t tries;         /* sends of the current request */
 	uint8_t upload_tries;
@@ -212,6 +213,8 @@ struct bo_initiator {
 	bool success;
 	uint16_t slot_idx;
 	uint16_t list_next;    /* Receivers Get paging */
+	uint16_t add_next;     /* Receivers Add batches: the round's targets added so far */
+	uint16_t add_count;    /* ... and in the batch out */
 	uint64_t poll_delay;
 	/* Where the last run ended (diagnostics): the state it finished from (enum
 	 * bo_initiator_state; BO_INITIATOR_RECV_GET when the Receivers List concluded it, any

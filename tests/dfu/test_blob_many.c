@@ -56,6 +56,8 @@ struct fx {
 	uint8_t lost_status;
 	uint64_t lost_time;
 	uint64_t chunks, block_gets;
+	uint64_t info_at[4 * NSRV]; /* unicast Information Gets delivered, when */
+	size_t ninfo;
 	/* fault: node `fault` goes offline (or cancels) once it stored fault_after blocks */
 	int fault;
 	bool fault_cancel, fault_done;
@@ -145,6 +147,9 @@ static void observe(void *ctx, const struct pump_event *ev)
 		f->chunks++;
 	if (ev->opcode == BO_OP_BLOB_BLOCK_GET && (ev->rx.dst != GROUP || ev->node == f->n[0].pn))
 		f->block_gets++;
+	if (ev->opcode == BO_OP_BLOB_INFO_GET && ev->rx.dst != GROUP &&
+	    f->ninfo < sizeof f->info_at / sizeof f->info_at[0])
+		f->info_at[f->ninfo++] = ev->t;
 }
 
 static struct fx *fx_new(uint64_t seed, uint32_t loss_permille, uint64_t seg_busy_us)
@@ -352,6 +357,25 @@ static void test_pull_target_cancelled(void **state)
 	}
 }
 
+/* Unicast (no group): the Information Get round to every server is spread over the retry
+ * interval (blob_cli.h: their answers would flood a large mesh together), not one per
+ * BO_BLOB_CLI_STEP_INTERVAL_US; the transfer still completes everywhere. */
+static void test_unicast_round_spread(void **state)
+{
+	uint64_t rto = bo_blob_cli_retry_us(TIMEOUT_BASE, TTL, BO_BLOB_CLI_BLOCK_RETRIES);
+	uint64_t gap = rto / NSRV < BO_BLOB_CLI_SPREAD_MAX_US ? rto / NSRV : BO_BLOB_CLI_SPREAD_MAX_US;
+	struct fx *f = fx_new(80, 0, 0);
+
+	(void)state;
+	_Static_assert(BO_BLOB_CLI_STEP_INTERVAL_US < 8100000u / NSRV, "the spread must show");
+	fx_run(f, BO_BLOB_MODE_PUSH, BO_MESH_ADDR_UNASSIGNED, 20000);
+	assert_true(f->ninfo >= NSRV);
+	for (size_t i = 1; i < NSRV; i++)
+		assert_true(f->info_at[i] - f->info_at[i - 1] >= gap);
+	expect_all_but(f, -1);
+	fx_free(f);
+}
+
 /* Refused sends (one segmented send per destination, each busy for 3 chunk intervals):
  * the client tries a refused chunk again instead of losing it. Push: no chunk needs a
  * second round, so one Block Get per block; pull: every target, none lost. */
@@ -393,6 +417,7 @@ int main(void)
 		cmocka_unit_test(test_pull_many_unicast),
 		cmocka_unit_test(test_pull_target_silent),
 		cmocka_unit_test(test_pull_target_cancelled),
+		cmocka_unit_test(test_unicast_round_spread),
 		cmocka_unit_test(test_refused_sends),
 	};
 

@@ -42,7 +42,10 @@ struct fx {
 	bool armed[NTIMERS];
 	uint64_t due[NTIMERS];
 	uint32_t sent_op[256];
+	uint16_t sent_dst[256];
+	uint64_t sent_at[256];
 	size_t nsent;
+	bool many; /* several targets: any destination */
 	unsigned done_calls;
 	bool success;
 };
@@ -54,8 +57,11 @@ static int f_send(void *ctx, const struct bo_mesh_tx *tx, uint32_t opcode, const
 
 	(void)p;
 	(void)len;
-	assert_int_equal(tx->dst, TGT);
+	if (!f->many)
+		assert_int_equal(tx->dst, TGT);
 	assert_true(f->nsent < sizeof f->sent_op / sizeof f->sent_op[0]);
+	f->sent_dst[f->nsent] = tx->dst;
+	f->sent_at[f->nsent] = f->now;
 	f->sent_op[f->nsent++] = opcode;
 	return 0;
 }
@@ -678,6 +684,56 @@ static void test_runs_new_then_old_verify_ok_no_reapply(void **state)
 	test_free(f);
 }
 
+/* A round of unicast requests to many targets is spread over the retry interval (at most
+ * BO_DFU_CLI_SPREAD_MAX_US apart), not sent back to back: over a large all-relay mesh their
+ * answers drowned each other and targets were lost after their retries (issue 15). Ten
+ * silent targets, a 10 s retry interval: Information Gets 1 s apart, every target asked once
+ * a round, the next round a retry interval after the round's last request. */
+static void test_round_spread(void **state)
+{
+	enum { N = 10 };
+	struct fx *f = test_calloc(1, sizeof *f);
+	struct bo_dfu_cli_config cfg;
+	struct bo_dfu_cli_update upd;
+	uint16_t addrs[N];
+
+	(void)state;
+	assert_non_null(f);
+	f->many = true;
+	f->port = (struct bo_mesh_port){f, 0x0001, f_send, f_arm, f_cancel, f_now, f_random};
+	f->now = 1000;
+	memset(&cfg, 0, sizeof cfg);
+	cfg.mesh = &f->port;
+	cfg.blob.mesh = &f->port;
+	cfg.blob.timer_base = 1;
+	cfg.cb = (struct bo_dfu_cli_cb){.ctx = f, .done = cb_done};
+	bo_dfu_cli_init(&f->cli, &cfg);
+	memset(&upd, 0, sizeof upd);
+	upd.blob_id = BLOB_ID;
+	upd.size = 1000;
+	upd.fwid = fw_new;
+	upd.fwid_len = sizeof fw_new;
+	upd.ttl = 5;
+	upd.timeout_base = 2;
+	upd.group = BO_MESH_ADDR_UNASSIGNED;
+	upd.info_get = true;
+	upd.retry_us = 10 * RETRY_US;
+	for (unsigned i = 0; i < N; i++)
+		addrs[i] = (uint16_t)(TGT + i);
+	assert_int_equal(bo_dfu_cli_send(&f->cli, &upd, addrs, N), 0);
+	while (f->nsent < 2 * N && fire(f))
+		;
+	assert_true(f->nsent >= 2 * N);
+	for (size_t i = 0; i < 2 * N; i++) {
+		assert_int_equal(f->sent_op[i], BO_OP_DFU_INFO_GET);
+		assert_int_equal(f->sent_dst[i], TGT + i % N);
+		if (i % N)
+			assert_true(f->sent_at[i] - f->sent_at[i - 1] >= BO_DFU_CLI_SPREAD_MAX_US);
+	}
+	assert_true(f->sent_at[N] - f->sent_at[N - 1] >= 10 * RETRY_US);
+	test_free(f);
+}
+
 /* The old FWID and VERIFY_OK after every Apply: at most BO_DFU_CLI_REAPPLY_MAX Applies
  * again, then APPLY_FAILED at the deadline (of the last re-apply). */
 static void test_reapply_limit(void **state)
@@ -754,6 +810,7 @@ int main(void)
 		cmocka_unit_test(test_runs_new_then_apply_fail),
 		cmocka_unit_test(test_runs_new_then_old_verify_ok_no_reapply),
 		cmocka_unit_test(test_reapply_limit),
+		cmocka_unit_test(test_round_spread),
 		cmocka_unit_test(test_not_applying_old_no_reapply),
 	};
 

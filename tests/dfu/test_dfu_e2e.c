@@ -726,6 +726,52 @@ static void test_distributor_power_cut(void **state)
 	fx_free(f);
 }
 
+static bool dist_active(void *ctx)
+{
+	struct fx *f = ctx;
+
+	return bo_dfd_srv_phase(&f->dist.dfd) == BO_DFD_PHASE_TRANSFER_ACTIVE;
+}
+
+/* A distribution to more receivers than 8-bit counts and one Receivers Add message hold
+ * (issue 15): the Initiator adds 300 (the three targets and 297 absent addresses) in
+ * batches, the Distributor takes every one into its update client and keeps the list over
+ * a restore from flash (a 16-bit count in its record). */
+static void test_many_receivers(void **state)
+{
+	enum { N = 300 };
+	struct opts o = {.strategy = BO_STRATEGY_OVERWRITE, .behaviour = -1};
+	struct fx *f = fx_new(&o);
+	struct bo_initiator_image img = {
+		.area = f->ifl.blob, .size = (uint32_t)f->img_new.len,
+		.fwid = f->fwid, .fwid_len = sizeof(f->fwid),
+		.metadata = f->md, .metadata_len = f->md_len,
+		.blob_id = UPLOAD_BLOB_ID, .timeout_base = TIMEOUT_BASE,
+	};
+	struct bo_initiator_dist dist = {.ttl = 5, .timeout_base = TIMEOUT_BASE,
+					 .mode = BO_BLOB_MODE_PUSH,
+					 .policy = BO_DFD_POLICY_VERIFY_AND_APPLY, .group = GROUP};
+	uint16_t addrs[N];
+
+	(void)state;
+	_Static_assert(N <= BO_INITIATOR_TARGETS_MAX && N <= BO_DFD_SRV_RECEIVERS_MAX,
+		       "host builds take more than 255 receivers");
+	for (size_t i = 0; i < N; i++)
+		addrs[i] = (uint16_t)(i < NTGT ? TGT_ADDR0 + i : 0x0400u + i);
+	assert_int_equal(bo_initiator_start(&f->in, &img, &dist, addrs, NULL, N), 0);
+	assert_true(pump_run(&f->pump, f->pump.now + HOUR, dist_active, f));
+	for (int boot = 0; boot < 2; boot++) {
+		assert_int_equal(f->dist.dfd.receiver_count, N);
+		for (size_t i = 0; i < N; i++)
+			assert_int_equal(f->dist.dfd.receivers[i].addr, addrs[i]);
+		if (boot == 0) {
+			assert_int_equal(f->dist.cli.ntargets, N);
+			dist_boot(f); /* the record read back */
+		}
+	}
+	fx_free(f);
+}
+
 /* The Distributor loses power after the targets applied, before it confirmed them: resumed,
  * it finds them running the new FWID (Information Get) and does not send the image again. */
 static void test_distributor_power_cut_confirm(void **state)
@@ -1024,6 +1070,7 @@ int main(void)
 		cmocka_unit_test(test_no_confirm_reverts),
 		cmocka_unit_test(test_unbootable),
 		cmocka_unit_test(test_distributor_power_cut),
+		cmocka_unit_test(test_many_receivers),
 		cmocka_unit_test(test_distributor_power_cut_confirm),
 		cmocka_unit_test(test_distributor_cut_sweep),
 		cmocka_unit_test(test_lossy_cuts),

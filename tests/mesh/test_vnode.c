@@ -8,7 +8,8 @@
  * (also with every node relaying: a flooded network), a crash-on-boot image (reverted under
  * swap-scratch, recovery under the recovery strategy, never bricked), a no-confirm image
  * as a test upgrade (its watchdog resets it: reverted and REVERTED, never offered again,
- * under swap-scratch; the recovery image after the trial boots under recovery).
+ * under swap-scratch; the recovery image after the trial boots under recovery), and power
+ * lost inside that revert (counted once, also when the next boot resumes it).
  *
  * Debug: VNODE_DEBUG=1 (results and counters), VNODE_TRACE=1 (messages, see rx_cb),
  * VNODE_RELAY=1 (every node relays in every test).
@@ -80,6 +81,7 @@ struct world {
 		uint64_t t;
 		uint32_t node;
 		int ev;
+		int action; /* BOOT: the bootloader's action */
 	} log[256];
 	size_t nlog;
 };
@@ -92,6 +94,7 @@ static void on_event(void *ctx, struct sim_vnode *n, enum sim_vnode_event ev)
 		w->log[w->nlog].t = sim_now(&w->loop);
 		w->log[w->nlog].node = n->cfg.node;
 		w->log[w->nlog].ev = (int)ev;
+		w->log[w->nlog].action = ev == SIM_VNODE_EV_BOOT ? (int)n->res->action : -1;
 		w->nlog++;
 	}
 }
@@ -336,7 +339,7 @@ static unsigned progress(struct world *w, uint32_t t)
 	return bo_blob_srv_progress(&v->srv->blob);
 }
 
-enum cut_kind { CUT_NONE, CUT_POWER, CUT_FLASH, CUT_DIST, CUT_APPLY };
+enum cut_kind { CUT_NONE, CUT_POWER, CUT_FLASH, CUT_DIST, CUT_APPLY, CUT_REVERT };
 
 /* Run until the Initiator is done (or 2 h of virtual time); with a cut of Target 1 once it
  * stored a third of the image. */
@@ -366,7 +369,15 @@ static void run(struct world *w, enum cut_kind cut)
 			cut_done = true;
 			sim_vnode_arm_flash_cut(&w->v[1], w->cut_nth, w->cut_mode, 7, SIM_S(2));
 		}
-		if (!cut_done && cut != CUT_DIST && cut != CUT_APPLY && progress(w, 1) >= 30) {
+		if (!cut_done && cut == CUT_REVERT && sim_vnode_running(&w->v[1]) &&
+		    sim_vnode_counters(&w->v[1])->running_fw == FW_NOCONF) {
+			/* it runs the no-confirm image on trial: the watchdog's reset comes next,
+			 * and its bootloader's revert; power is lost inside that */
+			cut_done = true;
+			sim_vnode_arm_flash_cut(&w->v[1], w->cut_nth, w->cut_mode, 7, SIM_S(2));
+		}
+		if (!cut_done && cut != CUT_DIST && cut != CUT_APPLY && cut != CUT_REVERT &&
+		    progress(w, 1) >= 30) {
 			cut_done = true;
 			if (cut == CUT_POWER)
 				sim_vnode_power_cut(&w->v[1], SIM_S(2));
@@ -742,6 +753,46 @@ static void test_no_confirm(void **state)
 	}
 }
 
+/* The no-confirm image on trial under swap-scratch, and Target 1 loses power inside the
+ * revert its bootloader does at the watchdog's reset: in the revert request, or in the
+ * middle of the swap back (the next boot resumes it: RESUMED, not REVERTED). Either way
+ * the node reverted once, runs the old image confirmed, and the Initiator's verdict is
+ * REVERTED. */
+static void test_cut_in_revert(void **state)
+{
+	static const uint64_t nths[] = {2, 8, 20, 60};
+	size_t resumed = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof nths / sizeof nths[0]; i++) {
+		struct world *w = world_new(BO_STRATEGY_SWAP_SCRATCH, FW_NOCONF, true);
+		const struct sim_vnode_counters *c = sim_vnode_counters(&w->v[1]);
+
+		w->cut_nth = nths[i];
+		w->cut_mode = FSIM_CUT_TORN;
+		run(w, CUT_REVERT);
+		sim_run_until(&w->loop, sim_now(&w->loop) + SIM_S(600));
+		for (size_t k = 0; k < w->nlog; k++)
+			resumed += w->log[k].node == 1 && w->log[k].ev == SIM_VNODE_EV_BOOT &&
+				   w->log[k].action == BO_ACT_RESUMED;
+		if (getenv("VNODE_DEBUG"))
+			fprintf(stderr, "cut at %llu: reverts %llu flash cuts %llu boots %llu, "
+				"resumed boots so far %zu\n", (unsigned long long)nths[i],
+				(unsigned long long)c->reverts, (unsigned long long)c->flash_cuts,
+				(unsigned long long)c->boots, resumed);
+		assert_int_equal(c->flash_cuts, 1);
+		assert_int_equal(c->reverts, 1);
+		assert_false(c->bricked);
+		assert_int_equal(c->running_fw, FW_OLD);
+		assert_true(c->confirmed);
+		assert_int_equal(w->in.targets[0].result, BO_INITIATOR_REVERTED);
+		for (uint32_t t = 2; t < NVN; t++)
+			assert_int_equal(sim_vnode_counters(&w->v[t])->reverts, 1);
+		world_free(w);
+	}
+	assert_true(resumed >= 1); /* a cut in the swap back was resumed by the next boot */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -752,6 +803,7 @@ int main(void)
 		cmocka_unit_test(test_flash_cut_in_apply),
 		cmocka_unit_test(test_crash_on_boot),
 		cmocka_unit_test(test_no_confirm),
+		cmocka_unit_test(test_cut_in_revert),
 		cmocka_unit_test(test_distributor_power_cut),
 		cmocka_unit_test(test_no_dfu),
 		cmocka_unit_test(test_bricked),
