@@ -55,6 +55,7 @@ struct recording {
 	uint8_t *data;
 	size_t data_len, data_cap;
 	struct sweep_node *node;
+	int start_step; /* the step the recorded run started at (resumed or run) */
 };
 
 static void *grow(void *p, size_t *cap, size_t need, size_t elem)
@@ -111,6 +112,7 @@ static void record_run(struct sweep_node *n, int step, bool after_cut, struct re
 {
 	memset(r, 0, sizeof *r);
 	r->node = n;
+	r->start_step = step;
 	r->snap = malloc(sizeof *r->snap);
 	if (!r->snap)
 		abort();
@@ -177,8 +179,9 @@ static int apply_cut(struct sweep_node *n, const struct recording *r, const stru
 		     const struct sweep_options *o)
 {
 	fsim_snapshot_restore(n->dev, r->snap[c->op]);
-	if (c->op == r->nops)
-		return r->nops ? r->ops[r->nops - 1].step : 0;
+	if (c->op == r->nops) /* a run with no op (a continuation that only boots) is cut
+				 where it started, not at step 0 */
+		return r->nops ? r->ops[r->nops - 1].step : r->start_step;
 	const struct op_rec *op = &r->ops[c->op];
 	if (c->torn) {
 		struct fsim_cut cut = {op->index, FSIM_CUT_TORN, c->variant,

@@ -57,10 +57,26 @@ void sweep_trace_place(const struct fsim_device *dev, const struct fw_flash_map 
 		snprintf(buf, len, "%s trailer: %s", p->name, field);
 		return;
 	}
+	if (!strcmp(p->name, "status") && bo_trailer_layout(p->size, max_align(dev), &tl) == 0) {
+		/* core/boot's record: the operation's type and size at the end, the log before */
+		if (rel >= tl.swap_info_off)
+			snprintf(buf, len, "status record: swap_info");
+		else if (rel >= tl.swap_size_off)
+			snprintf(buf, len, "status record: swap_size");
+		else
+			snprintf(buf, len, "status progress log entry unit %u", rel / max_align(dev));
+		return;
+	}
 	fsim_sector_of(dev, p->off, &first, &start, &size);
 	fsim_sector_of(dev, off, &idx, &start, &size);
-	bool meta = is_slot(p) && start + size == p->off + p->size;
-	snprintf(buf, len, "%s %s %u +0x%x", p->name, meta ? "meta sector (progress, status)" : "sector",
+	/* A slot's last sector holds core/boot's progress record unless a status partition
+	 * does; then it holds the image's tail and the trailer. */
+	bool last = is_slot(p) && start + size == p->off + p->size;
+	bool status = fsim_partition_find(dev, "status") != NULL;
+	snprintf(buf, len, "%s %s %u +0x%x", p->name,
+		 !last     ? "sector"
+		 : status ? "last sector (image tail, trailer)"
+			  : "meta sector (progress, status)",
 		 idx - first, off - start);
 }
 
