@@ -76,7 +76,7 @@ done
 # that continuation started, not from step 0 (which downloaded and installed again, so the
 # upgrade slot held v2, not the v1 this file expects there).
 check 0 "a depth-2 cut after a continuation without ops" "$bin" sweep \
-	"$sweeps/stm32f4-status-swap-scratch-trailer-cleared.yaml" --repro b500/b0
+	"$sweeps/stm32f4-status-swap-scratch-large.yaml" --repro b1378/b0
 check 2 "a malformed repro ID exits 2" "$bin" sweep "$good" --repro x12
 check 2 "a repro ID past the workload exits 2" "$bin" sweep "$good" --repro t99999.0
 check 0 "--help" "$bin" sweep --help
