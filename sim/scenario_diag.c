@@ -163,27 +163,18 @@ static const char *initiator_step_name(uint8_t s)
 	return s < sizeof names / sizeof names[0] ? names[s] : "an unknown step";
 }
 
-void diag_note_end(struct world *w, struct run_node *rn, const struct bo_initiator *in,
-		   const struct bo_initiator_target *t)
+/* What the Distributor's update client holds of target t: true, with rn's end_* set, when
+ * its distribution concluded t. It holds the distribution the Receivers List reported,
+ * unless a power cut poisoned it (then its state is not DONE) or it runs no more. */
+static bool note_from_distributor(struct world *w, struct run_node *rn,
+				  const struct bo_initiator_target *t)
 {
 	struct run_node *dn = &w->nodes[w->s->initiator.distributor];
 	const struct bo_distributor *d = dn->v.dist;
 
-	rn->end_by = RUN_END_UNKNOWN;
-	if (t->result == BO_INITIATOR_LOST && in->end_state != BO_INITIATOR_RECV_GET) {
-		/* the Initiator stopped before the Receivers List said anything of it */
-		rn->end_by = RUN_END_INITIATOR;
-		rn->end_step = in->end_state;
-		rn->end_tries = in->end_tries;
-		return;
-	}
-	/* The Distributor's update client still holds the distribution the list reported,
-	 * unless a power cut poisoned it (then its state is not DONE) or it runs no more. A
-	 * target concluded in an earlier round of the Initiator than the last is no longer in
-	 * it either: for those (and after a power cut) the reason gives the last phase only. */
 	if (!d || !sim_vnode_running(&dn->v) || d->cli.state != BO_DFU_CLI_DONE ||
 	    d->cli.ntargets > BO_DFU_CLI_TARGETS_MAX)
-		return;
+		return false;
 	for (unsigned i = 0; i < d->cli.ntargets; i++) {
 		const struct bo_dfu_cli_target *ct = &d->cli.targets[i];
 
@@ -195,8 +186,35 @@ void diag_note_end(struct world *w, struct run_node *rn, const struct bo_initiat
 		rn->end_block = ct->end_block;
 		rn->end_blocks = (uint16_t)d->cli.blob.block_count;
 		rn->end_tries = ct->end_tries;
+		return true;
+	}
+	return false;
+}
+
+void diag_note_round(struct world *w, struct run_node *rn, const struct bo_initiator *in,
+		     const struct bo_initiator_target *t)
+{
+	/* A target concluded in this round is no longer in the Distributor's next
+	 * distribution: its end is noted before that one starts. */
+	if (in->round <= 1)
+		rn->end_by = RUN_END_UNKNOWN; /* a new run: nothing of the last one */
+	(void)note_from_distributor(w, rn, t);
+}
+
+void diag_note_end(struct world *w, struct run_node *rn, const struct bo_initiator *in,
+		   const struct bo_initiator_target *t)
+{
+	if (t->in_round && t->result == BO_INITIATOR_LOST &&
+	    in->end_state != BO_INITIATOR_RECV_GET) {
+		/* the Initiator stopped before the Receivers List said anything of it */
+		rn->end_by = RUN_END_INITIATOR;
+		rn->end_step = in->end_state;
+		rn->end_tries = in->end_tries;
 		return;
 	}
+	/* Else the last round's distribution, or what an earlier round noted
+	 * (diag_note_round); after the Distributor's power cut, the last phase only. */
+	(void)note_from_distributor(w, rn, t);
 }
 
 void diag_end_words(const struct run_node *rn, char *b, size_t n)

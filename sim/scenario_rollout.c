@@ -25,6 +25,17 @@ const char *rollout_result_name(uint8_t r)
 
 static void wave_event(struct sim_loop *loop, void *ctx, void *payload);
 
+static void initiator_round_done(void *ctx, struct bo_initiator *in)
+{
+	struct world *w = ctx;
+	const struct run_wave *wv = &w->waves[w->wave];
+
+	for (uint16_t i = 0; i < in->ntargets; i++)
+		if (in->targets[i].in_round)
+			diag_note_round(w, &w->nodes[w->wave_nodes[wv->first + i]], in,
+					&in->targets[i]);
+}
+
 static void initiator_done(void *ctx, struct bo_initiator *in, bool success)
 {
 	struct world *w = ctx;
@@ -192,7 +203,7 @@ void rollout_init(struct world *w)
 	c.upload.chunk_interval_us = (uint64_t)(UPLOAD_CHUNK + 16u) * 1000000u /
 					     (ini->link_throughput ? ini->link_throughput : 1u) +
 				     1000u;
-	c.cb = (struct bo_initiator_cb){w, initiator_done};
+	c.cb = (struct bo_initiator_cb){w, initiator_done, initiator_round_done};
 	bo_initiator_init(&w->in, &c);
 }
 

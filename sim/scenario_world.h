@@ -172,6 +172,10 @@ uint32_t faults_select(struct world *w, size_t k, uint32_t *out);
 void diag_collect(struct world *w);
 /* The Initiator concluded target t (node rn): note where its distribution ended, from
  * the Initiator and the Distributor's update client (scenario_rollout.c, per target). */
+/* A round of the Initiator ended (its round_done hook): note where target t of the round
+ * ended, before the next round restarts the distribution. */
+void diag_note_round(struct world *w, struct run_node *rn, const struct bo_initiator *in,
+		     const struct bo_initiator_target *t);
 void diag_note_end(struct world *w, struct run_node *rn, const struct bo_initiator *in,
 		   const struct bo_initiator_target *t);
 /* Where rn's last distribution gave up, in words: "gave up in BLOB transfer block 8 of 12

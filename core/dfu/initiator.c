@@ -305,6 +305,8 @@ static void round_end(struct bo_initiator *in)
 		else
 			retry = true;
 	}
+	if (in->cfg.cb.round_done)
+		in->cfg.cb.round_done(in->cfg.cb.ctx, in);
 	if (!retry || !any_pending(in)) {
 		finish(in, BO_INITIATOR_LOST);
 		return;

@@ -172,6 +172,10 @@ struct bo_initiator_cb {
 	void *ctx;
 	/* the run ended; per-target results in in->targets[0..in->ntargets) */
 	void (*done)(void *ctx, struct bo_initiator *in, bool success);
+	/* optional: a round's Receivers List is in and its targets are classified (those of
+	 * the round have in_round set), before a retry round restarts the distribution: the
+	 * Distributor still holds what became of each (a diagnostics hook) */
+	void (*round_done)(void *ctx, struct bo_initiator *in);
 };
 
 /* 0 fields take the defaults noted. */
