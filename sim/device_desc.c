@@ -390,6 +390,8 @@ static int load_any_layout(struct bo_yaml *y, yaml_node_t *dev, struct bo_device
 	yaml_node_t *layout = bo_yaml_map_get(y, dev, "layout");
 	yaml_node_t *at[BO_SWEEP_PART_COUNT] = {0};
 	yaml_node_t *fallback = layout ? layout : dev;
+	d->layout_line = (unsigned)fallback->start_mark.line + 1;
+	d->layout_col = (unsigned)fallback->start_mark.column + 1;
 	if (!layout || (layout->type == YAML_SCALAR_NODE && !bo_yaml_is_null(layout))) {
 		if (layout && strcmp((const char *)layout->data.scalar.value, "default"))
 			return bo_yaml_error(y, layout, "device.layout",

@@ -79,6 +79,9 @@ struct bo_device_desc {
 	bool named;                       /* given as flash: {NAME: ...} */
 	bool default_layout;              /* layout: default (or absent) */
 	struct bo_sweep_area parts[BO_SWEEP_PART_COUNT];
+	/* Where the layout is in the file (1-based; the device node for `layout: default`),
+	 * for the bootloader's later refusal of it (sim/sweep_device.c). */
+	unsigned layout_line, layout_col;
 	/* For summaries and the database: "nrf52840", "nrf52840 (modified)", "custom",
 	 * "internal=nrf52840 spi=spi-nor". */
 	char label[BO_DEV_LABEL_MAX];

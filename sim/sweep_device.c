@@ -172,6 +172,13 @@ static int make_cfg(struct bo_sweep_device *d, char *err, size_t errlen)
 	int rc = bo_boot_check_config(b, c, &bad);
 	d->data_limit = b->data_limit;
 	free(b);
+	if (rc && s->device.layout_line) {
+		/* at the layout, as the loader reports its own errors (FILE:LINE:COL: key ...) */
+		snprintf(err, errlen, "%s:%u:%u: key 'device.layout': the bootloader refuses this "
+			 "layout for %s: %s", s->file, s->device.layout_line, s->device.layout_col,
+			 bo_sweep_strategy_name(s->strategy), bad ? bad : "bad configuration");
+		return -1;
+	}
 	if (rc)
 		return fail(s, err, errlen, "the bootloader refuses this layout for %s: %s",
 			    bo_sweep_strategy_name(s->strategy), bad ? bad : "bad configuration");

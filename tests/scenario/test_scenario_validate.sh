@@ -41,13 +41,13 @@ first_invalid=$(ls "$invalid"/*.yaml | head -n 1)
 grep -q "valid scenario 'demo" "$tmp/out" || bad "mixed: the valid file was not reported"
 
 # Loads, but the bootloader refuses the layout for a strategy a node uses: the device
-# build's message (FILE: only), exit 2.
+# build's message at the layout (the device node: its layout is the preset's), exit 2.
 sed 's/^device: .*/device: {preset: stm32l4, strategy: overwrite}/' "$valid/demo.yaml" |
 	sed 's/{id: 0, role: distributor}/{id: 0, role: distributor, strategy: swap-scratch}/' \
 	>"$tmp/l4.yaml"
 "$brownout" validate "$tmp/l4.yaml" >"$tmp/out" 2>"$tmp/err"; rc=$?
 [ $rc -eq 2 ] || bad "l4: exit $rc, want 2"
-[ "$(cat "$tmp/err")" = "$tmp/l4.yaml: the bootloader refuses this layout for swap-scratch: the primary's last sector is too small for the progress log of a full-size upgrade" ] ||
+[ "$(cat "$tmp/err")" = "$tmp/l4.yaml:13:9: key 'device.layout': the bootloader refuses this layout for swap-scratch: the primary's last sector is too small for the progress log of a full-size upgrade" ] ||
 	bad "l4: $(cat "$tmp/err")"
 
 # Fits the slots as a payload, not once signed (TLVs): the device build's message.

@@ -294,7 +294,8 @@ static void test_build_errors(void **state)
 			   "initial: {primary: v1}\n"
 			   "steps: [reboot]\n"
 			   "expect: {running: v1}\n",
-			   "t.yaml: the bootloader refuses this layout for swap-scratch: a swap chunk "
+			   "t.yaml:5:5: key 'device.layout': the bootloader refuses this layout for "
+			   "swap-scratch: a swap chunk "
 			   "(sectors common to both slots) is larger than the scratch partition");
 }
 

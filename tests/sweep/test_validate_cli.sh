@@ -57,7 +57,8 @@ printf 'name: x\n' >"$tmp/other.yaml"
 [ $rc -eq 2 ] || bad "other: exit $rc, want 2"
 grep -q "other.yaml:1:1: key 'sweep': missing required key" "$tmp/err" || bad "other: $(cat "$tmp/err")"
 
-# Loads, but the bootloader refuses the layout: the device build's message, exit 2.
+# Loads, but the bootloader refuses the layout: the device build's message at the layout
+# (here the device node: layout: default), exit 2.
 cat >"$tmp/l4.yaml" <<'YAML'
 sweep: l4-swap
 device: {preset: stm32l4}
@@ -69,7 +70,7 @@ expect: {running: v1}
 YAML
 "$brownout" validate "$tmp/l4.yaml" 2>"$tmp/err"; rc=$?
 [ $rc -eq 2 ] || bad "l4: exit $rc, want 2"
-[ "$(cat "$tmp/err")" = "$tmp/l4.yaml: the bootloader refuses this layout for swap-scratch: the primary's last sector is too small for the progress log of a full-size upgrade" ] ||
+[ "$(cat "$tmp/err")" = "$tmp/l4.yaml:2:9: key 'device.layout': the bootloader refuses this layout for swap-scratch: the primary's last sector is too small for the progress log of a full-size upgrade" ] ||
 	bad "l4: $(cat "$tmp/err")"
 
 # Several files: exit 2 when one is invalid, every file reported.
