@@ -5,8 +5,54 @@
 #include "sim/mesh_port.h"
 
 #define PURPOSE_PORT_RANDOM 0x706f7274u /* "port" */
+#define PURPOSE_RESPONSE_DELAY 0x646c6179u /* "dlay" */
 
 static void port_timer_arm(void *ctx, uint32_t id, uint64_t delay_us);
+
+static int net_send(struct sim_mesh_port *p, uint16_t dst, uint8_t ttl, const uint8_t *pdu,
+		    size_t len, uint64_t token)
+{
+	if (mesh_send(p->net, p->node, dst, ttl, pdu, len, token)) {
+		p->refused++;
+		return -1; /* the models treat it as lost and retry */
+	}
+	p->sent++;
+	return 0;
+}
+
+static void delayed_due(struct sim_loop *loop, void *ctx, void *payload)
+{
+	(void)loop;
+	struct sim_mesh_port *p = ctx;
+	uint32_t k;
+	memcpy(&k, payload, sizeof k);
+	struct sim_mesh_delayed *d = &p->delayed[k];
+	d->h = SIM_HANDLE_NONE;
+	(void)net_send(p, d->dst, d->ttl, d->pdu, d->len, d->token); /* refused: lost */
+}
+
+/* A response to a group-addressed message: hold it 20-500 ms; 0 when held, -1 when no
+ * slot is free (it goes at once). */
+static int hold_response(struct sim_mesh_port *p, uint16_t dst, uint8_t ttl, const uint8_t *pdu,
+			 size_t len, uint64_t token)
+{
+	for (uint32_t k = 0; k < SIM_MESH_PORT_DELAYED; k++) {
+		struct sim_mesh_delayed *d = &p->delayed[k];
+		if (d->h != SIM_HANDLE_NONE || len > sizeof d->pdu)
+			continue;
+		d->dst = dst;
+		d->ttl = ttl;
+		d->len = (uint16_t)len;
+		d->token = token;
+		memcpy(d->pdu, pdu, len);
+		uint64_t us = sim_rng_range(&p->delay_rng, SIM_MESH_RESPONSE_DELAY_MIN_US,
+					    SIM_MESH_RESPONSE_DELAY_MAX_US);
+		d->h = sim_schedule_in(p->loop, us, delayed_due, p, &k, sizeof k);
+		p->sent++; /* handed over: the network takes it when the delay ends */
+		return 0;
+	}
+	return -1;
+}
 
 static int port_send(void *ctx, const struct bo_mesh_tx *tx, uint32_t opcode,
 		     const uint8_t *payload, size_t len)
@@ -27,12 +73,10 @@ static int port_send(void *ctx, const struct bo_mesh_tx *tx, uint32_t opcode,
 	uint8_t ttl = tx->ttl == BO_MESH_TTL_DEFAULT ? MESH_TTL_DEFAULT : tx->ttl;
 	uint64_t token = p->port.send_done && tx->done_timer ? SIM_MESH_PORT_TOKEN(tx->done_timer)
 							     : 0;
-	if (mesh_send(p->net, p->node, tx->dst, ttl, pdu, (size_t)n + len, token)) {
-		p->refused++;
-		return -1; /* the models treat it as lost and retry */
-	}
-	p->sent++;
-	return 0;
+	if (p->group_rx_src && tx->dst == p->group_rx_src &&
+	    hold_response(p, tx->dst, ttl, pdu, (size_t)n + len, token) == 0)
+		return 0;
+	return net_send(p, tx->dst, ttl, pdu, (size_t)n + len, token);
 }
 
 static void timer_fired(struct sim_loop *loop, void *ctx, void *payload)
@@ -83,6 +127,9 @@ void sim_mesh_port_init(struct sim_mesh_port *p, struct mesh_net *net, uint32_t 
 	p->on_timer = on_timer;
 	p->user = user;
 	sim_rng_derive(&p->rng, seed, node, PURPOSE_PORT_RANDOM);
+	sim_rng_derive(&p->delay_rng, seed, node, PURPOSE_RESPONSE_DELAY);
+	for (uint32_t k = 0; k < SIM_MESH_PORT_DELAYED; k++)
+		p->delayed[k].h = SIM_HANDLE_NONE;
 	p->port = (struct bo_mesh_port){
 		.ctx = p,
 		.addr = mesh_node_addr(node),
@@ -104,6 +151,12 @@ void sim_mesh_port_reset(struct sim_mesh_port *p)
 {
 	for (uint32_t id = 0; id < SIM_MESH_PORT_TIMERS; id++)
 		port_timer_cancel(p, id);
+	for (uint32_t k = 0; k < SIM_MESH_PORT_DELAYED; k++) {
+		if (p->delayed[k].h != SIM_HANDLE_NONE)
+			sim_cancel(p->loop, p->delayed[k].h);
+		p->delayed[k].h = SIM_HANDLE_NONE;
+	}
+	p->group_rx_src = 0;
 }
 
 int sim_mesh_split(const uint8_t *pdu, size_t len, uint32_t *opcode, const uint8_t **payload,

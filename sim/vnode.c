@@ -342,7 +342,9 @@ void sim_vnode_rx(struct sim_vnode *n, uint16_t src, uint16_t dst, uint8_t ttl,
 	m.rx.dst = dst;
 	m.rx.ttl = ttl;
 	m.rx.app_idx = 0;
+	sim_mesh_port_rx_begin(&n->port, src, dst);
 	enter(n, rx_entry, &m);
+	sim_mesh_port_rx_done(&n->port);
 }
 
 /* ---- life cycle --------------------------------------------------------------------- */

@@ -19,6 +19,7 @@ struct node {
 	size_t last_len;
 	uint16_t last_src;
 	int received;
+	uint64_t received_at;
 };
 
 struct world {
@@ -49,6 +50,7 @@ static void on_rx(void *user, struct mesh_net *net, uint32_t node, uint16_t src,
 	nd->last_len = plen;
 	nd->last_src = src;
 	nd->received++;
+	nd->received_at = sim_now(&w->loop);
 }
 
 static void world_init(struct world *w)
@@ -190,6 +192,54 @@ static void random_streams_are_per_node_and_seeded(void **state)
 	world_free(&b);
 }
 
+/* A response to a message sent to a group waits 20 to 500 ms (the Mesh Protocol's advice,
+ * Zephyr's delayable messages), a response to a unicast message does not; a power loss
+ * drops a held response. The delays are drawn per node from the seed. */
+static void group_responses_wait_a_random_delay(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w);
+	struct sim_mesh_port *mp = &w.n[1].mp;
+	const struct bo_mesh_port *p = &mp->port;
+	struct bo_mesh_tx tx = {.dst = 1, .ttl = BO_MESH_TTL_DEFAULT}; /* back to node 0 */
+	uint64_t earliest = UINT64_MAX, latest = 0;
+
+	for (int k = 0; k < 8; k++) {
+		uint64_t t0 = sim_now(&w.loop);
+		int before = w.n[0].received;
+
+		sim_mesh_port_rx_begin(mp, 1, 0xc000); /* handling a group message from node 0 */
+		assert_int_equal(p->send(p->ctx, &tx, 0x8305, NULL, 0), 0);
+		sim_mesh_port_rx_done(mp);
+		sim_run(&w.loop);
+		assert_int_equal(w.n[0].received, before + 1);
+		uint64_t d = w.n[0].received_at - t0;
+		earliest = d < earliest ? d : earliest;
+		latest = d > latest ? d : latest;
+	}
+	assert_true(earliest >= SIM_MESH_RESPONSE_DELAY_MIN_US);
+	assert_true(latest <= SIM_MESH_RESPONSE_DELAY_MAX_US + 50000); /* + the bearer */
+	assert_true(latest - earliest > 50000); /* random, not one fixed delay */
+
+	/* A response to a unicast message goes at once (one hop: a few ms on the bearer). */
+	uint64_t t0 = sim_now(&w.loop);
+	sim_mesh_port_rx_begin(mp, 1, 2);
+	assert_int_equal(p->send(p->ctx, &tx, 0x8305, NULL, 0), 0);
+	sim_mesh_port_rx_done(mp);
+	sim_run(&w.loop);
+	assert_true(w.n[0].received_at - t0 < SIM_MESH_RESPONSE_DELAY_MIN_US);
+
+	/* A held response dies with the power. */
+	int before = w.n[0].received;
+	sim_mesh_port_rx_begin(mp, 1, 0xc000);
+	assert_int_equal(p->send(p->ctx, &tx, 0x8305, NULL, 0), 0);
+	sim_mesh_port_reset(mp);
+	sim_run(&w.loop);
+	assert_int_equal(w.n[0].received, before);
+	world_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +247,7 @@ int main(void)
 		cmocka_unit_test(timers_fire_rearm_cancel_and_reset),
 		cmocka_unit_test(send_done_arms_the_named_timer_when_the_message_has_left),
 		cmocka_unit_test(random_streams_are_per_node_and_seeded),
+		cmocka_unit_test(group_responses_wait_a_random_delay),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
