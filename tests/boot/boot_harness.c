@@ -177,74 +177,18 @@ void bh_teardown(struct bh *h)
 	fsim_destroy(h->dev);
 	bo_signkey_free(h->trusted);
 	bo_signkey_free(h->rogue);
+	if (h->memo_on)
+		sim_crypto_memo_free(&h->memo);
 	bo_crypto_mbedtls_free(&h->cst);
 	free(h->ws);
 	memset(h, 0, sizeof *h);
 }
 
-static int memo_ecdsa(void *ctx, const uint8_t *spki, size_t spki_len,
-		      const uint8_t digest[BO_SHA256_LEN], const uint8_t *sig, size_t sig_len)
-{
-	struct bh *h = ctx;
-	if (spki_len > BO_P256_SPKI_LEN || sig_len > BO_P256_SIG_MAX)
-		return h->real.ecdsa_p256_verify(h->real.ctx, spki, spki_len, digest, sig, sig_len);
-	for (uint32_t i = 0; i < BH_MEMO; i++) {
-		struct bh_memo_entry *e = &h->memo[i];
-		if (e->used && e->spki_len == spki_len && e->sig_len == sig_len &&
-		    !memcmp(e->spki, spki, spki_len) && !memcmp(e->digest, digest, BO_SHA256_LEN) &&
-		    !memcmp(e->sig, sig, sig_len)) {
-			h->memo_hits++;
-			return e->rc;
-		}
-	}
-	h->memo_misses++;
-	struct bh_memo_entry *e = &h->memo[h->memo_next++ % BH_MEMO];
-	e->rc = h->real.ecdsa_p256_verify(h->real.ctx, spki, spki_len, digest, sig, sig_len);
-	e->used = true;
-	e->spki_len = spki_len;
-	e->sig_len = sig_len;
-	memcpy(e->spki, spki, spki_len);
-	memcpy(e->digest, digest, BO_SHA256_LEN);
-	memcpy(e->sig, sig, sig_len);
-	return e->rc;
-}
-
-static void memo_sha_start(void *ctx)
-{
-	struct bh *h = ctx;
-	h->real.sha256_start(h->real.ctx);
-}
-
-static void memo_sha_update(void *ctx, const void *data, size_t len)
-{
-	struct bh *h = ctx;
-	h->real.sha256_update(h->real.ctx, data, len);
-}
-
-static void memo_sha_finish(void *ctx, uint8_t digest[BO_SHA256_LEN])
-{
-	struct bh *h = ctx;
-	h->real.sha256_finish(h->real.ctx, digest);
-}
-
-static int memo_cmac(void *ctx, const uint8_t key[16], const void *msg, size_t len,
-		     uint8_t mac[16])
-{
-	struct bh *h = ctx;
-	return h->real.aes_cmac(h->real.ctx, key, msg, len, mac);
-}
-
 void bh_memo_verify(struct bh *h)
 {
 	h->real = h->crypto;
-	h->crypto = (struct bo_crypto){
-		.ctx = h,
-		.sha256_start = memo_sha_start,
-		.sha256_update = memo_sha_update,
-		.sha256_finish = memo_sha_finish,
-		.ecdsa_p256_verify = memo_ecdsa,
-		.aes_cmac = memo_cmac,
-	};
+	sim_crypto_memo_init(&h->memo, &h->real, &h->crypto);
+	h->memo_on = true;
 }
 
 /* ---- Images ------------------------------------------------------------------------ */

@@ -19,6 +19,7 @@
 #include "core/port/mbedtls/crypto_mbedtls.h"
 #include "flashsim/flashsim.h"
 #include "sim/flash_port.h"
+#include "sim/crypto_memo.h"
 #include "sim/imagegen.h"
 
 /* A device preset and its partitions ("boot", "primary", "upgrade", "scratch", "recovery",
@@ -58,16 +59,6 @@ struct bh_img {
 	int behaviour; /* -1: no behaviour TLV (good) */
 };
 
-/* A memo of ECDSA verifications (see bh_memo_verify). */
-#define BH_MEMO 16
-struct bh_memo_entry {
-	bool used;
-	int rc;
-	size_t spki_len, sig_len;
-	uint8_t spki[BO_P256_SPKI_LEN];
-	uint8_t digest[BO_SHA256_LEN];
-	uint8_t sig[BO_P256_SIG_MAX];
-};
 
 struct bh {
 	const struct bh_layout *layout;
@@ -86,9 +77,8 @@ struct bh {
 	jmp_buf *on_power_loss;    /* set by a test that arms cuts */
 	uint32_t boots;            /* bh_boot() calls that returned */
 	struct bo_boot *ws;        /* the bootloader's RAM, poisoned before every call */
-	struct bh_memo_entry memo[BH_MEMO];
-	uint32_t memo_next;
-	uint64_t memo_hits, memo_misses;
+	struct sim_crypto_memo memo; /* bh_memo_verify: hits and misses in memo.hits, .misses */
+	bool memo_on;
 	struct bo_crypto real;     /* the backend behind the memo */
 };
 
@@ -137,9 +127,9 @@ bool bh_holds(struct bh *h, const char *part, const struct bh_img *img);
 bool bh_running(struct bh *h, const struct bh_img *img);
 const struct fsim_partition *bh_part(struct bh *h, const char *name);
 
-/* Memoize the crypto port's ECDSA verification on its exact inputs (public key, digest,
- * signature): the same inputs always give the same answer, and the power-cut tests verify
- * the same two or three images thousands of times. Hashing still runs in full. */
+/* Memoize the crypto port (sim/crypto_memo.h) on exact inputs: an ECDSA verification on
+ * its key, digest and signature, a hash on the very same bytes: the power-cut tests check
+ * the same two or three images thousands of times. Tampered bytes are another stream. */
 void bh_memo_verify(struct bh *h);
 
 /* The power-loss handler used by bh_setup: longjmp(*h->on_power_loss, 1). */

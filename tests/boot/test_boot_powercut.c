@@ -16,7 +16,7 @@
  * verified image byte-identical to v1 or v2 (only v1 when v2 never confirms), and flashsim
  * must have recorded no violation.
  *
- * ECDSA verifications are memoized on their exact inputs (bh_memo_verify); hashing runs.
+ * ECDSA verifications and hashes are memoized on their exact inputs (bh_memo_verify).
  * BOOT_PC_SEEDS=k tries k seeds per torn cut; BOOT_PC_ALL=1 also runs every strategy on
  * nrf52840, k64f and the mixed-sector stm32f4 layout (recovery strategies may end in the
  * recovery image, and after a torn confirm of a good image); BOOT_PC_METASTABLE=1 makes
@@ -280,7 +280,7 @@ static unsigned sweep(const struct wl *w)
 		      "%llu misses\n",
 		      w->layout->name, bo_strategy_name(w->strategy), revert ? "no-confirm" : "confirm",
 		      (unsigned long long)p->nops, runs, fired,
-		      (unsigned long long)h->memo_hits, (unsigned long long)h->memo_misses);
+		      (unsigned long long)h->memo.hits, (unsigned long long)h->memo.misses);
 	assert_int_equal(fired, runs - 1); /* every cut but the one past the end */
 	unsigned failures = p->failures;
 	if (failures)
