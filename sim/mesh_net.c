@@ -282,20 +282,38 @@ static inline uint64_t cache_key(uint16_t src, uint32_t seq)
 
 static void ev_tx_start(struct sim_loop *loop, void *ctx, void *payload);
 static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload);
+static void tx_pdu_done(struct mesh_net *net, uint32_t ni, const struct ev *e);
+static void count_lost_to(struct node *r, const struct pdu *p);
 static void net_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p,
 			uint32_t *rec);
 
+static void ev_tx_batch(struct sim_loop *loop, void *ctx, void *payload);
+
+/* Extra transmissions of a PDU (its count): relayed or own. */
+static inline uint32_t tx_count(const struct mesh_net *net, bool relay)
+{
+	return relay ? net->cfg.relay_retransmit_count : net->cfg.net_transmit_count;
+}
+
+static inline uint32_t tx_interval(const struct mesh_net *net, bool relay)
+{
+	return relay ? net->cfg.relay_retransmit_interval_us : net->cfg.net_transmit_interval_us;
+}
+
+#define TX_BATCH_MAX 16u /* a PDU of at most this many transmissions is batched */
+
 /* Put the node's next transmission on air at `at`. Without collisions and half-duplex
  * nothing happens at the start of a transmission that anybody could observe, so the start
- * is folded into the end event: one event per transmission instead of two (the flood of a
- * large all-relay mesh is almost all transmissions). */
+ * is folded into the end event, and a PDU's transmissions are batched (ev_tx_batch): the
+ * flood of a large all-relay mesh is almost all transmissions. */
 static void schedule_tx(struct mesh_net *net, struct node *n, const struct ev *e, uint64_t at)
 {
 	if (!net->cfg.collisions && !net->cfg.half_duplex) {
 		n->tx_start = at;
 		n->tx_id = ++net->next_tx_id;
-		n->adv_ev = sim_schedule_at(net->loop, at + airtime(net), ev_tx_end, net, e,
-					    sizeof(*e));
+		bool batch = n->tx_k == 0 && tx_count(net, e->idx != 0) < TX_BATCH_MAX;
+		n->adv_ev = sim_schedule_at(net->loop, at + airtime(net),
+					    batch ? ev_tx_batch : ev_tx_end, net, e, sizeof(*e));
 		return;
 	}
 	n->adv_ev = sim_schedule_at(net->loop, at, ev_tx_start, net, e, sizeof(*e));
@@ -512,15 +530,20 @@ static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload)
 		trace_drop(net, ni, &p, MESH_DROP_OFFLINE); /* its radio is off: not on air */
 	}
 	n->tx_k++;
-	uint32_t count = relay ? net->cfg.relay_retransmit_count : net->cfg.net_transmit_count;
-	if (n->tx_k <= count) {
-		uint32_t interval = relay ? net->cfg.relay_retransmit_interval_us
-					  : net->cfg.net_transmit_interval_us;
-		uint64_t at = n->tx_start + interval +
+	if (n->tx_k <= tx_count(net, relay)) {
+		uint64_t at = n->tx_start + tx_interval(net, relay) +
 			      sim_rng_range(&n->rng_adv, 0, net->cfg.adv_delay_max_us);
 		schedule_tx(net, n, e, at);
 		return;
 	}
+	tx_pdu_done(net, ni, e);
+}
+
+/* The PDU's last transmission has ended: free its buffer, start the next one. */
+static void tx_pdu_done(struct mesh_net *net, uint32_t ni, const struct ev *e)
+{
+	struct node *n = node_at(net, ni);
+	bool relay = e->idx != 0;
 	uint64_t token = e->gen ? n->q[n->q_head].token : 0;
 	n->q_head = (n->q_head + 1) % n->q_cap;
 	n->q_len--;
@@ -531,7 +554,147 @@ static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload)
 	n->adv_busy = false;
 	adv_kick(net, ni);
 	if (token && net->tx_done)
-		net->tx_done(net->user, net, ni, p.dst, token, true);
+		net->tx_done(net->user, net, ni, e->pdu.dst, token, true);
+}
+
+/* --- batched transmissions (no collisions, no half-duplex) ------------------------------
+ *
+ * A PDU's (count + 1) transmissions are handled by two events instead of (count + 1): at
+ * the end of the first one, every copy to every neighbour is decided (each with its own
+ * link draw, as before); a copy that reaches a neighbour which neither holds the PDU yet
+ * nor has an earlier copy on its way is delivered by an event at the end of its own
+ * transmission (ev_tx_late), the others are counted there and then (a copy to a node that
+ * holds the PDU does nothing but count). A second event at the end of the last
+ * transmission frees the buffer (ev_tx_last). Same distribution of outcomes as one event
+ * per transmission; what moves: the counters and trace records of a PDU's later copies
+ * that are lost or duplicates carry the first transmission's time (tens of ms early), and
+ * a sender or receiver switched off between the transmissions is taken as it was at the
+ * first one, except for the copies delivered late (checked when they land). */
+
+static void ev_tx_last(struct sim_loop *loop, void *ctx, void *payload)
+{
+	(void)loop;
+	struct mesh_net *net = ctx;
+	struct ev *e = payload;
+	struct node *n = node_at(net, e->node);
+	if (n->epoch != e->epoch)
+		return;
+	n->adv_ev = SIM_HANDLE_NONE;
+	tx_pdu_done(net, e->node, e);
+}
+
+/* A later copy of a PDU reaches e->node (idx: sender, gen: the sender's epoch). */
+static void ev_tx_late(struct sim_loop *loop, void *ctx, void *payload)
+{
+	(void)loop;
+	struct mesh_net *net = ctx;
+	struct ev *e = payload;
+	if (node_at(net, e->idx)->epoch != e->gen || !net->hot[e->idx].online)
+		return; /* the sender lost power or went off: this copy was never sent */
+	struct rx_hot *h = &net->hot[e->node];
+	if (!h->online) {
+		if (net->trace)
+			trace_drop(net, e->node, &e->pdu, MESH_DROP_OFFLINE);
+		return;
+	}
+	h->pdus_received++;
+	uint32_t rec = MESH_CACHE_NONE;
+	net_receive(net, e->node, &e->pdu, &rec);
+}
+
+/* Copies 0..c of a PDU from si (in its life s_epoch) at receiver ri; arrive[k]: when copy
+ * k ends. */
+static void deliver_batch(struct mesh_net *net, uint32_t si, uint32_t s_epoch, uint32_t ri,
+			  const struct pdu *p, uint64_t pass, const uint64_t *arrive, uint32_t c,
+			  uint32_t *rec)
+{
+	struct rx_hot *h = &net->hot[ri];
+	if (!h->online) {
+		if (net->trace)
+			for (uint32_t k = 0; k <= c; k++)
+				trace_drop(net, ri, p, MESH_DROP_OFFLINE);
+		return;
+	}
+	bool own = p->src == mesh_node_addr(ri);
+	bool coming = false; /* an earlier copy was received or is on its way */
+	for (uint32_t k = 0; k <= c; k++) {
+		if (pass != UINT64_MAX && sim_rng_u64(&h->rng_link) >= pass) {
+			h->lost++;
+			count_lost_to(node_at(net, ri), p);
+			if (net->trace)
+				trace_drop(net, ri, p, MESH_DROP_LOSS);
+			continue;
+		}
+		if (k == 0) {
+			h->pdus_received++;
+			net_receive(net, ri, p, rec);
+			coming = true;
+			continue;
+		}
+		if (!coming) {
+			*rec = mesh_cache_rec_of(&net->cache, cache_key(p->src, p->seq), *rec);
+			coming = own || mesh_cache_rec_held(&net->cache, *rec, ri);
+			if (!coming) {
+				struct ev e = node_ev(node_at(net, ri), ri);
+				e.idx = si;
+				e.gen = s_epoch;
+				e.pdu = *p;
+				sim_schedule_at(net->loop, arrive[k], ev_tx_late, net, &e, sizeof(e));
+				coming = true;
+				continue;
+			}
+		}
+		h->pdus_received++; /* a duplicate, as net_receive() would count it */
+		if (!own) {
+			h->duplicates++;
+			if (net->trace)
+				trace_drop(net, ri, p, MESH_DROP_DUPLICATE);
+		}
+	}
+}
+
+/* The end of a PDU's first transmission: all its transmissions, batched (above). */
+static void ev_tx_batch(struct sim_loop *loop, void *ctx, void *payload)
+{
+	struct mesh_net *net = ctx;
+	struct ev *e = payload;
+	uint32_t ni = e->node;
+	struct node *n = node_at(net, ni);
+	if (n->epoch != e->epoch)
+		return;
+	n->adv_ev = SIM_HANDLE_NONE;
+	bool relay = e->idx != 0;
+	uint32_t c = tx_count(net, relay);
+	uint64_t arrive[TX_BATCH_MAX];
+	arrive[0] = sim_now(loop);
+	for (uint32_t k = 1; k <= c; k++) { /* the same draws as one event per transmission */
+		n->tx_start += tx_interval(net, relay) +
+			       sim_rng_range(&n->rng_adv, 0, net->cfg.adv_delay_max_us);
+		arrive[k] = n->tx_start + airtime(net);
+	}
+	n->tx_k = c;
+	if (net->hot[ni].online) {
+		n->transmissions += c + 1;
+		net->st.transmissions += c + 1;
+		for (uint32_t i = 0; i < n->nbr_cnt; i++)
+			__builtin_prefetch(&net->hot[net->nbr[n->nbr_off + i].node]);
+		uint32_t rec = mesh_cache_find(&net->cache, cache_key(e->pdu.src, e->pdu.seq));
+		struct pdu p = e->pdu;
+		for (uint32_t i = 0; i < n->nbr_cnt; i++) {
+			const struct nbr *b = &net->nbr[n->nbr_off + i];
+			deliver_batch(net, ni, e->epoch, b->node, &p, b->pass, arrive, c, &rec);
+			if (n->epoch != e->epoch)
+				return; /* a callback reset this node */
+		}
+	} else if (net->trace) {
+		for (uint32_t k = 0; k <= c; k++)
+			trace_drop(net, ni, &e->pdu, MESH_DROP_OFFLINE);
+	}
+	if (c == 0) {
+		tx_pdu_done(net, ni, e);
+		return;
+	}
+	n->adv_ev = sim_schedule_at(loop, arrive[c], ev_tx_last, net, e, sizeof(*e));
 }
 
 /* --- network layer ------------------------------------------------------------------------ */
