@@ -545,8 +545,9 @@ static void tx_pdu_done(struct mesh_net *net, uint32_t ni, const struct ev *e)
 	struct node *n = node_at(net, ni);
 	bool relay = e->idx != 0;
 	uint64_t token = e->gen ? n->q[n->q_head].token : 0;
-	n->q_head = (n->q_head + 1) % n->q_cap;
-	n->q_len--;
+	/* An emptied queue starts again at slot 0: a node that is not congested reuses one
+	 * cache line of its queue instead of walking through all of them. */
+	n->q_head = --n->q_len ? (n->q_head + 1) % n->q_cap : 0;
 	if (relay)
 		n->relay_used--;
 	else
