@@ -115,8 +115,8 @@ struct rx_hot {
 	bool online;
 };
 
-/* A node. A transmission's end (ev_tx_end, the most frequent event) touches the first two
- * cache lines only: the senders of consecutive events are scattered over memory, so each
+/* A node. A transmission's events (ev_tx_batch, ev_tx_end: the most frequent ones) touch
+ * the first two cache lines only: the senders of consecutive events are scattered over memory, so each
  * line touched is a miss. */
 struct node {
 	_Alignas(64) uint32_t epoch;
