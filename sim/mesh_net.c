@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/mesh_cache.h"
 #include "sim/rng.h"
 
 enum pdu_kind { PDU_UNSEG = 0, PDU_SEG = 1, PDU_ACK = 2 };
@@ -114,24 +115,27 @@ struct rx_hot {
 	bool online;
 };
 
+/* A node. A transmission's events (ev_tx_batch, ev_tx_end: the most frequent ones) touch
+ * the first two cache lines only: the senders of consecutive events are scattered over memory, so each
+ * line touched is a miss. */
 struct node {
-	uint16_t addr;
-	bool relay;
-	uint32_t epoch;
-	struct sim_rng rng_adv, rng_relay;
-	uint32_t nbr_off, nbr_cnt;
-	uint16_t *groups;
-	size_t ngroups, cap_groups;
-	uint64_t *cache;    /* FIFO of cached keys, oldest at cache_pos once full */
-	/* the same keys in an open-addressing hash table: see ctab_at() */
-	uint32_t cache_len, cache_pos;
+	_Alignas(64) uint32_t epoch;
+	uint32_t tx_k;
 	struct adv_entry *q;
 	uint32_t q_head, q_len, q_cap;
 	uint32_t adv_used, relay_used;
+	uint32_t nbr_off, nbr_cnt;
 	bool adv_busy;
-	uint32_t tx_k;
+	bool relay;
+	uint16_t addr;
 	uint64_t tx_start, tx_id;
+	/* second line */
 	sim_handle adv_ev;
+	struct sim_rng rng_adv;
+	uint64_t transmissions; /* st.transmissions, folded in by stats_fold() */
+	struct sim_rng rng_relay;
+	uint16_t *groups;
+	size_t ngroups, cap_groups;
 	uint32_t seq;
 	struct sar_tx *tx;
 	struct sar_rx *rx;
@@ -154,8 +158,7 @@ struct mesh_net {
 	mesh_trace_fn trace;  /* message-level trace; NULL: off (each hook one branch) */
 	void *trace_user;
 	uint64_t next_tx_id;
-	uint32_t ctab_bits;  /* hash table of 2^bits >= 2 x cache_size slots */
-	uint64_t *ctabs;     /* every node's table, slot-major (ctab_at) */
+	struct mesh_cache cache; /* every node's network message cache */
 	struct mesh_net_stats st;
 };
 
@@ -268,107 +271,49 @@ static void trace_msg(struct mesh_net *net, uint32_t ni, uint8_t kind, uint8_t r
 	net->trace(net->trace_user, &t);
 }
 
-/* --- network message cache ------------------------------------------------------------ */
+/* --- network message cache (sim/mesh_cache.h) ---------------------------------------- */
 
 static inline uint64_t cache_key(uint16_t src, uint32_t seq)
 {
 	return ((uint64_t)src << 32) | seq;
 }
 
-#define CTAB_EMPTY UINT64_MAX /* never a key: sources are unicast (< 0x8000) */
-
-static inline uint32_t ctab_slot(const struct mesh_net *net, uint64_t key)
-{
-	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - net->ctab_bits));
-}
-
-/* Slot i of node ni's hash table. The tables are stored slot-major: slot i of every node
- * side by side. A flood's key hashes to the same slot in every table, and the receivers of
- * one transmission (and of the next ones, from nearby relays) are mostly nodes with
- * nearby indices: their lookups share a few cache lines instead of one miss each. */
-static inline uint64_t *ctab_at(const struct mesh_net *net, uint32_t ni, uint32_t i)
-{
-	return &net->ctabs[(size_t)i * net->count + ni];
-}
-
-static bool cache_has(const struct mesh_net *net, uint32_t ni, uint64_t key)
-{
-	uint32_t mask = (1u << net->ctab_bits) - 1u;
-	for (uint32_t i = ctab_slot(net, key);; i = (i + 1) & mask) {
-		uint64_t k = *ctab_at(net, ni, i);
-		if (k == key)
-			return true;
-		if (k == CTAB_EMPTY)
-			return false;
-	}
-}
-
-/* Remove a key from the hash table (backward-shift deletion keeps probes short). */
-static void ctab_remove(const struct mesh_net *net, uint32_t ni, uint64_t key)
-{
-	uint32_t mask = (1u << net->ctab_bits) - 1u;
-	uint32_t i = ctab_slot(net, key);
-	while (*ctab_at(net, ni, i) != key) {
-		if (*ctab_at(net, ni, i) == CTAB_EMPTY)
-			return;
-		i = (i + 1) & mask;
-	}
-	for (uint32_t j = (i + 1) & mask; *ctab_at(net, ni, j) != CTAB_EMPTY; j = (j + 1) & mask) {
-		uint32_t home = ctab_slot(net, *ctab_at(net, ni, j));
-		/* Move the entry at j into the hole at i unless its home lies in (i, j]. */
-		bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-		if (!stays) {
-			*ctab_at(net, ni, i) = *ctab_at(net, ni, j);
-			i = j;
-		}
-	}
-	*ctab_at(net, ni, i) = CTAB_EMPTY;
-}
-
-static void cache_add(struct mesh_net *net, struct node *n, uint64_t key)
-{
-	uint32_t ni = (uint32_t)(n - net->nodes);
-	if (cache_has(net, ni, key))
-		return;
-	if (n->cache_len < net->cfg.cache_size) {
-		n->cache[n->cache_len++] = key;
-	} else { /* FIFO: replace the oldest */
-		ctab_remove(net, ni, n->cache[n->cache_pos]);
-		n->cache[n->cache_pos] = key;
-		n->cache_pos = (n->cache_pos + 1) % net->cfg.cache_size;
-	}
-	uint32_t mask = (1u << net->ctab_bits) - 1u;
-	uint32_t i = ctab_slot(net, key);
-	while (*ctab_at(net, ni, i) != CTAB_EMPTY)
-		i = (i + 1) & mask;
-	*ctab_at(net, ni, i) = key;
-}
-
-static void cache_clear(const struct mesh_net *net, struct node *n)
-{
-	uint32_t ni = (uint32_t)(n - net->nodes);
-	n->cache_len = n->cache_pos = 0;
-	for (uint32_t i = 0; i < (1u << net->ctab_bits); i++)
-		*ctab_at(net, ni, i) = CTAB_EMPTY;
-}
-
 /* --- advertising bearer ----------------------------------------------------------------- */
 
 static void ev_tx_start(struct sim_loop *loop, void *ctx, void *payload);
 static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload);
-static void net_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p);
+static void tx_pdu_done(struct mesh_net *net, uint32_t ni, const struct ev *e);
+static void count_lost_to(struct node *r, const struct pdu *p);
+static void net_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p,
+			uint32_t *rec);
+
+static void ev_tx_batch(struct sim_loop *loop, void *ctx, void *payload);
+
+/* Extra transmissions of a PDU (its count): relayed or own. */
+static inline uint32_t tx_count(const struct mesh_net *net, bool relay)
+{
+	return relay ? net->cfg.relay_retransmit_count : net->cfg.net_transmit_count;
+}
+
+static inline uint32_t tx_interval(const struct mesh_net *net, bool relay)
+{
+	return relay ? net->cfg.relay_retransmit_interval_us : net->cfg.net_transmit_interval_us;
+}
+
+#define TX_BATCH_MAX 16u /* a PDU of at most this many transmissions is batched */
 
 /* Put the node's next transmission on air at `at`. Without collisions and half-duplex
  * nothing happens at the start of a transmission that anybody could observe, so the start
- * is folded into the end event: one event per transmission instead of two (the flood of a
- * large all-relay mesh is almost all transmissions). */
+ * is folded into the end event, and a PDU's transmissions are batched (ev_tx_batch): the
+ * flood of a large all-relay mesh is almost all transmissions. */
 static void schedule_tx(struct mesh_net *net, struct node *n, const struct ev *e, uint64_t at)
 {
 	if (!net->cfg.collisions && !net->cfg.half_duplex) {
 		n->tx_start = at;
 		n->tx_id = ++net->next_tx_id;
-		n->adv_ev = sim_schedule_at(net->loop, at + airtime(net), ev_tx_end, net, e,
-					    sizeof(*e));
+		bool batch = n->tx_k == 0 && tx_count(net, e->idx != 0) < TX_BATCH_MAX;
+		n->adv_ev = sim_schedule_at(net->loop, at + airtime(net),
+					    batch ? ev_tx_batch : ev_tx_end, net, e, sizeof(*e));
 		return;
 	}
 	n->adv_ev = sim_schedule_at(net->loop, at, ev_tx_start, net, e, sizeof(*e));
@@ -381,7 +326,13 @@ static void adv_kick(struct mesh_net *net, uint32_t ni)
 		return;
 	n->adv_busy = true;
 	n->tx_k = 0;
+	/* The PDU rides in the transmission events (idx: relayed, gen: has a token), so its
+	 * (count + 1) transmissions do not read the queue entry again. */
+	const struct adv_entry *head = &n->q[n->q_head];
 	struct ev e = node_ev(n, ni);
+	e.pdu = head->pdu;
+	e.idx = head->relay;
+	e.gen = head->token != 0;
 	uint64_t d = sim_rng_range(&n->rng_adv, 0, net->cfg.adv_delay_max_us);
 	schedule_tx(net, n, &e, now(net) + d);
 }
@@ -417,7 +368,7 @@ static int originate_token(struct mesh_net *net, uint32_t ni, struct pdu *p, uin
 	}
 	p->src = n->addr;
 	p->seq = n->seq++;
-	cache_add(net, n, cache_key(p->src, p->seq));
+	mesh_cache_add(&net->cache, ni, cache_key(p->src, p->seq));
 	n->adv_used++;
 	n->st.pdus_sent++;
 	adv_push(net, ni, p, false, token);
@@ -505,8 +456,9 @@ static void count_lost_to(struct node *r, const struct pdu *p)
 		r->st.lost_to_me++;
 }
 
+/* One copy of a transmission at receiver ri; *rec: the PDU's cache record (a hint). */
 static void deliver(struct mesh_net *net, uint32_t ri, const struct pdu *p, uint64_t tx_id,
-		    uint64_t pass)
+		    uint64_t pass, uint32_t *rec)
 {
 	struct rx_hot *h = &net->hot[ri];
 	if (!h->online) {
@@ -544,7 +496,7 @@ static void deliver(struct mesh_net *net, uint32_t ri, const struct pdu *p, uint
 		return;
 	}
 	h->pdus_received++;
-	net_receive(net, ri, p);
+	net_receive(net, ri, p, rec);
 }
 
 static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload)
@@ -557,24 +509,20 @@ static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload)
 	if (n->epoch != e->epoch)
 		return;
 	n->adv_ev = SIM_HANDLE_NONE;
-	const struct adv_entry *head = &n->q[n->q_head];
-	struct pdu p = head->pdu;
-	bool relay = head->relay;
-	uint64_t token = head->token;
+	struct pdu p = e->pdu;
+	bool relay = e->idx != 0;
 	if (net->hot[ni].online) {
-		n->st.transmissions++;
+		n->transmissions++;
 		net->st.transmissions++;
-		/* The receivers' cache lookups and states are scattered over memory: ask for all
-		 * of them first so the misses overlap instead of coming one after the other. */
-		uint32_t slot = ctab_slot(net, cache_key(p.src, p.seq));
-		for (uint32_t i = 0; i < n->nbr_cnt; i++) {
-			uint32_t ri = net->nbr[n->nbr_off + i].node;
-			__builtin_prefetch(ctab_at(net, ri, slot));
-			__builtin_prefetch(&net->hot[ri]);
-		}
+		/* The receivers' states are scattered over memory: ask for all of them first so
+		 * the misses overlap instead of coming one after the other. Their cache lookups
+		 * are bits of one holder set, looked up once here. */
+		for (uint32_t i = 0; i < n->nbr_cnt; i++)
+			__builtin_prefetch(&net->hot[net->nbr[n->nbr_off + i].node]);
+		uint32_t rec = mesh_cache_find(&net->cache, cache_key(p.src, p.seq));
 		for (uint32_t i = 0; i < n->nbr_cnt; i++) {
 			const struct nbr *b = &net->nbr[n->nbr_off + i];
-			deliver(net, b->node, &p, n->tx_id, b->pass);
+			deliver(net, b->node, &p, n->tx_id, b->pass, &rec);
 			if (n->epoch != e->epoch)
 				return; /* a callback reset this node */
 		}
@@ -582,17 +530,24 @@ static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload)
 		trace_drop(net, ni, &p, MESH_DROP_OFFLINE); /* its radio is off: not on air */
 	}
 	n->tx_k++;
-	uint32_t count = relay ? net->cfg.relay_retransmit_count : net->cfg.net_transmit_count;
-	if (n->tx_k <= count) {
-		uint32_t interval = relay ? net->cfg.relay_retransmit_interval_us
-					  : net->cfg.net_transmit_interval_us;
-		uint64_t at = n->tx_start + interval +
+	if (n->tx_k <= tx_count(net, relay)) {
+		uint64_t at = n->tx_start + tx_interval(net, relay) +
 			      sim_rng_range(&n->rng_adv, 0, net->cfg.adv_delay_max_us);
 		schedule_tx(net, n, e, at);
 		return;
 	}
-	n->q_head = (n->q_head + 1) % n->q_cap;
-	n->q_len--;
+	tx_pdu_done(net, ni, e);
+}
+
+/* The PDU's last transmission has ended: free its buffer, start the next one. */
+static void tx_pdu_done(struct mesh_net *net, uint32_t ni, const struct ev *e)
+{
+	struct node *n = node_at(net, ni);
+	bool relay = e->idx != 0;
+	uint64_t token = e->gen ? n->q[n->q_head].token : 0;
+	/* An emptied queue starts again at slot 0: a node that is not congested reuses one
+	 * cache line of its queue instead of walking through all of them. */
+	n->q_head = --n->q_len ? (n->q_head + 1) % n->q_cap : 0;
 	if (relay)
 		n->relay_used--;
 	else
@@ -600,7 +555,147 @@ static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload)
 	n->adv_busy = false;
 	adv_kick(net, ni);
 	if (token && net->tx_done)
-		net->tx_done(net->user, net, ni, p.dst, token, true);
+		net->tx_done(net->user, net, ni, e->pdu.dst, token, true);
+}
+
+/* --- batched transmissions (no collisions, no half-duplex) ------------------------------
+ *
+ * A PDU's (count + 1) transmissions are handled by two events instead of (count + 1): at
+ * the end of the first one, every copy to every neighbour is decided (each with its own
+ * link draw, as before); a copy that reaches a neighbour which neither holds the PDU yet
+ * nor has an earlier copy on its way is delivered by an event at the end of its own
+ * transmission (ev_tx_late), the others are counted there and then (a copy to a node that
+ * holds the PDU does nothing but count). A second event at the end of the last
+ * transmission frees the buffer (ev_tx_last). Same distribution of outcomes as one event
+ * per transmission; what moves: the counters and trace records of a PDU's later copies
+ * that are lost or duplicates carry the first transmission's time (tens of ms early), and
+ * a sender or receiver switched off between the transmissions is taken as it was at the
+ * first one, except for the copies delivered late (checked when they land). */
+
+static void ev_tx_last(struct sim_loop *loop, void *ctx, void *payload)
+{
+	(void)loop;
+	struct mesh_net *net = ctx;
+	struct ev *e = payload;
+	struct node *n = node_at(net, e->node);
+	if (n->epoch != e->epoch)
+		return;
+	n->adv_ev = SIM_HANDLE_NONE;
+	tx_pdu_done(net, e->node, e);
+}
+
+/* A later copy of a PDU reaches e->node (idx: sender, gen: the sender's epoch). */
+static void ev_tx_late(struct sim_loop *loop, void *ctx, void *payload)
+{
+	(void)loop;
+	struct mesh_net *net = ctx;
+	struct ev *e = payload;
+	if (node_at(net, e->idx)->epoch != e->gen || !net->hot[e->idx].online)
+		return; /* the sender lost power or went off: this copy was never sent */
+	struct rx_hot *h = &net->hot[e->node];
+	if (!h->online) {
+		if (net->trace)
+			trace_drop(net, e->node, &e->pdu, MESH_DROP_OFFLINE);
+		return;
+	}
+	h->pdus_received++;
+	uint32_t rec = MESH_CACHE_NONE;
+	net_receive(net, e->node, &e->pdu, &rec);
+}
+
+/* Copies 0..c of a PDU from si (in its life s_epoch) at receiver ri; arrive[k]: when copy
+ * k ends. */
+static void deliver_batch(struct mesh_net *net, uint32_t si, uint32_t s_epoch, uint32_t ri,
+			  const struct pdu *p, uint64_t pass, const uint64_t *arrive, uint32_t c,
+			  uint32_t *rec)
+{
+	struct rx_hot *h = &net->hot[ri];
+	if (!h->online) {
+		if (net->trace)
+			for (uint32_t k = 0; k <= c; k++)
+				trace_drop(net, ri, p, MESH_DROP_OFFLINE);
+		return;
+	}
+	bool own = p->src == mesh_node_addr(ri);
+	bool coming = false; /* an earlier copy was received or is on its way */
+	for (uint32_t k = 0; k <= c; k++) {
+		if (pass != UINT64_MAX && sim_rng_u64(&h->rng_link) >= pass) {
+			h->lost++;
+			count_lost_to(node_at(net, ri), p);
+			if (net->trace)
+				trace_drop(net, ri, p, MESH_DROP_LOSS);
+			continue;
+		}
+		if (k == 0) {
+			h->pdus_received++;
+			net_receive(net, ri, p, rec);
+			coming = true;
+			continue;
+		}
+		if (!coming) {
+			*rec = mesh_cache_rec_of(&net->cache, cache_key(p->src, p->seq), *rec);
+			coming = own || mesh_cache_rec_held(&net->cache, *rec, ri);
+			if (!coming) {
+				struct ev e = node_ev(node_at(net, ri), ri);
+				e.idx = si;
+				e.gen = s_epoch;
+				e.pdu = *p;
+				sim_schedule_at(net->loop, arrive[k], ev_tx_late, net, &e, sizeof(e));
+				coming = true;
+				continue;
+			}
+		}
+		h->pdus_received++; /* a duplicate, as net_receive() would count it */
+		if (!own) {
+			h->duplicates++;
+			if (net->trace)
+				trace_drop(net, ri, p, MESH_DROP_DUPLICATE);
+		}
+	}
+}
+
+/* The end of a PDU's first transmission: all its transmissions, batched (above). */
+static void ev_tx_batch(struct sim_loop *loop, void *ctx, void *payload)
+{
+	struct mesh_net *net = ctx;
+	struct ev *e = payload;
+	uint32_t ni = e->node;
+	struct node *n = node_at(net, ni);
+	if (n->epoch != e->epoch)
+		return;
+	n->adv_ev = SIM_HANDLE_NONE;
+	bool relay = e->idx != 0;
+	uint32_t c = tx_count(net, relay);
+	uint64_t arrive[TX_BATCH_MAX];
+	arrive[0] = sim_now(loop);
+	for (uint32_t k = 1; k <= c; k++) { /* the same draws as one event per transmission */
+		n->tx_start += tx_interval(net, relay) +
+			       sim_rng_range(&n->rng_adv, 0, net->cfg.adv_delay_max_us);
+		arrive[k] = n->tx_start + airtime(net);
+	}
+	n->tx_k = c;
+	if (net->hot[ni].online) {
+		n->transmissions += c + 1;
+		net->st.transmissions += c + 1;
+		for (uint32_t i = 0; i < n->nbr_cnt; i++)
+			__builtin_prefetch(&net->hot[net->nbr[n->nbr_off + i].node]);
+		uint32_t rec = mesh_cache_find(&net->cache, cache_key(e->pdu.src, e->pdu.seq));
+		struct pdu p = e->pdu;
+		for (uint32_t i = 0; i < n->nbr_cnt; i++) {
+			const struct nbr *b = &net->nbr[n->nbr_off + i];
+			deliver_batch(net, ni, e->epoch, b->node, &p, b->pass, arrive, c, &rec);
+			if (n->epoch != e->epoch)
+				return; /* a callback reset this node */
+		}
+	} else if (net->trace) {
+		for (uint32_t k = 0; k <= c; k++)
+			trace_drop(net, ni, &e->pdu, MESH_DROP_OFFLINE);
+	}
+	if (c == 0) {
+		tx_pdu_done(net, ni, e);
+		return;
+	}
+	n->adv_ev = sim_schedule_at(loop, arrive[c], ev_tx_last, net, e, sizeof(*e));
 }
 
 /* --- network layer ------------------------------------------------------------------------ */
@@ -625,19 +720,21 @@ static void ev_relay_ready(struct sim_loop *loop, void *ctx, void *payload)
 	adv_push(net, e->node, &e->pdu, true, 0);
 }
 
-static void net_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p)
+static void net_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p,
+			uint32_t *rec)
 {
 	if (p->src == mesh_node_addr(ni))
 		return;
 	uint64_t key = cache_key(p->src, p->seq);
-	if (cache_has(net, ni, key)) {
+	*rec = mesh_cache_rec_of(&net->cache, key, *rec);
+	if (mesh_cache_rec_held(&net->cache, *rec, ni)) {
 		net->hot[ni].duplicates++;
 		if (net->trace)
 			trace_drop(net, ni, p, MESH_DROP_DUPLICATE);
 		return;
 	}
 	struct node *n = node_at(net, ni);
-	cache_add(net, n, key);
+	*rec = mesh_cache_add(&net->cache, ni, key);
 	if (n->relay && p->dst != n->addr) {
 		if (p->ttl < 2) {
 			n->st.ttl_expired++;
@@ -1117,15 +1214,14 @@ struct mesh_net *mesh_net_create(struct sim_loop *loop, const struct mesh_config
 	}
 	net->loop = loop;
 	net->cfg = c;
-	net->ctab_bits = 1;
-	while (((uint64_t)1 << net->ctab_bits) < 2ull * c.cache_size)
-		net->ctab_bits++;
 	net->count = count;
-	net->nodes = calloc(count, sizeof(*net->nodes));
+	net->nodes = aligned_alloc(_Alignof(struct node), count * sizeof(*net->nodes));
+	if (net->nodes)
+		memset(net->nodes, 0, count * sizeof(*net->nodes));
 	net->nbr = nlinks ? calloc(2 * nlinks, sizeof(*net->nbr)) : NULL;
-	net->ctabs = calloc((size_t)count << net->ctab_bits, sizeof(*net->ctabs));
 	net->hot = aligned_alloc(_Alignof(struct rx_hot), count * sizeof(*net->hot));
-	if (!net->nodes || (nlinks && !net->nbr) || !net->ctabs || !net->hot)
+	if (!net->nodes || (nlinks && !net->nbr) || !net->hot ||
+	    mesh_cache_init(&net->cache, count, c.cache_size) != 0)
 		goto fail;
 	memset(net->hot, 0, count * sizeof(*net->hot));
 
@@ -1158,13 +1254,11 @@ struct mesh_net *mesh_net_create(struct sim_loop *loop, const struct mesh_config
 		sim_rng_derive(&n->rng_adv, seed, i, MESH_RNG_ADV);
 		sim_rng_derive(&n->rng_relay, seed, i, MESH_RNG_RELAY);
 		sim_rng_derive(&net->hot[i].rng_link, seed, i, MESH_RNG_LINK);
-		n->cache = calloc(c.cache_size, sizeof(*n->cache));
 		n->q_cap = c.adv_buffers + c.relay_buffers;
 		n->q = calloc(n->q_cap, sizeof(*n->q));
 		n->tx = calloc(c.tx_seg_max, sizeof(*n->tx));
-		if (!n->cache || !n->q || !n->tx)
+		if (!n->q || !n->tx)
 			goto fail;
-		cache_clear(net, n);
 	}
 	return net;
 fail:
@@ -1185,14 +1279,13 @@ void mesh_net_destroy(struct mesh_net *net)
 			free(n->rx);
 			free(n->act);
 			free(n->groups);
-			free(n->cache);
 			free(n->q);
 			free(n->tx);
 		}
 	}
 	free(net->nodes);
 	free(net->nbr);
-	free(net->ctabs);
+	mesh_cache_free(&net->cache);
 	free(net->hot);
 	free(net);
 }
@@ -1310,7 +1403,7 @@ void mesh_node_reset(struct mesh_net *net, uint32_t node)
 	for (size_t r = 0; r < n->nrx; r++)
 		rx_forget(net, &n->rx[r]);
 	n->nrx = 0;
-	cache_clear(net, n);
+	mesh_cache_clear(&net->cache, node);
 	n->nact = 0;
 	n->st.resets++;
 	/* Kept, as a real node keeps them in flash: address, subscriptions, relay, SEQ. */
@@ -1411,6 +1504,7 @@ static void stats_fold(const struct mesh_net *net, uint32_t node)
 	st->lost = h->lost;
 	st->pdus_received = h->pdus_received;
 	st->duplicates = h->duplicates;
+	st->transmissions = net->nodes[node].transmissions;
 }
 
 const struct mesh_node_stats *mesh_node_stats(const struct mesh_net *net, uint32_t node)

@@ -83,6 +83,12 @@
  * forwarding, heartbeat, Mesh 1.1 SAR acknowledgement retransmissions and segment
  * thresholds.
  *
+ * Timing of the bookkeeping (without collisions and half-duplex): a PDU's transmissions
+ * are decided together at the end of its first one. A copy that brings a node a PDU it did
+ * not have is delivered at the end of its own transmission, as modelled above; the counters
+ * (lost, pdus_received, duplicates, lost_to_me, transmissions) and the trace records of
+ * the later copies that are lost or duplicates are booked at the first transmission's end.
+ *
  * Randomness comes only from sim/rng streams derived from (seed, node, MESH_RNG_*), and all
  * activity from the event loop, so one seed gives one run. No globals: a network is a
  * struct; many may run in parallel threads, each on its own loop.
