@@ -93,7 +93,7 @@ static int env_uint(const char *name, unsigned long *v)
 
 int cli_shard_auto(unsigned long *k, unsigned long *n, char *err, size_t errlen)
 {
-	unsigned long id, count, min = 0;
+	unsigned long id = 0, count = 0, min = 0;
 	int have_id = env_uint("SLURM_ARRAY_TASK_ID", &id);
 	if (have_id) {
 		int have_count = env_uint("SLURM_ARRAY_TASK_COUNT", &count);
