@@ -19,7 +19,9 @@ int bo_read_state(struct bo_boot *b, struct bo_flash_state *st)
 		st->record = st->primary;
 	else if (bo_trailer_read_state(&b->state_rec, a, &st->record))
 		return BO_BOOT_E_FLASH;
-	st->started = st->log.count >= 1;
+	/* A damaged record (an entry destroyed, later ones standing) is no operation to carry
+	 * on: resuming it would redo steps of a finished swap over the images it left. */
+	st->started = st->log.count >= 1 && !st->log.damaged;
 	if (!st->started)
 		return BO_BOOT_OK;
 	/* Type and size were written before entry 0; if they read as unusable anyway, take
@@ -116,7 +118,7 @@ static int start_op(struct bo_boot *b, const struct bo_flash_state *st, uint8_t 
 		    uint32_t swap_size)
 {
 	const struct bo_boot_cfg *cfg = b->cfg;
-	struct bo_log fresh = {0, 0, BO_LOG_NONE};
+	struct bo_log fresh = {0, 0, BO_LOG_NONE, false};
 	if (!st->upgrade.swap_size_set &&
 	    bo_field_write_swap_size(b, &cfg->upgrade, &b->tl_upgrade, 0))
 		return BO_BOOT_E_FLASH;

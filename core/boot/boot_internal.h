@@ -11,6 +11,8 @@ struct bo_log {
 	uint32_t count; /* entries 0 .. count-1 are written (valid, in unit order) */
 	uint32_t next;  /* the unit the next entry goes to: after the last non-erased one */
 	uint32_t revert_at; /* the entry written as a revert mark, or BO_LOG_NONE */
+	bool damaged;       /* a later entry stands past the chain's end: entry `count` was
+			       overwritten or destroyed since (a log never skips one) */
 };
 
 #define BO_LOG_NONE UINT32_MAX

@@ -343,6 +343,24 @@ uint32_t bo_log_entry_size(const struct bo_boot_cfg *cfg)
 	return bo_align(cfg);
 }
 
+/* Does unit u hold a valid entry of an index past `count` (the next few)? A log never
+ * writes entry k + 1 before entry k stands (a torn entry is written again first), so such
+ * a unit means entry `count` was destroyed since: the record is damaged, not in progress. */
+#define BO_LOG_LOOKAHEAD 8u
+static bool later_entry(const uint8_t *u, uint32_t es, uint32_t count, uint8_t ev)
+{
+	if (u[0] != entry_byte(0, 0, ev)) /* every entry's first byte */
+		return false;
+	for (uint32_t k = count + 1; k <= count + BO_LOG_LOOKAHEAD; k++) {
+		uint32_t i = 1;
+		while (i < es && u[i] == entry_byte(k, i, ev))
+			i++;
+		if (i == es)
+			return true;
+	}
+	return false;
+}
+
 int bo_log_read(struct bo_boot *b, struct bo_log *log)
 {
 	uint32_t es = bo_log_entry_size(b->cfg);
@@ -351,6 +369,7 @@ int bo_log_read(struct bo_boot *b, struct bo_log *log)
 	log->count = 0;
 	log->next = 0;
 	log->revert_at = BO_LOG_NONE;
+	log->damaged = false;
 	for (uint32_t off = 0; off < total; off += BO_COPY_BUF) {
 		uint32_t n = total - off < BO_COPY_BUF ? total - off : BO_COPY_BUF;
 		n -= n % es;
@@ -370,6 +389,8 @@ int bo_log_read(struct bo_boot *b, struct bo_log *log)
 				log->revert_at = log->count;
 			if (valid || revert)
 				log->count++;
+			else if (!erased && !log->damaged)
+				log->damaged = later_entry(b->buf + e, es, log->count, ev);
 		}
 	}
 	return BO_BOOT_OK;

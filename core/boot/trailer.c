@@ -152,9 +152,34 @@ void bo_trailer_decode_swap_info(uint8_t raw, uint8_t erase_value, struct bo_swa
 	out->set = true;
 }
 
+/*
+ * Are bytes 1 .. len-1 of the field at off written? A flag or swap_size is written once, as
+ * a whole A-byte block, into erased flash: one whose first bytes read erased but whose
+ * block holds anything else (stray or foreign bytes) cannot be written any more, so it
+ * must not read as unset (programming it again would break the NOR rule). *rc: -2 after
+ * a read error.
+ */
+static bool tail_written(const struct bo_flash_area *slot, uint32_t off, uint32_t len, int *rc)
+{
+	uint8_t buf[32];
+	uint8_t ev = slot->flash->erase_value;
+	for (uint32_t k = 1; k < len; k += sizeof buf) {
+		uint32_t n = len - k < sizeof buf ? len - k : (uint32_t)sizeof buf;
+		if (bo_area_read(slot, off + k, buf, n) != 0) {
+			*rc = -2;
+			return true;
+		}
+		for (uint32_t i = 0; i < n; i++)
+			if (buf[i] != ev)
+				return true;
+	}
+	return false;
+}
+
 int bo_trailer_read_state(const struct bo_flash_area *slot, uint32_t max_align,
 			  struct bo_swap_state *out)
 {
+	int rc = 0;
 	struct bo_trailer_layout l;
 	uint8_t magic[BO_TRAILER_MAGIC_SZ];
 	uint8_t b[4];
@@ -173,9 +198,13 @@ int bo_trailer_read_state(const struct bo_flash_area *slot, uint32_t max_align,
 	if (bo_area_read(slot, l.image_ok_off, b, 1) != 0)
 		return -2;
 	out->image_ok = bo_trailer_decode_flag(b[0], ev);
+	if (out->image_ok == BO_FLAG_UNSET && tail_written(slot, l.image_ok_off, max_align, &rc))
+		out->image_ok = BO_FLAG_BAD;
 	if (bo_area_read(slot, l.copy_done_off, b, 1) != 0)
 		return -2;
 	out->copy_done = bo_trailer_decode_flag(b[0], ev);
+	if (out->copy_done == BO_FLAG_UNSET && tail_written(slot, l.copy_done_off, max_align, &rc))
+		out->copy_done = BO_FLAG_BAD;
 	if (bo_area_read(slot, l.swap_info_off, b, 1) != 0)
 		return -2;
 	bo_trailer_decode_swap_info(b[0], ev, &out->swap_info);
@@ -183,8 +212,9 @@ int bo_trailer_read_state(const struct bo_flash_area *slot, uint32_t max_align,
 		return -2;
 	out->swap_size = (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) |
 			 ((uint32_t)b[3] << 24);
-	out->swap_size_set = !(b[0] == ev && b[1] == ev && b[2] == ev && b[3] == ev);
-	return 0;
+	out->swap_size_set = !(b[0] == ev && b[1] == ev && b[2] == ev && b[3] == ev) ||
+			     tail_written(slot, l.swap_size_off + 3, max_align - 3, &rc);
+	return rc;
 }
 
 enum bo_swap_type bo_trailer_swap_decision(const struct bo_swap_state *primary,

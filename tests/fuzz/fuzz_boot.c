@@ -97,6 +97,12 @@ static void check(struct dev *d, const char *when)
 		   (h->res.slot == BO_SLOT_RECOVERY && bh_running(h, &d->rec));
 	if (h->res.error || h->res.slot == BO_SLOT_NONE || !own ||
 	    fsim_violation_count(h->dev)) {
+		if (fsim_violation_count(h->dev)) {
+			const struct fsim_violation *v = fsim_violation_at(h->dev, 0);
+			fprintf(stderr, "fuzz_boot: %s at 0x%x, op %llu\n",
+				fsim_violation_name(v->kind), v->addr,
+				(unsigned long long)v->op_index);
+		}
 		fprintf(stderr,
 			"fuzz_boot: %s on %s, %s: error %d slot %d action %s refused %s, %zu "
 			"violations\n",
