@@ -9,7 +9,8 @@
 /* The primary's progress log: which entries are written (see meta.c). */
 struct bo_log {
 	uint32_t count; /* entries 0 .. count-1 are written (valid, in unit order) */
-	uint32_t next;  /* the unit the next entry goes to: after the last non-erased one */
+	uint32_t next;  /* the unit the next entry goes to: the first erased one after the
+			   chain's last entry (log_capacity: none left) */
 	uint32_t revert_at; /* the entry written as a revert mark, or BO_LOG_NONE */
 	bool damaged;       /* a later entry stands past the chain's end: entry `count` was
 			       overwritten or destroyed since (a log never skips one) */

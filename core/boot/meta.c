@@ -316,8 +316,9 @@ int bo_meta_layout(struct bo_boot *b, const struct bo_boot_cfg *cfg, const char 
  * Entries are self-validating: entry k is a fixed BO_LOG_ENTRY-byte pattern derived from k,
  * so stray, foreign or half-written bytes in the log area are never read as progress. The
  * log is read as the chain 0, 1, 2, ... of valid entries in unit order; a unit that holds
- * anything else is skipped, and new entries go after the last non-erased unit, so junk
- * never makes the bootloader program a unit that is not erased.
+ * anything else is skipped, and a new entry goes to the first erased unit after the
+ * chain's last entry, so junk never makes the bootloader program a unit that is not
+ * erased, and junk further on (even in the log's last unit) never leaves it without room.
  *
  * A torn entry (a cut while it was written) is not a valid entry: its step is done again.
  * That is safe because a step's source is not modified before the step's entry is written,
@@ -367,7 +368,7 @@ int bo_log_read(struct bo_boot *b, struct bo_log *log)
 	uint8_t ev = b->rec->flash->erase_value;
 	uint32_t total = b->log_capacity * es;
 	log->count = 0;
-	log->next = 0;
+	log->next = BO_LOG_NONE; /* the first erased unit after the chain's last entry */
 	log->revert_at = BO_LOG_NONE;
 	log->damaged = false;
 	for (uint32_t off = 0; off < total; off += BO_COPY_BUF) {
@@ -383,16 +384,20 @@ int bo_log_read(struct bo_boot *b, struct bo_log *log)
 				revert &= b->buf[e + k] ==
 					  entry_byte(log->count + BO_LOG_REVERT_SALT, k, ev);
 			}
-			if (!erased)
-				log->next = (off + e) / es + 1;
+			if (erased && log->next == BO_LOG_NONE)
+				log->next = (off + e) / es;
 			if (revert && log->revert_at == BO_LOG_NONE)
 				log->revert_at = log->count;
 			if (valid || revert)
 				log->count++;
 			else if (!erased && !log->damaged)
 				log->damaged = later_entry(b->buf + e, es, log->count, ev);
+			if (valid || revert)
+				log->next = BO_LOG_NONE; /* only units after this entry will do */
 		}
 	}
+	if (log->next == BO_LOG_NONE)
+		log->next = b->log_capacity; /* no erased unit left after the chain: full */
 	return BO_BOOT_OK;
 }
 
@@ -400,8 +405,19 @@ int bo_log_append(struct bo_boot *b, struct bo_log *log, enum bo_log_kind kind)
 {
 	uint32_t es = bo_log_entry_size(b->cfg);
 	uint32_t k = log->count + (kind == BO_LOG_REVERT ? BO_LOG_REVERT_SALT : 0u);
-	if (log->next >= b->log_capacity)
-		return BO_BOOT_E_FLASH;
+	uint8_t ev = b->rec->flash->erase_value;
+	/* the next erased unit: junk further on in the log is stepped over, never written */
+	for (;; log->next++) {
+		if (log->next >= b->log_capacity)
+			return BO_BOOT_E_FLASH;
+		if (bo_area_read(&b->state_rec, b->rec_log + log->next * es, b->buf, es))
+			return BO_BOOT_E_FLASH;
+		uint32_t i = 0;
+		while (i < es && b->buf[i] == ev)
+			i++;
+		if (i == es)
+			break;
+	}
 	for (uint32_t i = 0; i < es; i++)
 		b->buf[i] = entry_byte(k, i, b->rec->flash->erase_value);
 	if (bo_area_program(b->rec, b->rec_log + log->next * es, b->buf, es))
