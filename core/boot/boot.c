@@ -7,6 +7,13 @@
 
 #include "core/boot/boot_internal.h"
 
+/* With a status partition a swap's last chunk erases the upgrade's trailer: the swap
+ * itself consumes the request (steps.c). */
+static bool swap_takes_request(const struct bo_boot *b)
+{
+	return b->full_slots && bo_is_swap(b->cfg->strategy);
+}
+
 int bo_read_state(struct bo_boot *b, struct bo_flash_state *st)
 {
 	const struct bo_boot_cfg *cfg = b->cfg;
@@ -51,9 +58,8 @@ int bo_read_state(struct bo_boot *b, struct bo_flash_state *st)
 	 * no operation at all. With a status partition a swap consumes the request with its
 	 * last chunk's second step (steps - 1), so from there on it runs without one; and a
 	 * revert never had one (its mark is its own). */
-	uint32_t from = b->full_slots && bo_is_swap(cfg->strategy) ? st->steps - 1 : st->steps + 1;
-	if (!st->complete && st->upgrade.magic != BO_MAGIC_GOOD && st->base == 0 &&
-	    (b->full_slots && bo_is_swap(cfg->strategy) ? count < from : count != from))
+	uint32_t from = swap_takes_request(b) ? st->steps - 1 : st->steps + 1;
+	if (!st->complete && st->upgrade.magic != BO_MAGIC_GOOD && st->base == 0 && count < from)
 		st->started = false;
 	return BO_BOOT_OK;
 }
@@ -97,8 +103,7 @@ static int run_op(struct bo_boot *b, const struct bo_flash_state *st)
 	 * close again, and an end entry with a request present always means a new request.
 	 * (A swap with a status partition consumed it already: its last chunk left the
 	 * upgrade's trailer erased, and its last sector now holds the other image.) */
-	if (!(b->full_slots && bo_is_swap(cfg->strategy)) &&
-	    bo_meta_erase(&cfg->upgrade, b->meta_upgrade))
+	if (!swap_takes_request(b) && bo_meta_erase(&cfg->upgrade, b->meta_upgrade))
 		return BO_BOOT_E_FLASH;
 	if (log.count - st->base <= st->steps + 1 && bo_log_append(b, &log, BO_LOG_PLAIN))
 		return BO_BOOT_E_FLASH;

@@ -202,6 +202,45 @@ static void t_copy_done(void **state)
 		}
 }
 
+/* (d) A finished record whose last entries were destroyed, with a new image downloaded
+ * and not requested: no request, so not this device's operation to resume (resuming its
+ * last steps would copy the new download over the running image). */
+static void t_lost_tail(void **state)
+{
+	(void)state;
+	for (size_t l = 0; l < NLAYOUT; l++)
+		for (size_t i = 0; i < NSTRAT; i++) {
+			struct dev d;
+			if (!dev_init(&d, layouts[l], strategies[i]))
+				continue;
+			struct bh *h = &d.h;
+			struct bh_img v3;
+			bh_image(h, &v3, 33, 3, 0, 16000, -1, false);
+			assert_int_equal(bh_download_request(h, &d.v2, true), 0);
+			assert_int_equal(bh_boot_run(h), 0);
+			assert_true(bh_running(h, &d.v2));
+			assert_int_equal(bh_download(h, &v3), 0);
+			/* junk over the last two written log units (the last step's and the end) */
+			uint32_t log = log_of(h), unit = 8, last = 0;
+			uint8_t e[8], junk[8];
+			for (uint32_t u = 0; u < 256; u++) {
+				assert_int_equal(fsim_peek(h->dev, log + u * unit, e, unit), 0);
+				for (uint32_t k = 0; k < unit; k++)
+					if (e[k] != fsim_geometry(h->dev)->erase_value)
+						last = u;
+			}
+			memset(junk, 0x12, sizeof junk);
+			for (uint32_t u = last - 1; u <= last; u++)
+				assert_int_equal(fsim_load_bytes(h->dev, log + u * unit, junk, unit), 0);
+			for (int k = 0; k < 4; k++) {
+				boot_valid(&d, "lost tail");
+				assert_true(bh_running(h, &d.v2));
+			}
+			bh_img_free(&v3);
+			dev_free(&d);
+		}
+}
+
 /* (c) Junk past the end of an interrupted operation's log. */
 static void t_log_gap(void **state)
 {
@@ -582,6 +621,7 @@ int main(void)
 		cmocka_unit_test(t_stray_word),
 		cmocka_unit_test(t_copy_done),
 		cmocka_unit_test(t_log_gap),
+		cmocka_unit_test(t_lost_tail),
 		cmocka_unit_test(t_app_refuses_trailer_download),
 		cmocka_unit_test(t_resume_tampered),
 		cmocka_unit_test(t_revert_source_tampered),
