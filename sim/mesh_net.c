@@ -115,6 +115,12 @@ struct rx_hot {
 	bool online;
 };
 
+/* The advertiser of a node. ADV_LINGER: the PDU at the head of the queue is on air for the
+ * last time (until tx_start + airtime) with nothing queued behind it and nobody to tell
+ * when it ends; its buffer is freed by adv_settle() when the node next needs its queue
+ * instead of by an event (one event fewer per relayed PDU of a flood). */
+enum adv_state { ADV_IDLE = 0, ADV_BUSY, ADV_LINGER };
+
 /* A node. A transmission's events (ev_tx_batch, ev_tx_end: the most frequent ones) touch
  * the first two cache lines only: the senders of consecutive events are scattered over memory, so each
  * line touched is a miss. */
@@ -125,7 +131,7 @@ struct node {
 	uint32_t q_head, q_len, q_cap;
 	uint32_t adv_used, relay_used;
 	uint32_t nbr_off, nbr_cnt;
-	bool adv_busy;
+	uint8_t adv_state;  /* enum adv_state */
 	bool relay;
 	uint16_t addr;
 	uint64_t tx_start, tx_id;
@@ -319,12 +325,35 @@ static void schedule_tx(struct mesh_net *net, struct node *n, const struct ev *e
 	n->adv_ev = sim_schedule_at(net->loop, at, ev_tx_start, net, e, sizeof(*e));
 }
 
+/* Free the buffer of the PDU at the head of the queue (its last transmission has ended). */
+static void adv_release_head(struct node *n, bool relay)
+{
+	/* An emptied queue starts again at slot 0: a node that is not congested reuses one
+	 * cache line of its queue instead of walking through all of them. */
+	n->q_head = --n->q_len ? (n->q_head + 1) % n->q_cap : 0;
+	if (relay)
+		n->relay_used--;
+	else
+		n->adv_used--;
+	n->adv_state = ADV_IDLE;
+}
+
+/* A lingering PDU (enum adv_state) whose last transmission has ended by now leaves the
+ * queue: the node's buffers are as an event at that end would have left them. */
+static inline void adv_settle(const struct mesh_net *net, struct node *n)
+{
+	if (n->adv_state == ADV_LINGER && now(net) >= n->tx_start + airtime(net))
+		adv_release_head(n, n->q[n->q_head].relay);
+}
+
+static void ev_tx_last(struct sim_loop *loop, void *ctx, void *payload);
+
 static void adv_kick(struct mesh_net *net, uint32_t ni)
 {
 	struct node *n = node_at(net, ni);
-	if (n->adv_busy || n->q_len == 0)
+	if (n->adv_state != ADV_IDLE || n->q_len == 0)
 		return;
-	n->adv_busy = true;
+	n->adv_state = ADV_BUSY;
 	n->tx_k = 0;
 	/* The PDU rides in the transmission events (idx: relayed, gen: has a token), so its
 	 * (count + 1) transmissions do not read the queue entry again. */
@@ -341,6 +370,15 @@ static void adv_push(struct mesh_net *net, uint32_t ni, const struct pdu *p, boo
 		     uint64_t token)
 {
 	struct node *n = node_at(net, ni);
+	adv_settle(net, n);
+	if (n->adv_state == ADV_LINGER) {
+		/* The PDU on air now has one behind it: its end must start the next. */
+		struct ev e = node_ev(n, ni);
+		e.idx = n->q[n->q_head].relay;
+		n->adv_state = ADV_BUSY;
+		n->adv_ev = sim_schedule_at(net->loop, n->tx_start + airtime(net), ev_tx_last,
+					    net, &e, sizeof(e));
+	}
 	/* The pools bound the queue: adv_used + relay_used <= q_cap. */
 	uint32_t tail = (n->q_head + n->q_len) % n->q_cap;
 	n->q[tail].pdu = *p;
@@ -358,6 +396,7 @@ static void adv_push(struct mesh_net *net, uint32_t ni, const struct pdu *p, boo
 static int originate_token(struct mesh_net *net, uint32_t ni, struct pdu *p, uint64_t token)
 {
 	struct node *n = node_at(net, ni);
+	adv_settle(net, n);
 	if (n->adv_used >= net->cfg.adv_buffers) {
 		n->st.dropped++;
 		if (net->trace) {
@@ -545,14 +584,7 @@ static void tx_pdu_done(struct mesh_net *net, uint32_t ni, const struct ev *e)
 	struct node *n = node_at(net, ni);
 	bool relay = e->idx != 0;
 	uint64_t token = e->gen ? n->q[n->q_head].token : 0;
-	/* An emptied queue starts again at slot 0: a node that is not congested reuses one
-	 * cache line of its queue instead of walking through all of them. */
-	n->q_head = --n->q_len ? (n->q_head + 1) % n->q_cap : 0;
-	if (relay)
-		n->relay_used--;
-	else
-		n->adv_used--;
-	n->adv_busy = false;
+	adv_release_head(n, relay);
 	adv_kick(net, ni);
 	if (token && net->tx_done)
 		net->tx_done(net->user, net, ni, e->pdu.dst, token, true);
@@ -695,6 +727,10 @@ static void ev_tx_batch(struct sim_loop *loop, void *ctx, void *payload)
 		tx_pdu_done(net, ni, e);
 		return;
 	}
+	if (n->q_len == 1 && !e->gen) {
+		n->adv_state = ADV_LINGER; /* nothing waits for its end: no event (enum adv_state) */
+		return;
+	}
 	n->adv_ev = sim_schedule_at(loop, arrive[c], ev_tx_last, net, e, sizeof(*e));
 }
 
@@ -740,7 +776,7 @@ static void net_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p,
 			n->st.ttl_expired++;
 			if (net->trace)
 				trace_drop(net, ni, p, MESH_DROP_TTL);
-		} else if (n->relay_used >= net->cfg.relay_buffers) {
+		} else if (adv_settle(net, n), n->relay_used >= net->cfg.relay_buffers) {
 			n->st.dropped++;
 			n->st.dropped_relay++;
 			if (net->trace)
@@ -1389,7 +1425,7 @@ void mesh_node_reset(struct mesh_net *net, uint32_t node)
 	n->adv_ev = SIM_HANDLE_NONE;
 	n->q_head = n->q_len = 0;
 	n->adv_used = n->relay_used = 0;
-	n->adv_busy = false;
+	n->adv_state = ADV_IDLE;
 	n->tx_k = 0;
 	for (uint32_t i = 0; i < net->cfg.tx_seg_max; i++) {
 		struct sar_tx *t = &n->tx[i];
