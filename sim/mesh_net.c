@@ -44,6 +44,7 @@ _Static_assert(sizeof(struct ev) <= SIM_EVENT_PAYLOAD, "mesh event payload too l
 struct adv_entry {
 	struct pdu pdu;
 	bool relay;
+	uint64_t ready_at;  /* a relayed PDU: not on air before its relay delay has passed */
 	uint64_t token; /* an unsegmented message's mesh_send() token: reported done when set */
 };
 
@@ -91,19 +92,31 @@ struct sar_rx {
 	uint8_t *buf;
 };
 
+/* 8 bytes: a node's neighbours, read by each of its transmissions, share one cache line. */
 struct nbr {
 	uint32_t node;
-	uint64_t pass;  /* delivered when a uniform u64 draw is below this; UINT64_MAX: always */
+	uint32_t pass;  /* delivered when the high 32 bits of a u64 draw are below this;
+			   PASS_ALWAYS: always, without a draw */
 };
 
-/* Delivery probability as a threshold on a 64-bit draw (p = 1: no draw at all). */
-static uint64_t pass_threshold(double p)
+#define PASS_ALWAYS UINT32_MAX
+
+/* Delivery probability as a threshold on a 32-bit draw (p = 1: no draw at all); 2^-32
+ * steps are far below any loss a scenario can state. */
+static uint32_t pass_threshold(double p)
 {
 	if (p >= 1.0)
-		return UINT64_MAX;
+		return PASS_ALWAYS;
 	if (!(p > 0.0))
 		return 0;
-	return (uint64_t)(p * 18446744073709551616.0); /* p * 2^64, < 2^64 since p < 1 */
+	double t = p * 4294967296.0; /* p * 2^32 */
+	return t >= 4294967295.0 ? PASS_ALWAYS - 1u : (uint32_t)t;
+}
+
+/* Is a copy over a link with threshold pass lost? */
+static inline bool link_loses(struct sim_rng *rng, uint32_t pass)
+{
+	return pass != PASS_ALWAYS && (uint32_t)(sim_rng_u64(rng) >> 32) >= pass;
 }
 
 /* What a copy of a transmission touches at its receiver before it is known to be new:
@@ -115,11 +128,14 @@ struct rx_hot {
 	bool online;
 };
 
-/* The advertiser of a node. ADV_LINGER: the PDU at the head of the queue is on air for the
- * last time (until tx_start + airtime) with nothing queued behind it and nobody to tell
- * when it ends; its buffer is freed by adv_settle() when the node next needs its queue
- * instead of by an event (one event fewer per relayed PDU of a flood). */
-enum adv_state { ADV_IDLE = 0, ADV_BUSY, ADV_LINGER };
+/* The advertiser of a node (flags). ADV_BUSY: a PDU's transmissions are scheduled.
+ * ADV_LINGER (batched transmissions only): the PDU at the head of the queue has had all
+ * its transmissions decided, the last one ends at release_at, and nobody waits to be told
+ * (no token); its buffer is freed by adv_settle() when the node next looks at its queue,
+ * and the PDU behind it is scheduled at once (adv_kick), both instead of an event at the
+ * end: one event fewer per relayed PDU of a flood, with the same outcomes (the next PDU's
+ * advertising delay is the node's next draw either way). */
+enum { ADV_BUSY = 1, ADV_LINGER = 2, ADV_LINGER_RELAY = 4 /* the lingering PDU is relayed */ };
 
 /* A node. A transmission's events (ev_tx_batch, ev_tx_end: the most frequent ones) touch
  * the first two cache lines only: the senders of consecutive events are scattered over memory, so each
@@ -131,11 +147,12 @@ struct node {
 	uint32_t q_head, q_len, q_cap;
 	uint32_t adv_used, relay_used;
 	uint32_t nbr_off, nbr_cnt;
-	uint8_t adv_state;  /* enum adv_state */
+	uint8_t adv_state;  /* ADV_BUSY | ADV_LINGER | ADV_LINGER_RELAY */
 	bool relay;
 	uint16_t addr;
-	uint64_t tx_start, tx_id;
+	uint64_t tx_start, release_at;
 	/* second line */
+	uint64_t tx_id; /* collisions only */
 	sim_handle adv_ev;
 	struct sim_rng rng_adv;
 	uint64_t transmissions; /* st.transmissions, folded in by stats_fold() */
@@ -316,7 +333,6 @@ static void schedule_tx(struct mesh_net *net, struct node *n, const struct ev *e
 {
 	if (!net->cfg.collisions && !net->cfg.half_duplex) {
 		n->tx_start = at;
-		n->tx_id = ++net->next_tx_id;
 		bool batch = n->tx_k == 0 && tx_count(net, e->idx != 0) < TX_BATCH_MAX;
 		n->adv_ev = sim_schedule_at(net->loop, at + airtime(net),
 					    batch ? ev_tx_batch : ev_tx_end, net, e, sizeof(*e));
@@ -325,65 +341,72 @@ static void schedule_tx(struct mesh_net *net, struct node *n, const struct ev *e
 	n->adv_ev = sim_schedule_at(net->loop, at, ev_tx_start, net, e, sizeof(*e));
 }
 
+/* The slot of the queue entry k places behind the head (k < q_cap): no division, which
+ * the profile of a flood showed as one of its largest costs. */
+static inline uint32_t q_slot(const struct node *n, uint32_t k)
+{
+	uint32_t i = n->q_head + k;
+	return i >= n->q_cap ? i - n->q_cap : i;
+}
+
 /* Free the buffer of the PDU at the head of the queue (its last transmission has ended). */
 static void adv_release_head(struct node *n, bool relay)
 {
 	/* An emptied queue starts again at slot 0: a node that is not congested reuses one
 	 * cache line of its queue instead of walking through all of them. */
-	n->q_head = --n->q_len ? (n->q_head + 1) % n->q_cap : 0;
+	n->q_head = --n->q_len ? q_slot(n, 1) : 0;
 	if (relay)
 		n->relay_used--;
 	else
 		n->adv_used--;
-	n->adv_state = ADV_IDLE;
 }
 
-/* A lingering PDU (enum adv_state) whose last transmission has ended by now leaves the
- * queue: the node's buffers are as an event at that end would have left them. */
+/* A lingering PDU (ADV_LINGER) whose last transmission has ended by now leaves the queue:
+ * the node's buffers are as an event at that end would have left them. */
 static inline void adv_settle(const struct mesh_net *net, struct node *n)
 {
-	if (n->adv_state == ADV_LINGER && now(net) >= n->tx_start + airtime(net))
-		adv_release_head(n, n->q[n->q_head].relay);
+	if ((n->adv_state & ADV_LINGER) && now(net) >= n->release_at) {
+		bool relay = n->adv_state & ADV_LINGER_RELAY; /* not read from the queue: a miss */
+		n->adv_state &= (uint8_t)~(ADV_LINGER | ADV_LINGER_RELAY);
+		adv_release_head(n, relay);
+	}
 }
-
-static void ev_tx_last(struct sim_loop *loop, void *ctx, void *payload);
 
 static void adv_kick(struct mesh_net *net, uint32_t ni)
 {
 	struct node *n = node_at(net, ni);
-	if (n->adv_state != ADV_IDLE || n->q_len == 0)
+	/* A lingering head is still on air: the next PDU is the one behind it, and goes on air
+	 * after the head's end. */
+	uint32_t linger = (n->adv_state & ADV_LINGER) ? 1 : 0;
+	if ((n->adv_state & ADV_BUSY) || n->q_len == linger)
 		return;
-	n->adv_state = ADV_BUSY;
+	n->adv_state |= ADV_BUSY;
 	n->tx_k = 0;
 	/* The PDU rides in the transmission events (idx: relayed, gen: has a token), so its
 	 * (count + 1) transmissions do not read the queue entry again. */
-	const struct adv_entry *head = &n->q[n->q_head];
+	const struct adv_entry *head = &n->q[q_slot(n, linger)];
 	struct ev e = node_ev(n, ni);
 	e.pdu = head->pdu;
 	e.idx = head->relay;
 	e.gen = head->token != 0;
+	uint64_t from = linger ? n->release_at : now(net);
+	if (head->ready_at > from)
+		from = head->ready_at;
 	uint64_t d = sim_rng_range(&n->rng_adv, 0, net->cfg.adv_delay_max_us);
-	schedule_tx(net, n, &e, now(net) + d);
+	schedule_tx(net, n, &e, from + d);
 }
 
 static void adv_push(struct mesh_net *net, uint32_t ni, const struct pdu *p, bool relay,
-		     uint64_t token)
+		     uint64_t token, uint64_t ready_at)
 {
 	struct node *n = node_at(net, ni);
 	adv_settle(net, n);
-	if (n->adv_state == ADV_LINGER) {
-		/* The PDU on air now has one behind it: its end must start the next. */
-		struct ev e = node_ev(n, ni);
-		e.idx = n->q[n->q_head].relay;
-		n->adv_state = ADV_BUSY;
-		n->adv_ev = sim_schedule_at(net->loop, n->tx_start + airtime(net), ev_tx_last,
-					    net, &e, sizeof(e));
-	}
 	/* The pools bound the queue: adv_used + relay_used <= q_cap. */
-	uint32_t tail = (n->q_head + n->q_len) % n->q_cap;
+	uint32_t tail = q_slot(n, n->q_len);
 	n->q[tail].pdu = *p;
 	n->q[tail].relay = relay;
 	n->q[tail].token = token;
+	n->q[tail].ready_at = ready_at;
 	if (n->q_len++ > 0) { /* behind the one on air */
 		n->st.queued++;
 		if (n->q_len > n->st.queue_peak)
@@ -410,7 +433,7 @@ static int originate_token(struct mesh_net *net, uint32_t ni, struct pdu *p, uin
 	mesh_cache_add(&net->cache, ni, cache_key(p->src, p->seq));
 	n->adv_used++;
 	n->st.pdus_sent++;
-	adv_push(net, ni, p, false, token);
+	adv_push(net, ni, p, false, token, 0);
 	return 0;
 }
 
@@ -497,7 +520,7 @@ static void count_lost_to(struct node *r, const struct pdu *p)
 
 /* One copy of a transmission at receiver ri; *rec: the PDU's cache record (a hint). */
 static void deliver(struct mesh_net *net, uint32_t ri, const struct pdu *p, uint64_t tx_id,
-		    uint64_t pass, uint32_t *rec)
+		    uint32_t pass, uint32_t *rec)
 {
 	struct rx_hot *h = &net->hot[ri];
 	if (!h->online) {
@@ -527,7 +550,7 @@ static void deliver(struct mesh_net *net, uint32_t ri, const struct pdu *p, uint
 			return;
 		}
 	}
-	if (pass != UINT64_MAX && sim_rng_u64(&h->rng_link) >= pass) {
+	if (link_loses(&h->rng_link, pass)) {
 		h->lost++;
 		count_lost_to(node_at(net, ri), p);
 		if (net->trace)
@@ -548,6 +571,7 @@ static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload)
 	if (n->epoch != e->epoch)
 		return;
 	n->adv_ev = SIM_HANDLE_NONE;
+	adv_settle(net, n); /* a batched PDU before this one may still hold the head */
 	struct pdu p = e->pdu;
 	bool relay = e->idx != 0;
 	if (net->hot[ni].online) {
@@ -585,6 +609,7 @@ static void tx_pdu_done(struct mesh_net *net, uint32_t ni, const struct ev *e)
 	bool relay = e->idx != 0;
 	uint64_t token = e->gen ? n->q[n->q_head].token : 0;
 	adv_release_head(n, relay);
+	n->adv_state = 0;
 	adv_kick(net, ni);
 	if (token && net->tx_done)
 		net->tx_done(net->user, net, ni, e->pdu.dst, token, true);
@@ -638,7 +663,7 @@ static void ev_tx_late(struct sim_loop *loop, void *ctx, void *payload)
 /* Copies 0..c of a PDU from si (in its life s_epoch) at receiver ri; arrive[k]: when copy
  * k ends. */
 static void deliver_batch(struct mesh_net *net, uint32_t si, uint32_t s_epoch, uint32_t ri,
-			  const struct pdu *p, uint64_t pass, const uint64_t *arrive, uint32_t c,
+			  const struct pdu *p, uint32_t pass, const uint64_t *arrive, uint32_t c,
 			  uint32_t *rec)
 {
 	struct rx_hot *h = &net->hot[ri];
@@ -651,7 +676,7 @@ static void deliver_batch(struct mesh_net *net, uint32_t si, uint32_t s_epoch, u
 	bool own = p->src == mesh_node_addr(ri);
 	bool coming = false; /* an earlier copy was received or is on its way */
 	for (uint32_t k = 0; k <= c; k++) {
-		if (pass != UINT64_MAX && sim_rng_u64(&h->rng_link) >= pass) {
+		if (link_loses(&h->rng_link, pass)) {
 			h->lost++;
 			count_lost_to(node_at(net, ri), p);
 			if (net->trace)
@@ -696,6 +721,9 @@ static void ev_tx_batch(struct sim_loop *loop, void *ctx, void *payload)
 	if (n->epoch != e->epoch)
 		return;
 	n->adv_ev = SIM_HANDLE_NONE;
+	adv_settle(net, n); /* the PDU before this one has left the air: this one is the head */
+	if (n->q_len > 1) /* the next one, for adv_kick() below: its queue entry is a miss */
+		__builtin_prefetch(&n->q[q_slot(n, 1)]);
 	bool relay = e->idx != 0;
 	uint32_t c = tx_count(net, relay);
 	uint64_t arrive[TX_BATCH_MAX];
@@ -727,8 +755,10 @@ static void ev_tx_batch(struct sim_loop *loop, void *ctx, void *payload)
 		tx_pdu_done(net, ni, e);
 		return;
 	}
-	if (n->q_len == 1 && !e->gen) {
-		n->adv_state = ADV_LINGER; /* nothing waits for its end: no event (enum adv_state) */
+	if (!e->gen) { /* nobody waits for its end: no event (ADV_LINGER) */
+		n->release_at = arrive[c];
+		n->adv_state = ADV_LINGER | (relay ? ADV_LINGER_RELAY : 0);
+		adv_kick(net, ni);
 		return;
 	}
 	n->adv_ev = sim_schedule_at(loop, arrive[c], ev_tx_last, net, e, sizeof(*e));
@@ -744,16 +774,6 @@ static bool subscribed(const struct node *n, uint16_t group)
 		if (n->groups[i] == group)
 			return true;
 	return false;
-}
-
-static void ev_relay_ready(struct sim_loop *loop, void *ctx, void *payload)
-{
-	(void)loop;
-	struct mesh_net *net = ctx;
-	struct ev *e = payload;
-	if (node_at(net, e->node)->epoch != e->epoch)
-		return;
-	adv_push(net, e->node, &e->pdu, true, 0);
 }
 
 static void net_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p,
@@ -784,12 +804,14 @@ static void net_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p,
 		} else {
 			n->relay_used++;
 			n->st.pdus_relayed++;
-			struct ev e = node_ev(n, ni);
-			e.pdu = *p;
-			e.pdu.ttl = (uint8_t)(p->ttl - 1);
+			/* Into the queue now, on air after the relay delay: an idle node sends it
+			 * exactly as one that queued it after the delay would (the same draws), a
+			 * busy one keeps the order of reception; no event between. */
+			struct pdu r = *p;
+			r.ttl = (uint8_t)(p->ttl - 1);
 			uint64_t d = sim_rng_range(&n->rng_relay, net->cfg.relay_delay_min_us,
 						   net->cfg.relay_delay_max_us);
-			sim_schedule_in(net->loop, d, ev_relay_ready, net, &e, sizeof(e));
+			adv_push(net, ni, &r, true, 0, now(net) + d);
 		}
 	}
 	bool for_me = p->dst == n->addr || p->dst == MESH_ADDR_ALL_NODES ||
@@ -1425,7 +1447,7 @@ void mesh_node_reset(struct mesh_net *net, uint32_t node)
 	n->adv_ev = SIM_HANDLE_NONE;
 	n->q_head = n->q_len = 0;
 	n->adv_used = n->relay_used = 0;
-	n->adv_state = ADV_IDLE;
+	n->adv_state = 0;
 	n->tx_k = 0;
 	for (uint32_t i = 0; i < net->cfg.tx_seg_max; i++) {
 		struct sar_tx *t = &n->tx[i];
