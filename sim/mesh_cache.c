@@ -142,9 +142,9 @@ static void rec_release(struct mesh_cache *c, uint32_t r, uint32_t node)
 	c->free_head = r;
 }
 
-uint32_t mesh_cache_add(struct mesh_cache *c, uint32_t node, uint64_t key)
+uint32_t mesh_cache_add(struct mesh_cache *c, uint32_t node, uint64_t key, uint32_t hint)
 {
-	uint32_t r = mesh_cache_find(c, key);
+	uint32_t r = hint != MESH_CACHE_NONE ? hint : mesh_cache_find(c, key);
 	if (r == MESH_CACHE_NONE)
 		r = rec_new(c, key);
 	else if (mesh_cache_rec_held(c, r, node))

@@ -75,8 +75,10 @@ static inline bool mesh_cache_has(const struct mesh_cache *c, uint32_t node, uin
 }
 
 /* Node caches key (nothing if it holds it), dropping its oldest key when full. Returns the
- * key's record. Aborts on out of memory (the run cannot continue exactly without it). */
-uint32_t mesh_cache_add(struct mesh_cache *c, uint32_t node, uint64_t key);
+ * key's record. `hint`: the key's record as mesh_cache_rec_of() just returned it (saves a
+ * lookup), or MESH_CACHE_NONE. Aborts on out of memory (the run cannot continue exactly
+ * without it). */
+uint32_t mesh_cache_add(struct mesh_cache *c, uint32_t node, uint64_t key, uint32_t hint);
 
 /* Node forgets every key (power loss). */
 void mesh_cache_clear(struct mesh_cache *c, uint32_t node);

@@ -44,9 +44,13 @@ _Static_assert(sizeof(struct ev) <= SIM_EVENT_PAYLOAD, "mesh event payload too l
 struct adv_entry {
 	struct pdu pdu;
 	bool relay;
+	uint32_t rec;       /* the PDU's network cache record when queued (a hint) */
 	uint64_t ready_at;  /* a relayed PDU: not on air before its relay delay has passed */
 	uint64_t token; /* an unsegmented message's mesh_send() token: reported done when set */
 };
+
+/* A transmission event's idx (its gen: the PDU's cache record, a hint). */
+enum { TXF_RELAY = 1, TXF_TOKEN = 2 };
 
 struct rx_active {  /* a transmission arriving at a receiver (collision model) */
 	uint64_t id;
@@ -333,7 +337,7 @@ static void schedule_tx(struct mesh_net *net, struct node *n, const struct ev *e
 {
 	if (!net->cfg.collisions && !net->cfg.half_duplex) {
 		n->tx_start = at;
-		bool batch = n->tx_k == 0 && tx_count(net, e->idx != 0) < TX_BATCH_MAX;
+		bool batch = n->tx_k == 0 && tx_count(net, e->idx & TXF_RELAY) < TX_BATCH_MAX;
 		n->adv_ev = sim_schedule_at(net->loop, at + airtime(net),
 					    batch ? ev_tx_batch : ev_tx_end, net, e, sizeof(*e));
 		return;
@@ -382,13 +386,13 @@ static void adv_kick(struct mesh_net *net, uint32_t ni)
 		return;
 	n->adv_state |= ADV_BUSY;
 	n->tx_k = 0;
-	/* The PDU rides in the transmission events (idx: relayed, gen: has a token), so its
-	 * (count + 1) transmissions do not read the queue entry again. */
+	/* The PDU rides in the transmission events (idx: TXF_*, gen: its cache record), so
+	 * its (count + 1) transmissions do not read the queue entry again. */
 	const struct adv_entry *head = &n->q[q_slot(n, linger)];
 	struct ev e = node_ev(n, ni);
 	e.pdu = head->pdu;
-	e.idx = head->relay;
-	e.gen = head->token != 0;
+	e.idx = (head->relay ? TXF_RELAY : 0u) | (head->token ? TXF_TOKEN : 0u);
+	e.gen = head->rec;
 	uint64_t from = linger ? n->release_at : now(net);
 	if (head->ready_at > from)
 		from = head->ready_at;
@@ -397,7 +401,7 @@ static void adv_kick(struct mesh_net *net, uint32_t ni)
 }
 
 static void adv_push(struct mesh_net *net, uint32_t ni, const struct pdu *p, bool relay,
-		     uint64_t token, uint64_t ready_at)
+		     uint64_t token, uint64_t ready_at, uint32_t rec)
 {
 	struct node *n = node_at(net, ni);
 	adv_settle(net, n);
@@ -407,6 +411,7 @@ static void adv_push(struct mesh_net *net, uint32_t ni, const struct pdu *p, boo
 	n->q[tail].relay = relay;
 	n->q[tail].token = token;
 	n->q[tail].ready_at = ready_at;
+	n->q[tail].rec = rec;
 	if (n->q_len++ > 0) { /* behind the one on air */
 		n->st.queued++;
 		if (n->q_len > n->st.queue_peak)
@@ -430,10 +435,11 @@ static int originate_token(struct mesh_net *net, uint32_t ni, struct pdu *p, uin
 	}
 	p->src = n->addr;
 	p->seq = n->seq++;
-	mesh_cache_add(&net->cache, ni, cache_key(p->src, p->seq));
+	uint32_t rec = mesh_cache_add(&net->cache, ni, cache_key(p->src, p->seq),
+				      MESH_CACHE_NONE);
 	n->adv_used++;
 	n->st.pdus_sent++;
-	adv_push(net, ni, p, false, token, 0);
+	adv_push(net, ni, p, false, token, 0, rec);
 	return 0;
 }
 
@@ -573,7 +579,7 @@ static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload)
 	n->adv_ev = SIM_HANDLE_NONE;
 	adv_settle(net, n); /* a batched PDU before this one may still hold the head */
 	struct pdu p = e->pdu;
-	bool relay = e->idx != 0;
+	bool relay = e->idx & TXF_RELAY;
 	if (net->hot[ni].online) {
 		n->transmissions++;
 		net->st.transmissions++;
@@ -582,7 +588,7 @@ static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload)
 		 * are bits of one holder set, looked up once here. */
 		for (uint32_t i = 0; i < n->nbr_cnt; i++)
 			__builtin_prefetch(&net->hot[net->nbr[n->nbr_off + i].node]);
-		uint32_t rec = mesh_cache_find(&net->cache, cache_key(p.src, p.seq));
+		uint32_t rec = mesh_cache_rec_of(&net->cache, cache_key(p.src, p.seq), e->gen);
 		for (uint32_t i = 0; i < n->nbr_cnt; i++) {
 			const struct nbr *b = &net->nbr[n->nbr_off + i];
 			deliver(net, b->node, &p, n->tx_id, b->pass, &rec);
@@ -606,8 +612,8 @@ static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload)
 static void tx_pdu_done(struct mesh_net *net, uint32_t ni, const struct ev *e)
 {
 	struct node *n = node_at(net, ni);
-	bool relay = e->idx != 0;
-	uint64_t token = e->gen ? n->q[n->q_head].token : 0;
+	bool relay = e->idx & TXF_RELAY;
+	uint64_t token = (e->idx & TXF_TOKEN) ? n->q[n->q_head].token : 0;
 	adv_release_head(n, relay);
 	n->adv_state = 0;
 	adv_kick(net, ni);
@@ -724,7 +730,7 @@ static void ev_tx_batch(struct sim_loop *loop, void *ctx, void *payload)
 	adv_settle(net, n); /* the PDU before this one has left the air: this one is the head */
 	if (n->q_len > 1) /* the next one, for adv_kick() below: its queue entry is a miss */
 		__builtin_prefetch(&n->q[q_slot(n, 1)]);
-	bool relay = e->idx != 0;
+	bool relay = e->idx & TXF_RELAY;
 	uint32_t c = tx_count(net, relay);
 	uint64_t arrive[TX_BATCH_MAX];
 	arrive[0] = sim_now(loop);
@@ -737,9 +743,11 @@ static void ev_tx_batch(struct sim_loop *loop, void *ctx, void *payload)
 	if (net->hot[ni].online) {
 		n->transmissions += c + 1;
 		net->st.transmissions += c + 1;
+		const struct nbr *nb = &net->nbr[n->nbr_off];
 		for (uint32_t i = 0; i < n->nbr_cnt; i++)
-			__builtin_prefetch(&net->hot[net->nbr[n->nbr_off + i].node]);
-		uint32_t rec = mesh_cache_find(&net->cache, cache_key(e->pdu.src, e->pdu.seq));
+			__builtin_prefetch(&net->hot[nb[i].node]);
+		uint32_t rec = mesh_cache_rec_of(&net->cache, cache_key(e->pdu.src, e->pdu.seq),
+						 e->gen);
 		struct pdu p = e->pdu;
 		for (uint32_t i = 0; i < n->nbr_cnt; i++) {
 			const struct nbr *b = &net->nbr[n->nbr_off + i];
@@ -755,7 +763,7 @@ static void ev_tx_batch(struct sim_loop *loop, void *ctx, void *payload)
 		tx_pdu_done(net, ni, e);
 		return;
 	}
-	if (!e->gen) { /* nobody waits for its end: no event (ADV_LINGER) */
+	if (!(e->idx & TXF_TOKEN)) { /* nobody waits for its end: no event (ADV_LINGER) */
 		n->release_at = arrive[c];
 		n->adv_state = ADV_LINGER | (relay ? ADV_LINGER_RELAY : 0);
 		adv_kick(net, ni);
@@ -790,7 +798,7 @@ static void net_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p,
 		return;
 	}
 	struct node *n = node_at(net, ni);
-	*rec = mesh_cache_add(&net->cache, ni, key);
+	*rec = mesh_cache_add(&net->cache, ni, key, *rec);
 	if (n->relay && p->dst != n->addr) {
 		if (p->ttl < 2) {
 			n->st.ttl_expired++;
@@ -811,7 +819,7 @@ static void net_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p,
 			r.ttl = (uint8_t)(p->ttl - 1);
 			uint64_t d = sim_rng_range(&n->rng_relay, net->cfg.relay_delay_min_us,
 						   net->cfg.relay_delay_max_us);
-			adv_push(net, ni, &r, true, 0, now(net) + d);
+			adv_push(net, ni, &r, true, 0, now(net) + d, *rec);
 		}
 	}
 	bool for_me = p->dst == n->addr || p->dst == MESH_ADDR_ALL_NODES ||
