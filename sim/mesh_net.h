@@ -36,9 +36,12 @@
  * into the cache, to the lower transport if addressed to the node (its unicast address, a
  * group it subscribes to, or 0xFFFF all-nodes) and, on a relay node, is relayed when its
  * TTL is >= 2 and its destination is not the node's own unicast address: with TTL - 1,
- * after a random delay in [relay_delay_min, relay_delay_max] (the reference gives no
- * figure; ours makes a hop cost tens of milliseconds). A node drops PDUs from its own
- * address and never relays them. Sending nodes add their own PDUs to their cache.
+ * not before a random delay in [relay_delay_min, relay_delay_max] (the reference gives no
+ * figure; ours makes a hop cost tens of milliseconds). The relayed PDU joins the node's
+ * advertising queue when it is received and waits out that delay at its head (an idle
+ * node sends it after delay + advertising delay; a busy one sends PDUs in the order it
+ * received them). A node drops PDUs from its own address and never relays them. Sending
+ * nodes add their own PDUs to their cache.
  *
  * Buffers. A PDU the node originates holds one of adv_buffers from queueing until its last
  * transmission ends; a PDU accepted for relaying holds one of relay_buffers from reception
