@@ -578,6 +578,22 @@ void bo_initiator_init(struct bo_initiator *in, const struct bo_initiator_config
 	bo_blob_cli_init(&in->blob, &bc);
 }
 
+/* Every target a node's unicast address, none listed twice: the Distributor keeps one
+ * entry per address, so a repeated one would leave its Receivers List short of what the
+ * Initiator added, and the Initiator resending the batch until it gave up. Quadratic, but
+ * once per start and without memory of its own. */
+static bool targets_valid(const uint16_t *targets, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!bo_mesh_addr_is_unicast(targets[i]))
+			return false;
+		for (size_t j = 0; j < i; j++)
+			if (targets[j] == targets[i])
+				return false;
+	}
+	return true;
+}
+
 int bo_initiator_start(struct bo_initiator *in, const struct bo_initiator_image *img,
 		       const struct bo_initiator_dist *dist, const uint16_t *targets,
 		       const uint8_t *img_idxs, size_t n)
@@ -585,7 +601,7 @@ int bo_initiator_start(struct bo_initiator *in, const struct bo_initiator_image 
 	bool any = false;
 
 	if ((in->state != BO_INITIATOR_IDLE && in->state != BO_INITIATOR_DONE) || n == 0 ||
-	    n > BO_INITIATOR_TARGETS_MAX || img->size == 0 || img->fwid_len > BO_DFU_FWID_MAXLEN ||
+	    n > BO_INITIATOR_TARGETS_MAX || !targets_valid(targets, n) || img->size == 0 || img->fwid_len > BO_DFU_FWID_MAXLEN ||
 	    img->metadata_len > BO_DFU_METADATA_MAXLEN || (img->fwid_len && !img->fwid) ||
 	    (img->metadata_len && !img->metadata) || dist->policy > BO_DFD_POLICY_VERIFY_AND_APPLY)
 		return -1;

@@ -230,7 +230,8 @@ struct bo_initiator {
 
 void bo_initiator_init(struct bo_initiator *in, const struct bo_initiator_config *cfg);
 /* Distribute img to targets[0..n) (image index img_idxs[i], or 0 for NULL). -1 when busy,
- * n is 0 or too large, or img is not usable. Targets that refused this FWID before end
+ * n is 0 or too large, a target is not a unicast address or is listed twice, or img is not
+ * usable. Targets that refused this FWID before end
  * REFUSED_BEFORE at once. */
 int bo_initiator_start(struct bo_initiator *in, const struct bo_initiator_image *img,
 		       const struct bo_initiator_dist *dist, const uint16_t *targets,

@@ -343,6 +343,12 @@ static void run_start(struct fx *f, uint8_t policy)
 	for (size_t i = 0; i < NTGT; i++)
 		addrs[i] = (uint16_t)(TGT_ADDR0 + i);
 	f->done_calls = 0;
+	/* A target listed twice, or an address that is no node's, is refused before anything
+	 * is sent (the Distributor would keep one entry, and the Initiator wait for two). */
+	uint16_t bad[2] = {TGT_ADDR0, TGT_ADDR0};
+	assert_int_equal(bo_initiator_start(&f->in, &img, &dist, bad, NULL, 2), -1);
+	bad[1] = GROUP;
+	assert_int_equal(bo_initiator_start(&f->in, &img, &dist, bad, NULL, 2), -1);
 	assert_int_equal(bo_initiator_start(&f->in, &img, &dist, addrs, NULL, NTGT), 0);
 	assert_int_equal(bo_initiator_start(&f->in, &img, &dist, addrs, NULL, NTGT), -1);
 }
