@@ -138,6 +138,29 @@ static const char *cli_step_name(uint8_t s)
 	return s < sizeof names / sizeof names[0] ? names[s] : "an unknown step";
 }
 
+/* A Firmware Update status (enum bo_dfu_status), as a refusal's reason. */
+static const char *dfu_status_name(uint8_t s)
+{
+	static const char *const names[] = {
+		"success", "insufficient resources", "wrong phase", "internal error",
+		"no such firmware index", "metadata check failed", "temporarily unavailable",
+		"BLOB transfer busy",
+	};
+
+	return s < sizeof names / sizeof names[0] ? names[s] : "an unknown status";
+}
+
+/* A Firmware Update phase (enum bo_dfu_phase). */
+static const char *dfu_phase_name(uint8_t p)
+{
+	static const char *const names[] = {
+		"idle", "transfer error", "transfer active", "verify", "verify OK", "verify failed",
+		"applying", "transfer canceled", "apply success", "apply failed", "unknown",
+	};
+
+	return p < sizeof names / sizeof names[0] ? names[p] : "unknown";
+}
+
 /* The BLOB client's steps (enum bo_blob_cli_state). */
 static const char *blob_step_name(uint8_t s)
 {
@@ -186,6 +209,9 @@ static bool note_from_distributor(struct world *w, struct run_node *rn,
 		rn->end_block = ct->end_block;
 		rn->end_blocks = (uint16_t)d->cli.blob.block_count;
 		rn->end_tries = ct->end_tries;
+		rn->end_result = ct->result;
+		rn->end_status = ct->status;
+		rn->end_phase = ct->phase;
 		return true;
 	}
 	return false;
@@ -239,6 +265,14 @@ void diag_end_words(const struct run_node *rn, char *b, size_t n)
 		else
 			snprintf(b, n, "the Distributor concluded it at %s",
 				 cli_step_name(rn->end_step));
+		return;
+	}
+	if (rn->end_result == BO_DFU_CLI_REJECTED) {
+		/* it answered, refusing (the Initiator retries a target busy with an earlier
+		 * update, initiator.h): no give-up for silence */
+		snprintf(b, n, "the target refused %s at try %u (%s, holding an update in phase %s)",
+			 cli_step_name(rn->end_step), tries, dfu_status_name(rn->end_status),
+			 dfu_phase_name(rn->end_phase));
 		return;
 	}
 	if (rn->end_step == BO_DFU_CLI_BLOB &&

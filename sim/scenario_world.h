@@ -99,6 +99,9 @@ struct run_node {
 	uint8_t end_blob_step;    /* enum bo_blob_cli_state (end_step BLOB) */
 	uint16_t end_block, end_blocks; /* the BLOB block (from 0) and the block count */
 	uint16_t end_tries;       /* tries made at that step */
+	uint8_t end_result;       /* enum bo_dfu_cli_result (end_by DISTRIBUTOR) */
+	uint8_t end_status;       /* its last status there (enum bo_dfu_status) */
+	uint8_t end_phase;        /* the phase it last reported there (enum bo_dfu_phase) */
 	struct sim_rng rng;       /* RUN_RNG_FAULT */
 };
 

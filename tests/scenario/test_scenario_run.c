@@ -21,6 +21,7 @@
 
 #include "sim/scenario_file.h"
 #include "sim/scenario_run.h"
+#include "sim/scenario_world.h"
 
 static const char *fixture_dir = "tests/scenario/run";
 
@@ -647,6 +648,34 @@ static void test_gave_up_where(void **state)
 	bo_scenario_free(s);
 }
 
+/* A target that answered the Distributor's Update Start refusing it (WRONG_PHASE: it still
+ * held the previous offer's update, verified, under that offer's BLOB ID) and was then
+ * retried to LOST by the Initiator: its words say it refused, not that the Distributor gave
+ * up after 1 try (grid-500's "gave up at Update Start after 1 try"). */
+static void test_end_words_refused(void **state)
+{
+	struct run_node rn;
+	char b[160];
+
+	(void)state;
+	memset(&rn, 0, sizeof rn);
+	rn.result = BO_INITIATOR_LOST;
+	rn.end_by = RUN_END_DISTRIBUTOR;
+	rn.end_step = BO_DFU_CLI_START;
+	rn.end_tries = 1;
+	rn.end_result = BO_DFU_CLI_REJECTED;
+	rn.end_status = BO_DFU_ERR_WRONG_PHASE;
+	rn.end_phase = BO_DFU_PHASE_VERIFY_OK;
+	diag_end_words(&rn, b, sizeof b);
+	assert_string_equal(b, "the target refused Update Start at try 1 (wrong phase, holding an "
+			       "update in phase verify OK)");
+	/* silent to every try: the Distributor gave up */
+	rn.end_result = BO_DFU_CLI_LOST;
+	rn.end_tries = BO_DFU_CLI_RETRIES + 1;
+	diag_end_words(&rn, b, sizeof b);
+	assert_string_equal(b, "the Distributor gave up at Update Start after 6 tries");
+}
+
 /* Targets concluded in an earlier round of the Initiator than the last still say where
  * (issue 14): the second round restarts the Distributor's distribution, which then no longer
  * holds them; the round hook noted them before. */
@@ -685,6 +714,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_canary),
 		cmocka_unit_test(test_storm_warning),
 		cmocka_unit_test(test_gave_up_where),
+		cmocka_unit_test(test_end_words_refused),
 		cmocka_unit_test(test_gave_up_in_earlier_round),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
