@@ -894,6 +894,43 @@ static void test_later_copies_arrive_on_time(void **state)
 	assert_true(never > 25 && never < 75);
 }
 
+/* A relay's buffer is held from reception to the end of the relayed PDU's last
+ * transmission, no longer and no shorter (mesh_net.h, "Buffers"; the buffer is freed
+ * without an event, when the node next needs it). Fixed delays make the times exact. */
+static void test_relay_buffer_held_until_last_transmission(void **state)
+{
+	(void)state;
+	struct mesh_config c;
+	mesh_config_default(&c);
+	c.adv_delay_max_us = 0;
+	c.relay_delay_min_us = c.relay_delay_max_us = 10000;
+	c.relay_buffers = 1;
+	struct tc t;
+	tc_init_line(&t, &c, 3, 0.0, 1);
+	mesh_node_set_relay(t.net, 0, false);
+	mesh_node_set_relay(t.net, 2, false);
+	uint8_t msg[3] = {1, 2, 3};
+
+	/* A: 0 -> 2. Node 1 hears it at 1128 us and sends it at 11128, 31128 and 51128 us:
+	 * its one relay buffer is taken until 52256 us. */
+	assert_int_equal(mesh_send(t.net, 0, mesh_node_addr(2), 5, msg, 3, 0), 0);
+	sim_run_until(&t.loop, 40000);
+	/* B: 2 -> 0, heard by node 1 at 41128 us, while A is still on air: dropped (and its
+	 * later copies are duplicates). */
+	assert_int_equal(mesh_send(t.net, 2, mesh_node_addr(0), 5, msg, 3, 0), 0);
+	sim_run_until(&t.loop, 51200);
+	assert_int_equal(mesh_node_stats(t.net, 1)->dropped, 1);
+	/* C: 2 -> 0, heard at 52328 us, after A's last transmission: relayed. */
+	assert_int_equal(mesh_send(t.net, 2, mesh_node_addr(0), 5, msg, 3, 0), 0);
+	sim_run(&t.loop);
+	assert_int_equal(t.delivered[2], 1);
+	assert_int_equal(t.delivered[0], 1);
+	assert_int_equal(mesh_node_stats(t.net, 1)->dropped, 1);
+	assert_int_equal(mesh_node_stats(t.net, 1)->pdus_relayed, 2);
+	assert_int_equal(mesh_node_stats(t.net, 1)->transmissions, 6);
+	tc_free(&t);
+}
+
 static void test_model_figures(void **state)
 {
 	(void)state;
@@ -1020,6 +1057,7 @@ int main(void)
 		cmocka_unit_test(test_parallel_networks),
 		cmocka_unit_test(test_model_figures),
 		cmocka_unit_test(test_later_copies_arrive_on_time),
+		cmocka_unit_test(test_relay_buffer_held_until_last_transmission),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
