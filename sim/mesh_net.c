@@ -129,8 +129,15 @@ static inline bool link_loses(struct sim_rng *rng, uint32_t pass)
 struct rx_hot {
 	_Alignas(64) struct sim_rng rng_link;
 	uint64_t lost, pdus_received, duplicates; /* the node's counters (mesh_node_stats) */
+	uint32_t lost_to_me; /* 32 bits to fit the line: 4 billion lost copies addressed to one
+				node would take years of simulated time on a saturated grid */
+	uint16_t group;      /* the node's first group subscription (0: none), so a lost
+				group-addressed copy is told apart without the node's list */
+	bool many_groups;    /* more than one subscription: the list decides */
 	bool online;
 };
+
+_Static_assert(sizeof(struct rx_hot) == 64, "a receiver's hot state is one cache line");
 
 /* The advertiser of a node (flags). ADV_BUSY: a PDU's transmissions are scheduled.
  * ADV_LINGER (batched transmissions only): the PDU at the head of the queue has had all
@@ -310,7 +317,7 @@ static inline uint64_t cache_key(uint16_t src, uint32_t seq)
 static void ev_tx_start(struct sim_loop *loop, void *ctx, void *payload);
 static void ev_tx_end(struct sim_loop *loop, void *ctx, void *payload);
 static void tx_pdu_done(struct mesh_net *net, uint32_t ni, const struct ev *e);
-static void count_lost_to(struct node *r, const struct pdu *p);
+static void count_lost_to(struct mesh_net *net, uint32_t ri, const struct pdu *p);
 static void net_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p,
 			uint32_t *rec);
 
@@ -518,10 +525,13 @@ static bool subscribed(const struct node *n, uint16_t group);
 
 /* A transmission r missed: was it addressed to r (the "messages lost to it" of a target
  * that did not converge)? Only on the loss paths. */
-static void count_lost_to(struct node *r, const struct pdu *p)
+static void count_lost_to(struct mesh_net *net, uint32_t ri, const struct pdu *p)
 {
-	if (p->dst == r->addr || (p->dst >= MESH_GROUP_MIN && subscribed(r, p->dst)))
-		r->st.lost_to_me++;
+	struct rx_hot *h = &net->hot[ri];
+	if (p->dst == mesh_node_addr(ri) ||
+	    (p->dst >= MESH_GROUP_MIN &&
+	     (p->dst == h->group || (h->many_groups && subscribed(node_at(net, ri), p->dst)))))
+		h->lost_to_me++;
 }
 
 /* One copy of a transmission at receiver ri; *rec: the PDU's cache record (a hint). */
@@ -542,7 +552,7 @@ static void deliver(struct mesh_net *net, uint32_t ri, const struct pdu *p, uint
 			uint64_t t = now(net), air = airtime(net);
 			if (r->tx_start < t && r->tx_start + air > t - air) {
 				r->st.deaf++;
-				count_lost_to(r, p);
+				count_lost_to(net, ri, p);
 				if (net->trace)
 					trace_drop(net, ri, p, MESH_DROP_DEAF);
 				return;
@@ -550,7 +560,7 @@ static void deliver(struct mesh_net *net, uint32_t ri, const struct pdu *p, uint
 		}
 		if (collided) {
 			r->st.collisions++;
-			count_lost_to(r, p);
+			count_lost_to(net, ri, p);
 			if (net->trace)
 				trace_drop(net, ri, p, MESH_DROP_COLLISION);
 			return;
@@ -558,7 +568,7 @@ static void deliver(struct mesh_net *net, uint32_t ri, const struct pdu *p, uint
 	}
 	if (link_loses(&h->rng_link, pass)) {
 		h->lost++;
-		count_lost_to(node_at(net, ri), p);
+		count_lost_to(net, ri, p);
 		if (net->trace)
 			trace_drop(net, ri, p, MESH_DROP_LOSS);
 		return;
@@ -684,7 +694,7 @@ static void deliver_batch(struct mesh_net *net, uint32_t si, uint32_t s_epoch, u
 	for (uint32_t k = 0; k <= c; k++) {
 		if (link_loses(&h->rng_link, pass)) {
 			h->lost++;
-			count_lost_to(node_at(net, ri), p);
+			count_lost_to(net, ri, p);
 			if (net->trace)
 				trace_drop(net, ri, p, MESH_DROP_LOSS);
 			continue;
@@ -1385,6 +1395,14 @@ struct sim_loop *mesh_net_loop(const struct mesh_net *net)
 	return net->loop;
 }
 
+/* The receiver's hot line mirrors its subscriptions (count_lost_to). */
+static void hot_groups_sync(struct mesh_net *net, uint32_t node)
+{
+	const struct node *n = node_at(net, node);
+	net->hot[node].group = n->ngroups ? n->groups[0] : 0;
+	net->hot[node].many_groups = n->ngroups > 1;
+}
+
 int mesh_node_subscribe(struct mesh_net *net, uint32_t node, uint16_t group)
 {
 	if (node >= net->count || group < MESH_GROUP_MIN || group > MESH_GROUP_MAX)
@@ -1401,6 +1419,7 @@ int mesh_node_subscribe(struct mesh_net *net, uint32_t node, uint16_t group)
 		n->cap_groups = cap;
 	}
 	n->groups[n->ngroups++] = group;
+	hot_groups_sync(net, node);
 	return 0;
 }
 
@@ -1417,6 +1436,7 @@ int mesh_node_unsubscribe(struct mesh_net *net, uint32_t node, uint16_t group)
 			break;
 		}
 	}
+	hot_groups_sync(net, node);
 	return 0;
 }
 
@@ -1570,6 +1590,7 @@ static void stats_fold(const struct mesh_net *net, uint32_t node)
 	st->lost = h->lost;
 	st->pdus_received = h->pdus_received;
 	st->duplicates = h->duplicates;
+	st->lost_to_me = h->lost_to_me;
 	st->transmissions = net->nodes[node].transmissions;
 }
 
