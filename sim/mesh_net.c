@@ -639,7 +639,8 @@ static void tx_pdu_done(struct mesh_net *net, uint32_t ni, const struct ev *e)
  * nor has an earlier copy on its way is delivered by an event at the end of its own
  * transmission (ev_tx_late), the others are counted there and then (a copy to a node that
  * holds the PDU does nothing but count). A second event at the end of the last
- * transmission frees the buffer (ev_tx_last). Same distribution of outcomes as one event
+ * transmission frees the buffer (ev_tx_last), only when a mesh_send() token waits for that
+ * end; otherwise the PDU lingers (ADV_LINGER) and no event is needed. Same distribution of outcomes as one event
  * per transmission; what moves: the counters and trace records of a PDU's later copies
  * that are lost or duplicates carry the first transmission's time (tens of ms early), and
  * a sender or receiver switched off between the transmissions is taken as it was at the
