@@ -92,6 +92,22 @@ static uint32_t log_of(struct bh *h)
 	return st ? st->off : meta_of(h, "primary");
 }
 
+#define LOG_UNIT 8u /* the test layouts' log unit (their write unit) */
+
+/* The last of the log's first `units` units holding a byte that is not erased (0: none). */
+static uint32_t last_written_unit(struct bh *h, uint32_t log, uint32_t units)
+{
+	uint32_t last = 0;
+	uint8_t e[LOG_UNIT];
+	for (uint32_t u = 0; u < units; u++) {
+		assert_int_equal(fsim_peek(h->dev, log + u * LOG_UNIT, e, LOG_UNIT), 0);
+		for (uint32_t k = 0; k < LOG_UNIT; k++)
+			if (e[k] != fsim_geometry(h->dev)->erase_value)
+				last = u;
+	}
+	return last;
+}
+
 static void fill_random(struct bh *h, uint32_t off, uint32_t len, uint64_t *rng)
 {
 	uint8_t buf[1024];
@@ -221,17 +237,12 @@ static void t_lost_tail(void **state)
 			assert_true(bh_running(h, &d.v2));
 			assert_int_equal(bh_download(h, &v3), 0);
 			/* junk over the last two written log units (the last step's and the end) */
-			uint32_t log = log_of(h), unit = 8, last = 0;
-			uint8_t e[8], junk[8];
-			for (uint32_t u = 0; u < 256; u++) {
-				assert_int_equal(fsim_peek(h->dev, log + u * unit, e, unit), 0);
-				for (uint32_t k = 0; k < unit; k++)
-					if (e[k] != fsim_geometry(h->dev)->erase_value)
-						last = u;
-			}
+			uint32_t log = log_of(h), last = last_written_unit(h, log, 256);
+			uint8_t junk[LOG_UNIT];
 			memset(junk, 0x12, sizeof junk);
 			for (uint32_t u = last - 1; u <= last; u++)
-				assert_int_equal(fsim_load_bytes(h->dev, log + u * unit, junk, unit), 0);
+				assert_int_equal(fsim_load_bytes(h->dev, log + u * LOG_UNIT, junk,
+								 LOG_UNIT), 0);
 			for (int k = 0; k < 4; k++) {
 				boot_valid(&d, "lost tail");
 				assert_true(bh_running(h, &d.v2));
@@ -254,17 +265,11 @@ static void t_log_gap(void **state)
 			assert_int_equal(bh_download_request(h, &d.v2, true), 0);
 			assert_true(boot_cut_after(&d, 14));
 			/* Junk three units past the last written one. */
-			uint32_t meta = log_of(h), unit = 8, last = 0;
-			uint8_t e[8], junk[8];
-			for (uint32_t u = 0; u < 64; u++) {
-				assert_int_equal(fsim_peek(h->dev, meta + u * unit, e, unit), 0);
-				for (uint32_t k = 0; k < unit; k++)
-					if (e[k] != 0xff)
-						last = u;
-			}
+			uint32_t meta = log_of(h), last = last_written_unit(h, meta, 64);
+			uint8_t junk[LOG_UNIT];
 			memset(junk, 0x12, sizeof junk);
-			assert_int_equal(fsim_load_bytes(h->dev, meta + (last + 3) * unit, junk, unit),
-					 0);
+			assert_int_equal(fsim_load_bytes(h->dev, meta + (last + 3) * LOG_UNIT, junk,
+							 LOG_UNIT), 0);
 			for (int k = 0; k < 4; k++)
 				boot_valid(&d, "log gap");
 			assert_true(bh_running(h, &d.v2));
