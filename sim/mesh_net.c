@@ -811,11 +811,12 @@ static void net_receive(struct mesh_net *net, uint32_t ni, const struct pdu *p,
 	struct node *n = node_at(net, ni);
 	*rec = mesh_cache_add(&net->cache, ni, key, *rec);
 	if (n->relay && p->dst != n->addr) {
+		adv_settle(net, n); /* relay_used as of now */
 		if (p->ttl < 2) {
 			n->st.ttl_expired++;
 			if (net->trace)
 				trace_drop(net, ni, p, MESH_DROP_TTL);
-		} else if (adv_settle(net, n), n->relay_used >= net->cfg.relay_buffers) {
+		} else if (n->relay_used >= net->cfg.relay_buffers) {
 			n->st.dropped++;
 			n->st.dropped_relay++;
 			if (net->trace)
